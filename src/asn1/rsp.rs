@@ -1,0 +1,334 @@
+//! rasn types for the SGP.22 v2.5 module `RSPDefinitions` (ES10a/b/c messages).
+//!
+//! Source: `RSPDefinitions.asn`, `--Version V2.5` (module OID
+//! `{2 23 146 1 asn1modules(1) sgp22v2(2)}`), `DEFINITIONS AUTOMATIC TAGS
+//! EXTENSIBILITY IMPLIED`. Type and field names keep the spec's spelling in
+//! `identifier`s; Rust names are snake_case. Tags follow X.680 §25.3: automatic
+//! tagging applies only to a SEQUENCE/CHOICE none of whose components carry a tag,
+//! and tags are IMPLICIT except on CHOICE types, which are always EXPLICIT.
+//!
+//! Request types carry `#[non_exhaustive]` (rasn's mark for an extensible type),
+//! so a request with extension fields from a later SGP.22 still decodes.
+
+use alloc::vec::Vec;
+use rasn::prelude::*;
+
+/// `VersionType ::= OCTET STRING (SIZE(3))`: major, minor, revision.
+pub type VersionType = FixedOctetString<3>;
+/// `Octet16 ::= OCTET STRING (SIZE(16))`.
+pub type Octet16 = FixedOctetString<16>;
+/// `SubjectKeyIdentifier ::= OCTET STRING` (RFC 5280).
+pub type SubjectKeyIdentifier = OctetString;
+
+// ---------------------------------------------------------------- ES10b.GetEUICCInfo
+
+/// `GetEuiccInfo1Request ::= [32] SEQUENCE {}` — tag `BF20`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
+#[rasn(tag(context, 32), identifier = "GetEuiccInfo1Request")]
+#[non_exhaustive]
+pub struct GetEuiccInfo1Request {}
+
+/// `EUICCInfo1 ::= [32] SEQUENCE` — tag `BF20`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 32), identifier = "EUICCInfo1")]
+pub struct EuiccInfo1 {
+    /// `svn [2] VersionType` — GSMA SGP.22 version supported.
+    #[rasn(tag(context, 2))]
+    pub svn: VersionType,
+    /// `euiccCiPKIdListForVerification [9] SEQUENCE OF SubjectKeyIdentifier`.
+    #[rasn(tag(context, 9), identifier = "euiccCiPKIdListForVerification")]
+    pub euicc_ci_pkid_list_for_verification: Vec<SubjectKeyIdentifier>,
+    /// `euiccCiPKIdListForSigning [10] SEQUENCE OF SubjectKeyIdentifier`.
+    #[rasn(tag(context, 10), identifier = "euiccCiPKIdListForSigning")]
+    pub euicc_ci_pkid_list_for_signing: Vec<SubjectKeyIdentifier>,
+}
+
+/// `GetEuiccInfo2Request ::= [34] SEQUENCE {}` — tag `BF22`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
+#[rasn(tag(context, 34), identifier = "GetEuiccInfo2Request")]
+#[non_exhaustive]
+pub struct GetEuiccInfo2Request {}
+
+/// `EUICCInfo2 ::= [34] SEQUENCE` — tag `BF22`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 34), identifier = "EUICCInfo2")]
+pub struct EuiccInfo2 {
+    /// `profileVersion [1] VersionType` — base eUICC Profile Package version supported.
+    #[rasn(tag(context, 1))]
+    pub profile_version: VersionType,
+    /// `svn [2] VersionType`.
+    #[rasn(tag(context, 2))]
+    pub svn: VersionType,
+    /// `euiccFirmwareVer [3] VersionType`.
+    #[rasn(tag(context, 3))]
+    pub euicc_firmware_ver: VersionType,
+    /// `extCardResource [4] OCTET STRING` — ETSI TS 102 226 §8.2.1.3.2 TLVs.
+    #[rasn(tag(context, 4))]
+    pub ext_card_resource: OctetString,
+    /// `uiccCapability [5] UICCCapability` (SAIP PEDefinitions BIT STRING).
+    #[rasn(tag(context, 5))]
+    pub uicc_capability: BitString,
+    /// `ts102241Version [6] VersionType OPTIONAL`.
+    #[rasn(tag(context, 6))]
+    pub ts102241_version: Option<VersionType>,
+    /// `globalplatformVersion [7] VersionType OPTIONAL`.
+    #[rasn(tag(context, 7), identifier = "globalplatformVersion")]
+    pub globalplatform_version: Option<VersionType>,
+    /// `rspCapability [8] RspCapability`.
+    #[rasn(tag(context, 8))]
+    pub rsp_capability: BitString,
+    /// `euiccCiPKIdListForVerification [9]`.
+    #[rasn(tag(context, 9), identifier = "euiccCiPKIdListForVerification")]
+    pub euicc_ci_pkid_list_for_verification: Vec<SubjectKeyIdentifier>,
+    /// `euiccCiPKIdListForSigning [10]`.
+    #[rasn(tag(context, 10), identifier = "euiccCiPKIdListForSigning")]
+    pub euicc_ci_pkid_list_for_signing: Vec<SubjectKeyIdentifier>,
+    /// `euiccCategory [11] INTEGER OPTIONAL` — other(0), basicEuicc(1), mediumEuicc(2), contactlessEuicc(3).
+    #[rasn(tag(context, 11))]
+    pub euicc_category: Option<Integer>,
+    /// `forbiddenProfilePolicyRules [25] PprIds OPTIONAL` — tag `99`.
+    #[rasn(tag(context, 25))]
+    pub forbidden_profile_policy_rules: Option<BitString>,
+    /// `ppVersion VersionType` — Protection Profile version (universal `04`).
+    pub pp_version: VersionType,
+    /// `sasAcreditationNumber UTF8String (SIZE(0..64))` (universal `0C`).
+    #[rasn(identifier = "sasAcreditationNumber")]
+    pub sas_acreditation_number: Utf8String,
+}
+
+/// `RspCapability` bit numbers.
+pub mod rsp_capability {
+    /// `additionalProfile(0)` — at least one more profile can be installed.
+    pub const ADDITIONAL_PROFILE: usize = 0;
+    /// `crlSupport(1)`.
+    pub const CRL_SUPPORT: usize = 1;
+    /// `rpmSupport(2)`.
+    pub const RPM_SUPPORT: usize = 2;
+    /// `testProfileSupport(3)`.
+    pub const TEST_PROFILE_SUPPORT: usize = 3;
+}
+
+// ---------------------------------------------------------------- ES10b.GetEUICCChallenge
+
+/// `GetEuiccChallengeRequest ::= [46] SEQUENCE {}` — tag `BF2E`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
+#[rasn(tag(context, 46), identifier = "GetEuiccChallengeRequest")]
+#[non_exhaustive]
+pub struct GetEuiccChallengeRequest {}
+
+/// `GetEuiccChallengeResponse ::= [46] SEQUENCE { euiccChallenge Octet16 }` — `BF2E { 80 10 … }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 46), automatic_tags, identifier = "GetEuiccChallengeResponse")]
+pub struct GetEuiccChallengeResponse {
+    /// `euiccChallenge` — 16 random bytes.
+    pub euicc_challenge: Octet16,
+}
+
+// ---------------------------------------------------------------- ES10c.GetEID
+
+/// `GetEuiccDataRequest ::= [62] SEQUENCE { tagList [APPLICATION 28] Octet1 }` — `BF3E { 5C 01 5A }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 62), identifier = "GetEuiccDataRequest")]
+#[non_exhaustive]
+pub struct GetEuiccDataRequest {
+    /// `tagList [APPLICATION 28] Octet1` — SHALL be `5A`.
+    #[rasn(tag(application, 28))]
+    pub tag_list: FixedOctetString<1>,
+}
+
+impl GetEuiccDataRequest {
+    /// The request for the EID (`tagList = 5A`).
+    pub fn eid() -> GetEuiccDataRequest {
+        GetEuiccDataRequest { tag_list: FixedOctetString::new([0x5A]) }
+    }
+}
+
+/// `GetEuiccDataResponse ::= [62] SEQUENCE { eidValue [APPLICATION 26] Octet16 }` — `BF3E { 5A 10 … }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 62), identifier = "GetEuiccDataResponse")]
+pub struct GetEuiccDataResponse {
+    /// `eidValue [APPLICATION 26] Octet16`.
+    #[rasn(tag(application, 26))]
+    pub eid_value: Octet16,
+}
+
+// ---------------------------------------------------------------- ES10c.GetProfilesInfo
+
+/// `ProfileInfoListRequest ::= [45] SEQUENCE` — tag `BF2D`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
+#[rasn(tag(context, 45), identifier = "ProfileInfoListRequest")]
+#[non_exhaustive]
+pub struct ProfileInfoListRequest {
+    /// `searchCriteria [0] CHOICE {…} OPTIONAL` (explicit: a tagged CHOICE).
+    #[rasn(tag(explicit(context, 0)))]
+    pub search_criteria: Option<SearchCriteria>,
+    /// `tagList [APPLICATION 28] OCTET STRING OPTIONAL` — tag `5C`.
+    #[rasn(tag(application, 28))]
+    pub tag_list: Option<OctetString>,
+}
+
+impl ProfileInfoListRequest {
+    /// A request with the given criteria and tag list.
+    pub fn new(search_criteria: Option<SearchCriteria>, tag_list: Option<Vec<u8>>) -> ProfileInfoListRequest {
+        ProfileInfoListRequest { search_criteria, tag_list: tag_list.map(OctetString::from) }
+    }
+}
+
+/// `searchCriteria` of `ProfileInfoListRequest`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(choice)]
+pub enum SearchCriteria {
+    /// `isdpAid [APPLICATION 15] OctetTo16` — tag `4F`.
+    #[rasn(tag(application, 15))]
+    IsdpAid(OctetString),
+    /// `iccid Iccid` — `[APPLICATION 26]`, tag `5A`.
+    #[rasn(tag(application, 26))]
+    Iccid(FixedOctetString<10>),
+    /// `profileClass [21] ProfileClass` — tag `95`.
+    #[rasn(tag(context, 21))]
+    ProfileClass(Integer),
+}
+
+/// `ProfileInfoListResponse ::= [45] CHOICE` — tag `BF2D` (explicit around the CHOICE).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(delegate, tag(explicit(context, 45)), identifier = "ProfileInfoListResponse")]
+pub struct ProfileInfoListResponse(pub ProfileInfoListResult);
+
+/// The alternatives of `ProfileInfoListResponse` (automatic tags `A0` / `81`).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(choice, automatic_tags)]
+pub enum ProfileInfoListResult {
+    /// `profileInfoListOk SEQUENCE OF ProfileInfo`.
+    ProfileInfoListOk(Vec<ProfileInfo>),
+    /// `profileInfoListError ProfileInfoListError` — incorrectInputValues(1), undefinedError(127).
+    ProfileInfoListError(Integer),
+}
+
+/// `ProfileInfo ::= [PRIVATE 3] SEQUENCE` — tag `E3`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
+#[rasn(tag(private, 3), identifier = "ProfileInfo")]
+pub struct ProfileInfo {
+    /// `iccid Iccid OPTIONAL` — tag `5A`.
+    #[rasn(tag(application, 26))]
+    pub iccid: Option<FixedOctetString<10>>,
+    /// `isdpAid [APPLICATION 15] OctetTo16 OPTIONAL` — tag `4F`.
+    #[rasn(tag(application, 15))]
+    pub isdp_aid: Option<OctetString>,
+    /// `profileState [112] ProfileState OPTIONAL` — tag `9F70`; disabled(0), enabled(1).
+    #[rasn(tag(context, 112))]
+    pub profile_state: Option<Integer>,
+    /// `profileNickname [16] UTF8String (SIZE(0..64)) OPTIONAL` — tag `90`.
+    #[rasn(tag(context, 16))]
+    pub profile_nickname: Option<Utf8String>,
+    /// `serviceProviderName [17] UTF8String (SIZE(0..32)) OPTIONAL` — tag `91`.
+    #[rasn(tag(context, 17))]
+    pub service_provider_name: Option<Utf8String>,
+    /// `profileName [18] UTF8String (SIZE(0..64)) OPTIONAL` — tag `92`.
+    #[rasn(tag(context, 18))]
+    pub profile_name: Option<Utf8String>,
+    /// `iconType [19] IconType OPTIONAL` — tag `93`; jpg(0), png(1).
+    #[rasn(tag(context, 19))]
+    pub icon_type: Option<Integer>,
+    /// `icon [20] OCTET STRING (SIZE(0..1024)) OPTIONAL` — tag `94`.
+    #[rasn(tag(context, 20))]
+    pub icon: Option<OctetString>,
+    /// `profileClass [21] ProfileClass OPTIONAL` — tag `95`; test(0), provisioning(1), operational(2).
+    #[rasn(tag(context, 21))]
+    pub profile_class: Option<Integer>,
+    /// `profilePolicyRules [25] PprIds OPTIONAL` — tag `99`.
+    #[rasn(tag(context, 25))]
+    pub profile_policy_rules: Option<BitString>,
+}
+
+// ---------------------------------------------------------------- ES10a addresses
+
+/// `EuiccConfiguredAddressesRequest ::= [60] SEQUENCE {}` — tag `BF3C`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
+#[rasn(tag(context, 60), identifier = "EuiccConfiguredAddressesRequest")]
+#[non_exhaustive]
+pub struct EuiccConfiguredAddressesRequest {}
+
+/// `EuiccConfiguredAddressesResponse ::= [60] SEQUENCE` — `BF3C { 80 …?, 81 … }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 60), automatic_tags, identifier = "EuiccConfiguredAddressesResponse")]
+pub struct EuiccConfiguredAddressesResponse {
+    /// `defaultDpAddress UTF8String OPTIONAL` — default SM-DP+ address (FQDN).
+    pub default_dp_address: Option<Utf8String>,
+    /// `rootDsAddress UTF8String` — root SM-DS address (FQDN).
+    pub root_ds_address: Utf8String,
+}
+
+/// `SetDefaultDpAddressRequest ::= [63] SEQUENCE { defaultDpAddress UTF8String }` — `BF3F { 80 … }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 63), automatic_tags, identifier = "SetDefaultDpAddressRequest")]
+#[non_exhaustive]
+pub struct SetDefaultDpAddressRequest {
+    /// `defaultDpAddress` — an empty string removes the address.
+    pub default_dp_address: Utf8String,
+}
+
+impl SetDefaultDpAddressRequest {
+    /// A request setting `address` (empty = remove).
+    pub fn new(address: &str) -> SetDefaultDpAddressRequest {
+        SetDefaultDpAddressRequest { default_dp_address: address.into() }
+    }
+}
+
+/// `SetDefaultDpAddressResponse ::= [63] SEQUENCE { setDefaultDpAddressResult INTEGER }` — `BF3F { 80 01 xx }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 63), automatic_tags, identifier = "SetDefaultDpAddressResponse")]
+pub struct SetDefaultDpAddressResponse {
+    /// ok(0), undefinedError(127).
+    pub set_default_dp_address_result: Integer,
+}
+
+// ---------------------------------------------------------------- ES10b.GetRAT
+
+/// `GetRatRequest ::= [67] SEQUENCE {}` — tag `BF43`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
+#[rasn(tag(context, 67), identifier = "GetRatRequest")]
+#[non_exhaustive]
+pub struct GetRatRequest {}
+
+/// `GetRatResponse ::= [67] SEQUENCE { rat RulesAuthorisationTable }` — `BF43 { A0 { 30 … } }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 67), automatic_tags, identifier = "GetRatResponse")]
+pub struct GetRatResponse {
+    /// `rat RulesAuthorisationTable ::= SEQUENCE OF ProfilePolicyAuthorisationRule`.
+    pub rat: Vec<ProfilePolicyAuthorisationRule>,
+}
+
+/// `ProfilePolicyAuthorisationRule ::= SEQUENCE` — `30 { 80 pprIds, A1 allowedOperators, 82 pprFlags }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags, identifier = "ProfilePolicyAuthorisationRule")]
+pub struct ProfilePolicyAuthorisationRule {
+    /// `pprIds PprIds` — pprUpdateControl(0), ppr1(1), ppr2(2).
+    pub ppr_ids: BitString,
+    /// `allowedOperators SEQUENCE OF OperatorId`.
+    pub allowed_operators: Vec<OperatorId>,
+    /// `pprFlags BIT STRING {consentRequired(0)}`.
+    pub ppr_flags: BitString,
+}
+
+/// `OperatorId ::= SEQUENCE { mccMnc, gid1 OPTIONAL, gid2 OPTIONAL }` — `30 { 80 03 …, 81 …, 82 … }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags, identifier = "OperatorId")]
+pub struct OperatorId {
+    /// `mccMnc OCTET STRING (SIZE(3))` — 3GPP TS 24.008 coding; `F` nibbles are wildcards.
+    pub mcc_mnc: FixedOctetString<3>,
+    /// `gid1 OCTET STRING OPTIONAL` — EF.GID1 content.
+    pub gid1: Option<OctetString>,
+    /// `gid2 OCTET STRING OPTIONAL` — EF.GID2 content.
+    pub gid2: Option<OctetString>,
+}
+
+// ---------------------------------------------------------------- ISD-R SELECT response
+
+/// `ISDRProprietaryApplicationTemplate ::= [PRIVATE 0] SEQUENCE` — tag `E0`, in the ISD-R FCI.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(private, 0), identifier = "ISDRProprietaryApplicationTemplate")]
+pub struct IsdrProprietaryApplicationTemplate {
+    /// `svn [2] VersionType` — `82 03 …`.
+    #[rasn(tag(context, 2))]
+    pub svn: VersionType,
+}

@@ -1,0 +1,64 @@
+//! Minimal BER-TLV building for the few hand-built templates (FCI), ISO/IEC 7816-4 §6.3.
+
+use alloc::vec::Vec;
+
+/// Appends the BER length of `len` to `out` (definite form, short or long).
+pub fn push_len(out: &mut Vec<u8>, len: usize) {
+    let bytes = (len as u64).to_be_bytes();
+    let skip = bytes.iter().take_while(|&&b| b == 0).count();
+    let significant = bytes.get(skip..).unwrap_or_default();
+    if len < 0x80 {
+        out.extend_from_slice(significant.last().map_or(&[0u8][..], core::slice::from_ref));
+    } else {
+        out.push(0x80 | significant.len() as u8);
+        out.extend_from_slice(significant);
+    }
+}
+
+/// One TLV: `tag ‖ length ‖ value`.
+pub fn tlv(tag: &[u8], value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(tag.len() + 4 + value.len());
+    out.extend_from_slice(tag);
+    push_len(&mut out, value.len());
+    out.extend_from_slice(value);
+    out
+}
+
+/// Splits a sequence of BER tags (as in a `tagList`) into raw tags packed as `u32`.
+/// `None` if a tag is truncated or longer than 3 bytes.
+pub fn split_tags(mut list: &[u8]) -> Option<Vec<u32>> {
+    let mut tags = Vec::new();
+    while !list.is_empty() {
+        let tag = super::outer_tag(list)?;
+        let n = tag_len(tag);
+        tags.push(tag);
+        list = list.get(n..)?;
+    }
+    Some(tags)
+}
+
+/// Number of bytes of a raw tag packed by [`super::outer_tag`].
+pub fn tag_len(tag: u32) -> usize {
+    match tag {
+        0..=0xFF => 1,
+        0x100..=0xFFFF => 2,
+        _ => 3,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths() {
+        assert_eq!(tlv(&[0x84], &[1, 2]), [0x84, 2, 1, 2]);
+        let mut out = Vec::new();
+        push_len(&mut out, 0x7F);
+        push_len(&mut out, 0x80);
+        push_len(&mut out, 0x1234);
+        assert_eq!(out, [0x7F, 0x81, 0x80, 0x82, 0x12, 0x34]);
+        assert_eq!(split_tags(&[0x5A, 0x4F, 0x9F, 0x70]), Some(alloc::vec![0x5A, 0x4F, 0x9F70]));
+        assert_eq!(split_tags(&[0x5A, 0x9F]), None);
+    }
+}

@@ -1,0 +1,390 @@
+//! The card: ATR, power, logical channels, SELECT, MANAGE CHANNEL, GET RESPONSE.
+//!
+//! Spec: ISO/IEC 7816-4 §5.1 (APDUs), §11.1.1 (SELECT), §11.1.2 (MANAGE CHANNEL),
+//! §11.2.? GET RESPONSE / `61xx`; ETSI TS 102 221 §8.4 (logical channels 0–19),
+//! §11.1.19 (TERMINAL CAPABILITY); GlobalPlatform CS §11.9 (SELECT of a security domain).
+//!
+//! ```text
+//! transmit(bytes) → CommandView::parse ─ Err → SW
+//!   SM bits → 6882 · chaining bit → 6884 · channel not open → 6881
+//!   C0 GET RESPONSE | 70 MANAGE CHANNEL | A4 SELECT | AA TERMINAL CAPABILITY   answered here
+//!   anything else → the application selected on that channel (ISD-R) or 6D00
+//!   → response data longer than Ne (or Le absent) → first part + 61xx, rest kept for GET RESPONSE
+//! ```
+//!
+//! **Architecture Invariant:** `card` never parses DER; apps never see channels,
+//! GET RESPONSE or SELECT. Each channel keeps its own selected application and
+//! its own pending response.
+
+mod atr;
+
+pub use atr::ATR;
+
+use crate::apdu::{CommandView, Result, SHORT_NE_MAX, Status};
+use crate::asn1::tlv::tlv;
+use crate::config::{CardConfig, SGP22_VERSION};
+use crate::platform::Platform;
+use crate::sd::isdr::{Ctx, Isdr};
+use crate::store::{self, CardState, Store};
+use alloc::vec::Vec;
+use core::fmt;
+
+/// ISD-R AID (SGP.22 v2.5 §2.2.3; SGP.02 Annex H).
+pub const ISD_R_AID: [u8; 16] =
+    [0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00];
+/// ECASD AID.
+pub const ECASD_AID: [u8; 16] =
+    [0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x02, 0x00];
+/// Logical channels: the basic channel 0 and further channels 1–19 (TS 102 221 §8.4).
+pub const CHANNELS: usize = 20;
+
+/// An application that can be selected on a channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum App {
+    /// The ISD-R (ES10 over STORE DATA).
+    IsdR,
+    /// The ECASD (holds the eUICC credentials; answers SELECT only).
+    Ecasd,
+}
+
+impl App {
+    fn aid(self) -> &'static [u8; 16] {
+        match self {
+            App::IsdR => &ISD_R_AID,
+            App::Ecasd => &ECASD_AID,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Channel {
+    selected: Option<App>,
+    /// Response bytes not yet fetched with GET RESPONSE.
+    pending: Vec<u8>,
+}
+
+/// Why a card could not start.
+#[derive(Debug)]
+pub enum Error<E> {
+    /// The persistent state could not be loaded; the card refuses to start
+    /// rather than drop what it cannot read.
+    Store(store::Error<E>),
+}
+
+impl<E: fmt::Display> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Store(e) => write!(f, "card state: {e}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> core::error::Error for Error<E> {}
+
+/// A virtual eUICC. A plain value: no globals, so one process can run many.
+pub struct Card<P: Platform> {
+    config: CardConfig,
+    platform: P,
+    store: Store,
+    state: CardState,
+    powered: bool,
+    channels: [Option<Channel>; CHANNELS],
+    isdr: Isdr,
+}
+
+impl<P: Platform> fmt::Debug for Card<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Card").field("eid", &self.config.eid).field("powered", &self.powered).finish_non_exhaustive()
+    }
+}
+
+type StorageError<P> = <<P as Platform>::Storage as crate::platform::Storage>::Error;
+
+impl<P: Platform> Card<P> {
+    /// Makes a card from its configuration and platform, loads its persistent
+    /// state, and powers it on.
+    pub fn new(config: CardConfig, mut platform: P) -> core::result::Result<Card<P>, Error<StorageError<P>>> {
+        let (store, state) = Self::load(&mut platform)?;
+        let mut card =
+            Card { config, platform, store, state, powered: true, channels: Default::default(), isdr: Isdr::new() };
+        card.reset_volatile();
+        Ok(card)
+    }
+
+    fn load(platform: &mut P) -> core::result::Result<(Store, CardState), Error<StorageError<P>>> {
+        let (storage, _, _) = platform.split();
+        let store = Store::open(storage).map_err(Error::Store)?;
+        let state = CardState::load(&store).map_err(Error::Store)?;
+        Ok((store, state))
+    }
+
+    fn reset_volatile(&mut self) {
+        self.channels = Default::default();
+        self.channels[0] = Some(Channel::default());
+        self.isdr = Isdr::new();
+    }
+
+    /// Cold start: reloads the persistent state from storage (RAM is gone) and
+    /// returns the ATR. On error the card stays off.
+    pub fn power_on(&mut self) -> core::result::Result<Vec<u8>, Error<StorageError<P>>> {
+        self.powered = false;
+        let (store, state) = Self::load(&mut self.platform)?;
+        self.store = store;
+        self.state = state;
+        self.reset_volatile();
+        self.powered = true;
+        Ok(ATR.to_vec())
+    }
+
+    /// Removes power: all volatile state (channels, selections, sessions) is lost.
+    pub fn power_off(&mut self) {
+        self.powered = false;
+        self.reset_volatile();
+    }
+
+    /// Warm reset: closes every logical channel and clears volatile state;
+    /// persistent state stays. Returns the ATR (a reset also powers an unpowered card on).
+    pub fn reset(&mut self) -> Vec<u8> {
+        self.reset_volatile();
+        self.powered = true;
+        ATR.to_vec()
+    }
+
+    /// True while powered.
+    pub fn is_powered(&self) -> bool {
+        self.powered
+    }
+
+    /// The card's configuration.
+    pub fn config(&self) -> &CardConfig {
+        &self.config
+    }
+
+    /// The persistent logical state as currently committed.
+    pub fn state(&self) -> &CardState {
+        &self.state
+    }
+
+    /// The platform (e.g. to reach the storage in tests).
+    pub fn platform_mut(&mut self) -> &mut P {
+        &mut self.platform
+    }
+
+    /// Consumes the card, giving back its platform.
+    pub fn into_platform(self) -> P {
+        self.platform
+    }
+
+    /// Sends one command APDU and returns the response APDU (data ‖ SW1 SW2).
+    /// Total: every input gets a well-formed answer. An unpowered card answers `6F00`.
+    pub fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.transmit_into(apdu, &mut out);
+        out
+    }
+
+    /// Like [`Card::transmit`], writing into a caller's buffer (cleared first).
+    pub fn transmit_into(&mut self, apdu: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        let sw = if self.powered { self.process(apdu, out) } else { Status::Unknown };
+        out.extend_from_slice(&sw.to_bytes());
+    }
+
+    fn process(&mut self, apdu: &[u8], out: &mut Vec<u8>) -> Status {
+        let cmd = match CommandView::parse(apdu) {
+            Ok(cmd) => cmd,
+            Err(sw) => return sw,
+        };
+        if cmd.cla.secure_messaging {
+            return Status::SecureMessagingNotSupported;
+        }
+        if cmd.cla.chaining {
+            return Status::CommandChainingNotSupported;
+        }
+        let ch = cmd.channel();
+        let Some(Some(channel)) = self.channels.get_mut(usize::from(ch)) else {
+            return Status::LogicalChannelNotSupported;
+        };
+        if cmd.ins == 0xC0 {
+            return get_response(channel, &cmd, out);
+        }
+        channel.pending.clear();
+        let result = match (cmd.ins, cmd.cla.proprietary) {
+            (0x70, false) => self.manage_channel(&cmd),
+            (0xA4, false) => self.select(&cmd),
+            (0xAA, true) => terminal_capability(&cmd),
+            (0x70 | 0xA4, true) | (0xAA, false) => Err(Status::ClaNotSupported),
+            _ => self.call_app(&cmd),
+        };
+        match result {
+            Ok(data) => self.respond(ch, data, &cmd, out),
+            Err(sw) => sw,
+        }
+    }
+
+    /// Shapes response data into ≤ Ne bytes plus `61xx`, keeping the rest.
+    fn respond(&mut self, ch: u8, data: Vec<u8>, cmd: &CommandView<'_>, out: &mut Vec<u8>) -> Status {
+        if data.is_empty() {
+            return Status::Success;
+        }
+        let Some(Some(channel)) = self.channels.get_mut(usize::from(ch)) else {
+            return Status::Success;
+        };
+        channel.pending = data;
+        send_pending(channel, cmd.ne.unwrap_or(0), out)
+    }
+
+    fn call_app(&mut self, cmd: &CommandView<'_>) -> Result<Vec<u8>> {
+        let selected = self.channels.get(usize::from(cmd.channel())).and_then(|c| c.as_ref()?.selected);
+        match selected {
+            Some(App::IsdR) => {
+                let mut ctx = Ctx {
+                    config: &self.config,
+                    store: &mut self.store,
+                    state: &mut self.state,
+                    platform: &mut self.platform,
+                };
+                self.isdr.call(cmd, &mut ctx)
+            }
+            Some(App::Ecasd) | None => Err(Status::InsNotSupported),
+        }
+    }
+
+    /// MANAGE CHANNEL (ISO/IEC 7816-4 §11.1.2).
+    ///
+    /// * open, P1 `00`: P2 `00` → the card picks the lowest free channel and
+    ///   returns its number (one byte); P2 `01`–`13` → opens that channel, no data.
+    ///   No free channel → `6A81`; requested channel already open → `6A86`.
+    ///   A channel opened from channel 0 has nothing selected; one opened from a
+    ///   further channel inherits that channel's selection.
+    /// * close, P1 `80`: P2 = channel 1–19, or `00` for the channel the command
+    ///   came on. Closing channel 0 or a channel that is not open → `6A86`.
+    fn manage_channel(&mut self, cmd: &CommandView<'_>) -> Result<Vec<u8>> {
+        if !cmd.data.is_empty() {
+            return Err(Status::WrongLength);
+        }
+        let origin = cmd.channel();
+        match cmd.p1 {
+            0x00 => {
+                let target = match cmd.p2 {
+                    0 => (1..CHANNELS)
+                        .find(|&i| self.channels.get(i).is_some_and(Option::is_none))
+                        .ok_or(Status::FunctionNotSupported)?,
+                    n if usize::from(n) < CHANNELS => usize::from(n),
+                    _ => return Err(Status::IncorrectP1P2),
+                };
+                let inherited = if origin == 0 {
+                    None
+                } else {
+                    self.channels.get(usize::from(origin)).and_then(|c| c.as_ref()?.selected)
+                };
+                let slot = self.channels.get_mut(target).ok_or(Status::IncorrectP1P2)?;
+                if slot.is_some() {
+                    return Err(Status::IncorrectP1P2);
+                }
+                *slot = Some(Channel { selected: inherited, pending: Vec::new() });
+                let number = u8::try_from(target).map_err(|_| Status::Unknown)?;
+                Ok(if cmd.p2 == 0 { alloc::vec![number] } else { Vec::new() })
+            }
+            0x80 => {
+                let target = if cmd.p2 == 0 { origin } else { cmd.p2 };
+                if target == 0 || usize::from(target) >= CHANNELS {
+                    return Err(Status::IncorrectP1P2);
+                }
+                let slot = self.channels.get_mut(usize::from(target)).ok_or(Status::IncorrectP1P2)?;
+                if slot.take().is_none() {
+                    return Err(Status::IncorrectP1P2);
+                }
+                self.isdr.deselect(target);
+                Ok(Vec::new())
+            }
+            _ => Err(Status::IncorrectP1P2),
+        }
+    }
+
+    /// SELECT by DF name (ISO/IEC 7816-4 §11.1.1, GP CS §11.9).
+    ///
+    /// P1 `04` with an AID of 5–16 bytes: an exact or partial (prefix) match
+    /// selects the ISD-R or the ECASD; none → `6A82` and the selection stays.
+    /// P2 `00` or `04` returns the FCI, `0C` returns nothing, others → `6A86`.
+    /// P1 `00`/`08`/`09` (file id, path): no file system yet → `6A82`.
+    fn select(&mut self, cmd: &CommandView<'_>) -> Result<Vec<u8>> {
+        match cmd.p1 {
+            0x04 => {}
+            0x00 | 0x08 | 0x09 => return Err(Status::NotFound),
+            _ => return Err(Status::IncorrectP1P2),
+        }
+        let want_fci = match cmd.p2 {
+            0x00 | 0x04 => true,
+            0x0C => false,
+            _ => return Err(Status::IncorrectP1P2),
+        };
+        let aid = cmd.data;
+        if !(5..=16).contains(&aid.len()) {
+            return Err(Status::NotFound);
+        }
+        let app = [App::IsdR, App::Ecasd].into_iter().find(|app| app.aid().starts_with(aid)).ok_or(Status::NotFound)?;
+        let ch = cmd.channel();
+        let channel = self.channels.get_mut(usize::from(ch)).and_then(Option::as_mut).ok_or(Status::Unknown)?;
+        if channel.selected == Some(App::IsdR) {
+            self.isdr.deselect(ch);
+        }
+        channel.selected = Some(app);
+        Ok(if want_fci { fci(app) } else { Vec::new() })
+    }
+}
+
+/// The FCI template returned by SELECT (GP CS §11.9.3.1; SGP.22 v2.5 §5.7.? ISD-R
+/// adds `E0` ISDRProprietaryApplicationTemplate with its SVN, next to `A5`).
+///
+/// ```text
+/// 6F { 84 <AID>, A5 { 9F65 01 FF }, [ISD-R only] E0 { 82 03 <svn> } }
+/// ```
+fn fci(app: App) -> Vec<u8> {
+    let mut body = tlv(&[0x84], app.aid());
+    body.extend(tlv(&[0xA5], &tlv(&[0x9F, 0x65], &[0xFF])));
+    if app == App::IsdR {
+        body.extend(tlv(&[0xE0], &tlv(&[0x82], &SGP22_VERSION.to_bytes())));
+    }
+    tlv(&[0x6F], &body)
+}
+
+/// TERMINAL CAPABILITY (ETSI TS 102 221 §11.1.19): `80 AA 00 00 Lc A9 …`.
+/// The card records nothing; a well-formed `A9` template gets `9000`.
+fn terminal_capability(cmd: &CommandView<'_>) -> Result<Vec<u8>> {
+    if cmd.p1 != 0 || cmd.p2 != 0 {
+        return Err(Status::IncorrectP1P2);
+    }
+    match cmd.data {
+        [0xA9, len, rest @ ..] if usize::from(*len) == rest.len() && *len < 0x80 => Ok(Vec::new()),
+        [] => Err(Status::WrongLength),
+        _ => Err(Status::IncorrectData),
+    }
+}
+
+/// GET RESPONSE (ISO/IEC 7816-4 §11.4.2? / T=0 `61xx` procedure): the next ≤ Ne
+/// pending bytes. Accepted under both the interindustry and the proprietary
+/// class (lpac sends `8N C0`).
+fn get_response(channel: &mut Channel, cmd: &CommandView<'_>, out: &mut Vec<u8>) -> Status {
+    if cmd.p1 != 0 || cmd.p2 != 0 {
+        return Status::IncorrectP1P2;
+    }
+    let Some(ne) = cmd.ne.filter(|_| cmd.data.is_empty()) else {
+        return Status::WrongLength;
+    };
+    if channel.pending.is_empty() {
+        return Status::ConditionsNotSatisfied;
+    }
+    send_pending(channel, ne, out)
+}
+
+/// Moves up to `ne` pending bytes into `out`; `61xx` if more remain.
+fn send_pending(channel: &mut Channel, ne: usize, out: &mut Vec<u8>) -> Status {
+    let n = ne.min(channel.pending.len());
+    out.extend(channel.pending.drain(..n));
+    match channel.pending.len() {
+        0 => Status::Success,
+        rest if rest >= SHORT_NE_MAX => Status::MoreAvailable(0),
+        rest => Status::MoreAvailable(u8::try_from(rest).unwrap_or(0)),
+    }
+}

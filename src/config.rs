@@ -1,0 +1,209 @@
+//! Card identity and configuration: EID, capacity, versions, addresses.
+//!
+//! What a card *is* (fixed at manufacture) lives here; what ES10 commands change
+//! lives in `store`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// eUICC identifier (GSMA SGP.29 §4): 32 decimal digits, carried as 16 bytes
+/// with two digits per byte, most significant digit first (`89 04 90 32 …`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Eid([u8; 16]);
+
+/// Why an EID was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EidError {
+    /// Not exactly 32 characters.
+    Length(usize),
+    /// A character other than `0`–`9`.
+    NotDecimal,
+    /// The check digits are wrong: the number mod 97 must be 1 (SGP.29 §10, ISO 7064 MOD 97-10).
+    CheckDigits,
+}
+
+impl fmt::Display for EidError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EidError::Length(n) => write!(f, "an EID has 32 digits, not {n}"),
+            EidError::NotDecimal => f.write_str("an EID has decimal digits only"),
+            EidError::CheckDigits => f.write_str("EID check digits are wrong (EID mod 97 must be 1)"),
+        }
+    }
+}
+
+impl core::error::Error for EidError {}
+
+impl Eid {
+    /// Parses and validates a 32-digit EID.
+    pub fn parse(digits: &str) -> Result<Eid, EidError> {
+        if digits.len() != 32 {
+            return Err(EidError::Length(digits.len()));
+        }
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(EidError::NotDecimal);
+        }
+        if mod97(digits.bytes()) != 1 {
+            return Err(EidError::CheckDigits);
+        }
+        let mut out = [0u8; 16];
+        for (byte, pair) in out.iter_mut().zip(digits.as_bytes().chunks_exact(2)) {
+            if let [hi, lo] = pair {
+                *byte = ((hi - b'0') << 4) | (lo - b'0');
+            }
+        }
+        Ok(Eid(out))
+    }
+
+    /// Validates the 16 bytes of an EID as sent in `GetEID`.
+    pub fn from_bytes(bytes: [u8; 16]) -> Result<Eid, EidError> {
+        let mut s = String::with_capacity(32);
+        for b in bytes {
+            for nibble in [b >> 4, b & 0x0F] {
+                if nibble > 9 {
+                    return Err(EidError::NotDecimal);
+                }
+                s.push(char::from(b'0' + nibble));
+            }
+        }
+        Eid::parse(&s)
+    }
+
+    /// Completes 30 digits with the two check digits: `98 − (digits‖00 mod 97)`.
+    pub fn with_check_digits(first30: &str) -> Result<Eid, EidError> {
+        if first30.len() != 30 {
+            return Err(EidError::Length(first30.len() + 2));
+        }
+        if !first30.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(EidError::NotDecimal);
+        }
+        let check = 98 - mod97(first30.bytes().chain(*b"00"));
+        let mut s = String::from(first30);
+        s.push(char::from(b'0' + (check / 10) as u8));
+        s.push(char::from(b'0' + (check % 10) as u8));
+        Eid::parse(&s)
+    }
+
+    /// An EID from bytes known to be valid (a constant checked by a test).
+    pub(crate) const fn from_raw(bytes: [u8; 16]) -> Eid {
+        Eid(bytes)
+    }
+
+    /// The 16 bytes sent on the wire.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+fn mod97(digits: impl Iterator<Item = u8>) -> u32 {
+    digits.fold(0u32, |acc, d| (acc * 10 + u32::from(d - b'0')) % 97)
+}
+
+impl fmt::Display for Eid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02X}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Eid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Eid({self})")
+    }
+}
+
+/// A version number as SGP.22 codes it: major, minor, revision (`VersionType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version(pub u8, pub u8, pub u8);
+
+impl Version {
+    /// The three bytes on the wire.
+    pub fn to_bytes(self) -> [u8; 3] {
+        [self.0, self.1, self.2]
+    }
+}
+
+/// A CI public key identifier: the CI certificate's SubjectKeyIdentifier (20 bytes for SHA-1 SKIs).
+pub type CiPkId = Vec<u8>;
+
+/// Everything fixed about a card.
+#[derive(Clone, Debug)]
+pub struct CardConfig {
+    /// The card's EID.
+    pub eid: Eid,
+    /// How many profiles fit (default 15).
+    pub profile_capacity: u8,
+    /// Non-volatile memory for profiles and state, in bytes; free NVM in
+    /// GetEUICCInfo2 is this minus what the store holds.
+    pub nvm_bytes: u32,
+    /// Volatile memory reported in GetEUICCInfo2 (`extCardResource` tag `83`).
+    pub ram_bytes: u16,
+    /// CI key identifiers the card can verify with (`euiccCiPKIdListForVerification`).
+    pub ci_pkids_verification: Vec<CiPkId>,
+    /// CI key identifiers the card holds a certificate chain for (`euiccCiPKIdListForSigning`).
+    pub ci_pkids_signing: Vec<CiPkId>,
+    /// Root SM-DS address (ES10a.GetEuiccConfiguredAddresses).
+    pub root_ds_address: String,
+    /// Default SM-DP+ address at manufacture, before any SetDefaultDpAddress.
+    pub default_dp_address: Option<String>,
+    /// Largest ES10 command the ISD-R reassembles from STORE DATA blocks.
+    pub max_es10_command: usize,
+}
+
+/// GSMA SGP.22 version the ISD-R follows (`svn`).
+pub const SGP22_VERSION: Version = Version(2, 5, 0);
+/// The card's firmware version (`euiccFirmwareVer`): this crate's version.
+pub const FIRMWARE_VERSION: Version = Version(0, 1, 0);
+
+impl CardConfig {
+    /// A configuration with the given EID and the defaults of a consumer eUICC.
+    pub fn new(eid: Eid) -> CardConfig {
+        CardConfig {
+            eid,
+            profile_capacity: 15,
+            nvm_bytes: 1024 * 1024,
+            ram_bytes: 16 * 1024,
+            ci_pkids_verification: Vec::new(),
+            ci_pkids_signing: Vec::new(),
+            root_ds_address: String::from("lpa.ds.gsma.com"),
+            default_dp_address: None,
+            max_es10_command: 32 * 1024,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn known_eids() {
+        // SGP.26 test eUICC and the example in SGP.29.
+        let eid = Eid::parse("89049032123451234512345678901235").unwrap();
+        assert_eq!(eid.as_bytes()[..4], [0x89, 0x04, 0x90, 0x32]);
+        assert_eq!(eid.to_string(), "89049032123451234512345678901235");
+        assert_eq!(Eid::from_bytes(*eid.as_bytes()), Ok(eid));
+    }
+
+    #[test]
+    fn bad_eids() {
+        assert_eq!(Eid::parse("8904903212345123451234567890123"), Err(EidError::Length(31)));
+        assert_eq!(Eid::parse("8904903212345123451234567890123A"), Err(EidError::NotDecimal));
+        assert_eq!(Eid::parse("89049032123451234512345678901234"), Err(EidError::CheckDigits));
+        assert_eq!(Eid::from_bytes([0xFF; 16]), Err(EidError::NotDecimal));
+    }
+
+    #[test]
+    fn check_digits() {
+        let eid = Eid::with_check_digits("890490321234512345123456789012").unwrap();
+        assert_eq!(eid.to_string(), "89049032123451234512345678901235");
+        for n in 0..200u32 {
+            let first30 = alloc::format!("8999900100001000000000000{n:05}");
+            assert!(Eid::with_check_digits(&first30).is_ok());
+        }
+    }
+}

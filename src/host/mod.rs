@@ -1,0 +1,29 @@
+//! `std` adapters: OS randomness, the system clock, a state directory.
+//!
+//! **Architecture Invariant:** only `host`, `testkit` and the CLI name `std`.
+
+pub mod fs_storage;
+
+use crate::platform::{Clock, Parts, UnixTime};
+use rand_core::UnwrapErr;
+
+/// The operating system's random number generator.
+pub type OsRng = UnwrapErr<getrandom::SysRng>;
+
+/// The system clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Option<UnixTime> {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| UnixTime(d.as_secs()))
+    }
+}
+
+/// A platform on the host: the given storage, the OS RNG, the system clock.
+pub type HostPlatform<S> = Parts<S, OsRng, SystemClock>;
+
+/// A host platform around `storage`.
+pub fn platform<S>(storage: S) -> HostPlatform<S> {
+    Parts { storage, rng: UnwrapErr(getrandom::SysRng), clock: SystemClock }
+}

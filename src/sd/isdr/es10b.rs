@@ -1,0 +1,103 @@
+//! ES10b: card information and (later issues) the download session (SGP.22 v2.5 §5.7.5–§5.7.13).
+
+use super::Ctx;
+use crate::asn1::rsp::{
+    EuiccInfo1, EuiccInfo2, GetEuiccChallengeRequest, GetEuiccChallengeResponse, GetEuiccInfo1Request,
+    GetEuiccInfo2Request, GetRatRequest, GetRatResponse, rsp_capability,
+};
+use crate::config::{FIRMWARE_VERSION, SGP22_VERSION, Version};
+use crate::platform::Platform;
+use alloc::vec::Vec;
+use rand_core::Rng;
+use rasn::types::{BitString, FixedOctetString, OctetString};
+
+/// SAIP (TCA eUICC Profile Package) version reported as `profileVersion`.
+pub(crate) const PROFILE_PACKAGE_VERSION: Version = Version(2, 3, 1);
+/// Protection Profile version (`ppVersion`): the card is not certified against one.
+const PP_VERSION: Version = Version(0, 0, 0);
+
+/// A DER named-bit string with exactly the given bits set (trailing zeros dropped, X.690 §11.2.2).
+pub(crate) fn named_bits(bits: &[usize]) -> BitString {
+    let len = bits.iter().max().map_or(0, |&b| b + 1);
+    let mut s = BitString::repeat(false, len);
+    for &b in bits {
+        s.set(b, true);
+    }
+    s
+}
+
+fn pkids(list: &[Vec<u8>]) -> Vec<OctetString> {
+    list.iter().map(|k| OctetString::from(k.clone())).collect()
+}
+
+/// ES10b.GetEUICCInfo, EUICCInfo1 — SGP.22 v2.5 §5.7.8.
+pub(super) fn get_euicc_info1<P: Platform>(_req: GetEuiccInfo1Request, ctx: &mut Ctx<'_, P>) -> EuiccInfo1 {
+    EuiccInfo1 {
+        svn: FixedOctetString::new(SGP22_VERSION.to_bytes()),
+        euicc_ci_pkid_list_for_verification: pkids(&ctx.config.ci_pkids_verification),
+        euicc_ci_pkid_list_for_signing: pkids(&ctx.config.ci_pkids_signing),
+    }
+}
+
+/// `extCardResource` (ETSI TS 102 226 §8.2.1.3.2): installed applications `81`,
+/// free non-volatile memory `82` (4 bytes), free volatile memory `83` (2 bytes).
+fn ext_card_resource<P: Platform>(ctx: &Ctx<'_, P>) -> Vec<u8> {
+    let installed = u8::try_from(ctx.state.profiles.len()).unwrap_or(u8::MAX);
+    let used = u32::try_from(ctx.store.used_bytes()).unwrap_or(u32::MAX);
+    let free_nvm = ctx.config.nvm_bytes.saturating_sub(used);
+    let mut out = Vec::with_capacity(13);
+    out.extend_from_slice(&[0x81, 0x01, installed, 0x82, 0x04]);
+    out.extend_from_slice(&free_nvm.to_be_bytes());
+    out.extend_from_slice(&[0x83, 0x02]);
+    out.extend_from_slice(&ctx.config.ram_bytes.to_be_bytes());
+    out
+}
+
+/// ES10b.GetEUICCInfo, EUICCInfo2 — SGP.22 v2.5 §5.7.8.
+///
+/// Reports only what the card implements: no UICC capability bit is set until
+/// the card runs a USIM, no CRL or RPM support; `additionalProfile` while a slot is free.
+pub(super) fn get_euicc_info2<P: Platform>(_req: GetEuiccInfo2Request, ctx: &mut Ctx<'_, P>) -> EuiccInfo2 {
+    let room = ctx.state.profiles.len() < usize::from(ctx.config.profile_capacity);
+    let rsp_bits: &[usize] = if room { &[rsp_capability::ADDITIONAL_PROFILE] } else { &[] };
+    EuiccInfo2 {
+        profile_version: FixedOctetString::new(PROFILE_PACKAGE_VERSION.to_bytes()),
+        svn: FixedOctetString::new(SGP22_VERSION.to_bytes()),
+        euicc_firmware_ver: FixedOctetString::new(FIRMWARE_VERSION.to_bytes()),
+        ext_card_resource: ext_card_resource(ctx).into(),
+        uicc_capability: named_bits(&[]),
+        ts102241_version: None,
+        globalplatform_version: None,
+        rsp_capability: named_bits(rsp_bits),
+        euicc_ci_pkid_list_for_verification: pkids(&ctx.config.ci_pkids_verification),
+        euicc_ci_pkid_list_for_signing: pkids(&ctx.config.ci_pkids_signing),
+        euicc_category: None,
+        forbidden_profile_policy_rules: None,
+        pp_version: FixedOctetString::new(PP_VERSION.to_bytes()),
+        sas_acreditation_number: "".into(),
+    }
+}
+
+/// ES10b.GetEUICCChallenge — SGP.22 v2.5 §5.7.7.
+///
+/// A fresh 16-byte challenge from the platform RNG; it replaces any earlier one
+/// (and, once downloads exist, starts a new session).
+pub(super) fn get_euicc_challenge<P: Platform>(
+    _req: GetEuiccChallengeRequest,
+    ctx: &mut Ctx<'_, P>,
+    slot: &mut Option<[u8; 16]>,
+) -> GetEuiccChallengeResponse {
+    let (_, rng, _) = ctx.platform.split();
+    let mut challenge = [0u8; 16];
+    rng.fill_bytes(&mut challenge);
+    *slot = Some(challenge);
+    GetEuiccChallengeResponse { euicc_challenge: FixedOctetString::new(challenge) }
+}
+
+/// ES10b.GetRAT — SGP.22 v2.5 §5.7.16.
+///
+/// The Rules Authorisation Table from the card configuration. It is empty until
+/// the lifecycle issue enforces profile policy rules: an empty RAT allows no PPR.
+pub(super) fn get_rat<P: Platform>(_req: GetRatRequest, _ctx: &mut Ctx<'_, P>) -> GetRatResponse {
+    GetRatResponse { rat: Vec::new() }
+}

@@ -1,0 +1,161 @@
+//! ISD-R, the issuer security domain root: STORE DATA reassembly and ES10 dispatch.
+//!
+//! Spec: GSMA SGP.22 v2.5 §5.7 (ES10a/b/c over STORE DATA, §5.7.2 framing),
+//! GlobalPlatform Card Specification §11.11 (STORE DATA).
+//!
+//! ```text
+//! STORE DATA blocks (P1 11 … 91, P2 00, 01, …)
+//!   → Chain (one per card, bound to the channel it started on)
+//!   → Es10Request::decode (unknown tag → 6A88, malformed DER → 6A80)
+//!   → es10a / es10b / es10c handler → Es10Response → DER
+//! ```
+//!
+//! | INS | command | answer |
+//! |---|---|---|
+//! | `E2` | STORE DATA, P1 `11` (more) / `91` (last), P2 = block number | non-last: `9000`; last: the ES10 response |
+//!
+//! SGP.22 result codes are data inside a `9000` response; status words report
+//! only that the APDU itself failed (see `errors.rs`).
+
+mod errors;
+mod es10a;
+mod es10b;
+mod es10c;
+
+use crate::apdu::{CommandView, Result, Status};
+use crate::asn1::{Es10Request, Es10Response};
+use crate::config::CardConfig;
+use crate::platform::Platform;
+use crate::store::{CardState, Store};
+use alloc::vec::Vec;
+
+/// STORE DATA P1 bit: last block.
+const P1_LAST_BLOCK: u8 = 0x80;
+/// STORE DATA P1 with the last-block bit masked: BER-TLV data, no encryption (SGP.22 §5.7.2).
+const P1_ES10: u8 = 0x11;
+
+/// What a handler may touch: configuration, the persistent state, the platform.
+pub(crate) struct Ctx<'a, P: Platform> {
+    pub(crate) config: &'a CardConfig,
+    pub(crate) store: &'a mut Store,
+    pub(crate) state: &'a mut CardState,
+    pub(crate) platform: &'a mut P,
+}
+
+/// An ES10 command being reassembled from STORE DATA blocks.
+#[derive(Debug)]
+struct Chain {
+    channel: u8,
+    next_block: u8,
+    data: Vec<u8>,
+}
+
+/// The ISD-R's volatile state. Dropped on reset; nothing here survives a power cut.
+#[derive(Debug, Default)]
+pub struct Isdr {
+    chain: Option<Chain>,
+    /// The last challenge of ES10b.GetEUICCChallenge.
+    euicc_challenge: Option<[u8; 16]>,
+}
+
+impl Isdr {
+    /// A fresh ISD-R context (after power-on or reset).
+    pub fn new() -> Isdr {
+        Isdr::default()
+    }
+
+    /// The ISD-R is deselected on `channel` or the channel closes: abandon a
+    /// STORE DATA chain that was being built there.
+    pub fn deselect(&mut self, channel: u8) {
+        if self.chain.as_ref().is_some_and(|c| c.channel == channel) {
+            self.chain = None;
+        }
+    }
+
+    /// Handles one APDU addressed to the ISD-R; returns the response data.
+    pub(crate) fn call<P: Platform>(&mut self, cmd: &CommandView<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+        if !cmd.cla.proprietary {
+            return Err(Status::ClaNotSupported);
+        }
+        match cmd.ins {
+            0xE2 => self.store_data(cmd, ctx),
+            _ => {
+                self.deselect(cmd.channel());
+                Err(Status::InsNotSupported)
+            }
+        }
+    }
+
+    /// STORE DATA (GP CS §11.11): collect blocks; dispatch the complete command.
+    fn store_data<P: Platform>(&mut self, cmd: &CommandView<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+        let channel = cmd.channel();
+        let result = self.collect_block(cmd, ctx.config.max_es10_command);
+        let complete = match result {
+            Ok(complete) => complete,
+            Err(sw) => {
+                self.chain = None;
+                return Err(sw);
+            }
+        };
+        match complete {
+            None => Ok(Vec::new()),
+            Some(der) => {
+                debug_assert!(self.chain.is_none());
+                let _ = channel;
+                self.dispatch(&der, ctx)
+            }
+        }
+    }
+
+    /// Adds one block; `Some(command)` when it was the last one.
+    fn collect_block(&mut self, cmd: &CommandView<'_>, max: usize) -> Result<Option<Vec<u8>>> {
+        if cmd.p1 & !P1_LAST_BLOCK != P1_ES10 {
+            return Err(Status::IncorrectP1P2);
+        }
+        if cmd.data.is_empty() {
+            return Err(Status::WrongLength);
+        }
+        let channel = cmd.channel();
+        let chain = match self.chain.take() {
+            None if cmd.p2 != 0 => return Err(Status::IncorrectP1P2),
+            None => Chain { channel, next_block: 0, data: Vec::new() },
+            // A block on another channel while a command is being assembled.
+            Some(c) if c.channel != channel => return Err(Status::ConditionsNotSatisfied),
+            Some(c) if c.next_block != cmd.p2 => return Err(Status::IncorrectP1P2),
+            Some(c) => c,
+        };
+        let Chain { channel, next_block, mut data } = chain;
+        if data.len().saturating_add(cmd.data.len()) > max {
+            return Err(Status::NotEnoughMemory);
+        }
+        data.extend_from_slice(cmd.data);
+        if cmd.p1 & P1_LAST_BLOCK != 0 {
+            return Ok(Some(data));
+        }
+        let next_block = next_block.checked_add(1).ok_or(Status::NotEnoughMemory)?;
+        self.chain = Some(Chain { channel, next_block, data });
+        Ok(None)
+    }
+
+    /// Decodes one ES10 command and runs its handler.
+    fn dispatch<P: Platform>(&mut self, der: &[u8], ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+        let request = Es10Request::decode(der).map_err(errors::decode_status)?;
+        let response = match request {
+            Es10Request::GetEuiccConfiguredAddresses(r) => {
+                Es10Response::GetEuiccConfiguredAddresses(es10a::get_euicc_configured_addresses(r, ctx))
+            }
+            Es10Request::SetDefaultDpAddress(r) => {
+                Es10Response::SetDefaultDpAddress(es10a::set_default_dp_address(r, ctx)?)
+            }
+            Es10Request::GetEuiccInfo1(r) => Es10Response::GetEuiccInfo1(es10b::get_euicc_info1(r, ctx)),
+            Es10Request::GetEuiccInfo2(r) => Es10Response::GetEuiccInfo2(es10b::get_euicc_info2(r, ctx)),
+            Es10Request::GetEuiccChallenge(r) => {
+                Es10Response::GetEuiccChallenge(es10b::get_euicc_challenge(r, ctx, &mut self.euicc_challenge))
+            }
+            Es10Request::GetRat(r) => Es10Response::GetRat(es10b::get_rat(r, ctx)),
+            Es10Request::GetEid(r) => Es10Response::GetEid(es10c::get_eid(r, ctx)?),
+            Es10Request::GetProfilesInfo(r) => Es10Response::GetProfilesInfo(es10c::get_profiles_info(r, ctx)),
+        };
+        response.encode().map_err(|_| Status::Unknown)
+    }
+}

@@ -1,0 +1,3 @@
+//! Security domains: the ISD-R (and, with the download issue, one ISD-P per profile).
+
+pub mod isdr;

@@ -1,0 +1,463 @@
+//! Persistent card state and its atomic commit.
+//!
+//! **Architecture Invariant:** only this module writes [`Storage`]. A command's
+//! changes are gathered in a [`Txn`] and land with one [`Store::commit`]: all of
+//! them, or none.
+//!
+//! # On-storage layout (format version 1)
+//!
+//! ```text
+//! root.0, root.1      two root slots; the valid one with the highest generation wins
+//! r.<name>.0 / .1     two shadow slots per logical record
+//! ```
+//! A commit writes each changed record into the slot the current root does *not*
+//! reference, flushes, writes the new root (generation + 1) into the other root
+//! slot, and flushes again. A power cut before the second flush completes leaves
+//! the old root as the newest valid one, and the slots it references were never
+//! touched; after it, the new root is complete. Every file carries a magic, the
+//! format version and a truncated SHA-256 digest (bound to the record name), so a
+//! torn, bit-flipped or foreign file is detected and named, never silently used.
+//! (sequential-storage's shut-off model and Java Card transactions are the
+//! references; `ARCHITECTURE.md` compares the alternatives.)
+
+mod mem;
+mod records;
+
+pub use mem::{MemStorage, MemStorageError};
+pub use records::{CardState, ConfigRecord, Icon, ProfileClass, ProfileRecord, ProfileState};
+
+use crate::platform::Storage;
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+use sha2::{Digest, Sha256};
+
+/// Format version written by this code.
+pub const FORMAT_VERSION: u8 = 1;
+const RECORD_MAGIC: &[u8; 4] = b"VUIR";
+const ROOT_MAGIC: &[u8; 4] = b"VUIS";
+const DIGEST_LEN: usize = 16;
+const ROOT_KEYS: [&str; 2] = ["root.0", "root.1"];
+
+/// Store errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error<E> {
+    /// The backend failed; nothing of the commit is visible.
+    Storage(E),
+    /// A file is damaged, from another format version, or foreign.
+    Corrupted {
+        /// The storage key of the file.
+        key: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A record's content does not decode.
+    BadRecord {
+        /// The record name.
+        name: String,
+    },
+    /// Something that would otherwise have been a panic (sequential-storage's `LogicBug`).
+    LogicBug(&'static str),
+}
+
+impl<E: fmt::Display> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Storage(e) => write!(f, "storage: {e}"),
+            Error::Corrupted { key, reason } => write!(f, "{key}: {reason}"),
+            Error::BadRecord { name } => write!(f, "record {name}: content does not decode"),
+            Error::LogicBug(what) => write!(f, "internal error: {what}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> core::error::Error for Error<E> {}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    slot: u8,
+    len: u32,
+    digest: [u8; DIGEST_LEN],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Root {
+    generation: u64,
+    entries: BTreeMap<String, Entry>,
+}
+
+/// A set of record changes that commit together.
+#[derive(Debug, Default)]
+pub struct Txn {
+    puts: BTreeMap<String, Vec<u8>>,
+    removes: Vec<String>,
+}
+
+impl Txn {
+    /// An empty transaction.
+    pub fn new() -> Txn {
+        Txn::default()
+    }
+
+    /// Sets record `name` to `value`.
+    pub fn put(&mut self, name: &str, value: Vec<u8>) -> &mut Txn {
+        self.removes.retain(|n| n != name);
+        self.puts.insert(name.to_string(), value);
+        self
+    }
+
+    /// Deletes record `name`.
+    pub fn remove(&mut self, name: &str) -> &mut Txn {
+        self.puts.remove(name);
+        self.removes.push(name.to_string());
+        self
+    }
+
+    /// True if the transaction changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.puts.is_empty() && self.removes.is_empty()
+    }
+}
+
+/// The loaded store: the newest committed root and every record's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    root: Root,
+    records: BTreeMap<String, Vec<u8>>,
+    /// A commit failed half-way: reload from storage before the next commit.
+    poisoned: bool,
+}
+
+impl Store {
+    /// Opens the store: picks the newest valid root and loads every record it
+    /// references. An empty storage opens as an empty store.
+    pub fn open<S: Storage>(storage: &mut S) -> Result<Store, Error<S::Error>> {
+        let mut best: Option<Root> = None;
+        let mut damaged: Option<(String, &'static str)> = None;
+        for key in ROOT_KEYS {
+            match storage.read(key).map_err(Error::Storage)? {
+                None => {}
+                Some(bytes) => match decode_root(&bytes) {
+                    Ok(root) => {
+                        if best.as_ref().is_none_or(|b| root.generation > b.generation) {
+                            best = Some(root);
+                        }
+                    }
+                    Err(reason) => damaged = Some((key.to_string(), reason)),
+                },
+            }
+        }
+        let root = match (best, damaged) {
+            (Some(root), _) => root,
+            (None, Some((key, reason))) => return Err(Error::Corrupted { key, reason }),
+            (None, None) => Root { generation: 0, entries: BTreeMap::new() },
+        };
+        let mut records = BTreeMap::new();
+        for (name, entry) in &root.entries {
+            let key = record_key(name, entry.slot);
+            let bytes = storage
+                .read(&key)
+                .map_err(Error::Storage)?
+                .ok_or(Error::Corrupted { key: key.clone(), reason: "missing record file" })?;
+            let payload =
+                decode_record(name, &bytes).map_err(|reason| Error::Corrupted { key: key.clone(), reason })?;
+            if u32::try_from(payload.len()).ok() != Some(entry.len) || digest(name, payload) != entry.digest {
+                return Err(Error::Corrupted { key, reason: "record does not match the root" });
+            }
+            records.insert(name.clone(), payload.to_vec());
+        }
+        Ok(Store { root, records, poisoned: false })
+    }
+
+    /// The committed value of record `name`.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.records.get(name).map(Vec::as_slice)
+    }
+
+    /// Names of all records.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.records.keys().map(String::as_str)
+    }
+
+    /// Generation of the committed root (0 for a fresh store).
+    pub fn generation(&self) -> u64 {
+        self.root.generation
+    }
+
+    /// Bytes the records occupy (payloads only), for memory accounting.
+    pub fn used_bytes(&self) -> usize {
+        self.records.values().map(Vec::len).sum()
+    }
+
+    /// Atomically applies `txn`. On error nothing of it is visible, now or after
+    /// a power cut, and the store reloads itself from storage before its next commit.
+    pub fn commit<S: Storage>(&mut self, storage: &mut S, txn: Txn) -> Result<(), Error<S::Error>> {
+        if txn.is_empty() {
+            return Ok(());
+        }
+        if self.poisoned {
+            *self = Store::open(storage)?;
+        }
+        match self.try_commit(storage, &txn) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.poisoned = true;
+                Err(e)
+            }
+        }
+    }
+
+    fn try_commit<S: Storage>(&mut self, storage: &mut S, txn: &Txn) -> Result<(), Error<S::Error>> {
+        let mut entries = self.root.entries.clone();
+        for name in &txn.removes {
+            entries.remove(name);
+        }
+        for (name, value) in &txn.puts {
+            if !crate::platform::is_valid_key(&record_key(name, 0)) {
+                return Err(Error::LogicBug("invalid record name"));
+            }
+            let slot = self.root.entries.get(name).map_or(0, |e| 1 - e.slot);
+            let len = u32::try_from(value.len()).map_err(|_| Error::LogicBug("record too large"))?;
+            storage.write(&record_key(name, slot), &encode_record(name, value)).map_err(Error::Storage)?;
+            entries.insert(name.clone(), Entry { slot, len, digest: digest(name, value) });
+        }
+        storage.flush().map_err(Error::Storage)?;
+        let generation = self.root.generation.checked_add(1).ok_or(Error::LogicBug("generation overflow"))?;
+        let root = Root { generation, entries };
+        let root_key = ROOT_KEYS.get(usize::from(generation % 2 == 1)).ok_or(Error::LogicBug("root key"))?;
+        storage.write(root_key, &encode_root(&root)?).map_err(Error::Storage)?;
+        storage.flush().map_err(Error::Storage)?;
+        // Committed. Drop the files of removed records (best effort: leftovers are
+        // never referenced and are overwritten if the name comes back).
+        for name in &txn.removes {
+            if self.root.entries.contains_key(name) && !root.entries.contains_key(name) {
+                let _ = storage.remove(&record_key(name, 0));
+                let _ = storage.remove(&record_key(name, 1));
+            }
+        }
+        for name in &txn.removes {
+            self.records.remove(name);
+        }
+        for (name, value) in &txn.puts {
+            self.records.insert(name.clone(), value.clone());
+        }
+        self.root = root;
+        Ok(())
+    }
+}
+
+fn record_key(name: &str, slot: u8) -> String {
+    let mut key = String::with_capacity(name.len() + 4);
+    key.push_str("r.");
+    key.push_str(name);
+    key.push_str(if slot == 0 { ".0" } else { ".1" });
+    key
+}
+
+fn digest(name: &str, payload: &[u8]) -> [u8; DIGEST_LEN] {
+    let mut h = Sha256::new();
+    h.update(RECORD_MAGIC);
+    h.update([FORMAT_VERSION]);
+    h.update((name.len() as u64).to_be_bytes());
+    h.update(name.as_bytes());
+    h.update(payload);
+    let full = h.finalize();
+    let mut out = [0u8; DIGEST_LEN];
+    out.copy_from_slice(full.get(..DIGEST_LEN).unwrap_or(&[0; DIGEST_LEN]));
+    out
+}
+
+fn encode_record(name: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(5 + payload.len() + DIGEST_LEN);
+    out.extend_from_slice(RECORD_MAGIC);
+    out.push(FORMAT_VERSION);
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&digest(name, payload));
+    out
+}
+
+fn decode_record<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a [u8], &'static str> {
+    let (magic, rest) = bytes.split_at_checked(4).ok_or("truncated header")?;
+    if magic != RECORD_MAGIC {
+        return Err("not a veuicc record file");
+    }
+    let (&version, rest) = rest.split_first().ok_or("truncated header")?;
+    if version != FORMAT_VERSION {
+        return Err("unsupported format version");
+    }
+    let body_len = rest.len().checked_sub(DIGEST_LEN).ok_or("truncated")?;
+    let (payload, tag) = rest.split_at_checked(body_len).ok_or("truncated")?;
+    if digest(name, payload) != tag {
+        return Err("checksum mismatch");
+    }
+    Ok(payload)
+}
+
+fn encode_root<E>(root: &Root) -> Result<Vec<u8>, Error<E>> {
+    let mut out = Vec::new();
+    out.extend_from_slice(ROOT_MAGIC);
+    out.push(FORMAT_VERSION);
+    out.extend_from_slice(&root.generation.to_be_bytes());
+    let count = u16::try_from(root.entries.len()).map_err(|_| Error::LogicBug("too many records"))?;
+    out.extend_from_slice(&count.to_be_bytes());
+    for (name, e) in &root.entries {
+        let len = u8::try_from(name.len()).map_err(|_| Error::LogicBug("record name too long"))?;
+        out.push(len);
+        out.extend_from_slice(name.as_bytes());
+        out.push(e.slot);
+        out.extend_from_slice(&e.len.to_be_bytes());
+        out.extend_from_slice(&e.digest);
+    }
+    let d = digest("", &out);
+    out.extend_from_slice(&d);
+    Ok(out)
+}
+
+/// A bounds-checked reader over a byte slice.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
+        let (head, tail) = self.0.split_at_checked(n).ok_or("truncated")?;
+        self.0 = tail;
+        Ok(head)
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], &'static str> {
+        self.take(N)?.try_into().map_err(|_| "truncated")
+    }
+}
+
+fn decode_root(bytes: &[u8]) -> Result<Root, &'static str> {
+    let body_len = bytes.len().checked_sub(DIGEST_LEN).ok_or("truncated")?;
+    let (body, tag) = bytes.split_at_checked(body_len).ok_or("truncated")?;
+    let mut r = Reader(body);
+    if r.take(4)? != ROOT_MAGIC {
+        return Err("not a veuicc root file");
+    }
+    if r.array::<1>()? != [FORMAT_VERSION] {
+        return Err("unsupported format version");
+    }
+    if digest("", body) != tag {
+        return Err("checksum mismatch");
+    }
+    let generation = u64::from_be_bytes(r.array()?);
+    let count = u16::from_be_bytes(r.array()?);
+    let mut entries = BTreeMap::new();
+    for _ in 0..count {
+        let [len] = r.array::<1>()?;
+        let name = core::str::from_utf8(r.take(usize::from(len))?).map_err(|_| "bad record name")?;
+        let [slot] = r.array::<1>()?;
+        if slot > 1 {
+            return Err("bad slot number");
+        }
+        let len = u32::from_be_bytes(r.array()?);
+        let digest = r.array::<DIGEST_LEN>()?;
+        entries.insert(name.to_string(), Entry { slot, len, digest });
+    }
+    if !r.0.is_empty() {
+        return Err("trailing bytes");
+    }
+    Ok(Root { generation, entries })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn put(store: &mut Store, s: &mut MemStorage, pairs: &[(&str, &[u8])]) {
+        let mut txn = Txn::new();
+        for (n, v) in pairs {
+            txn.put(n, v.to_vec());
+        }
+        store.commit(s, txn).unwrap();
+    }
+
+    #[test]
+    fn fresh_store_is_empty() {
+        let mut s = MemStorage::new();
+        let store = Store::open(&mut s).unwrap();
+        assert_eq!(store.generation(), 0);
+        assert_eq!(store.names().count(), 0);
+    }
+
+    #[test]
+    fn commit_and_reopen() {
+        let mut s = MemStorage::new();
+        let mut store = Store::open(&mut s).unwrap();
+        put(&mut store, &mut s, &[("config", b"one"), ("p.1", b"profile")]);
+        put(&mut store, &mut s, &[("config", b"two")]);
+        let mut txn = Txn::new();
+        txn.remove("p.1");
+        store.commit(&mut s, txn).unwrap();
+        let again = Store::open(&mut s).unwrap();
+        assert_eq!(again.get("config"), Some(&b"two"[..]));
+        assert_eq!(again.get("p.1"), None);
+        assert_eq!(again.generation(), 3);
+        assert!(!s.keys().unwrap().iter().any(|k| k.starts_with("r.p.1")));
+    }
+
+    /// Cut power at every write of a commit: the reopened store is before or after.
+    #[test]
+    fn power_cut_at_every_write_is_before_or_after() {
+        let mut base = MemStorage::new();
+        let mut store = Store::open(&mut base).unwrap();
+        put(&mut store, &mut base, &[("a", b"a1"), ("b", b"b1")]);
+        put(&mut store, &mut base, &[("a", b"a2")]);
+        let before = Store::open(&mut base).unwrap();
+        let mut n = 0;
+        loop {
+            for torn in [false, true] {
+                let mut s = base.clone();
+                s.cut_after_writes(n, torn);
+                let mut st = before.clone();
+                let mut txn = Txn::new();
+                txn.put("a", b"a3-longer".to_vec()).put("c", vec![7; 40]).remove("b");
+                let done = st.commit(&mut s, txn).is_ok();
+                s.restore_power();
+                let reopened = Store::open(&mut s).unwrap();
+                let mut after = before.clone();
+                let mut txn = Txn::new();
+                txn.put("a", b"a3-longer".to_vec()).put("c", vec![7; 40]).remove("b");
+                after.commit(&mut base.clone(), txn).unwrap();
+                assert!(
+                    reopened.records == before.records || reopened.records == after.records,
+                    "cut at write {n} (torn {torn}) left a third state"
+                );
+                if done {
+                    assert_eq!(reopened.records, after.records);
+                }
+                if done && !torn {
+                    assert_eq!(n, 3, "two records and the root");
+                    return;
+                }
+            }
+            n += 1;
+        }
+    }
+
+    #[test]
+    fn damaged_files_are_named() {
+        let mut s = MemStorage::new();
+        let mut store = Store::open(&mut s).unwrap();
+        put(&mut store, &mut s, &[("config", b"value")]);
+        // Bit flip in the record.
+        let mut bad = s.clone();
+        let mut bytes = bad.read("r.config.0").unwrap().unwrap();
+        bytes[6] ^= 1;
+        bad.write("r.config.0", &bytes).unwrap();
+        assert!(matches!(Store::open(&mut bad), Err(Error::Corrupted { key, .. }) if key == "r.config.0"));
+        // Only root damaged, no other root: refuse to start.
+        let mut bad = s.clone();
+        bad.write("root.1", b"VUIS\x01garbage").unwrap();
+        assert!(matches!(Store::open(&mut bad), Err(Error::Corrupted { key, .. }) if key == "root.1"));
+        // Wrong version.
+        let mut bad = s.clone();
+        let mut bytes = bad.read("r.config.0").unwrap().unwrap();
+        bytes[4] = 9;
+        bad.write("r.config.0", &bytes).unwrap();
+        assert!(matches!(Store::open(&mut bad), Err(Error::Corrupted { reason: "unsupported format version", .. })));
+    }
+}

@@ -1,0 +1,217 @@
+//! A typed ES10 client that drives a card over APDUs the way lpac does.
+//!
+//! Framing (lpac `euicc/euicc.c`, `driver/apdu/pcsc.c`): MANAGE CHANNEL open,
+//! SELECT ISD-R without Le, STORE DATA blocks of at most 120 bytes with P1
+//! `11`/`91` and P2 counting from 0, `61xx` answered with GET RESPONSE under the
+//! proprietary class.
+
+use crate::apdu::Cla;
+use crate::asn1::rsp::{
+    EuiccConfiguredAddressesRequest, EuiccConfiguredAddressesResponse, EuiccInfo1, EuiccInfo2,
+    GetEuiccChallengeRequest, GetEuiccChallengeResponse, GetEuiccDataRequest, GetEuiccDataResponse,
+    GetEuiccInfo1Request, GetEuiccInfo2Request, GetRatRequest, GetRatResponse, ProfileInfoListRequest,
+    ProfileInfoListResponse, SetDefaultDpAddressRequest, SetDefaultDpAddressResponse,
+};
+use crate::card::ISD_R_AID;
+use core::fmt;
+use std::string::{String, ToString};
+use std::vec::Vec;
+
+/// Anything that carries one C-APDU to a card and brings back the R-APDU.
+pub trait Transport {
+    /// Sends `apdu`, returns data ‖ SW1 SW2.
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8>;
+}
+
+impl<T: Transport + ?Sized> Transport for &mut T {
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        (**self).transmit(apdu)
+    }
+}
+
+impl<P: crate::platform::Platform> Transport for crate::card::Card<P> {
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        crate::card::Card::transmit(self, apdu)
+    }
+}
+
+/// What went wrong talking to the card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientError {
+    /// The card answered with this status word.
+    Status(u16),
+    /// The response was shorter than a status word.
+    NoStatus,
+    /// The response did not decode as the expected type.
+    Decode(String),
+    /// A request could not be encoded.
+    Encode(String),
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Status(sw) => write!(f, "card answered {sw:04X}"),
+            ClientError::NoStatus => f.write_str("response without a status word"),
+            ClientError::Decode(e) => write!(f, "response does not decode: {e}"),
+            ClientError::Encode(e) => write!(f, "request does not encode: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// Splits an R-APDU into data and SW.
+pub fn split_sw(rapdu: &[u8]) -> Result<(&[u8], u16), ClientError> {
+    let at = rapdu.len().checked_sub(2).ok_or(ClientError::NoStatus)?;
+    let (data, sw) = rapdu.split_at(at);
+    Ok((data, u16::from_be_bytes([sw[0], sw[1]])))
+}
+
+/// An ES10 session on one logical channel with the ISD-R selected.
+#[derive(Debug)]
+pub struct Es10Client<T> {
+    transport: T,
+    channel: u8,
+    /// Largest STORE DATA block (lpac's default is 120).
+    pub block_size: usize,
+}
+
+impl<T: Transport> Es10Client<T> {
+    /// Opens a logical channel and selects the ISD-R on it (what lpac does).
+    pub fn open(mut transport: T) -> Result<Es10Client<T>, ClientError> {
+        let r = transport.transmit(&[0x00, 0x70, 0x00, 0x00, 0x01]);
+        let (data, sw) = split_sw(&r)?;
+        let channel = match (data, sw) {
+            ([ch], 0x9000) => *ch,
+            (_, 0x9000) => return Err(ClientError::Decode("MANAGE CHANNEL answer is not one byte".into())),
+            (_, sw) => return Err(ClientError::Status(sw)),
+        };
+        let mut client = Es10Client { transport, channel, block_size: 120 };
+        client.select_isdr()?;
+        Ok(client)
+    }
+
+    /// Selects the ISD-R on the basic channel (what pySim-shell does).
+    pub fn on_basic_channel(transport: T) -> Result<Es10Client<T>, ClientError> {
+        let mut client = Es10Client { transport, channel: 0, block_size: 255 };
+        client.select_isdr()?;
+        Ok(client)
+    }
+
+    fn select_isdr(&mut self) -> Result<(), ClientError> {
+        let cla = Cla::encode(self.channel, false).unwrap_or(0);
+        let mut select = std::vec![cla, 0xA4, 0x04, 0x00, 0x10];
+        select.extend_from_slice(&ISD_R_AID);
+        let r = self.transport.transmit(&select);
+        match split_sw(&r)?.1 {
+            0x9000 => Ok(()),
+            sw if sw >> 8 == 0x61 => Ok(()),
+            sw => Err(ClientError::Status(sw)),
+        }
+    }
+
+    /// The logical channel in use.
+    pub fn channel(&self) -> u8 {
+        self.channel
+    }
+
+    /// The transport.
+    pub fn transport(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// Sends one APDU, following `61xx` with GET RESPONSE; returns data and the final SW.
+    pub fn transmit(&mut self, apdu: &[u8]) -> Result<(Vec<u8>, u16), ClientError> {
+        let mut data = Vec::new();
+        let mut r = self.transport.transmit(apdu);
+        loop {
+            let (chunk, sw) = split_sw(&r)?;
+            data.extend_from_slice(chunk);
+            if sw >> 8 != 0x61 {
+                return Ok((data, sw));
+            }
+            let cla = Cla::encode(self.channel, true).unwrap_or(0x80);
+            r = self.transport.transmit(&[cla, 0xC0, 0x00, 0x00, (sw & 0xFF) as u8]);
+        }
+    }
+
+    /// Sends one ES10 command (DER) in STORE DATA blocks; returns the response DER.
+    pub fn store_data(&mut self, der: &[u8]) -> Result<Vec<u8>, ClientError> {
+        let cla = Cla::encode(self.channel, true).unwrap_or(0x80);
+        let blocks: Vec<&[u8]> = der.chunks(self.block_size.clamp(1, 255)).collect();
+        let mut out = Vec::new();
+        for (i, block) in blocks.iter().enumerate() {
+            let last = i + 1 == blocks.len();
+            let mut apdu = std::vec![cla, 0xE2, if last { 0x91 } else { 0x11 }, (i % 256) as u8, block.len() as u8];
+            apdu.extend_from_slice(block);
+            let (data, sw) = self.transmit(&apdu)?;
+            if sw >> 8 != 0x90 {
+                return Err(ClientError::Status(sw));
+            }
+            out.extend(data);
+        }
+        Ok(out)
+    }
+
+    /// Encodes `req`, sends it, decodes the answer as `Resp`.
+    pub fn call<Req: rasn::Encode, Resp: rasn::Decode>(&mut self, req: &Req) -> Result<Resp, ClientError> {
+        let der = rasn::der::encode(req).map_err(|e| ClientError::Encode(e.to_string()))?;
+        let resp = self.store_data(&der)?;
+        rasn::der::decode(&resp).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    /// ES10c.GetEID: the 16 EID bytes.
+    pub fn get_eid(&mut self) -> Result<[u8; 16], ClientError> {
+        let r: GetEuiccDataResponse = self.call(&GetEuiccDataRequest::eid())?;
+        Ok(*r.eid_value)
+    }
+
+    /// ES10b.GetEUICCInfo (EUICCInfo1).
+    pub fn get_euicc_info1(&mut self) -> Result<EuiccInfo1, ClientError> {
+        self.call(&GetEuiccInfo1Request::default())
+    }
+
+    /// ES10b.GetEUICCInfo (EUICCInfo2).
+    pub fn get_euicc_info2(&mut self) -> Result<EuiccInfo2, ClientError> {
+        self.call(&GetEuiccInfo2Request::default())
+    }
+
+    /// ES10b.GetEUICCChallenge.
+    pub fn get_euicc_challenge(&mut self) -> Result<[u8; 16], ClientError> {
+        let r: GetEuiccChallengeResponse = self.call(&GetEuiccChallengeRequest::default())?;
+        Ok(*r.euicc_challenge)
+    }
+
+    /// ES10c.GetProfilesInfo.
+    pub fn get_profiles_info(&mut self, req: &ProfileInfoListRequest) -> Result<ProfileInfoListResponse, ClientError> {
+        self.call(req)
+    }
+
+    /// ES10a.GetEuiccConfiguredAddresses.
+    pub fn get_configured_addresses(&mut self) -> Result<EuiccConfiguredAddressesResponse, ClientError> {
+        self.call(&EuiccConfiguredAddressesRequest::default())
+    }
+
+    /// ES10a.SetDefaultDpAddress; returns `setDefaultDpAddressResult`.
+    pub fn set_default_dp_address(&mut self, address: &str) -> Result<SetDefaultDpAddressResponse, ClientError> {
+        self.call(&SetDefaultDpAddressRequest::new(address))
+    }
+
+    /// ES10b.GetRAT.
+    pub fn get_rat(&mut self) -> Result<GetRatResponse, ClientError> {
+        self.call(&GetRatRequest::default())
+    }
+
+    /// Closes the channel (if not the basic one) and gives the transport back.
+    pub fn close(mut self) -> Result<T, ClientError> {
+        if self.channel != 0 {
+            let r = self.transport.transmit(&[0x00, 0x70, 0x80, self.channel, 0x00]);
+            let sw = split_sw(&r)?.1;
+            if sw != 0x9000 {
+                return Err(ClientError::Status(sw));
+            }
+        }
+        Ok(self.transport)
+    }
+}

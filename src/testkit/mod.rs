@@ -1,0 +1,187 @@
+//! Test kit: deterministic platform parts, a ready-made test card, a typed ES10 client.
+//!
+//! Everything here is for tests, benches, fuzzing and the demo; none of it is
+//! used by the card itself.
+
+mod client;
+
+pub use client::{ClientError, Es10Client, Transport, split_sw};
+
+use crate::card::{ATR, Card};
+use crate::config::{CardConfig, Eid};
+use crate::platform::{Clock, Parts, UnixTime};
+use crate::store::MemStorage;
+use core::cell::Cell;
+use core::convert::Infallible;
+use rand_core::{TryCryptoRng, TryRng};
+use sha2::{Digest, Sha256};
+use std::vec::Vec;
+
+/// A seeded, reproducible random generator: SHA-256(seed ‖ counter) blocks.
+/// Deterministic by design — for tests only, never for a real card.
+#[derive(Debug, Clone)]
+pub struct DetRng {
+    seed: u64,
+    counter: u64,
+    block: [u8; 32],
+    used: usize,
+}
+
+impl DetRng {
+    /// A generator for `seed`.
+    pub fn new(seed: u64) -> DetRng {
+        DetRng { seed, counter: 0, block: [0; 32], used: 32 }
+    }
+}
+
+impl TryRng for DetRng {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_be_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_be_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for byte in dst {
+            if self.used == self.block.len() {
+                let mut h = Sha256::new();
+                h.update(self.seed.to_be_bytes());
+                h.update(self.counter.to_be_bytes());
+                self.block.copy_from_slice(&h.finalize());
+                self.counter += 1;
+                self.used = 0;
+            }
+            *byte = self.block.get(self.used).copied().unwrap_or(0);
+            self.used += 1;
+        }
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for DetRng {}
+
+/// A clock the test sets by hand; starts unknown.
+#[derive(Debug, Clone, Default)]
+pub struct ManualClock(Cell<Option<UnixTime>>);
+
+impl ManualClock {
+    /// A clock reading `now`.
+    pub fn at(now: UnixTime) -> ManualClock {
+        ManualClock(Cell::new(Some(now)))
+    }
+    /// Sets the time.
+    pub fn set(&self, now: Option<UnixTime>) {
+        self.0.set(now);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Option<UnixTime> {
+        self.0.get()
+    }
+}
+
+/// The platform of test cards.
+pub type TestPlatform = Parts<MemStorage, DetRng, ManualClock>;
+
+/// The EID of the embedded default card.
+pub const DEFAULT_EID: &str = "89999001000010000000000000000038";
+
+/// The embedded default configuration (used by `veuicc demo` and test cards).
+pub fn default_config() -> CardConfig {
+    CardConfig::new(DEFAULT_EID_VALUE)
+}
+
+/// [`DEFAULT_EID`] as a value (its validity is checked by a unit test).
+const DEFAULT_EID_VALUE: Eid =
+    Eid::from_raw([0x89, 0x99, 0x90, 0x01, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x38]);
+
+/// An in-memory card with a deterministic RNG, for tests, fuzzing and benches.
+#[derive(Debug)]
+pub struct TestCard(pub Card<TestPlatform>);
+
+impl TestCard {
+    /// A fresh card with empty storage; the RNG is seeded with `seed`.
+    pub fn new(seed: u64) -> TestCard {
+        TestCard::with_config(default_config(), MemStorage::new(), seed)
+    }
+
+    /// A card with the given configuration and storage.
+    ///
+    /// # Panics
+    /// If `storage` holds damaged state (tests want to know).
+    #[allow(clippy::panic)]
+    pub fn with_config(config: CardConfig, storage: MemStorage, seed: u64) -> TestCard {
+        let platform = Parts { storage, rng: DetRng::new(seed), clock: ManualClock::default() };
+        match Card::new(config, platform) {
+            Ok(card) => TestCard(card),
+            Err(e) => panic!("test card does not start: {e}"),
+        }
+    }
+
+    /// Sends one APDU.
+    pub fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        self.0.transmit(apdu)
+    }
+
+    /// Cold start; returns the ATR (empty if the state does not load).
+    pub fn power_on(&mut self) -> Vec<u8> {
+        self.0.power_on().unwrap_or_default()
+    }
+
+    /// Removes power.
+    pub fn power_off(&mut self) {
+        self.0.power_off();
+    }
+
+    /// Warm reset; returns the ATR.
+    pub fn reset(&mut self) -> Vec<u8> {
+        self.0.reset()
+    }
+
+    /// The card's storage.
+    pub fn storage(&mut self) -> &mut MemStorage {
+        &mut self.0.platform_mut().storage
+    }
+}
+
+impl Transport for TestCard {
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        self.0.transmit(apdu)
+    }
+}
+
+/// The ATR every veuicc card sends.
+pub fn atr() -> &'static [u8] {
+    &ATR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_core::Rng;
+
+    #[test]
+    fn default_eid_is_valid() {
+        assert_eq!(Eid::parse(DEFAULT_EID), Ok(DEFAULT_EID_VALUE));
+    }
+
+    #[test]
+    fn det_rng_is_reproducible() {
+        let (mut a, mut b, mut c) = (DetRng::new(1), DetRng::new(1), DetRng::new(2));
+        let (mut x, mut y, mut z) = ([0u8; 40], [0u8; 40], [0u8; 40]);
+        a.fill_bytes(&mut x);
+        b.fill_bytes(&mut y);
+        c.fill_bytes(&mut z);
+        assert_eq!(x, y);
+        assert_ne!(x, z);
+    }
+}
