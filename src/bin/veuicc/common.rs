@@ -1,0 +1,100 @@
+//! Helpers shared by the subcommands.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use veuicc::Card;
+use veuicc::host::fs_storage::DirStorage;
+use veuicc::host::{HostPlatform, platform};
+use veuicc::store::MemStorage;
+use veuicc::testkit::{Transport, default_config};
+
+/// Upper-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02X}");
+        s
+    })
+}
+
+/// Parses hex, ignoring spaces, colons and underscores.
+pub(crate) fn unhex(text: &str) -> Result<Vec<u8>, String> {
+    let digits: Vec<u8> = text.bytes().filter(|b| !b" :_".contains(b)).collect();
+    if digits.len() % 2 != 0 {
+        return Err(format!("{text:?}: odd number of hex digits"));
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .ok_or_else(|| format!("{text:?}: not hex"))
+        })
+        .collect()
+}
+
+/// A JSON string literal.
+pub(crate) fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A card whose state lives in `dir`, or in memory without one.
+pub(crate) enum AnyCard {
+    /// State in a directory.
+    Dir(Box<Card<HostPlatform<DirStorage>>>),
+    /// State in memory (lost on exit).
+    Mem(Box<Card<HostPlatform<MemStorage>>>),
+}
+
+impl AnyCard {
+    pub(crate) fn open(state: Option<&PathBuf>) -> Result<AnyCard, String> {
+        let config = default_config();
+        match state {
+            Some(dir) => {
+                let storage = DirStorage::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                let card = Card::new(config, platform(storage)).map_err(|e| format!("{}: {e}", dir.display()))?;
+                Ok(AnyCard::Dir(Box::new(card)))
+            }
+            None => {
+                let card = Card::new(config, platform(MemStorage::new())).map_err(|e| e.to_string())?;
+                Ok(AnyCard::Mem(Box::new(card)))
+            }
+        }
+    }
+}
+
+impl Transport for AnyCard {
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        match self {
+            AnyCard::Dir(c) => c.transmit(apdu),
+            AnyCard::Mem(c) => c.transmit(apdu),
+        }
+    }
+}
+
+/// A transport that remembers every exchange.
+pub(crate) struct Recorder<T> {
+    pub(crate) inner: T,
+    pub(crate) log: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl<T: Transport> Transport for Recorder<T> {
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        let r = self.inner.transmit(apdu);
+        self.log.push((apdu.to_vec(), r.clone()));
+        r
+    }
+}

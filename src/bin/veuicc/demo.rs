@@ -1,0 +1,115 @@
+//! `veuicc demo [--json]`: the main job on embedded defaults.
+
+use crate::common::{Recorder, hex, json_str};
+use std::process::ExitCode;
+use std::time::Instant;
+use veuicc::asn1::rsp::EuiccInfo2;
+use veuicc::host::platform;
+use veuicc::store::MemStorage;
+use veuicc::testkit::{Es10Client, default_config};
+use veuicc::{Card, Eid};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn version(v: &[u8]) -> String {
+    v.iter().map(u8::to_string).collect::<Vec<_>>().join(".")
+}
+
+/// Decodes `extCardResource` (ETSI TS 102 226): installed apps, free NVM, free RAM.
+fn resources(ext: &[u8]) -> (u64, u64, u64) {
+    let mut out = (0, 0, 0);
+    let mut rest = ext;
+    while let [tag, len, tail @ ..] = rest {
+        let Some(value) = tail.get(..usize::from(*len)) else { break };
+        let n = value.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b));
+        match tag {
+            0x81 => out.0 = n,
+            0x82 => out.1 = n,
+            0x83 => out.2 = n,
+            _ => {}
+        }
+        rest = tail.get(usize::from(*len)..).unwrap_or_default();
+    }
+    out
+}
+
+pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
+    let started = Instant::now();
+    let mut steps: Vec<(String, String, u128)> = Vec::new();
+    let mut step = |name: &str, detail: String, t: Instant| steps.push((name.into(), detail, t.elapsed().as_micros()));
+
+    let t = Instant::now();
+    let mut card = Card::new(default_config(), platform(MemStorage::new())).map_err(|e| e.to_string())?;
+    let atr = card.power_on().map_err(|e| e.to_string())?;
+    step("power on", format!("ATR {}", hex(&atr)), t);
+
+    let t = Instant::now();
+    let mut client = Es10Client::open(Recorder { inner: &mut card, log: Vec::new() }).map_err(|e| e.to_string())?;
+    step("open channel + SELECT ISD-R", format!("logical channel {}", client.channel()), t);
+
+    let t = Instant::now();
+    let eid = client.get_eid().map_err(|e| e.to_string())?;
+    let eid = Eid::from_bytes(eid).map_err(|e| format!("card sent a bad EID: {e}"))?;
+    step("ES10c.GetEID", format!("EID {eid}"), t);
+
+    let t = Instant::now();
+    let info: EuiccInfo2 = client.get_euicc_info2().map_err(|e| e.to_string())?;
+    let (apps, nvm, ram) = resources(&info.ext_card_resource);
+    let cis: Vec<String> = info.euicc_ci_pkid_list_for_verification.iter().map(|k| hex(k)).collect();
+    step(
+        "ES10b.GetEUICCInfo2",
+        format!(
+            "SGP.22 {}, profile package {}, firmware {}, {} profiles installed, free NVM {} B, free RAM {} B, CI keys [{}]",
+            version(info.svn.as_slice()),
+            version(info.profile_version.as_slice()),
+            version(info.euicc_firmware_ver.as_slice()),
+            apps,
+            nvm,
+            ram,
+            cis.join(", ")
+        ),
+        t,
+    );
+
+    let t = Instant::now();
+    let recorder = client.close().map_err(|e| e.to_string())?;
+    step("MANAGE CHANNEL close", String::new(), t);
+    let log = recorder.log;
+    let total = started.elapsed().as_micros();
+
+    if args.json {
+        let steps_json: Vec<String> = steps
+            .iter()
+            .map(|(n, d, us)| format!("{{\"step\":{},\"detail\":{},\"micros\":{us}}}", json_str(n), json_str(d)))
+            .collect();
+        let apdus: Vec<String> = log
+            .iter()
+            .map(|(c, r)| format!("{{\"command\":{},\"response\":{}}}", json_str(&hex(c)), json_str(&hex(r))))
+            .collect();
+        println!(
+            "{{\"atr\":{},\"eid\":{},\"svn\":{},\"free_nvm\":{nvm},\"steps\":[{}],\"apdus\":[{}],\"total_micros\":{total}}}",
+            json_str(&hex(&atr)),
+            json_str(&eid.to_string()),
+            json_str(&version(info.svn.as_slice())),
+            steps_json.join(","),
+            apdus.join(",")
+        );
+    } else {
+        println!("veuicc demo: a virtual eUICC on embedded defaults (in-memory state)\n");
+        for (name, detail, us) in &steps {
+            println!("{name:<30} {us:>6} µs  {detail}");
+        }
+        println!("\nAPDUs exchanged:");
+        for (c, r) in &log {
+            println!("  > {}", hex(c));
+            println!("  < {}", hex(r));
+        }
+        println!("\ntotal {total} µs");
+    }
+    Ok(ExitCode::SUCCESS)
+}
