@@ -181,9 +181,10 @@ pub enum SearchCriteria {
     /// `isdpAid [APPLICATION 15] OctetTo16` — tag `4F`.
     #[rasn(tag(application, 15))]
     IsdpAid(OctetString),
-    /// `iccid Iccid` — `[APPLICATION 26]`, tag `5A`.
+    /// `iccid Iccid` — `[APPLICATION 26]`, tag `5A`. Decoded without its size
+    /// constraint so a wrong size can be answered with `incorrectInputValues`.
     #[rasn(tag(application, 26))]
-    Iccid(FixedOctetString<10>),
+    Iccid(OctetString),
     /// `profileClass [21] ProfileClass` — tag `95`.
     #[rasn(tag(context, 21))]
     ProfileClass(Integer),

@@ -37,7 +37,7 @@ fn matches(p: &ProfileRecord, criteria: &Option<SearchCriteria>) -> bool {
     match criteria {
         None => true,
         Some(SearchCriteria::IsdpAid(aid)) => p.isdp_aid == *aid,
-        Some(SearchCriteria::Iccid(iccid)) => p.iccid.as_ref() == iccid.as_slice(),
+        Some(SearchCriteria::Iccid(iccid)) => p.iccid == *iccid,
         Some(SearchCriteria::ProfileClass(c)) => Integer::from(class_code(p.class)) == *c,
     }
 }
@@ -71,11 +71,20 @@ fn ppr_bits(ppr: u8) -> Vec<usize> {
 ///
 /// Filters by `searchCriteria` (ISD-P AID, ICCID or class) and returns exactly
 /// the fields whose tags are in `tagList` (the default set without one). A tag
-/// list that does not parse as BER tags is `incorrectInputValues`.
+/// list that does not parse as BER tags, an ICCID that is not 10 bytes or an
+/// ISD-P AID outside 5..=16 bytes is `incorrectInputValues`.
 pub(super) fn get_profiles_info<P: Platform>(
     req: ProfileInfoListRequest,
     ctx: &mut Ctx<'_, P>,
 ) -> ProfileInfoListResponse {
+    let bad_criteria = match &req.search_criteria {
+        Some(SearchCriteria::Iccid(iccid)) => iccid.len() != 10,
+        Some(SearchCriteria::IsdpAid(aid)) => !(5..=16).contains(&aid.len()),
+        _ => false,
+    };
+    if bad_criteria {
+        return ProfileInfoListResponse(ProfileInfoListResult::ProfileInfoListError(INCORRECT_INPUT_VALUES.into()));
+    }
     let tags = match &req.tag_list {
         None => DEFAULT_TAGS.to_vec(),
         Some(list) => match split_tags(list) {
