@@ -1,0 +1,65 @@
+//! The `veuicc` binary: demo, apdu, persistent state, argument errors.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::process::Command;
+
+fn veuicc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+const SELECT_ISDR: &str = "00A4040C10A0000005591010FFFFFFFF8900000100";
+
+#[test]
+fn demo_reads_eid_and_info2() {
+    let (code, out, err) = veuicc(&["demo"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("EID 89999001000010000000000000000038"), "{out}");
+    assert!(out.contains("SGP.22 2.5.0"), "{out}");
+    assert!(out.contains("< BF3E125A10899990010000100000000000000000389000"), "{out}");
+    let (code, json, _) = veuicc(&["demo", "--json"]);
+    assert_eq!(code, 0);
+    assert!(json.starts_with("{\"atr\":\"3B9E"), "{json}");
+    assert!(json.contains("\"eid\":\"89999001000010000000000000000038\""), "{json}");
+}
+
+#[test]
+fn apdu_lines_and_state_dir() {
+    let dir = std::env::temp_dir().join(format!("veuicc-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let state = dir.to_str().unwrap();
+    // SetDefaultDpAddress("smdp.example.com") in one process …
+    let (code, out, _) =
+        veuicc(&["apdu", "--state", state, SELECT_ISDR, "80E2910015BF3F128010736D64702E6578616D706C652E636F6D00"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        format!(
+            "> {SELECT_ISDR}\n< 9000\n> 80E2910015BF3F128010736D64702E6578616D706C652E636F6D00\n< BF3F038001009000\n"
+        )
+    );
+    // … is there in the next.
+    let (code, out, _) = veuicc(&["apdu", "--json", "--state", state, SELECT_ISDR, "80E2910003BF3C0000"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"response\":\"BF3C238010736D64702E6578616D706C652E636F6D"), "{out}");
+    // A damaged state file: the card refuses to start and names the file.
+    std::fs::write(dir.join("root.1"), [0u8]).unwrap();
+    let (code, _, err) = veuicc(&["apdu", "--state", state, SELECT_ISDR]);
+    assert_ne!(code, 0);
+    assert!(err.contains("root.1"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_arguments_exit_non_zero() {
+    let (code, _, err) = veuicc(&["apdu", "0G"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not hex"), "{err}");
+    let (code, _, err) = veuicc(&["apdu", "123"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("odd number"), "{err}");
+    assert_eq!(veuicc(&["apdu"]).0, 2);
+    // Malformed APDUs are the card's business, not an argument error.
+    let (code, out, _) = veuicc(&["apdu", "00"]);
+    assert_eq!((code, out.as_str()), (0, "> 00\n< 6700\n"));
+}
