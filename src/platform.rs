@@ -36,13 +36,20 @@ pub trait Storage {
     /// The backend's error.
     type Error: fmt::Debug + fmt::Display;
 
+    /// True if a single write is all-or-nothing even across a power cut (e.g.
+    /// write-temp + fsync + rename). The store then treats any damaged file as
+    /// corruption; on tearing media (`false`) a damaged newest root is taken as
+    /// an interrupted commit and the previous root is used.
+    const ATOMIC_WRITES: bool = false;
+
     /// Reads the value under `key`, `None` if there is none.
     fn read(&mut self, key: &str) -> Result<Option<Vec<u8>>, Self::Error>;
     /// Writes `value` under `key`, replacing any earlier value.
     fn write(&mut self, key: &str, value: &[u8]) -> Result<(), Self::Error>;
     /// Removes `key`; removing a missing key is not an error.
     fn remove(&mut self, key: &str) -> Result<(), Self::Error>;
-    /// All keys present.
+    /// All keys present. A backend may also list names that are not valid keys
+    /// (e.g. stray files in a directory); the store reports those as foreign.
     fn keys(&mut self) -> Result<Vec<String>, Self::Error>;
     /// Barrier: every earlier write and remove is durable before this returns.
     fn flush(&mut self) -> Result<(), Self::Error>;

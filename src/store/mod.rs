@@ -128,18 +128,26 @@ pub struct Store {
     records: BTreeMap<String, Vec<u8>>,
     /// A commit failed half-way: reload from storage before the next commit.
     poisoned: bool,
+    /// A valid root exists on the storage (else the first commit formats it).
+    formatted: bool,
 }
 
 impl Store {
     /// Opens the store: picks the newest valid root and loads every record it
     /// references. An empty storage opens as an empty store.
     pub fn open<S: Storage>(storage: &mut S) -> Result<Store, Error<S::Error>> {
+        for key in storage.keys().map_err(Error::Storage)? {
+            if !is_store_key(&key) {
+                return Err(Error::Corrupted { key, reason: "foreign file: not part of a veuicc state" });
+            }
+        }
         let mut best: Option<Root> = None;
         let mut damaged: Option<(String, &'static str)> = None;
+        let mut present = 0;
         for key in ROOT_KEYS {
             match storage.read(key).map_err(Error::Storage)? {
                 None => {}
-                Some(bytes) => match decode_root(&bytes) {
+                Some(bytes) => match decode_root(&bytes).inspect(|_| present += 1).inspect_err(|_| present += 1) {
                     Ok(root) => {
                         if best.as_ref().is_none_or(|b| root.generation > b.generation) {
                             best = Some(root);
@@ -149,10 +157,19 @@ impl Store {
                 },
             }
         }
-        let root = match (best, damaged) {
-            (Some(root), _) => root,
+        let fresh = || Root { generation: 0, entries: BTreeMap::new() };
+        if let (true, Some((key, reason))) = (S::ATOMIC_WRITES, &damaged) {
+            // Writes cannot tear on this medium: a damaged root is corruption, and
+            // falling back to the older root would silently drop the last commit.
+            return Err(Error::Corrupted { key: key.clone(), reason });
+        }
+        let (root, formatted) = match (best, damaged) {
+            (Some(root), _) => (root, true),
+            // A lone damaged root.0 and nothing else: the format write of the
+            // first commit was interrupted, so the card was empty.
+            (None, Some((key, _))) if key == ROOT_KEYS[0] && present == 1 && !has_records(storage)? => (fresh(), false),
             (None, Some((key, reason))) => return Err(Error::Corrupted { key, reason }),
-            (None, None) => Root { generation: 0, entries: BTreeMap::new() },
+            (None, None) => (fresh(), false),
         };
         let mut records = BTreeMap::new();
         for (name, entry) in &root.entries {
@@ -168,7 +185,7 @@ impl Store {
             }
             records.insert(name.clone(), payload.to_vec());
         }
-        Ok(Store { root, records, poisoned: false })
+        Ok(Store { root, records, poisoned: false, formatted })
     }
 
     /// The committed value of record `name`.
@@ -210,6 +227,13 @@ impl Store {
     }
 
     fn try_commit<S: Storage>(&mut self, storage: &mut S, txn: &Txn) -> Result<(), Error<S::Error>> {
+        if !self.formatted {
+            // Format: an empty generation-0 root, so that every later commit has
+            // a valid older root to fall back on.
+            storage.write(ROOT_KEYS[0], &encode_root(&self.root)?).map_err(Error::Storage)?;
+            storage.flush().map_err(Error::Storage)?;
+            self.formatted = true;
+        }
         let mut entries = self.root.entries.clone();
         for name in &txn.removes {
             entries.remove(name);
@@ -246,6 +270,20 @@ impl Store {
         self.root = root;
         Ok(())
     }
+}
+
+fn has_records<S: Storage>(storage: &mut S) -> Result<bool, Error<S::Error>> {
+    Ok(storage.keys().map_err(Error::Storage)?.iter().any(|k| k.starts_with("r.")))
+}
+
+/// True for the names this module writes: `root.0|1` and `r.<name>.0|1`.
+fn is_store_key(key: &str) -> bool {
+    if ROOT_KEYS.contains(&key) {
+        return true;
+    }
+    key.strip_prefix("r.")
+        .and_then(|rest| rest.strip_suffix(".0").or_else(|| rest.strip_suffix(".1")))
+        .is_some_and(|name| !name.is_empty() && crate::platform::is_valid_key(key))
 }
 
 fn record_key(name: &str, slot: u8) -> String {
@@ -449,10 +487,17 @@ mod tests {
         bytes[6] ^= 1;
         bad.write("r.config.0", &bytes).unwrap();
         assert!(matches!(Store::open(&mut bad), Err(Error::Corrupted { key, .. }) if key == "r.config.0"));
-        // Only root damaged, no other root: refuse to start.
+        // Tearing medium: a damaged newest root is an interrupted commit → the previous root.
         let mut bad = s.clone();
         bad.write("root.1", b"VUIS\x01garbage").unwrap();
-        assert!(matches!(Store::open(&mut bad), Err(Error::Corrupted { key, .. }) if key == "root.1"));
+        assert_eq!(Store::open(&mut bad).unwrap().get("config"), None);
+        // Both roots damaged: refuse to start.
+        bad.write("root.0", b"VUIS\x01garbage").unwrap();
+        assert!(matches!(Store::open(&mut bad), Err(Error::Corrupted { .. })));
+        // A file that is not ours.
+        let mut bad = s.clone();
+        bad.write("notes.txt", b"hello").unwrap();
+        assert!(matches!(Store::open(&mut bad), Err(Error::Corrupted { key, .. }) if key == "notes.txt"));
         // Wrong version.
         let mut bad = s.clone();
         let mut bytes = bad.read("r.config.0").unwrap().unwrap();

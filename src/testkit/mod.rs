@@ -4,6 +4,7 @@
 //! used by the card itself.
 
 mod client;
+pub mod tearing;
 
 pub use client::{ClientError, Es10Client, Transport, split_sw};
 
