@@ -54,8 +54,17 @@ impl DirStorage {
     /// Opens (creating if needed) the state directory `dir` and locks it.
     pub fn open(dir: impl AsRef<Path>) -> Result<DirStorage, OpenError> {
         let dir = dir.as_ref().to_path_buf();
+        fs::create_dir_all(&dir).map_err(|e| OpenError::Io(dir.clone(), e))?;
+        DirStorage::open_existing(dir)
+    }
+
+    /// Opens and locks an existing state directory (for inspection: nothing is created).
+    pub fn open_existing(dir: impl AsRef<Path>) -> Result<DirStorage, OpenError> {
+        let dir = dir.as_ref().to_path_buf();
         let io = |e| OpenError::Io(dir.clone(), e);
-        fs::create_dir_all(&dir).map_err(io)?;
+        if !dir.is_dir() {
+            return Err(io(io::Error::new(io::ErrorKind::NotFound, "no such state directory")));
+        }
         let lock = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(LOCK_FILE)).map_err(io)?;
         match lock.try_lock() {
             Ok(()) => {}

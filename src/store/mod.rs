@@ -368,6 +368,12 @@ impl<'a> Reader<'a> {
 }
 
 fn decode_root(bytes: &[u8]) -> Result<Root, &'static str> {
+    if !bytes.starts_with(ROOT_MAGIC) {
+        return Err("not a veuicc root file");
+    }
+    if bytes.get(4) != Some(&FORMAT_VERSION) {
+        return Err("unsupported format version");
+    }
     let body_len = bytes.len().checked_sub(DIGEST_LEN).ok_or("truncated")?;
     let (body, tag) = bytes.split_at_checked(body_len).ok_or("truncated")?;
     let mut r = Reader(body);

@@ -6,6 +6,7 @@
 mod apdu;
 mod common;
 mod demo;
+mod state;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
     Demo(demo::Args),
     /// Send APDUs (hex) to one card in order and print `> C-APDU` / `< R-APDU` lines.
     Apdu(apdu::Args),
+    /// Inspect a state directory: `check` verifies it, `show` prints the logical state.
+    State(state::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Apdu(args) => apdu::run(args),
+        Command::State(args) => state::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,153 @@
+//! State directories: every kind of damaged file is refused and named, by the
+//! card and by `veuicc state check`; a directory in use is refused to a second
+//! opener; free memory reflects what is stored.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use veuicc::Card;
+use veuicc::host::fs_storage::{DirStorage, OpenError};
+use veuicc::host::platform;
+use veuicc::testkit::{Es10Client, TestCard, default_config};
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("veuicc-state-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn veuicc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+/// A state directory after two SetDefaultDpAddress commands (root.0, root.1, both record slots).
+fn populated(dir: &Path) {
+    let storage = DirStorage::open(dir).unwrap();
+    let mut card = Card::new(default_config(), platform(storage)).unwrap();
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    lpa.set_default_dp_address("first.example.com").unwrap();
+    lpa.set_default_dp_address("smdp.example.com").unwrap();
+    lpa.close().unwrap();
+}
+
+fn start(dir: &Path) -> Result<(), String> {
+    let storage = DirStorage::open(dir).map_err(|e| e.to_string())?;
+    Card::new(default_config(), platform(storage)).map(|_| ()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn sound_directory_checks_and_shows() {
+    let dir = TempDir::new("sound");
+    populated(&dir.0);
+    let d = dir.0.to_str().unwrap();
+    let (code, out, _) = veuicc(&["state", "check", d]);
+    assert_eq!(code, 0);
+    assert!(out.contains("sound (generation 2"), "{out}");
+    let (code, out, _) = veuicc(&["state", "show", "--json", d]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"default_dp_address\":\"smdp.example.com\""), "{out}");
+    let mut files: Vec<String> =
+        std::fs::read_dir(&dir.0).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    files.sort();
+    assert_eq!(files, [".lock", "r.config.0", "r.config.1", "root.0", "root.1"]);
+}
+
+#[test]
+fn every_damaged_file_is_refused_and_named() {
+    type Damage = fn(&mut Vec<u8>);
+    let damages: [(&str, Damage, &str); 4] = [
+        ("truncated", |b| b.truncate(b.len() - 3), "checksum mismatch"),
+        ("bit flip", |b| b[7] ^= 0x10, "checksum mismatch"),
+        ("wrong version", |b| b[4] = 99, "unsupported format version"),
+        ("foreign content", |b| *b = b"hello, world".to_vec(), "not a veuicc"),
+    ];
+    // Newest root (generation 2 is root.0) and the record it references (slot 1).
+    for file in ["root.0", "root.1", "r.config.1"] {
+        for (what, damage, reason) in damages {
+            let dir = TempDir::new("damage");
+            populated(&dir.0);
+            let path = dir.0.join(file);
+            let mut bytes = std::fs::read(&path).unwrap();
+            damage(&mut bytes);
+            std::fs::write(&path, bytes).unwrap();
+            let err = start(&dir.0).unwrap_err();
+            assert!(err.contains(file), "{file} {what}: {err}");
+            let (code, _, err) = veuicc(&["state", "check", dir.0.to_str().unwrap()]);
+            assert_eq!(code, 1, "{file} {what}");
+            assert!(err.contains(file) && err.contains(reason), "{file} {what}: {err}");
+        }
+    }
+}
+
+#[test]
+fn missing_record_and_stray_files() {
+    let dir = TempDir::new("stray");
+    populated(&dir.0);
+    std::fs::remove_file(dir.0.join("r.config.1")).unwrap();
+    assert!(start(&dir.0).unwrap_err().contains("r.config.1: missing record file"));
+    let dir = TempDir::new("stray2");
+    populated(&dir.0);
+    std::fs::write(dir.0.join("notes.txt"), "x").unwrap();
+    let err = start(&dir.0).unwrap_err();
+    assert!(err.contains("notes.txt") && err.contains("foreign"), "{err}");
+    // A temporary file left by an interrupted write is not an error: it is cleaned up.
+    let dir = TempDir::new("tmp");
+    populated(&dir.0);
+    std::fs::write(dir.0.join(".root.1.tmp"), "half").unwrap();
+    start(&dir.0).unwrap();
+    assert!(!dir.0.join(".root.1.tmp").exists());
+}
+
+#[test]
+fn a_directory_in_use_is_refused() {
+    let dir = TempDir::new("lock");
+    populated(&dir.0);
+    // This process holds the directory with a running card.
+    let storage = DirStorage::open(&dir.0).unwrap();
+    let mut card = Card::new(default_config(), platform(storage)).unwrap();
+    assert!(matches!(DirStorage::open(&dir.0), Err(OpenError::InUse(_))));
+    let d = dir.0.to_str().unwrap();
+    let (code, _, err) = veuicc(&["apdu", "--state", d, "00A4040C10A0000005591010FFFFFFFF8900000100"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("in use by another veuicc process"), "{err}");
+    let (code, _, err) = veuicc(&["state", "check", d]);
+    assert_eq!(code, 1);
+    assert!(err.contains("in use"), "{err}");
+    // The first keeps working.
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    assert_eq!(lpa.set_default_dp_address("third.example.com").unwrap().set_default_dp_address_result, 0.into());
+    lpa.close().unwrap();
+    drop(card);
+    assert_eq!(veuicc(&["state", "check", d]).0, 0);
+}
+
+#[test]
+fn free_memory_reflects_what_is_stored() {
+    fn free_nvm(card: &mut TestCard) -> u32 {
+        let mut lpa = Es10Client::open(&mut *card).unwrap();
+        let info = lpa.get_euicc_info2().unwrap();
+        lpa.close().unwrap();
+        // extCardResource: 81 01 nn 82 04 <free NVM> 83 02 <RAM>
+        u32::from_be_bytes(info.ext_card_resource[5..9].try_into().unwrap())
+    }
+    let mut card = TestCard::new(1);
+    let empty = free_nvm(&mut card);
+    assert_eq!(empty, 1024 * 1024);
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    lpa.set_default_dp_address("smdp.example.com").unwrap();
+    lpa.close().unwrap();
+    let used = empty - free_nvm(&mut card);
+    // The config record: DER SEQUENCE { [0] UTF8String "smdp.example.com" } = 2 + 2 + 16 bytes.
+    assert_eq!(used, 20);
+}
