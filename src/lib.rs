@@ -46,6 +46,7 @@ pub mod asn1;
 pub mod card;
 pub mod config;
 pub mod platform;
+pub mod scp03t;
 pub mod sd;
 pub mod store;
 

@@ -41,12 +41,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("apdu", &[]),
     ("asn1", &[]),
     ("platform", &[]),
+    ("scp03t", &[]),
     ("config", &["platform"]),
     ("store", &["platform"]),
     ("crypto", &["asn1", "platform", "config"]),
     ("identity", &["crypto", "asn1", "platform", "config"]),
-    ("sd", &["apdu", "asn1", "config", "crypto", "identity", "platform", "store", "sd"]),
-    ("card", &["apdu", "asn1", "config", "crypto", "identity", "platform", "sd", "store"]),
+    ("sd", &["apdu", "asn1", "config", "crypto", "identity", "platform", "scp03t", "store", "sd"]),
+    ("card", &["apdu", "asn1", "config", "crypto", "identity", "platform", "scp03t", "sd", "store"]),
 ];
 
 #[test]
