@@ -5,6 +5,7 @@
 //!   once at the boundary from the reassembled STORE DATA payload; handlers never
 //!   see raw bytes.
 
+pub mod download;
 pub mod rsp;
 pub mod tlv;
 

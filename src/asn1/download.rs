@@ -1,0 +1,594 @@
+//! rasn types for the SGP.22 v2.5 profile download (ES10b, ES8+ inside the BPP).
+//!
+//! Source: `RSPDefinitions.asn` v2.5 (see [`super::rsp`] for the tagging rules).
+//! Signed parts and certificates are [`Any`]: the complete TLV exactly as it
+//! travelled, so signatures are checked over the received bytes and nothing is
+//! re-encoded on the way (SGP.22 §5.7.13: the eUICC verifies "the data as received").
+
+use alloc::vec::Vec;
+use rasn::prelude::*;
+
+use super::rsp::{EuiccInfo2, OperatorId};
+
+/// `TransactionId ::= OCTET STRING (SIZE(1..16))`.
+pub type TransactionId = OctetString;
+
+// ---------------------------------------------------------------- AuthenticateServer (BF38)
+
+/// `AuthenticateServerRequest ::= [56] SEQUENCE` — tag `BF38`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 56), identifier = "AuthenticateServerRequest")]
+#[non_exhaustive]
+pub struct AuthenticateServerRequest {
+    /// `serverSigned1 ServerSigned1` (raw `30 …`).
+    pub server_signed1: Any,
+    /// `serverSignature1 [APPLICATION 55]` — `5F37`, 64 bytes r‖s.
+    #[rasn(tag(application, 55))]
+    pub server_signature1: OctetString,
+    /// `euiccCiPKIdToBeUsed SubjectKeyIdentifier` — `04 14 …`.
+    #[rasn(identifier = "euiccCiPKIdToBeUsed")]
+    pub euicc_ci_pkid_to_be_used: OctetString,
+    /// `serverCertificate Certificate` — CERT.XXauth.ECDSA (raw).
+    pub server_certificate: Any,
+    /// `ctxParams1 CtxParams1` (raw; copied into euiccSigned1 unchanged).
+    pub ctx_params1: Any,
+}
+
+impl AuthenticateServerRequest {
+    /// Builds a request (test SM-DP+ / LPA side).
+    pub fn new(
+        server_signed1: Vec<u8>,
+        server_signature1: Vec<u8>,
+        ci_pkid: Vec<u8>,
+        server_certificate: Vec<u8>,
+        ctx_params1: Vec<u8>,
+    ) -> Self {
+        AuthenticateServerRequest {
+            server_signed1: Any::new(server_signed1),
+            server_signature1: server_signature1.into(),
+            euicc_ci_pkid_to_be_used: ci_pkid.into(),
+            server_certificate: Any::new(server_certificate),
+            ctx_params1: Any::new(ctx_params1),
+        }
+    }
+}
+
+/// `ServerSigned1 ::= SEQUENCE` — `30 { 80 tid, 81 euiccChallenge, 83 serverAddress, 84 serverChallenge }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "ServerSigned1")]
+#[non_exhaustive]
+pub struct ServerSigned1 {
+    /// `transactionId [0]`.
+    #[rasn(tag(context, 0))]
+    pub transaction_id: TransactionId,
+    /// `euiccChallenge [1] Octet16`.
+    #[rasn(tag(context, 1))]
+    pub euicc_challenge: FixedOctetString<16>,
+    /// `serverAddress [3] UTF8String`.
+    #[rasn(tag(context, 3))]
+    pub server_address: Utf8String,
+    /// `serverChallenge [4] Octet16`.
+    #[rasn(tag(context, 4))]
+    pub server_challenge: FixedOctetString<16>,
+}
+
+impl ServerSigned1 {
+    /// Builds the structure (test SM-DP+ side).
+    pub fn new(
+        transaction_id: Vec<u8>,
+        euicc_challenge: [u8; 16],
+        server_address: &str,
+        server_challenge: [u8; 16],
+    ) -> Self {
+        ServerSigned1 {
+            transaction_id: transaction_id.into(),
+            euicc_challenge: FixedOctetString::new(euicc_challenge),
+            server_address: server_address.into(),
+            server_challenge: FixedOctetString::new(server_challenge),
+        }
+    }
+}
+
+/// lpac's `ctxParams1` (`CtxParams1 ::= CHOICE { ctxParamsForCommonAuthentication }`, automatic
+/// tags): `A0 { [80 matchingId], A1 deviceInfo { 80 04 TAC, A1 00 deviceCapabilities } }`.
+/// The card never decodes ctxParams1: it copies the TLV into euiccSigned1 as received.
+pub fn ctx_params1(matching_id: Option<&str>, tac: [u8; 4]) -> Vec<u8> {
+    use super::tlv::tlv;
+    let mut device_info = tlv(&[0x80], &tac);
+    device_info.extend_from_slice(&[0xA1, 0x00]);
+    let mut body = Vec::new();
+    if let Some(id) = matching_id {
+        body.extend(tlv(&[0x80], id.as_bytes()));
+    }
+    body.extend(tlv(&[0xA1], &device_info));
+    tlv(&[0xA0], &body)
+}
+
+/// `AuthenticateServerResponse ::= [56] CHOICE` — `BF38 { A0 ok | A1 error }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(delegate, tag(explicit(context, 56)), identifier = "AuthenticateServerResponse")]
+pub struct AuthenticateServerResponse(pub AuthenticateServerResult);
+
+/// Alternatives of `AuthenticateServerResponse`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(choice, automatic_tags)]
+pub enum AuthenticateServerResult {
+    /// `authenticateResponseOk`.
+    Ok(AuthenticateResponseOk),
+    /// `authenticateResponseError`.
+    Error(AuthenticateResponseError),
+}
+
+/// `AuthenticateResponseOk ::= SEQUENCE`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "AuthenticateResponseOk")]
+pub struct AuthenticateResponseOk {
+    /// `euiccSigned1 EuiccSigned1` (raw, as signed).
+    pub euicc_signed1: Any,
+    /// `euiccSignature1 [APPLICATION 55]` — 64 bytes r‖s.
+    #[rasn(tag(application, 55))]
+    pub euicc_signature1: OctetString,
+    /// `euiccCertificate Certificate` — CERT.EUICC.ECDSA.
+    pub euicc_certificate: Any,
+    /// `eumCertificate Certificate` — CERT.EUM.ECDSA.
+    pub eum_certificate: Any,
+}
+
+/// `EuiccSigned1 ::= SEQUENCE` — `30 { 80 tid, 83 serverAddress, 84 serverChallenge, BF22 euiccInfo2, A0 ctxParams1 }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "EuiccSigned1")]
+pub struct EuiccSigned1 {
+    /// `transactionId [0]`.
+    #[rasn(tag(context, 0))]
+    pub transaction_id: TransactionId,
+    /// `serverAddress [3]`.
+    #[rasn(tag(context, 3))]
+    pub server_address: Utf8String,
+    /// `serverChallenge [4]`.
+    #[rasn(tag(context, 4))]
+    pub server_challenge: FixedOctetString<16>,
+    /// `euiccInfo2 [34] EUICCInfo2` — `BF22`.
+    pub euicc_info2: EuiccInfo2,
+    /// `ctxParams1` — copied from the request as received.
+    pub ctx_params1: Any,
+}
+
+/// `AuthenticateResponseError ::= SEQUENCE { transactionId [0], authenticateErrorCode INTEGER }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "AuthenticateResponseError")]
+pub struct AuthenticateResponseError {
+    /// `transactionId [0]`.
+    #[rasn(tag(context, 0))]
+    pub transaction_id: TransactionId,
+    /// `authenticateErrorCode` (see `sd::isdr` for the values).
+    pub authenticate_error_code: Integer,
+}
+
+// ---------------------------------------------------------------- PrepareDownload (BF21)
+
+/// `PrepareDownloadRequest ::= [33] SEQUENCE` — tag `BF21`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 33), identifier = "PrepareDownloadRequest")]
+#[non_exhaustive]
+pub struct PrepareDownloadRequest {
+    /// `smdpSigned2 SmdpSigned2` (raw).
+    pub smdp_signed2: Any,
+    /// `smdpSignature2 [APPLICATION 55]`.
+    #[rasn(tag(application, 55))]
+    pub smdp_signature2: OctetString,
+    /// `hashCc Octet32 OPTIONAL` — SHA-256(SHA-256(CC) ‖ transactionId), made by the LPA.
+    pub hash_cc: Option<OctetString>,
+    /// `smdpCertificate Certificate` — CERT.DPpb.ECDSA (raw).
+    pub smdp_certificate: Any,
+}
+
+impl PrepareDownloadRequest {
+    /// Builds a request (LPA side).
+    pub fn new(
+        smdp_signed2: Vec<u8>,
+        smdp_signature2: Vec<u8>,
+        hash_cc: Option<Vec<u8>>,
+        certificate: Vec<u8>,
+    ) -> Self {
+        PrepareDownloadRequest {
+            smdp_signed2: Any::new(smdp_signed2),
+            smdp_signature2: smdp_signature2.into(),
+            hash_cc: hash_cc.map(Into::into),
+            smdp_certificate: Any::new(certificate),
+        }
+    }
+}
+
+/// `SmdpSigned2 ::= SEQUENCE { transactionId [0], ccRequiredFlag BOOLEAN, bppEuiccOtpk [APPLICATION 73] OPTIONAL }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "SmdpSigned2")]
+#[non_exhaustive]
+pub struct SmdpSigned2 {
+    /// `transactionId [0]`.
+    #[rasn(tag(context, 0))]
+    pub transaction_id: TransactionId,
+    /// `ccRequiredFlag BOOLEAN`.
+    pub cc_required_flag: bool,
+    /// `bppEuiccOtpk [APPLICATION 73]` — otPK.EUICC.ECKA already bound to a BPP.
+    #[rasn(tag(application, 73))]
+    pub bpp_euicc_otpk: Option<OctetString>,
+}
+
+impl SmdpSigned2 {
+    /// Builds the structure (test SM-DP+ side).
+    pub fn new(transaction_id: Vec<u8>, cc_required: bool, bpp_euicc_otpk: Option<Vec<u8>>) -> Self {
+        SmdpSigned2 {
+            transaction_id: transaction_id.into(),
+            cc_required_flag: cc_required,
+            bpp_euicc_otpk: bpp_euicc_otpk.map(Into::into),
+        }
+    }
+}
+
+/// `PrepareDownloadResponse ::= [33] CHOICE` — `BF21 { A0 ok | A1 error }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(delegate, tag(explicit(context, 33)), identifier = "PrepareDownloadResponse")]
+pub struct PrepareDownloadResponse(pub PrepareDownloadResult);
+
+/// Alternatives of `PrepareDownloadResponse`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(choice, automatic_tags)]
+pub enum PrepareDownloadResult {
+    /// `downloadResponseOk`.
+    Ok(PrepareDownloadResponseOk),
+    /// `downloadResponseError`.
+    Error(PrepareDownloadResponseError),
+}
+
+/// `PrepareDownloadResponseOk ::= SEQUENCE { euiccSigned2, euiccSignature2 [APPLICATION 55] }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "PrepareDownloadResponseOk")]
+pub struct PrepareDownloadResponseOk {
+    /// `euiccSigned2 EUICCSigned2` (raw, as signed).
+    pub euicc_signed2: Any,
+    /// `euiccSignature2 [APPLICATION 55]`.
+    #[rasn(tag(application, 55))]
+    pub euicc_signature2: OctetString,
+}
+
+/// `EUICCSigned2 ::= SEQUENCE { transactionId [0], euiccOtpk [APPLICATION 73], hashCc Octet32 OPTIONAL }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "EUICCSigned2")]
+pub struct EuiccSigned2 {
+    /// `transactionId [0]`.
+    #[rasn(tag(context, 0))]
+    pub transaction_id: TransactionId,
+    /// `euiccOtpk [APPLICATION 73]` — otPK.EUICC.ECKA, `04 ‖ X ‖ Y`.
+    #[rasn(tag(application, 73))]
+    pub euicc_otpk: OctetString,
+    /// `hashCc Octet32 OPTIONAL`.
+    pub hash_cc: Option<OctetString>,
+}
+
+/// `PrepareDownloadResponseError ::= SEQUENCE { transactionId [0], downloadErrorCode INTEGER }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "PrepareDownloadResponseError")]
+pub struct PrepareDownloadResponseError {
+    /// `transactionId [0]`.
+    #[rasn(tag(context, 0))]
+    pub transaction_id: TransactionId,
+    /// `downloadErrorCode`.
+    pub download_error_code: Integer,
+}
+
+// ---------------------------------------------------------------- CancelSession (BF41)
+
+/// `CancelSessionRequest ::= [65] SEQUENCE { transactionId, reason }` — `BF41 { 80 …, 81 … }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 65), automatic_tags, identifier = "CancelSessionRequest")]
+#[non_exhaustive]
+pub struct CancelSessionRequest {
+    /// `transactionId TransactionId`.
+    pub transaction_id: TransactionId,
+    /// `reason CancelSessionReason`.
+    pub reason: Integer,
+}
+
+impl CancelSessionRequest {
+    /// Builds a request (LPA side).
+    pub fn new(transaction_id: Vec<u8>, reason: i32) -> Self {
+        CancelSessionRequest { transaction_id: transaction_id.into(), reason: reason.into() }
+    }
+}
+
+/// `CancelSessionResponse ::= [65] CHOICE` — `BF41 { A0 ok | 81 error }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(delegate, tag(explicit(context, 65)), identifier = "CancelSessionResponse")]
+pub struct CancelSessionResponse(pub CancelSessionResult);
+
+/// Alternatives of `CancelSessionResponse`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(choice, automatic_tags)]
+pub enum CancelSessionResult {
+    /// `cancelSessionResponseOk`.
+    Ok(CancelSessionResponseOk),
+    /// `cancelSessionResponseError` — invalidTransactionId(5), undefinedError(127).
+    Error(Integer),
+}
+
+/// `CancelSessionResponseOk ::= SEQUENCE { euiccCancelSessionSigned, euiccCancelSessionSignature [APPLICATION 55] }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "CancelSessionResponseOk")]
+pub struct CancelSessionResponseOk {
+    /// `euiccCancelSessionSigned` (raw, as signed).
+    pub euicc_cancel_session_signed: Any,
+    /// `euiccCancelSessionSignature [APPLICATION 55]`.
+    #[rasn(tag(application, 55))]
+    pub euicc_cancel_session_signature: OctetString,
+}
+
+/// `EuiccCancelSessionSigned ::= SEQUENCE` — `30 { 80 tid, 81 smdpOid, 82 reason }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags, identifier = "EuiccCancelSessionSigned")]
+pub struct EuiccCancelSessionSigned {
+    /// `transactionId`.
+    pub transaction_id: TransactionId,
+    /// `smdpOid OBJECT IDENTIFIER` — implicitly tagged: `81 <OID content>`.
+    pub smdp_oid: ObjectIdentifier,
+    /// `reason`.
+    pub reason: Integer,
+}
+
+// ---------------------------------------------------------------- inside the BPP
+
+/// `ControlRefTemplate ::= SEQUENCE { keyType [0] Octet1, keyLen [1] Octet1, hostId [4] OctetTo16 }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "ControlRefTemplate")]
+pub struct ControlRefTemplate {
+    /// `keyType [0]` — `88` = AES.
+    #[rasn(tag(context, 0))]
+    pub key_type: OctetString,
+    /// `keyLen [1]` — `10` = 16 bytes.
+    #[rasn(tag(context, 1))]
+    pub key_len: OctetString,
+    /// `hostId [4] OctetTo16`.
+    #[rasn(tag(context, 4))]
+    pub host_id: OctetString,
+}
+
+/// `InitialiseSecureChannelRequest ::= [35] SEQUENCE` — tag `BF23`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 35), identifier = "InitialiseSecureChannelRequest")]
+#[non_exhaustive]
+pub struct InitialiseSecureChannelRequest {
+    /// `remoteOpId RemoteOpId ::= [2] INTEGER` — installBoundProfilePackage(1).
+    #[rasn(tag(context, 2))]
+    pub remote_op_id: Integer,
+    /// `transactionId [0]`.
+    #[rasn(tag(context, 0))]
+    pub transaction_id: TransactionId,
+    /// `controlRefTemplate [6] IMPLICIT ControlRefTemplate` — `A6`.
+    #[rasn(tag(context, 6))]
+    pub control_ref_template: ControlRefTemplate,
+    /// `smdpOtpk [APPLICATION 73]` — otPK.DP.ECKA.
+    #[rasn(tag(application, 73))]
+    pub smdp_otpk: OctetString,
+    /// `smdpSign [APPLICATION 55]`.
+    #[rasn(tag(application, 55))]
+    pub smdp_sign: OctetString,
+}
+
+impl InitialiseSecureChannelRequest {
+    /// Builds the request (test SM-DP+ side).
+    pub fn new(transaction_id: Vec<u8>, host_id: Vec<u8>, smdp_otpk: Vec<u8>, smdp_sign: Vec<u8>) -> Self {
+        InitialiseSecureChannelRequest {
+            remote_op_id: 1.into(),
+            transaction_id: transaction_id.into(),
+            control_ref_template: ControlRefTemplate {
+                key_type: alloc::vec![0x88].into(),
+                key_len: alloc::vec![0x10].into(),
+                host_id: host_id.into(),
+            },
+            smdp_otpk: smdp_otpk.into(),
+            smdp_sign: smdp_sign.into(),
+        }
+    }
+}
+
+/// `DpProprietaryData ::= SEQUENCE { dpOid OBJECT IDENTIFIER, … }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "DpProprietaryData")]
+#[non_exhaustive]
+pub struct DpProprietaryData {
+    /// `dpOid`.
+    pub dp_oid: ObjectIdentifier,
+}
+
+/// `ConfigureISDPRequest ::= [36] SEQUENCE { dpProprietaryData [24] OPTIONAL }` — `BF24`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
+#[rasn(tag(context, 36), identifier = "ConfigureISDPRequest")]
+#[non_exhaustive]
+pub struct ConfigureIsdpRequest {
+    /// `dpProprietaryData [24]` — `B8`.
+    #[rasn(tag(context, 24))]
+    pub dp_proprietary_data: Option<DpProprietaryData>,
+}
+
+/// `NotificationConfigurationInformation ::= SEQUENCE { profileManagementOperation, notificationAddress }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "NotificationConfigurationInformation")]
+pub struct NotificationConfigurationInformation {
+    /// `profileManagementOperation NotificationEvent` (BIT STRING, `03`).
+    pub profile_management_operation: BitString,
+    /// `notificationAddress UTF8String` (`0C`).
+    pub notification_address: Utf8String,
+}
+
+/// One entry of `VendorSpecificExtension ::= SEQUENCE OF SEQUENCE { vendorOid [0], vendorSpecificData [1] }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "VendorSpecificExtension")]
+pub struct VendorSpecificData {
+    /// `vendorOid [0] OBJECT IDENTIFIER`.
+    #[rasn(tag(context, 0))]
+    pub vendor_oid: ObjectIdentifier,
+    /// `vendorSpecificData [1] ANY` (an open type: explicit tag).
+    #[rasn(tag(explicit(context, 1)))]
+    pub vendor_specific_data: Any,
+}
+
+/// `StoreMetadataRequest ::= [37] SEQUENCE` — `BF25`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 37), identifier = "StoreMetadataRequest")]
+#[non_exhaustive]
+pub struct StoreMetadataRequest {
+    /// `iccid Iccid` — `5A`, 10 bytes.
+    #[rasn(tag(application, 26))]
+    pub iccid: OctetString,
+    /// `serviceProviderName [17]` — `91`.
+    #[rasn(tag(context, 17))]
+    pub service_provider_name: Utf8String,
+    /// `profileName [18]` — `92`.
+    #[rasn(tag(context, 18))]
+    pub profile_name: Utf8String,
+    /// `iconType [19] OPTIONAL` — `93`.
+    #[rasn(tag(context, 19))]
+    pub icon_type: Option<Integer>,
+    /// `icon [20] OPTIONAL` — `94`.
+    #[rasn(tag(context, 20))]
+    pub icon: Option<OctetString>,
+    /// `profileClass [21] DEFAULT operational` — `95`.
+    #[rasn(tag(context, 21))]
+    pub profile_class: Option<Integer>,
+    /// `notificationConfigurationInfo [22] SEQUENCE OF … OPTIONAL` — `B6`.
+    #[rasn(tag(context, 22))]
+    pub notification_configuration_info: Option<Vec<NotificationConfigurationInformation>>,
+    /// `profileOwner [23] OperatorId OPTIONAL` — `B7`.
+    #[rasn(tag(context, 23))]
+    pub profile_owner: Option<OperatorId>,
+    /// `profilePolicyRules [25] PprIds OPTIONAL` — `99`.
+    #[rasn(tag(context, 25))]
+    pub profile_policy_rules: Option<BitString>,
+    /// `serviceSpecificDataStoredInEuicc [34] VendorSpecificExtension OPTIONAL` — `BF22`.
+    #[rasn(tag(context, 34))]
+    pub service_specific_data_stored_in_euicc: Option<Vec<VendorSpecificData>>,
+    /// `serviceSpecificDataNotStoredInEuicc [35] VendorSpecificExtension OPTIONAL` — `BF23`.
+    #[rasn(tag(context, 35))]
+    pub service_specific_data_not_stored_in_euicc: Option<Vec<VendorSpecificData>>,
+}
+
+impl StoreMetadataRequest {
+    /// Metadata with the mandatory fields (test SM-DP+ side).
+    pub fn new(iccid: Vec<u8>, service_provider_name: &str, profile_name: &str) -> Self {
+        StoreMetadataRequest {
+            iccid: iccid.into(),
+            service_provider_name: service_provider_name.into(),
+            profile_name: profile_name.into(),
+            icon_type: None,
+            icon: None,
+            profile_class: None,
+            notification_configuration_info: None,
+            profile_owner: None,
+            profile_policy_rules: None,
+            service_specific_data_stored_in_euicc: None,
+            service_specific_data_not_stored_in_euicc: None,
+        }
+    }
+}
+
+/// `ReplaceSessionKeysRequest ::= [38] SEQUENCE` — `BF26 { 80 mcv, 81 ppkEnc, 82 ppkCmac }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 38), automatic_tags, identifier = "ReplaceSessionKeysRequest")]
+#[non_exhaustive]
+pub struct ReplaceSessionKeysRequest {
+    /// `initialMacChainingValue`.
+    pub initial_mac_chaining_value: OctetString,
+    /// `ppkEnc` — PPK-ENC.
+    pub ppk_enc: OctetString,
+    /// `ppkCmac` — PPK-MAC.
+    pub ppk_cmac: OctetString,
+}
+
+impl ReplaceSessionKeysRequest {
+    /// Builds the request (test SM-DP+ side).
+    pub fn new(mcv: [u8; 16], ppk_enc: [u8; 16], ppk_cmac: [u8; 16]) -> Self {
+        ReplaceSessionKeysRequest {
+            initial_mac_chaining_value: mcv.to_vec().into(),
+            ppk_enc: ppk_enc.to_vec().into(),
+            ppk_cmac: ppk_cmac.to_vec().into(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- results and notifications
+
+/// `NotificationMetadata ::= [47] SEQUENCE` — `BF2F { 80 seq, 81 operation, 0C address, 5A iccid? }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 47), identifier = "NotificationMetadata")]
+pub struct NotificationMetadata {
+    /// `seqNumber [0] INTEGER`.
+    #[rasn(tag(context, 0))]
+    pub seq_number: Integer,
+    /// `profileManagementOperation [1] NotificationEvent` — one bit set.
+    #[rasn(tag(context, 1))]
+    pub profile_management_operation: BitString,
+    /// `notificationAddress UTF8String`.
+    pub notification_address: Utf8String,
+    /// `iccid Iccid OPTIONAL` — `5A`.
+    #[rasn(tag(application, 26))]
+    pub iccid: Option<OctetString>,
+}
+
+/// `ProfileInstallationResult ::= [55] SEQUENCE { profileInstallationResultData [39], euiccSignPIR }` — `BF37`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 55), identifier = "ProfileInstallationResult")]
+pub struct ProfileInstallationResult {
+    /// `profileInstallationResultData` — raw `BF27 …`, as signed.
+    pub profile_installation_result_data: Any,
+    /// `euiccSignPIR [APPLICATION 55]`.
+    #[rasn(tag(application, 55))]
+    pub euicc_sign_pir: OctetString,
+}
+
+/// `ProfileInstallationResultData ::= [39] SEQUENCE` — `BF27`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 39), identifier = "ProfileInstallationResultData")]
+pub struct ProfileInstallationResultData {
+    /// `transactionId [0]`.
+    #[rasn(tag(context, 0))]
+    pub transaction_id: TransactionId,
+    /// `notificationMetadata [47]` — `BF2F`.
+    pub notification_metadata: NotificationMetadata,
+    /// `smdpOid OBJECT IDENTIFIER` — from CERT.DPpb.
+    pub smdp_oid: ObjectIdentifier,
+    /// `finalResult [2] CHOICE` — explicit: `A2 { A0 … | A1 … }`.
+    #[rasn(tag(explicit(context, 2)))]
+    pub final_result: FinalResult,
+}
+
+/// `finalResult` alternatives (automatic tags).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(choice, automatic_tags)]
+pub enum FinalResult {
+    /// `successResult`.
+    Success(SuccessResult),
+    /// `errorResult`.
+    Error(ErrorResult),
+}
+
+/// `SuccessResult ::= SEQUENCE { aid [APPLICATION 15], simaResponse OCTET STRING }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "SuccessResult")]
+pub struct SuccessResult {
+    /// `aid` — the ISD-P AID (`4F`).
+    #[rasn(tag(application, 15))]
+    pub aid: OctetString,
+    /// `simaResponse` — EUICCResponse(s) of the profile package processing.
+    pub sima_response: OctetString,
+}
+
+/// `ErrorResult ::= SEQUENCE { bppCommandId, errorReason, simaResponse OPTIONAL }` — `80`, `81`, `82`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags, identifier = "ErrorResult")]
+pub struct ErrorResult {
+    /// `bppCommandId`.
+    pub bpp_command_id: Integer,
+    /// `errorReason`.
+    pub error_reason: Integer,
+    /// `simaResponse OPTIONAL`.
+    pub sima_response: Option<OctetString>,
+}
