@@ -80,8 +80,9 @@ impl Eid {
         }
         let check = 98 - mod97(first30.bytes().chain(*b"00"));
         let mut s = String::from(first30);
-        s.push(char::from(b'0' + (check / 10) as u8));
-        s.push(char::from(b'0' + (check % 10) as u8));
+        for digit in [check / 10, check % 10] {
+            s.push(char::from_digit(digit, 10).ok_or(EidError::CheckDigits)?);
+        }
         Eid::parse(&s)
     }
 

@@ -1,6 +1,12 @@
 //! The ISO 7816-4 engine, byte for byte: status words, logical channels,
 //! GET RESPONSE chaining, STORE DATA reassembly, robustness against any input.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use proptest::prelude::*;
 use veuicc::card::{ATR, ISD_R_AID};

@@ -1,7 +1,13 @@
 //! The download message types against golden DER produced by asn1tools from the
 //! SGP.22 ASN.1 (an independent encoder): decode, re-encode, compare bytes.
 //! Needs `VEUICC_SHARED`; without it the test says how to enable it and passes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use veuicc::asn1::download::*;
 

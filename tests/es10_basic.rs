@@ -1,7 +1,13 @@
 //! ES10a/b/c basics, checked with an independent decoder (RustCrypto `der`) and
 //! with bytes derived by hand from the SGP.22 v2.5 ASN.1 — never only with the
 //! encoder that produced them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use der::{Any, Decode, Reader, SliceReader, Tag, TagNumber, Tagged};
 use veuicc::asn1::rsp::{ProfileInfoListRequest, ProfileInfoListResult, SearchCriteria};
@@ -200,6 +206,8 @@ fn card_with_profiles() -> TestCard {
             icon: Some(Icon { icon_type: 1.into(), data: vec![0x89, 0x50].into() }),
             class: ProfileClass::Operational,
             ppr: 0b010,
+            notification_config: vec![],
+            owner: None,
         },
         ProfileRecord {
             iccid: hex("98001032547698103222").into(),
@@ -211,6 +219,8 @@ fn card_with_profiles() -> TestCard {
             icon: None,
             class: ProfileClass::Test,
             ppr: 0,
+            notification_config: vec![],
+            owner: None,
         },
     ];
     let mut txn = Txn::new();

@@ -4,7 +4,13 @@
 //! * Only `host`, `testkit` and the CLI name `std`.
 //! * Only `store` writes `Storage` (no `.write(` / `.remove(` on storage elsewhere).
 //! * Each core module uses only the modules below it (the table in ARCHITECTURE.md).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use std::fs;
 use std::path::{Path, PathBuf};

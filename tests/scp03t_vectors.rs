@@ -3,7 +3,13 @@
 //! Python checker in `../shared/spec/vectors/verify_bsp.py`).
 //!
 //! Needs `VEUICC_SHARED`; without it the test says how to enable it and passes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use serde_json::Value;
 use veuicc::scp03t::{Bsp, SessionKeys};

@@ -1,7 +1,13 @@
 //! State directories: every kind of damaged file is refused and named, by the
 //! card and by `veuicc state check`; a directory in use is refused to a second
 //! opener; free memory reflects what is stored.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,6 +15,15 @@ use veuicc::Card;
 use veuicc::host::fs_storage::{DirStorage, OpenError};
 use veuicc::host::platform;
 use veuicc::testkit::{Es10Client, TestCard, default_config};
+
+/// Tests here fork subprocesses while other tests hold directory locks; a forked
+/// child shares the parent's open lock files until it execs, so a lock released
+/// in one thread can look held in another. Run these tests one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 struct TempDir(PathBuf);
 
@@ -48,6 +63,7 @@ fn start(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn sound_directory_checks_and_shows() {
+    let _serial = serial();
     let dir = TempDir::new("sound");
     populated(&dir.0);
     let d = dir.0.to_str().unwrap();
@@ -65,6 +81,7 @@ fn sound_directory_checks_and_shows() {
 
 #[test]
 fn every_damaged_file_is_refused_and_named() {
+    let _serial = serial();
     type Damage = fn(&mut Vec<u8>);
     let damages: [(&str, Damage, &str); 4] = [
         ("truncated", |b| b.truncate(b.len() - 3), "checksum mismatch"),
@@ -92,6 +109,7 @@ fn every_damaged_file_is_refused_and_named() {
 
 #[test]
 fn missing_record_and_stray_files() {
+    let _serial = serial();
     let dir = TempDir::new("stray");
     populated(&dir.0);
     std::fs::remove_file(dir.0.join("r.config.1")).unwrap();
@@ -111,6 +129,7 @@ fn missing_record_and_stray_files() {
 
 #[test]
 fn a_directory_in_use_is_refused() {
+    let _serial = serial();
     let dir = TempDir::new("lock");
     populated(&dir.0);
     // This process holds the directory with a running card.
@@ -134,6 +153,7 @@ fn a_directory_in_use_is_refused() {
 
 #[test]
 fn free_memory_reflects_what_is_stored() {
+    let _serial = serial();
     fn free_nvm(card: &mut TestCard) -> u32 {
         let mut lpa = Es10Client::open(&mut *card).unwrap();
         let info = lpa.get_euicc_info2().unwrap();
@@ -148,6 +168,7 @@ fn free_memory_reflects_what_is_stored() {
     lpa.set_default_dp_address("smdp.example.com").unwrap();
     lpa.close().unwrap();
     let used = empty - free_nvm(&mut card);
-    // The config record: DER SEQUENCE { [0] UTF8String "smdp.example.com" } = 2 + 2 + 16 bytes.
-    assert_eq!(used, 20);
+    // The config record: DER SEQUENCE { [0] UTF8String "smdp.example.com", [1] INTEGER 0 }
+    // (the notification counter) = 2 + 2 + 16 + 3 bytes.
+    assert_eq!(used, 23);
 }

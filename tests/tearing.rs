@@ -4,7 +4,13 @@
 //! Operations covered so far: SetDefaultDpAddress (set, change, clear). Profile
 //! install, enable, disable, delete, nickname, memory reset and notification
 //! removal join as they land.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use veuicc::card::Card;
 use veuicc::testkit::tearing::{TearingPlatform, TearingStorage, card_on, tear_every_write};

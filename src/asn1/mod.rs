@@ -119,6 +119,20 @@ es10_enums! {
     0xBF3F => SetDefaultDpAddress(rsp::SetDefaultDpAddressRequest) -> rsp::SetDefaultDpAddressResponse;
     /// ES10b.GetRAT — `BF43`.
     0xBF43 => GetRat(rsp::GetRatRequest) -> rsp::GetRatResponse;
+    /// ES10b.ListNotification — `BF28`.
+    0xBF28 => ListNotification(rsp::ListNotificationRequest) -> rsp::ListNotificationResponse;
+    /// ES10c.SetNickname — `BF29`.
+    0xBF29 => SetNickname(rsp::SetNicknameRequest) -> rsp::SetNicknameResponse;
+    /// ES10b.RemoveNotificationFromList (NotificationSent) — `BF30`.
+    0xBF30 => RemoveNotificationFromList(rsp::NotificationSentRequest) -> rsp::NotificationSentResponse;
+    /// ES10c.EnableProfile — `BF31`.
+    0xBF31 => EnableProfile(rsp::EnableProfileRequest) -> rsp::EnableProfileResponse;
+    /// ES10c.DisableProfile — `BF32`.
+    0xBF32 => DisableProfile(rsp::DisableProfileRequest) -> rsp::DisableProfileResponse;
+    /// ES10c.DeleteProfile — `BF33`.
+    0xBF33 => DeleteProfile(rsp::DeleteProfileRequest) -> rsp::DeleteProfileResponse;
+    /// ES10c.eUICCMemoryReset — `BF34`.
+    0xBF34 => EuiccMemoryReset(rsp::EuiccMemoryResetRequest) -> rsp::EuiccMemoryResetResponse;
 }
 
 #[cfg(test)]

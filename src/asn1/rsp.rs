@@ -333,3 +333,195 @@ pub struct IsdrProprietaryApplicationTemplate {
     #[rasn(tag(context, 2))]
     pub svn: VersionType,
 }
+
+// ---------------------------------------------------------------- ES10c profile lifecycle
+
+/// `profileIdentifier CHOICE { isdpAid [APPLICATION 15], iccid Iccid }` (also the whole of DeleteProfileRequest).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(choice)]
+pub enum ProfileIdentifier {
+    /// `isdpAid [APPLICATION 15] OctetTo16` — `4F`.
+    #[rasn(tag(application, 15))]
+    IsdpAid(OctetString),
+    /// `iccid Iccid` — `5A` (size checked by the handler).
+    #[rasn(tag(application, 26))]
+    Iccid(OctetString),
+}
+
+/// `EnableProfileRequest ::= [49] SEQUENCE { profileIdentifier, refreshFlag }` — `BF31 { A0 { 4F|5A }, 81 01 xx }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 49), automatic_tags, identifier = "EnableProfileRequest")]
+#[non_exhaustive]
+pub struct EnableProfileRequest {
+    /// Which profile.
+    pub profile_identifier: ProfileIdentifier,
+    /// `refreshFlag BOOLEAN` — the eUICC refreshes (resets) the UICC after the change.
+    pub refresh_flag: bool,
+}
+
+/// `DisableProfileRequest ::= [50] SEQUENCE { profileIdentifier, refreshFlag }` — `BF32`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 50), automatic_tags, identifier = "DisableProfileRequest")]
+#[non_exhaustive]
+pub struct DisableProfileRequest {
+    /// Which profile.
+    pub profile_identifier: ProfileIdentifier,
+    /// `refreshFlag BOOLEAN`.
+    pub refresh_flag: bool,
+}
+
+impl EnableProfileRequest {
+    /// A request for `id`.
+    pub fn new(id: ProfileIdentifier, refresh: bool) -> Self {
+        EnableProfileRequest { profile_identifier: id, refresh_flag: refresh }
+    }
+}
+
+impl DisableProfileRequest {
+    /// A request for `id`.
+    pub fn new(id: ProfileIdentifier, refresh: bool) -> Self {
+        DisableProfileRequest { profile_identifier: id, refresh_flag: refresh }
+    }
+}
+
+/// `DeleteProfileRequest ::= [51] CHOICE { isdpAid, iccid }` — `BF33 { 4F … | 5A … }` (explicit: a tagged CHOICE).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(delegate, tag(explicit(context, 51)), identifier = "DeleteProfileRequest")]
+pub struct DeleteProfileRequest(pub ProfileIdentifier);
+
+/// `EnableProfileResponse ::= [49] SEQUENCE { enableResult INTEGER }` — `BF31 { 80 01 xx }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 49), automatic_tags, identifier = "EnableProfileResponse")]
+pub struct EnableProfileResponse {
+    /// ok(0), iccidOrAidNotFound(1), profileNotInDisabledState(2), disallowedByPolicy(3),
+    /// wrongProfileReenabling(4), catBusy(5), undefinedError(127).
+    pub enable_result: Integer,
+}
+
+/// `DisableProfileResponse ::= [50] SEQUENCE { disableResult INTEGER }` — `BF32 { 80 01 xx }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 50), automatic_tags, identifier = "DisableProfileResponse")]
+pub struct DisableProfileResponse {
+    /// ok(0), iccidOrAidNotFound(1), profileNotInEnabledState(2), disallowedByPolicy(3), catBusy(5), undefinedError(127).
+    pub disable_result: Integer,
+}
+
+/// `DeleteProfileResponse ::= [51] SEQUENCE { deleteResult INTEGER }` — `BF33 { 80 01 xx }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 51), automatic_tags, identifier = "DeleteProfileResponse")]
+pub struct DeleteProfileResponse {
+    /// ok(0), iccidOrAidNotFound(1), profileNotInDisabledState(2), disallowedByPolicy(3), undefinedError(127).
+    pub delete_result: Integer,
+}
+
+/// `SetNicknameRequest ::= [41] SEQUENCE { iccid Iccid, profileNickname [16] }` — `BF29 { 5A, 90 }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 41), identifier = "SetNicknameRequest")]
+#[non_exhaustive]
+pub struct SetNicknameRequest {
+    /// `iccid` — `5A`.
+    #[rasn(tag(application, 26))]
+    pub iccid: OctetString,
+    /// `profileNickname [16] UTF8String (SIZE(0..64))` — `90`.
+    #[rasn(tag(context, 16))]
+    pub profile_nickname: Utf8String,
+}
+
+impl SetNicknameRequest {
+    /// A request.
+    pub fn new(iccid: Vec<u8>, nickname: &str) -> Self {
+        SetNicknameRequest { iccid: iccid.into(), profile_nickname: nickname.into() }
+    }
+}
+
+/// `SetNicknameResponse ::= [41] SEQUENCE { setNicknameResult INTEGER }` — `BF29 { 80 01 xx }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 41), automatic_tags, identifier = "SetNicknameResponse")]
+pub struct SetNicknameResponse {
+    /// ok(0), iccidNotFound(1), undefinedError(127).
+    pub set_nickname_result: Integer,
+}
+
+/// `EuiccMemoryResetRequest ::= [52] SEQUENCE { resetOptions [2] BIT STRING }` — `BF34 { 82 … }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 52), identifier = "EuiccMemoryResetRequest")]
+#[non_exhaustive]
+pub struct EuiccMemoryResetRequest {
+    /// deleteOperationalProfiles(0), deleteFieldLoadedTestProfiles(1), resetDefaultSmdpAddress(2).
+    #[rasn(tag(context, 2))]
+    pub reset_options: BitString,
+}
+
+impl EuiccMemoryResetRequest {
+    /// A request with the given option bits.
+    pub fn new(options: BitString) -> Self {
+        EuiccMemoryResetRequest { reset_options: options }
+    }
+}
+
+/// `EuiccMemoryResetResponse ::= [52] SEQUENCE { resetResult INTEGER }` — `BF34 { 80 01 xx }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 52), automatic_tags, identifier = "EuiccMemoryResetResponse")]
+pub struct EuiccMemoryResetResponse {
+    /// ok(0), nothingToDelete(1), catBusy(5), undefinedError(127).
+    pub reset_result: Integer,
+}
+
+// ---------------------------------------------------------------- ES10b notifications
+
+/// `ListNotificationRequest ::= [40] SEQUENCE { profileManagementOperation [1] NotificationEvent OPTIONAL }` — `BF28`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
+#[rasn(tag(context, 40), identifier = "ListNotificationRequest")]
+#[non_exhaustive]
+pub struct ListNotificationRequest {
+    /// Only notifications of these events.
+    #[rasn(tag(context, 1))]
+    pub profile_management_operation: Option<BitString>,
+}
+
+impl ListNotificationRequest {
+    /// A request, optionally filtered.
+    pub fn new(filter: Option<BitString>) -> Self {
+        ListNotificationRequest { profile_management_operation: filter }
+    }
+}
+
+/// `ListNotificationResponse ::= [40] CHOICE` — `BF28 { A0 { BF2F … } | 81 error }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(delegate, tag(explicit(context, 40)), identifier = "ListNotificationResponse")]
+pub struct ListNotificationResponse(pub ListNotificationResult);
+
+/// Alternatives of `ListNotificationResponse`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(choice, automatic_tags)]
+pub enum ListNotificationResult {
+    /// `notificationMetadataList SEQUENCE OF NotificationMetadata`.
+    NotificationMetadataList(Vec<super::download::NotificationMetadata>),
+    /// `listNotificationsResultError` — undefinedError(127).
+    ListNotificationsResultError(Integer),
+}
+
+/// `NotificationSentRequest ::= [48] SEQUENCE { seqNumber [0] INTEGER }` — `BF30 { 80 … }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 48), identifier = "NotificationSentRequest")]
+#[non_exhaustive]
+pub struct NotificationSentRequest {
+    /// `seqNumber [0]`.
+    #[rasn(tag(context, 0))]
+    pub seq_number: Integer,
+}
+
+impl NotificationSentRequest {
+    /// A request.
+    pub fn new(seq: u64) -> Self {
+        NotificationSentRequest { seq_number: seq.into() }
+    }
+}
+
+/// `NotificationSentResponse ::= [48] SEQUENCE { deleteNotificationStatus INTEGER }` — `BF30 { 80 01 xx }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(tag(context, 48), automatic_tags, identifier = "NotificationSentResponse")]
+pub struct NotificationSentResponse {
+    /// ok(0), nothingToDelete(1), undefinedError(127).
+    pub delete_notification_status: Integer,
+}

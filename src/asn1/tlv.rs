@@ -7,11 +7,13 @@ pub fn push_len(out: &mut Vec<u8>, len: usize) {
     let bytes = (len as u64).to_be_bytes();
     let skip = bytes.iter().take_while(|&&b| b == 0).count();
     let significant = bytes.get(skip..).unwrap_or_default();
-    if len < 0x80 {
-        out.extend_from_slice(significant.last().map_or(&[0u8][..], core::slice::from_ref));
-    } else {
-        out.push(0x80 | significant.len() as u8);
-        out.extend_from_slice(significant);
+    match u8::try_from(len) {
+        Ok(short) if short < 0x80 => out.push(short),
+        _ => {
+            // At most 8 length bytes: the count fits the low bits of the first byte.
+            out.push(0x80 | u8::try_from(significant.len()).unwrap_or(8));
+            out.extend_from_slice(significant);
+        }
     }
 }
 

@@ -104,17 +104,21 @@ impl<P: Platform> Card<P> {
     /// Makes a card from its configuration and platform, loads its persistent
     /// state, and powers it on.
     pub fn new(config: CardConfig, mut platform: P) -> core::result::Result<Card<P>, Error<StorageError<P>>> {
-        let (store, state) = Self::load(&mut platform)?;
+        let (store, state) = Self::load(&config, &mut platform)?;
         let mut card =
             Card { config, platform, store, state, powered: true, channels: Default::default(), isdr: Isdr::new() };
         card.reset_volatile();
         Ok(card)
     }
 
-    fn load(platform: &mut P) -> core::result::Result<(Store, CardState), Error<StorageError<P>>> {
+    fn load(config: &CardConfig, platform: &mut P) -> core::result::Result<(Store, CardState), Error<StorageError<P>>> {
         let (storage, _, _) = platform.split();
         let store = Store::open(storage).map_err(Error::Store)?;
-        let state = CardState::load(&store).map_err(Error::Store)?;
+        let mut state = CardState::load(&store).map_err(Error::Store)?;
+        if store.get("config").is_none() {
+            // Factory state: what the card was configured with, until an ES10 command changes it.
+            state.config.default_dp_address = config.default_dp_address.as_deref().map(Into::into);
+        }
         Ok((store, state))
     }
 
@@ -128,7 +132,7 @@ impl<P: Platform> Card<P> {
     /// returns the ATR. On error the card stays off.
     pub fn power_on(&mut self) -> core::result::Result<Vec<u8>, Error<StorageError<P>>> {
         self.powered = false;
-        let (store, state) = Self::load(&mut self.platform)?;
+        let (store, state) = Self::load(&self.config, &mut self.platform)?;
         self.store = store;
         self.state = state;
         self.reset_volatile();
@@ -148,6 +152,17 @@ impl<P: Platform> Card<P> {
         self.reset_volatile();
         self.powered = true;
         ATR.to_vec()
+    }
+
+    /// True once after an Enable/DisableProfile with `refreshFlag` succeeded.
+    ///
+    /// What "refresh" means for a virtual card: a real eUICC sends the REFRESH
+    /// proactive command (UICC reset) so the modem re-reads the newly enabled
+    /// profile. veuicc has no proactive channel, so the adapter that delivered
+    /// the response resets the card right after (vpcd: as a card-initiated reset;
+    /// in-process callers decide). Volatile: a reset or power cycle clears it.
+    pub fn take_refresh_request(&mut self) -> bool {
+        self.isdr.take_refresh_request()
     }
 
     /// True while powered.

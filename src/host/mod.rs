@@ -1,6 +1,7 @@
 //! `std` adapters: OS randomness, the system clock, a state directory.
 //!
 //! **Architecture Invariant:** only `host`, `testkit` and the CLI name `std`.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 pub mod fs_storage;
 

@@ -19,6 +19,7 @@
 
 use crate::asn1::download::{ConfigureIsdpRequest, ReplaceSessionKeysRequest, StoreMetadataRequest};
 use crate::scp03t::{self, Bsp, SessionKeys};
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 /// `BppCommandId` (SGP.22 v2.5 `ErrorResult`).
@@ -146,7 +147,7 @@ pub enum Progress {
     /// More of the BPP is expected.
     NeedMore,
     /// The BPP is complete.
-    Complete(LoadedProfile),
+    Complete(Box<LoadedProfile>),
 }
 
 /// The streaming loader of one BPP, after InitialiseSecureChannel.
@@ -220,7 +221,7 @@ impl BppLoader {
         self.pending.extend_from_slice(bytes);
         loop {
             if self.stage == Stage::Done {
-                return Ok(Progress::Complete(self.finish()?));
+                return Ok(Progress::Complete(Box::new(self.finish()?)));
             }
             match self.step()? {
                 true => continue,
@@ -385,7 +386,7 @@ mod tests {
         for piece in body.chunks(cut.max(1)) {
             match loader.feed(piece)? {
                 Progress::NeedMore => {}
-                Progress::Complete(p) => last = Some(p),
+                Progress::Complete(p) => last = Some(*p),
             }
         }
         last.ok_or(fail(BppCommand::LoadProfileElements, ErrorReason::Interruption))

@@ -24,7 +24,10 @@ mod mem;
 mod records;
 
 pub use mem::{MemStorage, MemStorageError};
-pub use records::{CardState, ConfigRecord, Icon, ProfileClass, ProfileRecord, ProfileState};
+pub use records::{
+    CardState, ConfigRecord, Icon, NotificationConfig, NotificationEvent, NotificationRecord, Owner, PPR1, PPR2,
+    ProfileClass, ProfileRecord, ProfileState,
+};
 
 use crate::platform::Storage;
 use alloc::collections::BTreeMap;

@@ -5,10 +5,13 @@
 //!
 //! | record name | content |
 //! |---|---|
-//! | `config` | [`ConfigRecord`]: default SM-DP+ address |
-//! | `p.<nn>` | one [`ProfileRecord`] per installed profile (ISD-P number `nn`) |
+//! | `config` | [`ConfigRecord`]: default SM-DP+ address, last notification sequence number |
+//! | `p.<nn>` | one [`ProfileRecord`] per installed profile (`nn` = byte 15 of its ISD-P AID) |
+//! | `u.<nn>` | the profile's package (UPP), exactly as delivered (not part of [`CardState`]) |
+//! | `n.<seq>` | one pending [`NotificationRecord`] (`seq` = 16 hex digits) |
 
 use super::{Error, Store, Txn};
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -42,6 +45,68 @@ pub enum ProfileClass {
 pub struct ConfigRecord {
     /// Default SM-DP+ address (ES10a.SetDefaultDpAddress); `None` = none set.
     pub default_dp_address: Option<Utf8String>,
+    /// The last notification sequence number handed out (card-wide, never reused,
+    /// kept across eUICCMemoryReset).
+    pub last_seq_number: u64,
+}
+
+/// A profile-management event (SGP.22 `NotificationEvent` bit numbers).
+#[derive(AsnType, Encode, Decode, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[rasn(enumerated)]
+pub enum NotificationEvent {
+    /// `notificationInstall(0)`
+    Install = 0,
+    /// `notificationEnable(1)`
+    Enable = 1,
+    /// `notificationDisable(2)`
+    Disable = 2,
+    /// `notificationDelete(3)`
+    Delete = 3,
+}
+
+impl NotificationEvent {
+    /// The bit number in `NotificationEvent`.
+    pub fn bit(self) -> usize {
+        self as usize
+    }
+}
+
+/// Where a profile wants its notifications for some events (`NotificationConfigurationInformation`).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags)]
+pub struct NotificationConfig {
+    /// Bit mask of [`NotificationEvent`] bits (bit n = event n).
+    pub events: u8,
+    /// The notification address (FQDN).
+    pub address: Utf8String,
+}
+
+/// The profile owner (`OperatorId`).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags)]
+pub struct Owner {
+    /// MCC and MNC, 3 bytes (3GPP TS 24.008).
+    pub mcc_mnc: OctetString,
+    /// EF.GID1 content.
+    pub gid1: Option<OctetString>,
+    /// EF.GID2 content.
+    pub gid2: Option<OctetString>,
+}
+
+/// A pending notification, kept until the LPA removes it (ES10b.RemoveNotificationFromList).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags)]
+pub struct NotificationRecord {
+    /// `seqNumber`.
+    pub seq: u64,
+    /// The event.
+    pub event: NotificationEvent,
+    /// `notificationAddress`.
+    pub address: Utf8String,
+    /// The profile's ICCID.
+    pub iccid: Option<OctetString>,
+    /// For an install: the signed ProfileInstallationResult (`BF37 …`) as sent.
+    pub pir: Option<OctetString>,
 }
 
 /// One installed profile as the ISD-R knows it.
@@ -69,6 +134,37 @@ pub struct ProfileRecord {
     pub class: ProfileClass,
     /// Profile policy rules as the raw `PprIds` bit string bits (bit 1 = PPR1, bit 2 = PPR2).
     pub ppr: u8,
+    /// Notification configuration from the metadata.
+    pub notification_config: Vec<NotificationConfig>,
+    /// Profile owner from the metadata.
+    pub owner: Option<Owner>,
+}
+
+/// `PprIds` bit of PPR1: disabling this profile is not allowed.
+pub const PPR1: u8 = 1 << 1;
+/// `PprIds` bit of PPR2: deleting this profile is not allowed.
+pub const PPR2: u8 = 1 << 2;
+
+impl ProfileRecord {
+    /// The record slot `nn` (byte 15 of the ISD-P AID).
+    pub fn slot(&self) -> u8 {
+        self.isdp_aid.get(14).copied().unwrap_or(0)
+    }
+
+    /// Name of this profile's record.
+    pub fn record_name(&self) -> String {
+        format!("p.{:02x}", self.slot())
+    }
+
+    /// Name of this profile's package record.
+    pub fn package_name(&self) -> String {
+        format!("u.{:02x}", self.slot())
+    }
+
+    /// The notification address for `event`, if the profile asked for that event.
+    pub fn notification_address(&self, event: NotificationEvent) -> Option<&str> {
+        self.notification_config.iter().find(|c| c.events & (1 << event.bit()) != 0).map(|c| c.address.as_str())
+    }
 }
 
 /// A profile icon.
@@ -88,6 +184,8 @@ pub struct CardState {
     pub config: ConfigRecord,
     /// Installed profiles, in ISD-P order.
     pub profiles: Vec<ProfileRecord>,
+    /// Pending notifications, by increasing sequence number.
+    pub notifications: Vec<NotificationRecord>,
 }
 
 /// Record name of the configuration.
@@ -104,11 +202,50 @@ impl CardState {
                 state.config = rasn::der::decode(bytes).map_err(|_| bad())?;
             } else if name.starts_with("p.") {
                 state.profiles.push(rasn::der::decode(bytes).map_err(|_| bad())?);
+            } else if name.starts_with("n.") {
+                state.notifications.push(rasn::der::decode(bytes).map_err(|_| bad())?);
+            } else if name.starts_with("u.") {
+                // Profile packages are read on demand, not held in the logical state.
             } else {
                 return Err(Error::BadRecord { name: String::from(name) });
             }
         }
         Ok(state)
+    }
+
+    /// Every record this state consists of, by name.
+    pub fn records<E>(&self) -> Result<BTreeMap<String, Vec<u8>>, Error<E>> {
+        let enc = |what| move |_| Error::LogicBug(what);
+        let mut out = BTreeMap::new();
+        out.insert(String::from(CONFIG), rasn::der::encode(&self.config).map_err(enc("encode config"))?);
+        for p in &self.profiles {
+            out.insert(p.record_name(), rasn::der::encode(p).map_err(enc("encode profile"))?);
+        }
+        for n in &self.notifications {
+            out.insert(format!("n.{:016x}", n.seq), rasn::der::encode(n).map_err(enc("encode notification"))?);
+        }
+        Ok(out)
+    }
+
+    /// The changes that turn `self` into `new`, added to `txn`.
+    pub fn diff_into<E>(&self, new: &CardState, txn: &mut Txn) -> Result<(), Error<E>> {
+        let old = self.records()?;
+        let new = new.records()?;
+        for (name, bytes) in &new {
+            if old.get(name) != Some(bytes) {
+                txn.put(name, bytes.clone());
+            }
+        }
+        for name in old.keys().filter(|n| !new.contains_key(*n)) {
+            txn.remove(name);
+        }
+        Ok(())
+    }
+
+    /// Hands out the next notification sequence number.
+    pub fn next_seq(&mut self) -> u64 {
+        self.config.last_seq_number = self.config.last_seq_number.saturating_add(1);
+        self.config.last_seq_number
     }
 
     /// Adds the record for the configuration to `txn`.

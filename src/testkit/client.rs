@@ -65,7 +65,8 @@ impl std::error::Error for ClientError {}
 pub fn split_sw(rapdu: &[u8]) -> Result<(&[u8], u16), ClientError> {
     let at = rapdu.len().checked_sub(2).ok_or(ClientError::NoStatus)?;
     let (data, sw) = rapdu.split_at(at);
-    Ok((data, u16::from_be_bytes([sw[0], sw[1]])))
+    let sw: [u8; 2] = sw.try_into().map_err(|_| ClientError::NoStatus)?;
+    Ok((data, u16::from_be_bytes(sw)))
 }
 
 /// An ES10 session on one logical channel with the ISD-R selected.
@@ -132,7 +133,7 @@ impl<T: Transport> Es10Client<T> {
                 return Ok((data, sw));
             }
             let cla = Cla::encode(self.channel, true).unwrap_or(0x80);
-            r = self.transport.transmit(&[cla, 0xC0, 0x00, 0x00, (sw & 0xFF) as u8]);
+            r = self.transport.transmit(&[cla, 0xC0, 0x00, 0x00, sw.to_be_bytes()[1]]);
         }
     }
 
@@ -143,7 +144,9 @@ impl<T: Transport> Es10Client<T> {
         let mut out = Vec::new();
         for (i, block) in blocks.iter().enumerate() {
             let last = i + 1 == blocks.len();
-            let mut apdu = std::vec![cla, 0xE2, if last { 0x91 } else { 0x11 }, (i % 256) as u8, block.len() as u8];
+            let p2 = u8::try_from(i % 256).unwrap_or(0);
+            let lc = u8::try_from(block.len()).map_err(|_| ClientError::Encode("block too long".into()))?;
+            let mut apdu = std::vec![cla, 0xE2, if last { 0x91 } else { 0x11 }, p2, lc];
             apdu.extend_from_slice(block);
             let (data, sw) = self.transmit(&apdu)?;
             if sw >> 8 != 0x90 {

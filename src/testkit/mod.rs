@@ -2,6 +2,7 @@
 //!
 //! Everything here is for tests, benches, fuzzing and the demo; none of it is
 //! used by the card itself.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 mod client;
 pub mod tearing;

@@ -19,7 +19,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// Parses hex, ignoring spaces, colons and underscores.
 pub(crate) fn unhex(text: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<u8> = text.bytes().filter(|b| !b" :_".contains(b)).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("{text:?}: odd number of hex digits"));
     }
     digits

@@ -1,7 +1,7 @@
 //! `veuicc` — run a virtual eUICC from the command line.
 //!
 //! One file per subcommand; `common.rs` holds what they share (hex, JSON, card set-up).
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 mod apdu;
 mod common;

@@ -1,12 +1,16 @@
 //! ES10b: card information and (later issues) the download session (SGP.22 v2.5 §5.7.5–§5.7.13).
 
 use super::Ctx;
+use crate::apdu::Result;
+use crate::asn1::download::NotificationMetadata;
 use crate::asn1::rsp::{
     EuiccInfo1, EuiccInfo2, GetEuiccChallengeRequest, GetEuiccChallengeResponse, GetEuiccInfo1Request,
-    GetEuiccInfo2Request, GetRatRequest, GetRatResponse, rsp_capability,
+    GetEuiccInfo2Request, GetRatRequest, GetRatResponse, ListNotificationRequest, ListNotificationResponse,
+    ListNotificationResult, NotificationSentRequest, NotificationSentResponse, rsp_capability,
 };
 use crate::config::{FIRMWARE_VERSION, SGP22_VERSION, Version};
 use crate::platform::Platform;
+use crate::store::{NotificationRecord, Txn};
 use alloc::vec::Vec;
 use rand_core::Rng;
 use rasn::types::{BitString, FixedOctetString, OctetString};
@@ -100,4 +104,46 @@ pub(super) fn get_euicc_challenge<P: Platform>(
 /// the lifecycle issue enforces profile policy rules: an empty RAT allows no PPR.
 pub(super) fn get_rat<P: Platform>(_req: GetRatRequest, _ctx: &mut Ctx<'_, P>) -> GetRatResponse {
     GetRatResponse { rat: Vec::new() }
+}
+
+/// The `NotificationMetadata` (`BF2F`) of a stored notification.
+pub(crate) fn metadata(n: &NotificationRecord) -> NotificationMetadata {
+    NotificationMetadata {
+        seq_number: n.seq.into(),
+        profile_management_operation: named_bits(&[n.event.bit()]),
+        notification_address: n.address.clone(),
+        iccid: n.iccid.clone(),
+    }
+}
+
+/// ES10b.ListNotification — SGP.22 v2.5 §5.7.9.
+///
+/// The metadata of every pending notification, by increasing sequence number,
+/// or only those whose event bit is set in `profileManagementOperation`.
+pub(super) fn list_notification<P: Platform>(
+    req: ListNotificationRequest,
+    ctx: &mut Ctx<'_, P>,
+) -> ListNotificationResponse {
+    let wanted = |n: &&NotificationRecord| match &req.profile_management_operation {
+        None => true,
+        Some(filter) => filter.get(n.event.bit()).is_some_and(|b| *b),
+    };
+    let list = ctx.state.notifications.iter().filter(wanted).map(metadata).collect();
+    ListNotificationResponse(ListNotificationResult::NotificationMetadataList(list))
+}
+
+/// ES10b.RemoveNotificationFromList — SGP.22 v2.5 §5.7.11: ok(0), nothingToDelete(1).
+pub(super) fn remove_notification_from_list<P: Platform>(
+    req: NotificationSentRequest,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<NotificationSentResponse> {
+    let seq = u64::try_from(&req.seq_number).ok();
+    let mut new = ctx.state.clone();
+    let before = new.notifications.len();
+    new.notifications.retain(|n| Some(n.seq) != seq);
+    if new.notifications.len() == before {
+        return Ok(NotificationSentResponse { delete_notification_status: 1.into() });
+    }
+    super::commit(ctx, new, Txn::new())?;
+    Ok(NotificationSentResponse { delete_notification_status: 0.into() })
 }

@@ -26,7 +26,7 @@ use crate::apdu::{CommandView, Result, Status};
 use crate::asn1::{Es10Request, Es10Response};
 use crate::config::CardConfig;
 use crate::platform::Platform;
-use crate::store::{CardState, Store};
+use crate::store::{CardState, Store, Txn};
 use alloc::vec::Vec;
 
 /// STORE DATA P1 bit: last block.
@@ -40,6 +40,17 @@ pub(crate) struct Ctx<'a, P: Platform> {
     pub(crate) store: &'a mut Store,
     pub(crate) state: &'a mut CardState,
     pub(crate) platform: &'a mut P,
+}
+
+/// Commits `new` as the card's logical state (plus `extra` changes, e.g. profile
+/// packages), atomically; on success it becomes `ctx.state`. A storage failure
+/// answers `6581` and changes nothing.
+pub(crate) fn commit<P: Platform>(ctx: &mut Ctx<'_, P>, new: CardState, mut extra: Txn) -> Result<()> {
+    ctx.state.diff_into::<()>(&new, &mut extra).map_err(errors::store_status)?;
+    let (storage, _, _) = ctx.platform.split();
+    ctx.store.commit(storage, extra).map_err(errors::store_status)?;
+    *ctx.state = new;
+    Ok(())
 }
 
 /// An ES10 command being reassembled from STORE DATA blocks.
@@ -56,6 +67,9 @@ pub struct Isdr {
     chain: Option<Chain>,
     /// The last challenge of ES10b.GetEUICCChallenge.
     euicc_challenge: Option<[u8; 16]>,
+    /// An Enable/DisableProfile asked for a refresh (`refreshFlag`): the adapter
+    /// resets the card after delivering the response.
+    refresh_requested: bool,
 }
 
 impl Isdr {
@@ -70,6 +84,11 @@ impl Isdr {
         if self.chain.as_ref().is_some_and(|c| c.channel == channel) {
             self.chain = None;
         }
+    }
+
+    /// Takes the pending refresh request (see `Card::take_refresh_request`).
+    pub fn take_refresh_request(&mut self) -> bool {
+        core::mem::take(&mut self.refresh_requested)
     }
 
     /// Handles one APDU addressed to the ISD-R; returns the response data.
@@ -155,6 +174,25 @@ impl Isdr {
             Es10Request::GetRat(r) => Es10Response::GetRat(es10b::get_rat(r, ctx)),
             Es10Request::GetEid(r) => Es10Response::GetEid(es10c::get_eid(r, ctx)?),
             Es10Request::GetProfilesInfo(r) => Es10Response::GetProfilesInfo(es10c::get_profiles_info(r, ctx)),
+            Es10Request::EnableProfile(r) => {
+                let refresh = r.refresh_flag;
+                let resp = es10c::enable_profile(r, ctx)?;
+                self.refresh_requested |= refresh && resp.enable_result == 0.into();
+                Es10Response::EnableProfile(resp)
+            }
+            Es10Request::DisableProfile(r) => {
+                let refresh = r.refresh_flag;
+                let resp = es10c::disable_profile(r, ctx)?;
+                self.refresh_requested |= refresh && resp.disable_result == 0.into();
+                Es10Response::DisableProfile(resp)
+            }
+            Es10Request::DeleteProfile(r) => Es10Response::DeleteProfile(es10c::delete_profile(r, ctx)?),
+            Es10Request::SetNickname(r) => Es10Response::SetNickname(es10c::set_nickname(r, ctx)?),
+            Es10Request::EuiccMemoryReset(r) => Es10Response::EuiccMemoryReset(es10c::euicc_memory_reset(r, ctx)?),
+            Es10Request::ListNotification(r) => Es10Response::ListNotification(es10b::list_notification(r, ctx)),
+            Es10Request::RemoveNotificationFromList(r) => {
+                Es10Response::RemoveNotificationFromList(es10b::remove_notification_from_list(r, ctx)?)
+            }
         };
         response.encode().map_err(|_| Status::Unknown)
     }
