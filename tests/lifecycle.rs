@@ -1,0 +1,365 @@
+//! ES10c profile lifecycle and ES10b notification list: every result code with
+//! its exact bytes and the state after; a model-based property test; a power cut
+//! at every storage operation of each command.
+//!
+//! Profiles are put into the store directly (as a completed download leaves them).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
+
+use proptest::prelude::*;
+use veuicc::card::Card;
+use veuicc::platform::Storage;
+use veuicc::store::{
+    CardState, MemStorage, NotificationConfig, NotificationEvent, PPR1, PPR2, ProfileClass, ProfileRecord,
+    ProfileState, Store, Txn,
+};
+use veuicc::testkit::tearing::{TearingPlatform, TearingStorage, card_on, tear_every_write};
+use veuicc::testkit::{Es10Client, TestCard, default_config};
+
+fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+const ICCID_A: &str = "98001032547698103214";
+const ICCID_B: &str = "98001032547698103222";
+const ICCID_C: &str = "98001032547698103233";
+const AID_A: &str = "A0000005591010FFFFFFFF8900001000";
+
+fn profile(iccid: &str, slot: u8, state: ProfileState, class: ProfileClass, ppr: u8, events: u8) -> ProfileRecord {
+    let mut aid = hex(AID_A);
+    aid[14] = slot;
+    ProfileRecord {
+        iccid: hex(iccid).into(),
+        isdp_aid: aid.into(),
+        state,
+        nickname: None,
+        service_provider_name: "SP".into(),
+        profile_name: format!("profile {slot:02x}"),
+        icon: None,
+        class,
+        ppr,
+        notification_config: if events == 0 {
+            vec![]
+        } else {
+            vec![NotificationConfig { events, address: format!("smdp{slot:02x}.example.com").into() }]
+        },
+        owner: None,
+    }
+}
+
+/// A: enabled operational, notifies enable/disable/delete. B: disabled test, notifies delete.
+/// C: disabled operational with PPR1 and PPR2, notifies everything.
+fn three_profiles() -> CardState {
+    CardState {
+        profiles: vec![
+            profile(ICCID_A, 0x10, ProfileState::Enabled, ProfileClass::Operational, 0, 0b1110),
+            profile(ICCID_B, 0x11, ProfileState::Disabled, ProfileClass::Test, 0, 0b1000),
+            profile(ICCID_C, 0x12, ProfileState::Disabled, ProfileClass::Operational, PPR1 | PPR2, 0b1111),
+        ],
+        ..CardState::default()
+    }
+}
+
+/// Writes `state` (and a profile package per profile) into `storage`.
+fn install<S: Storage>(storage: &mut S, state: &CardState) {
+    let mut store = Store::open(storage).unwrap();
+    let mut txn = Txn::new();
+    CardState::default().diff_into::<()>(state, &mut txn).unwrap();
+    for p in &state.profiles {
+        txn.put(&p.package_name(), vec![0xA0, 0x00]);
+    }
+    store.commit(storage, txn).unwrap();
+}
+
+fn card(state: &CardState) -> TestCard {
+    let mut storage = MemStorage::new();
+    install(&mut storage, state);
+    TestCard::with_config(default_config(), storage, 1)
+}
+
+fn es10(card: &mut TestCard, der: &str) -> Vec<u8> {
+    let mut lpa = Es10Client::open(&mut *card).unwrap();
+    let r = lpa.store_data(&hex(der)).unwrap();
+    lpa.close().unwrap();
+    r
+}
+
+fn states(card: &TestCard) -> Vec<(String, ProfileState)> {
+    card.0.state().profiles.iter().map(|p| (p.profile_name.clone(), p.state)).collect()
+}
+
+fn enable(iccid: &str) -> String {
+    format!("BF3111 A00C 5A0A{iccid} 8101FF")
+}
+fn disable(iccid: &str) -> String {
+    format!("BF3211 A00C 5A0A{iccid} 810100")
+}
+fn delete(iccid: &str) -> String {
+    format!("BF330C 5A0A{iccid}")
+}
+
+#[test]
+fn enable_profile_results() {
+    let mut c = card(&three_profiles());
+    assert_eq!(es10(&mut c, &enable("98001032547698109999")), hex("BF3103800101"), "iccidOrAidNotFound");
+    assert_eq!(es10(&mut c, &enable(ICCID_A)), hex("BF3103800102"), "profileNotInDisabledState");
+    // By ISD-P AID too; B gets enabled, A implicitly disabled.
+    assert_eq!(es10(&mut c, "BF3117 A0124F10A0000005591010FFFFFFFF8900001100 8101FF"), hex("BF3103800100"));
+    assert!(c.0.take_refresh_request(), "refreshFlag FF asks for a refresh");
+    assert!(!c.0.take_refresh_request(), "taken once");
+    assert_eq!(
+        states(&c),
+        [
+            ("profile 10".into(), ProfileState::Disabled),
+            ("profile 11".into(), ProfileState::Enabled),
+            ("profile 12".into(), ProfileState::Disabled)
+        ]
+    );
+    // A's disable notification (B asked only for delete).
+    let n = &c.0.state().notifications;
+    assert_eq!(n.len(), 1);
+    assert_eq!((n[0].seq, n[0].event), (1, NotificationEvent::Disable));
+    // C has PPR1: once enabled, enabling another would disable it → disallowedByPolicy.
+    assert_eq!(es10(&mut c, &enable(ICCID_C)), hex("BF3103800100"));
+    assert_eq!(es10(&mut c, &enable(ICCID_A)), hex("BF3103800103"));
+    assert_eq!(c.0.state().profiles[2].state, ProfileState::Enabled);
+    // Enable C: B disabled (no notification for B), C enabled (notification): seq 2.
+    let n = &c.0.state().notifications;
+    assert_eq!(
+        n.iter().map(|n| (n.seq, n.event)).collect::<Vec<_>>(),
+        [(1, NotificationEvent::Disable), (2, NotificationEvent::Enable)]
+    );
+    // A wrong-sized ICCID is simply not found.
+    assert_eq!(es10(&mut c, "BF310D A008 5A06000000000000 810100"), hex("BF3103800101"));
+}
+
+#[test]
+fn disable_profile_results() {
+    let mut c = card(&three_profiles());
+    assert_eq!(es10(&mut c, &disable("98001032547698109999")), hex("BF3203800101"));
+    assert_eq!(es10(&mut c, &disable(ICCID_B)), hex("BF3203800102"), "profileNotInEnabledState");
+    assert!(!c.0.take_refresh_request());
+    assert_eq!(es10(&mut c, &disable(ICCID_A)), hex("BF3203800100"));
+    assert!(!c.0.take_refresh_request(), "refreshFlag 00: no refresh");
+    assert_eq!(c.0.state().profiles[0].state, ProfileState::Disabled);
+    es10(&mut c, &enable(ICCID_C));
+    assert_eq!(es10(&mut c, &disable(ICCID_C)), hex("BF3203800103"), "PPR1: disallowedByPolicy");
+}
+
+#[test]
+fn delete_profile_results() {
+    let mut c = card(&three_profiles());
+    assert_eq!(es10(&mut c, &delete("98001032547698109999")), hex("BF3303800101"));
+    assert_eq!(es10(&mut c, &delete(ICCID_A)), hex("BF3303800102"), "enabled: profileNotInDisabledState");
+    assert_eq!(es10(&mut c, &delete(ICCID_C)), hex("BF3303800103"), "PPR2: disallowedByPolicy");
+    let package = |c: &mut TestCard| Store::open(c.storage()).unwrap().get("u.11").map(<[u8]>::to_vec);
+    assert_eq!(package(&mut c), Some(vec![0xA0, 0x00]));
+    assert_eq!(es10(&mut c, "BF3312 4F10A0000005591010FFFFFFFF8900001100"), hex("BF3303800100"), "by AID");
+    assert_eq!(c.0.state().profiles.len(), 2);
+    assert_eq!(package(&mut c), None, "the package went with it");
+    let n = &c.0.state().notifications;
+    assert_eq!((n[0].event, n[0].address.as_str()), (NotificationEvent::Delete, "smdp11.example.com"));
+    assert_eq!(n[0].iccid.as_deref(), Some(&hex(ICCID_B)[..]));
+}
+
+#[test]
+fn set_nickname_results() {
+    let mut c = card(&three_profiles());
+    assert_eq!(es10(&mut c, &format!("BF2912 5A0A{ICCID_B} 9004776F726B")), hex("BF2903800100"));
+    assert_eq!(c.0.state().profiles[1].nickname.as_deref(), Some("work"));
+    assert_eq!(es10(&mut c, "BF2912 5A0A98001032547698109999 9004776F726B"), hex("BF2903800101"));
+    let long = "61".repeat(65);
+    assert_eq!(es10(&mut c, &format!("BF294F 5A0A{ICCID_B} 9041{long}")), hex("BF290380017F"));
+    // An empty nickname removes it.
+    assert_eq!(es10(&mut c, &format!("BF290E 5A0A{ICCID_B} 9000")), hex("BF2903800100"));
+    assert_eq!(c.0.state().profiles[1].nickname, None);
+}
+
+#[test]
+fn memory_reset_results() {
+    let mut c = card(&three_profiles());
+    es10(&mut c, &disable(ICCID_A)); // one notification, seq 1
+    // Test profiles only.
+    assert_eq!(es10(&mut c, "BF3404 8202 0640"), hex("BF3403800100"));
+    assert_eq!(c.0.state().profiles.len(), 2);
+    // Operational ones go whatever their PPRs; the default address too.
+    es10(&mut c, "BF3F12 8010 736D64702E6578616D706C652E636F6D");
+    assert_eq!(es10(&mut c, "BF3404 8202 05E0"), hex("BF3403800100"));
+    assert!(c.0.state().profiles.is_empty());
+    assert_eq!(c.0.state().config.default_dp_address, None);
+    assert_eq!(
+        Store::open(c.storage()).unwrap().names().filter(|n| n.starts_with("u.")).count(),
+        0,
+        "packages removed"
+    );
+    // Nothing left to delete.
+    assert_eq!(es10(&mut c, "BF3404 8202 05E0"), hex("BF3403800101"));
+    // Pending notifications stay; the counter goes on.
+    assert_eq!(c.0.state().notifications.len(), 1);
+    assert_eq!(c.0.state().config.last_seq_number, 1);
+}
+
+#[test]
+fn notification_list_and_removal() {
+    let mut c = card(&three_profiles());
+    assert_eq!(es10(&mut c, "BF2800"), hex("BF2802A000"));
+    es10(&mut c, &disable(ICCID_A)); // seq 1: disable A
+    es10(&mut c, &enable(ICCID_A)); // seq 2: enable A
+    // BF2F { 80 seq, 81 op, 0C address, 5A iccid }
+    let meta = |seq: u8, op: &str| {
+        let addr = "736D647031302E6578616D706C652E636F6D"; // smdp10.example.com
+        format!("BF2F27 8001{seq:02X} 81{op} 0C12{addr} 5A0A{ICCID_A}")
+    };
+    let all = format!("BF2856 A054 {} {}", meta(1, "020520"), meta(2, "020640"));
+    assert_eq!(es10(&mut c, "BF2800"), hex(&all));
+    // Filter: enable events only (bit 1).
+    assert_eq!(es10(&mut c, "BF2804 81020640"), hex(&format!("BF282C A02A {}", meta(2, "020640"))));
+    assert_eq!(es10(&mut c, "BF3003 800101"), hex("BF3003800100"));
+    assert_eq!(es10(&mut c, "BF3003 800101"), hex("BF3003800101"), "nothingToDelete");
+    assert_eq!(es10(&mut c, "BF3003 800163"), hex("BF3003800101"));
+    assert_eq!(c.0.state().notifications.len(), 1);
+}
+
+// ------------------------------------------------------------------ model-based property test
+
+#[derive(Debug, Clone)]
+enum Op {
+    Enable(usize),
+    Disable(usize),
+    Delete(usize),
+    Nickname(usize),
+    MemoryReset(u8),
+    Remove(u64),
+    Reset,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0..4usize).prop_map(Op::Enable),
+        (0..4usize).prop_map(Op::Disable),
+        (0..4usize).prop_map(Op::Delete),
+        (0..4usize).prop_map(Op::Nickname),
+        (1..8u8).prop_map(Op::MemoryReset),
+        (0..12u64).prop_map(Op::Remove),
+        Just(Op::Reset),
+    ]
+}
+
+const ICCIDS: [&str; 4] = [ICCID_A, ICCID_B, ICCID_C, "98001032547698109999"];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn lifecycle_invariants(ops in proptest::collection::vec(op(), 1..30)) {
+        let mut c = card(&three_profiles());
+        let mut max_seq = 0u64;
+        let mut ever_seen = std::collections::BTreeSet::new();
+        for op in ops {
+            let before = c.0.state().clone();
+            let der = match &op {
+                Op::Enable(i) => Some(enable(ICCIDS[*i])),
+                Op::Disable(i) => Some(disable(ICCIDS[*i])),
+                Op::Delete(i) => Some(delete(ICCIDS[*i])),
+                Op::Nickname(i) => Some(format!("BF2910 5A0A{} 9002{:04X}", ICCIDS[*i], 0x6E00 | *i as u16)),
+                Op::MemoryReset(bits) => Some(format!("BF3404 8202 05{:02X}", (*bits as u16) << 5)),
+                Op::Remove(seq) => Some(format!("BF3003 8001{seq:02X}")),
+                Op::Reset => None,
+            };
+            match der {
+                Some(der) => { es10(&mut c, &der); }
+                None => { c.reset(); }
+            }
+            let after = c.0.state().clone();
+            // At most one enabled profile (SGP.22 v2).
+            prop_assert!(after.profiles.iter().filter(|p| p.state == ProfileState::Enabled).count() <= 1);
+            // PPRs: outside a memory reset, a PPR1 profile that was enabled stays enabled,
+            // and a PPR2 profile is never deleted.
+            if !matches!(op, Op::MemoryReset(_)) {
+                for p in &before.profiles {
+                    let now = after.profiles.iter().find(|q| q.iccid == p.iccid);
+                    if p.ppr & PPR2 != 0 { prop_assert!(now.is_some(), "PPR2 profile deleted by {op:?}"); }
+                    if p.ppr & PPR1 != 0 && p.state == ProfileState::Enabled {
+                        prop_assert_eq!(now.map(|q| q.state), Some(ProfileState::Enabled), "PPR1 profile disabled by {:?}", op);
+                    }
+                }
+            }
+            // Sequence numbers strictly increase and never repeat, across everything.
+            let fresh: Vec<_> = after.notifications.iter().filter(|n| !before.notifications.iter().any(|m| m.seq == n.seq)).collect();
+            for n in &fresh {
+                prop_assert!(n.seq > max_seq, "seq {} after {}", n.seq, max_seq);
+                prop_assert!(ever_seen.insert(n.seq));
+                max_seq = n.seq;
+            }
+            prop_assert!(after.notifications.windows(2).all(|w| w[0].seq < w[1].seq));
+            // Exactly one notification per event whose profile asked for it.
+            let mut expected = 0;
+            for p in &before.profiles {
+                let now = after.profiles.iter().find(|q| q.iccid == p.iccid);
+                let asked = |e: NotificationEvent| p.notification_config.iter().any(|c| c.events & (1 << e as u8) != 0);
+                let event = match (p.state, now.map(|q| q.state)) {
+                    (ProfileState::Enabled, Some(ProfileState::Disabled)) => Some(NotificationEvent::Disable),
+                    (ProfileState::Disabled, Some(ProfileState::Enabled)) => Some(NotificationEvent::Enable),
+                    (_, None) if !matches!(op, Op::MemoryReset(_)) => Some(NotificationEvent::Delete),
+                    _ => None,
+                };
+                if event.is_some_and(asked) { expected += 1; }
+            }
+            prop_assert_eq!(fresh.len(), expected, "{:?}", op);
+            prop_assert!(after.profiles.len() <= usize::from(c.0.config().profile_capacity));
+        }
+    }
+}
+
+// ------------------------------------------------------------------ power cuts
+
+fn tearing_initial(state: &CardState) -> TearingStorage {
+    let mut storage = TearingStorage::new();
+    install(&mut storage, state);
+    storage.power_up();
+    storage
+}
+
+fn run(der: String) -> impl Fn(&mut Card<TearingPlatform>) {
+    move |card| {
+        if let Ok(mut lpa) = Es10Client::open(&mut *card) {
+            let _ = lpa.store_data(&hex(&der));
+        }
+    }
+}
+
+#[test]
+fn every_lifecycle_command_survives_every_cut() {
+    let config = default_config();
+    let mut with_notifications = three_profiles();
+    {
+        // Two pending notifications to remove.
+        let mut c = card(&with_notifications);
+        es10(&mut c, &disable(ICCID_A));
+        es10(&mut c, &enable(ICCID_A));
+        with_notifications = c.0.state().clone();
+    }
+    let cases: Vec<(&str, CardState, String)> = vec![
+        ("enable (implicit disable, two notifications)", three_profiles(), enable(ICCID_B)),
+        ("disable", three_profiles(), disable(ICCID_A)),
+        ("delete (profile, package, notification)", three_profiles(), delete(ICCID_B)),
+        ("nickname", three_profiles(), format!("BF2912 5A0A{ICCID_B} 9004776F726B")),
+        ("memory reset", three_profiles(), "BF3404 8202 05E0".into()),
+        ("notification removal", with_notifications, "BF3003 800101".into()),
+    ];
+    let mut total = 0;
+    for (name, state, der) in cases {
+        let report =
+            tear_every_write(&config, &tearing_initial(&state), run(der)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(report.landed > 0, "{name}: {report:?}");
+        total += report.cut_points;
+    }
+    eprintln!("lifecycle cut points exercised: {total}");
+    let _ = card_on;
+}
