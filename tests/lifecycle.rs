@@ -8,7 +8,9 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
-    clippy::cast_possible_truncation
+    clippy::cast_possible_truncation,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
 )]
 
 use proptest::prelude::*;
@@ -47,7 +49,7 @@ fn profile(iccid: &str, slot: u8, state: ProfileState, class: ProfileClass, ppr:
         notification_config: if events == 0 {
             vec![]
         } else {
-            vec![NotificationConfig { events, address: format!("smdp{slot:02x}.example.com").into() }]
+            vec![NotificationConfig { events, address: format!("smdp{slot:02x}.example.com") }]
         },
         owner: None,
     }

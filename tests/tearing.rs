@@ -9,7 +9,9 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
-    clippy::cast_possible_truncation
+    clippy::cast_possible_truncation,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
 )]
 
 use veuicc::card::Card;
