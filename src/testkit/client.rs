@@ -6,14 +6,19 @@
 //! proprietary class.
 
 use crate::apdu::Cla;
+use crate::asn1::download::NotificationMetadata;
 use crate::asn1::rsp::{
-    EuiccConfiguredAddressesRequest, EuiccConfiguredAddressesResponse, EuiccInfo1, EuiccInfo2,
-    GetEuiccChallengeRequest, GetEuiccChallengeResponse, GetEuiccDataRequest, GetEuiccDataResponse,
-    GetEuiccInfo1Request, GetEuiccInfo2Request, GetRatRequest, GetRatResponse, ProfileInfoListRequest,
-    ProfileInfoListResponse, SetDefaultDpAddressRequest, SetDefaultDpAddressResponse,
+    DeleteProfileRequest, DeleteProfileResponse, DisableProfileRequest, DisableProfileResponse, EnableProfileRequest,
+    EnableProfileResponse, EuiccConfiguredAddressesRequest, EuiccConfiguredAddressesResponse, EuiccInfo1, EuiccInfo2,
+    EuiccMemoryResetRequest, EuiccMemoryResetResponse, GetEuiccChallengeRequest, GetEuiccChallengeResponse,
+    GetEuiccDataRequest, GetEuiccDataResponse, GetEuiccInfo1Request, GetEuiccInfo2Request, GetRatRequest,
+    GetRatResponse, ListNotificationRequest, ListNotificationResponse, ListNotificationResult, NotificationSentRequest,
+    NotificationSentResponse, ProfileIdentifier, ProfileInfoListRequest, ProfileInfoListResponse,
+    SetDefaultDpAddressRequest, SetDefaultDpAddressResponse, SetNicknameRequest, SetNicknameResponse,
 };
 use crate::card::ISD_R_AID;
 use core::fmt;
+use rasn::types::{BitString, Integer};
 use std::string::{String, ToString};
 use std::vec::Vec;
 
@@ -204,6 +209,58 @@ impl<T: Transport> Es10Client<T> {
     /// ES10b.GetRAT.
     pub fn get_rat(&mut self) -> Result<GetRatResponse, ClientError> {
         self.call(&GetRatRequest::default())
+    }
+
+    /// ES10c.EnableProfile; returns `enableResult`.
+    pub fn enable_profile(&mut self, id: ProfileIdentifier, refresh: bool) -> Result<Integer, ClientError> {
+        let r: EnableProfileResponse = self.call(&EnableProfileRequest::new(id, refresh))?;
+        Ok(r.enable_result)
+    }
+
+    /// ES10c.DisableProfile; returns `disableResult`.
+    pub fn disable_profile(&mut self, id: ProfileIdentifier, refresh: bool) -> Result<Integer, ClientError> {
+        let r: DisableProfileResponse = self.call(&DisableProfileRequest::new(id, refresh))?;
+        Ok(r.disable_result)
+    }
+
+    /// ES10c.DeleteProfile; returns `deleteResult`.
+    pub fn delete_profile(&mut self, id: ProfileIdentifier) -> Result<Integer, ClientError> {
+        let r: DeleteProfileResponse = self.call(&DeleteProfileRequest(id))?;
+        Ok(r.delete_result)
+    }
+
+    /// ES10c.SetNickname; returns `setNicknameResult`.
+    pub fn set_nickname(&mut self, iccid: &[u8], nickname: &str) -> Result<Integer, ClientError> {
+        let r: SetNicknameResponse = self.call(&SetNicknameRequest::new(iccid.to_vec(), nickname))?;
+        Ok(r.set_nickname_result)
+    }
+
+    /// ES10c.eUICCMemoryReset with the option bits (0 operational, 1 test, 2 default address).
+    pub fn memory_reset(&mut self, options: &[usize]) -> Result<Integer, ClientError> {
+        let len = options.iter().max().map_or(0, |m| m + 1);
+        let mut bits = BitString::repeat(false, len);
+        for &b in options {
+            bits.set(b, true);
+        }
+        let r: EuiccMemoryResetResponse = self.call(&EuiccMemoryResetRequest::new(bits))?;
+        Ok(r.reset_result)
+    }
+
+    /// ES10b.ListNotification (all events).
+    pub fn list_notifications(&mut self) -> Result<Vec<NotificationMetadata>, ClientError> {
+        let r: ListNotificationResponse = self.call(&ListNotificationRequest::new(None))?;
+        match r.0 {
+            ListNotificationResult::NotificationMetadataList(list) => Ok(list),
+            ListNotificationResult::ListNotificationsResultError(code) => {
+                Err(ClientError::Decode(std::format!("listNotificationsResultError {code}")))
+            }
+        }
+    }
+
+    /// ES10b.RemoveNotificationFromList; returns `deleteNotificationStatus`.
+    pub fn remove_notification(&mut self, seq: u64) -> Result<Integer, ClientError> {
+        let r: NotificationSentResponse = self.call(&NotificationSentRequest::new(seq))?;
+        Ok(r.delete_notification_status)
     }
 
     /// Closes the channel (if not the basic one) and gives the transport back.

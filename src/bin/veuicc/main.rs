@@ -6,6 +6,7 @@
 mod apdu;
 mod common;
 mod demo;
+mod lpa;
 mod state;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,20 @@ enum Command {
     Apdu(apdu::Args),
     /// Inspect a state directory: `check` verifies it, `show` prints the logical state.
     State(state::Args),
+    /// List the installed profiles (ES10c.GetProfilesInfo).
+    Profiles(lpa::ListArgs),
+    /// Enable a profile (ES10c.EnableProfile).
+    Enable(lpa::ProfileArgs),
+    /// Disable a profile (ES10c.DisableProfile).
+    Disable(lpa::ProfileArgs),
+    /// Delete a profile (ES10c.DeleteProfile).
+    Delete(lpa::ProfileArgs),
+    /// Set or clear a profile's nickname (ES10c.SetNickname).
+    Nickname(lpa::NicknameArgs),
+    /// List pending notifications, or remove one (ES10b.ListNotification / RemoveNotificationFromList).
+    Notifications(lpa::NotificationArgs),
+    /// Delete profiles and/or reset the default SM-DP+ address (ES10c.eUICCMemoryReset).
+    MemoryReset(lpa::ResetArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +51,13 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Apdu(args) => apdu::run(args),
         Command::State(args) => state::run(args),
+        Command::Profiles(args) => lpa::profiles(args),
+        Command::Enable(args) => lpa::enable(args),
+        Command::Disable(args) => lpa::disable(args),
+        Command::Delete(args) => lpa::delete(args),
+        Command::Nickname(args) => lpa::nickname(args),
+        Command::Notifications(args) => lpa::notifications(args),
+        Command::MemoryReset(args) => lpa::memory_reset(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,252 @@
+//! Local profile management like an LPA does it, over APDUs to the card:
+//! `profiles`, `enable`, `disable`, `delete`, `nickname`, `notifications`, `memory-reset`.
+//!
+//! Exit 0 on success; 1 with the SGP.22 result name (e.g. `profileNotInDisabledState`)
+//! or the status word otherwise; 2 for bad arguments.
+
+use crate::common::{AnyCard, hex, json_str};
+use crate::state::iccid;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use veuicc::asn1::rsp::{ProfileIdentifier, ProfileInfoListRequest, ProfileInfoListResult};
+use veuicc::testkit::{ClientError, Es10Client};
+
+/// Where the card's state lives.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CardArgs {
+    /// Directory holding the card's persistent state.
+    #[arg(long)]
+    state: Option<PathBuf>,
+}
+
+/// `veuicc enable|disable|delete ICCID`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ProfileArgs {
+    #[command(flatten)]
+    card: CardArgs,
+    /// ICCID as printed (e.g. 8900012345678901234) or the ISD-P AID (32 hex digits).
+    profile: String,
+    /// Ask the card to refresh (enable/disable only).
+    #[arg(long)]
+    refresh: bool,
+}
+
+/// `veuicc profiles`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ListArgs {
+    #[command(flatten)]
+    card: CardArgs,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `veuicc nickname ICCID TEXT`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct NicknameArgs {
+    #[command(flatten)]
+    card: CardArgs,
+    /// ICCID as printed.
+    iccid: String,
+    /// The nickname (empty removes it).
+    text: String,
+}
+
+/// `veuicc notifications [--remove SEQ]`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct NotificationArgs {
+    #[command(flatten)]
+    card: CardArgs,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Remove the notification with this sequence number (RemoveNotificationFromList).
+    #[arg(long)]
+    remove: Option<u64>,
+}
+
+/// `veuicc memory-reset`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ResetArgs {
+    #[command(flatten)]
+    card: CardArgs,
+    /// Delete operational profiles.
+    #[arg(long)]
+    operational: bool,
+    /// Delete field-loaded test profiles.
+    #[arg(long)]
+    test: bool,
+    /// Reset the default SM-DP+ address.
+    #[arg(long)]
+    default_address: bool,
+}
+
+/// The EF.ICCID bytes of a printed ICCID: digits nibble-swapped, padded with `F`.
+pub(crate) fn iccid_bytes(printed: &str) -> Result<Vec<u8>, String> {
+    if !(18..=20).contains(&printed.len()) || !printed.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{printed:?}: an ICCID has 18 to 20 digits"));
+    }
+    let mut nibbles: Vec<u8> = printed.bytes().map(|b| b - b'0').collect();
+    nibbles.resize(20, 0x0F);
+    Ok(nibbles.chunks(2).map(|p| (p[1] << 4) | p[0]).collect())
+}
+
+fn identifier(text: &str) -> Result<ProfileIdentifier, String> {
+    if text.len() == 32 {
+        let aid = crate::common::unhex(text)?;
+        return Ok(ProfileIdentifier::IsdpAid(aid.into()));
+    }
+    Ok(ProfileIdentifier::Iccid(iccid_bytes(text)?.into()))
+}
+
+fn session(card: &CardArgs) -> Result<Es10Client<AnyCard>, String> {
+    let card = AnyCard::open(card.state.as_ref())?;
+    Es10Client::open(card).map_err(|e| e.to_string())
+}
+
+fn outcome(result: Result<rasn::types::Integer, ClientError>, names: &[(i32, &str)]) -> Result<ExitCode, String> {
+    let code = result.map_err(|e| e.to_string())?;
+    let code = i32::try_from(&code).unwrap_or(-1);
+    let name = names.iter().find(|(c, _)| *c == code).map_or("undefinedError", |(_, n)| n);
+    if code == 0 {
+        println!("ok");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("veuicc: {name} ({code})");
+        Ok(ExitCode::from(1))
+    }
+}
+
+const ENABLE: &[(i32, &str)] = &[
+    (0, "ok"),
+    (1, "iccidOrAidNotFound"),
+    (2, "profileNotInDisabledState"),
+    (3, "disallowedByPolicy"),
+    (4, "wrongProfileReenabling"),
+    (5, "catBusy"),
+];
+const DISABLE: &[(i32, &str)] =
+    &[(0, "ok"), (1, "iccidOrAidNotFound"), (2, "profileNotInEnabledState"), (3, "disallowedByPolicy"), (5, "catBusy")];
+const DELETE: &[(i32, &str)] =
+    &[(0, "ok"), (1, "iccidOrAidNotFound"), (2, "profileNotInDisabledState"), (3, "disallowedByPolicy")];
+
+pub(crate) fn enable(args: ProfileArgs) -> Result<ExitCode, String> {
+    let id = identifier(&args.profile)?;
+    outcome(session(&args.card)?.enable_profile(id, args.refresh), ENABLE)
+}
+
+pub(crate) fn disable(args: ProfileArgs) -> Result<ExitCode, String> {
+    let id = identifier(&args.profile)?;
+    outcome(session(&args.card)?.disable_profile(id, args.refresh), DISABLE)
+}
+
+pub(crate) fn delete(args: ProfileArgs) -> Result<ExitCode, String> {
+    let id = identifier(&args.profile)?;
+    outcome(session(&args.card)?.delete_profile(id), DELETE)
+}
+
+pub(crate) fn nickname(args: NicknameArgs) -> Result<ExitCode, String> {
+    let iccid = iccid_bytes(&args.iccid)?;
+    outcome(session(&args.card)?.set_nickname(&iccid, &args.text), &[(0, "ok"), (1, "iccidNotFound")])
+}
+
+pub(crate) fn memory_reset(args: ResetArgs) -> Result<ExitCode, String> {
+    let options: Vec<usize> = [(args.operational, 0), (args.test, 1), (args.default_address, 2)]
+        .into_iter()
+        .filter_map(|(on, bit)| on.then_some(bit))
+        .collect();
+    outcome(session(&args.card)?.memory_reset(&options), &[(0, "ok"), (1, "nothingToDelete"), (5, "catBusy")])
+}
+
+fn class_name(code: Option<i32>) -> &'static str {
+    match code {
+        Some(0) => "test",
+        Some(1) => "provisioning",
+        Some(2) => "operational",
+        _ => "unknown",
+    }
+}
+
+pub(crate) fn profiles(args: ListArgs) -> Result<ExitCode, String> {
+    let mut lpa = session(&args.card)?;
+    let list = match lpa.get_profiles_info(&ProfileInfoListRequest::default()).map_err(|e| e.to_string())?.0 {
+        ProfileInfoListResult::ProfileInfoListOk(list) => list,
+        ProfileInfoListResult::ProfileInfoListError(code) => return Err(format!("profileInfoListError {code}")),
+    };
+    let int = |v: &Option<rasn::types::Integer>| v.as_ref().and_then(|i| i32::try_from(i).ok());
+    let rows: Vec<[String; 7]> = list
+        .iter()
+        .map(|p| {
+            [
+                p.iccid.as_ref().map(|i| iccid(i.as_slice())).unwrap_or_default(),
+                p.isdp_aid.as_ref().map(|a| hex(a)).unwrap_or_default(),
+                if int(&p.profile_state) == Some(1) { "enabled" } else { "disabled" }.to_string(),
+                p.profile_nickname.clone().unwrap_or_default(),
+                p.service_provider_name.clone().unwrap_or_default(),
+                p.profile_name.clone().unwrap_or_default(),
+                class_name(int(&p.profile_class)).to_string(),
+            ]
+        })
+        .collect();
+    if args.json {
+        let keys = ["iccid", "isdp_aid", "state", "nickname", "service_provider", "name", "class"];
+        let objects: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                let fields: Vec<String> = keys.iter().zip(r).map(|(k, v)| format!("\"{k}\":{}", json_str(v))).collect();
+                format!("{{{}}}", fields.join(","))
+            })
+            .collect();
+        println!("[{}]", objects.join(","));
+    } else if rows.is_empty() {
+        println!("no profiles");
+    } else {
+        for r in rows {
+            println!("{:<20}  {}  {:<8}  {:<12}  {:<16}  {}  [{}]", r[0], r[1], r[2], r[6], r[3], r[5], r[4]);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn notifications(args: NotificationArgs) -> Result<ExitCode, String> {
+    let mut lpa = session(&args.card)?;
+    if let Some(seq) = args.remove {
+        return outcome(lpa.remove_notification(seq), &[(0, "ok"), (1, "nothingToDelete")]);
+    }
+    let list = lpa.list_notifications().map_err(|e| e.to_string())?;
+    let rows: Vec<(String, &str, String, String)> = list
+        .iter()
+        .map(|n| {
+            let event = match n.profile_management_operation.first_one() {
+                Some(0) => "install",
+                Some(1) => "enable",
+                Some(2) => "disable",
+                Some(3) => "delete",
+                _ => "unknown",
+            };
+            let icc = n.iccid.as_ref().map(|i| iccid(i)).unwrap_or_default();
+            (n.seq_number.to_string(), event, icc, n.notification_address.clone())
+        })
+        .collect();
+    if args.json {
+        let objects: Vec<String> = rows
+            .iter()
+            .map(|(seq, ev, icc, addr)| {
+                format!(
+                    "{{\"seq\":{seq},\"event\":{},\"iccid\":{},\"address\":{}}}",
+                    json_str(ev),
+                    json_str(icc),
+                    json_str(addr)
+                )
+            })
+            .collect();
+        println!("[{}]", objects.join(","));
+    } else if rows.is_empty() {
+        println!("no notifications");
+    } else {
+        for (seq, ev, icc, addr) in rows {
+            println!("{seq:>6}  {ev:<8}  {icc:<20}  {addr}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
