@@ -88,7 +88,13 @@ pub(crate) fn iccid_bytes(printed: &str) -> Result<Vec<u8>, String> {
     }
     let mut nibbles: Vec<u8> = printed.bytes().map(|b| b - b'0').collect();
     nibbles.resize(20, 0x0F);
-    Ok(nibbles.chunks(2).map(|p| (p[1] << 4) | p[0]).collect())
+    Ok(nibbles
+        .chunks_exact(2)
+        .map(|p| match p {
+            [lo, hi] => (hi << 4) | lo,
+            _ => 0xFF,
+        })
+        .collect())
 }
 
 fn identifier(text: &str) -> Result<ProfileIdentifier, String> {
