@@ -54,6 +54,8 @@ pub mod apdu;
 pub mod asn1;
 pub mod card;
 pub mod config;
+pub mod crypto;
+pub mod identity;
 pub mod platform;
 pub mod scp03t;
 pub mod sd;

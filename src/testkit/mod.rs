@@ -5,6 +5,7 @@
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 mod client;
+pub mod pki;
 pub mod tearing;
 
 pub use client::{ClientError, Es10Client, Transport, split_sw};
@@ -97,9 +98,12 @@ pub type TestPlatform = Parts<MemStorage, DetRng, ManualClock>;
 /// The EID of the embedded default card.
 pub const DEFAULT_EID: &str = "89999001000010000000000000000038";
 
-/// The embedded default configuration (used by `veuicc demo` and test cards).
+/// The embedded default configuration (used by `veuicc demo` and test cards): the identity
+/// of [`pki::default_identity`] (EID [`DEFAULT_EID`], CI PKIDs of the generated test CI).
 pub fn default_config() -> CardConfig {
-    CardConfig::new(DEFAULT_EID_VALUE)
+    let config = CardConfig::from_identity(pki::default_identity());
+    debug_assert_eq!(config.eid, DEFAULT_EID_VALUE);
+    config
 }
 
 /// [`DEFAULT_EID`] as a value (its validity is checked by a unit test).

@@ -1,0 +1,237 @@
+//! The card's identity from manufacture: EID, SK.EUICC.ECDSA, CERT.EUICC.ECDSA, CERT.EUM.ECDSA
+//! and the trusted CI certificates (SGP.22 v2.5 §2.4 "eUICC certificates", §4.5.2).
+//!
+//! [`Identity::new`] checks everything at load: every CI certificate is a self-signed CI,
+//! CERT.EUM chains to one of them, CERT.EUICC chains to CERT.EUM, the EUM's nameConstraints
+//! permit the EID (the SGP.22 rule: subject O equal, EID prefix), and the private key matches
+//! CERT.EUICC. Each failure is an [`IdentityError`] naming the part at fault.
+//!
+//! The PKID lists of EUICCInfo1/2 come from here: `euiccCiPKIdListForVerification` holds the
+//! SubjectKeyIdentifier of every trusted CI, `euiccCiPKIdListForSigning` those the card's own
+//! chain leads to (SGP.22 v2.5 §5.7.8).
+
+use crate::config::{CiPkId, Eid};
+use crate::crypto::cert::{self, CertError, TrustedCi};
+use alloc::vec::Vec;
+use core::fmt;
+use p256::ecdsa::signature::Signer as _;
+use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use p256::pkcs8::DecodePrivateKey as _;
+
+/// SK.EUICC.ECDSA, the card's private key (P-256).
+///
+/// Zeroized on drop (the inner `SigningKey` wipes its scalar); `Debug` prints `<secret>`;
+/// neither `Clone` nor `PartialEq`.
+pub struct EuiccSecretKey(SigningKey);
+
+impl EuiccSecretKey {
+    /// From the 32-byte big-endian scalar.
+    pub fn from_bytes(scalar: &[u8]) -> Result<EuiccSecretKey, KeyError> {
+        SigningKey::from_slice(scalar).map(EuiccSecretKey).map_err(|_| KeyError)
+    }
+
+    /// From a DER SEC1 `ECPrivateKey` (RFC 5915; the `EC PRIVATE KEY` PEM label) or PKCS#8 `PrivateKeyInfo`.
+    pub fn from_der(der: &[u8]) -> Result<EuiccSecretKey, KeyError> {
+        if let Ok(sk) = p256::SecretKey::from_sec1_der(der) {
+            return Ok(EuiccSecretKey(SigningKey::from(sk)));
+        }
+        SigningKey::from_pkcs8_der(der).map(EuiccSecretKey).map_err(|_| KeyError)
+    }
+
+    /// Wraps a signing key.
+    pub fn from_signing_key(key: SigningKey) -> EuiccSecretKey {
+        EuiccSecretKey(key)
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> &VerifyingKey {
+        self.0.verifying_key()
+    }
+}
+
+impl fmt::Debug for EuiccSecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+/// A private key that is not a P-256 key in SEC1 or PKCS#8 DER.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyError;
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not a P-256 private key (SEC1 ECPrivateKey or PKCS#8)")
+    }
+}
+
+impl core::error::Error for KeyError {}
+
+/// Why an identity was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdentityError {
+    /// No trusted CI certificate was given.
+    NoCi,
+    /// Trusted CI number `index` (0-based, in the order given) is not a valid CI certificate.
+    Ci {
+        /// Which CI.
+        index: usize,
+        /// What is wrong with it.
+        error: CertError,
+    },
+    /// CERT.EUM does not verify (`CiPkUnknown`: no trusted CI signed it).
+    Eum(CertError),
+    /// CERT.EUICC does not verify under CERT.EUM (`EidOutsideEum`: the EUM does not permit the EID).
+    Euicc(CertError),
+    /// The private key is not the key of CERT.EUICC.
+    KeyMismatch,
+    /// The EID expected by the caller is not the one in CERT.EUICC.
+    EidMismatch {
+        /// The EID in the certificate subject.
+        in_certificate: Eid,
+    },
+}
+
+impl fmt::Display for IdentityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdentityError::NoCi => f.write_str("no trusted CI certificate"),
+            IdentityError::Ci { index, error } => write!(f, "trusted CI #{index}: {error}"),
+            IdentityError::Eum(e) => write!(f, "EUM certificate: {e}"),
+            IdentityError::Euicc(e) => write!(f, "eUICC certificate: {e}"),
+            IdentityError::KeyMismatch => f.write_str("the private key does not match the eUICC certificate"),
+            IdentityError::EidMismatch { in_certificate } => {
+                write!(f, "the eUICC certificate is for EID {in_certificate}, not the expected one")
+            }
+        }
+    }
+}
+
+impl core::error::Error for IdentityError {}
+
+/// A validated card identity (see the module docs).
+pub struct Identity {
+    eid: Eid,
+    key: EuiccSecretKey,
+    euicc_cert: Vec<u8>,
+    eum_cert: Vec<u8>,
+    cis: Vec<TrustedCi>,
+    signing_ci: CiPkId,
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("eid", &self.eid)
+            .field("key", &self.key)
+            .field("cis", &self.cis.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Identity {
+    /// Builds and validates an identity (dates are not checked: the card has no trusted clock).
+    pub fn new(
+        key: EuiccSecretKey,
+        euicc_cert: Vec<u8>,
+        eum_cert: Vec<u8>,
+        ci_certs: &[&[u8]],
+    ) -> Result<Identity, IdentityError> {
+        if ci_certs.is_empty() {
+            return Err(IdentityError::NoCi);
+        }
+        let cis = ci_certs
+            .iter()
+            .enumerate()
+            .map(|(index, der)| TrustedCi::from_der(der).map_err(|error| IdentityError::Ci { index, error }))
+            .collect::<Result<Vec<_>, _>>()?;
+        let eum = cert::verify_eum(&eum_cert, &cis, None).map_err(IdentityError::Eum)?;
+        let euicc = cert::verify_euicc(&euicc_cert, &eum, None).map_err(IdentityError::Euicc)?;
+        if &euicc.key != key.public_key() {
+            return Err(IdentityError::KeyMismatch);
+        }
+        Ok(Identity { eid: euicc.eid, key, euicc_cert, eum_cert, cis, signing_ci: eum.ci_pkid })
+    }
+
+    /// As [`Identity::new`], and the certificate must carry `eid`.
+    pub fn with_eid(
+        eid: Eid,
+        key: EuiccSecretKey,
+        euicc_cert: Vec<u8>,
+        eum_cert: Vec<u8>,
+        ci_certs: &[&[u8]],
+    ) -> Result<Identity, IdentityError> {
+        let id = Identity::new(key, euicc_cert, eum_cert, ci_certs)?;
+        if id.eid != eid {
+            return Err(IdentityError::EidMismatch { in_certificate: id.eid });
+        }
+        Ok(id)
+    }
+
+    /// The EID (from the CERT.EUICC subject serialNumber).
+    pub fn eid(&self) -> Eid {
+        self.eid
+    }
+
+    /// CERT.EUICC.ECDSA, DER.
+    pub fn euicc_cert(&self) -> &[u8] {
+        &self.euicc_cert
+    }
+
+    /// CERT.EUM.ECDSA, DER.
+    pub fn eum_cert(&self) -> &[u8] {
+        &self.eum_cert
+    }
+
+    /// PK.EUICC.ECDSA.
+    pub fn public_key(&self) -> &VerifyingKey {
+        self.key.public_key()
+    }
+
+    /// The trusted CIs, in load order.
+    pub fn cis(&self) -> &[TrustedCi] {
+        &self.cis
+    }
+
+    /// `euiccCiPKIdListForVerification`: the SKI of every trusted CI, without repeats.
+    pub fn ci_pkids_verification(&self) -> Vec<CiPkId> {
+        let mut out: Vec<CiPkId> = Vec::new();
+        for ci in &self.cis {
+            if !out.iter().any(|k| k.as_slice() == ci.ski()) {
+                out.push(ci.ski().to_vec());
+            }
+        }
+        out
+    }
+
+    /// `euiccCiPKIdListForSigning`: the CI the card's EUM → eUICC chain leads to.
+    pub fn ci_pkids_signing(&self) -> Vec<CiPkId> {
+        alloc::vec![self.signing_ci.clone()]
+    }
+
+    /// Signs `msg` with SK.EUICC.ECDSA: ECDSA-SHA256, raw `r ‖ s` (SGP.22 v2.5 §2.6.7.2,
+    /// BSI TR-03111). The nonce is derived per RFC 6979, so the card needs no RNG here.
+    pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
+        let sig: Signature = self.key.0.sign(msg);
+        sig.to_bytes().into()
+    }
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    use crate::crypto::ecdsa;
+    use crate::testkit::pki::TestPki;
+
+    #[test]
+    fn generated_identity_signs() {
+        let pki = TestPki::generate(3, 1);
+        let id = pki.identity(0).unwrap();
+        let sig = id.sign(b"euiccSigned1");
+        assert!(ecdsa::verify_raw(id.public_key(), b"euiccSigned1", &sig));
+        assert_eq!(id.ci_pkids_verification(), alloc::vec![pki.ci_ski()]);
+        assert_eq!(id.ci_pkids_signing(), alloc::vec![pki.ci_ski()]);
+        assert_eq!(alloc::format!("{:?}", id.key), "<secret>");
+        assert!(alloc::format!("{id:?}").contains("<secret>"));
+    }
+}

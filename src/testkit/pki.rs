@@ -1,0 +1,747 @@
+//! Test PKI: a CI, an EUM with an EID-prefix constraint, eUICC identities and the SM-DP+
+//! DPauth, DPpb and TLS certificates, all deterministic from a seed; plus loading an identity
+//! from a directory of DER/PEM files (`--identity DIR`).
+//!
+//! **Test material only**: the keys come from [`DetRng`], anyone with the seed has them.
+//!
+//! # Certificate profiles
+//! Following GSMA SGP.22 v2.5 §4.5.2 (certificate profiles) as the GSMA SGP.26 test
+//! certificates carry them (read with `openssl x509 -text`, see `fixtures/README.md`):
+//!
+//! | cert | extensions (critical marked `!`) | policy OID |
+//! |---|---|---|
+//! | CI | SKI; basicConstraints `cA` `!`; policy `!`; keyUsage keyCertSign+cRLSign `!`; SAN registeredID 2.999.1; CRL DP | `id-rspRole-ci` 2.23.146.1.2.1.0 |
+//! | EUM | AKI; SKI; keyUsage keyCertSign `!`; policy `!`; SAN registeredID 2.999.5; basicConstraints `cA` pathLen 0 `!`; CRL DP; nameConstraints permitted DirName{O, serialNumber = EID prefix} `!` | `id-rspRole-eum` 2.23.146.1.2.1.2 |
+//! | eUICC | AKI; SKI; keyUsage digitalSignature `!`; policy `!`; subject C, O (= the EUM's), serialNumber = EID, CN | `id-rspRole-euicc` 2.23.146.1.2.1.1 |
+//! | DPauth / DPpb | AKI; SKI; SAN registeredID 2.999.10 (the SM-DP+ OID); keyUsage digitalSignature `!`; policy `!`; CRL DP | `id-rspRole-dp-auth` .1.4 / `id-rspRole-dp-pb` .1.5 |
+//! | DPtls | keyUsage digitalSignature `!`; EKU serverAuth+clientAuth `!`; policy; SKI; AKI; SAN dNSName + registeredID; CRL DP | `id-rspRole-dp-tls` .1.3 |
+//!
+//! Role OIDs: SGP.22 RSPDefinitions `id-rspRole` (2.23.146.1.2.1). Keys: NIST P-256
+//! (`id-ecPublicKey`, `prime256v1`, RFC 5480); signatures ecdsa-with-SHA256 (RFC 5758).
+//! SKI: RFC 7093 §2 method 1 — the leftmost 160 bits of SHA-256 over the subjectPublicKey bits
+//! (SGP.26 uses SHA-1, RFC 5280 §4.2.1.2; any method is allowed, and this avoids a SHA-1 dependency).
+//! Dates: notBefore 2026-01-01; CI 35 years, EUM 34, SM-DP+ 10; eUICC notAfter 9999-12-31 (RFC 5280 §4.1.2.5).
+//! EIDs: `89999001` `00001` + 17-digit card number + check digits (SGP.29 §10); the EUM permits
+//! `O=veuicc Test EUM, serialNumber=89999001`.
+//!
+//! The DER is written by hand (below) rather than with a certificate builder, so tests can break
+//! one field at a time through [`CertTemplate`]; `x509-cert` parses it back and `openssl verify`
+//! checks it in `tests/pki_openssl.rs`.
+
+use crate::config::Eid;
+use crate::crypto::cert::{Role, oid};
+use crate::identity::{EuiccSecretKey, Identity, IdentityError};
+use crate::testkit::DetRng;
+use der::asn1::ObjectIdentifier;
+use p256::ecdsa::signature::Signer as _;
+use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
+use p256::elliptic_curve::Generate as _;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::string::{String, ToString};
+use std::sync::{Arc, OnceLock};
+use std::vec::Vec;
+use std::{format, fs, vec};
+
+/// 2026-01-01T00:00:00Z, notBefore of every generated certificate.
+pub const NOT_BEFORE: u64 = 1_767_225_600;
+/// 9999-12-31T23:59:59Z, "no well-defined expiration" (RFC 5280 §4.1.2.5).
+pub const NO_EXPIRY: u64 = 253_402_300_799;
+const YEAR: u64 = 365 * 86_400 + 86_400 / 4;
+
+/// The seed of the embedded default identity (`veuicc demo`, cards without `--identity`).
+pub const DEFAULT_SEED: u64 = 0x7665_7569_6363; // "veuicc"
+
+/// EID prefix the test EUM permits (its nameConstraints serialNumber).
+pub const EID_PREFIX: &str = "89999001";
+/// Organisation of the test EUM and of every eUICC subject under it.
+pub const EUM_ORG: &str = "veuicc Test EUM";
+/// SM-DP+ OID 2.999.10 in the DPauth/DPpb/DPtls subjectAltName (as in SGP.26), as OID
+/// content bytes (`const-oid` does not take a first arc above 39 under root 2).
+pub const SMDP_OID: [u8; 3] = [0x88, 0x37, 0x0A];
+/// OID 2.999.1 (CI subjectAltName in SGP.26), content bytes.
+const CI_SAN_OID: [u8; 2] = [0x88, 0x37];
+/// OID 2.999.5 (EUM subjectAltName in SGP.26), content bytes.
+const EUM_SAN_OID: [u8; 3] = [0x88, 0x37, 0x05];
+/// Host name in the DPtls certificate.
+pub const SMDP_HOST: &str = "testsmdpplus1.example.com";
+
+const COUNTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
+const ORG_UNIT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.11");
+const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+const SERVER_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1");
+const CLIENT_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
+
+// ---------------------------------------------------------------- DER writing
+
+/// A DER TLV with a one-byte tag.
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.extend(u8::try_from(len));
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        let significant = bytes.get(skip..).unwrap_or_default();
+        out.extend(u8::try_from(0x80 + significant.len()));
+        out.extend_from_slice(significant);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A SEQUENCE of already-encoded parts.
+pub fn seq(parts: &[&[u8]]) -> Vec<u8> {
+    tlv(0x30, &parts.concat())
+}
+
+/// An OBJECT IDENTIFIER.
+pub fn oid_der(oid: &ObjectIdentifier) -> Vec<u8> {
+    tlv(0x06, oid.as_bytes())
+}
+
+fn uint(n: u64) -> Vec<u8> {
+    let bytes = n.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count().min(7);
+    let mut content = bytes.get(skip..).unwrap_or_default().to_vec();
+    if content.first().is_some_and(|b| b & 0x80 != 0) {
+        content.insert(0, 0);
+    }
+    tlv(0x02, &content)
+}
+
+/// A DER BIT STRING of named bits (X.690 §11.2.2: trailing zero bits dropped).
+fn named_bits(bits: &[usize]) -> Vec<u8> {
+    let len = bits.iter().max().map_or(0, |b| b + 1);
+    let mut bytes = vec![0u8; len.div_ceil(8)];
+    for &b in bits {
+        if let Some(byte) = bytes.get_mut(b / 8) {
+            *byte |= 0x80 >> (b % 8);
+        }
+    }
+    let unused = u8::try_from(bytes.len() * 8 - len).unwrap_or(0);
+    let mut content = vec![unused];
+    content.extend_from_slice(&bytes);
+    tlv(0x03, &content)
+}
+
+/// Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5).
+fn time(unix: u64) -> Vec<u8> {
+    let secs = i64::try_from(unix).unwrap_or(i64::MAX);
+    let (y, mo, d) = civil(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    let (h, mi, se) = (s / 3600, s / 60 % 60, s % 60);
+    if y < 2050 {
+        tlv(0x17, format!("{:02}{mo:02}{d:02}{h:02}{mi:02}{se:02}Z", y % 100).as_bytes())
+    } else {
+        tlv(0x18, format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{se:02}Z").as_bytes())
+    }
+}
+
+/// A Name from (attribute, value) pairs in encoding order; C and serialNumber are
+/// PrintableString, the rest UTF8String.
+pub fn name(attrs: &[(ObjectIdentifier, &str)]) -> Vec<u8> {
+    let rdns: Vec<Vec<u8>> = attrs
+        .iter()
+        .map(|(oid, value)| {
+            let printable = *oid == COUNTRY || *oid == oid::SERIAL_NUMBER;
+            let v = tlv(if printable { 0x13 } else { 0x0C }, value.as_bytes());
+            tlv(0x31, &seq(&[&oid_der(oid), &v]))
+        })
+        .collect();
+    tlv(0x30, &rdns.concat())
+}
+
+/// SubjectPublicKeyInfo of a P-256 key (id-ecPublicKey, prime256v1).
+pub fn spki(key: &VerifyingKey) -> Vec<u8> {
+    spki_on_curve(key, &oid::PRIME256V1)
+}
+
+/// SubjectPublicKeyInfo naming `curve` but carrying a P-256 point (to test curve checks).
+pub fn spki_on_curve(key: &VerifyingKey, curve: &ObjectIdentifier) -> Vec<u8> {
+    let point = key.to_sec1_point(false);
+    let mut bits = vec![0u8];
+    bits.extend_from_slice(point.as_bytes());
+    seq(&[&seq(&[&oid_der(&oid::EC_PUBLIC_KEY), &oid_der(curve)]), &tlv(0x03, &bits)])
+}
+
+/// Key identifier: leftmost 160 bits of SHA-256 of the subjectPublicKey bits (RFC 7093 §2 method 1).
+pub fn key_id(key: &VerifyingKey) -> Vec<u8> {
+    let digest = Sha256::digest(key.to_sec1_point(false).as_bytes());
+    digest.get(..20).unwrap_or_default().to_vec()
+}
+
+/// One extension: `SEQUENCE { extnID, critical DEFAULT FALSE, extnValue OCTET STRING }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ext {
+    /// extnID.
+    pub oid: ObjectIdentifier,
+    /// critical.
+    pub critical: bool,
+    /// The DER inside extnValue.
+    pub value: Vec<u8>,
+}
+
+impl Ext {
+    fn der(&self) -> Vec<u8> {
+        let crit = if self.critical { tlv(0x01, &[0xFF]) } else { Vec::new() };
+        seq(&[&oid_der(&self.oid), &crit, &tlv(0x04, &self.value)])
+    }
+
+    /// subjectKeyIdentifier.
+    pub fn ski(id: &[u8]) -> Ext {
+        Ext { oid: oid::SUBJECT_KEY_IDENTIFIER, critical: false, value: tlv(0x04, id) }
+    }
+    /// authorityKeyIdentifier with keyIdentifier only.
+    pub fn aki(id: &[u8]) -> Ext {
+        Ext { oid: oid::AUTHORITY_KEY_IDENTIFIER, critical: false, value: tlv(0x30, &tlv(0x80, id)) }
+    }
+    /// keyUsage (critical) with the given bit numbers (0 digitalSignature, 5 keyCertSign, 6 cRLSign).
+    pub fn key_usage(bits: &[usize]) -> Ext {
+        Ext { oid: oid::KEY_USAGE, critical: true, value: named_bits(bits) }
+    }
+    /// certificatePolicies (critical) with one policy.
+    pub fn policy(policy: &ObjectIdentifier, critical: bool) -> Ext {
+        Ext { oid: oid::CERTIFICATE_POLICIES, critical, value: seq(&[&seq(&[&oid_der(policy)])]) }
+    }
+    /// basicConstraints (critical).
+    pub fn basic_constraints(ca: bool, path_len: Option<u8>) -> Ext {
+        let ca_der = if ca { tlv(0x01, &[0xFF]) } else { Vec::new() };
+        let len = path_len.map(|n| uint(u64::from(n))).unwrap_or_default();
+        Ext { oid: oid::BASIC_CONSTRAINTS, critical: true, value: seq(&[&ca_der, &len]) }
+    }
+    /// subjectAltName with a registeredID and optionally a dNSName.
+    /// `registered` is the OID's content bytes.
+    pub fn san(registered: &[u8], dns: Option<&str>) -> Ext {
+        let dns = dns.map(|d| tlv(0x82, d.as_bytes())).unwrap_or_default();
+        Ext { oid: oid::SUBJECT_ALT_NAME, critical: false, value: seq(&[&dns, &tlv(0x88, registered)]) }
+    }
+    /// nameConstraints (critical): permitted DirName{O, serialNumber = EID prefix}, the SGP.22 EUM form.
+    pub fn eid_range(org: &str, prefix: &str) -> Ext {
+        let dir = tlv(0xA4, &name(&[(oid::ORGANIZATION, org), (oid::SERIAL_NUMBER, prefix)]));
+        Ext { oid: oid::NAME_CONSTRAINTS, critical: true, value: seq(&[&tlv(0xA0, &seq(&[&dir]))]) }
+    }
+    /// extKeyUsage (critical) serverAuth + clientAuth.
+    pub fn tls_eku() -> Ext {
+        Ext { oid: oid::EXT_KEY_USAGE, critical: true, value: seq(&[&oid_der(&SERVER_AUTH), &oid_der(&CLIENT_AUTH)]) }
+    }
+    /// cRLDistributionPoints with one URI.
+    pub fn crl_dp(uri: &str) -> Ext {
+        let full_name = tlv(0xA0, &tlv(0x86, uri.as_bytes()));
+        Ext { oid: oid::CRL_DISTRIBUTION_POINTS, critical: false, value: seq(&[&seq(&[&tlv(0xA0, &full_name)])]) }
+    }
+}
+
+/// Everything that goes into one certificate. Tests change one field and re-sign to get a
+/// certificate broken in exactly one way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertTemplate {
+    /// serialNumber.
+    pub serial: u64,
+    /// issuer Name (DER).
+    pub issuer: Vec<u8>,
+    /// subject Name (DER).
+    pub subject: Vec<u8>,
+    /// notBefore, Unix seconds.
+    pub not_before: u64,
+    /// notAfter, Unix seconds.
+    pub not_after: u64,
+    /// SubjectPublicKeyInfo (DER).
+    pub spki: Vec<u8>,
+    /// Extensions in order.
+    pub extensions: Vec<Ext>,
+}
+
+/// AlgorithmIdentifier ecdsa-with-SHA256 (no parameters, RFC 5758 §3.2).
+fn ecdsa_sha256() -> Vec<u8> {
+    seq(&[&oid_der(&oid::ECDSA_WITH_SHA256)])
+}
+
+impl CertTemplate {
+    /// The DER TBSCertificate.
+    pub fn tbs(&self) -> Vec<u8> {
+        let exts: Vec<u8> = self.extensions.iter().flat_map(Ext::der).collect();
+        seq(&[
+            &tlv(0xA0, &uint(2)),
+            &uint(self.serial),
+            &ecdsa_sha256(),
+            &self.issuer,
+            &seq(&[&time(self.not_before), &time(self.not_after)]),
+            &self.subject,
+            &self.spki,
+            &tlv(0xA3, &tlv(0x30, &exts)),
+        ])
+    }
+
+    /// The certificate signed by `issuer` (ECDSA-SHA256, deterministic RFC 6979 nonce).
+    pub fn sign(&self, issuer: &SigningKey) -> Vec<u8> {
+        let tbs = self.tbs();
+        let sig: DerSignature = issuer.sign(&tbs);
+        let mut bits = vec![0u8];
+        bits.extend_from_slice(sig.as_bytes());
+        seq(&[&tbs, &ecdsa_sha256(), &tlv(0x03, &bits)])
+    }
+
+    /// Replaces (or adds) the extension with `ext.oid`.
+    pub fn set_ext(&mut self, ext: Ext) {
+        match self.extensions.iter_mut().find(|e| e.oid == ext.oid) {
+            Some(slot) => *slot = ext,
+            None => self.extensions.push(ext),
+        }
+    }
+
+    /// Removes the extension `oid`.
+    pub fn remove_ext(&mut self, oid: &ObjectIdentifier) {
+        self.extensions.retain(|e| e.oid != *oid);
+    }
+}
+
+/// A generated certificate with its template and private key.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// What was signed.
+    pub template: CertTemplate,
+    /// The certificate.
+    pub der: Vec<u8>,
+    /// Its private key (test material).
+    pub key: SigningKey,
+}
+
+impl Issued {
+    /// The public key.
+    pub fn public_key(&self) -> &VerifyingKey {
+        self.key.verifying_key()
+    }
+}
+
+/// A complete test PKI (see the module docs for the profiles).
+#[derive(Debug, Clone)]
+pub struct TestPki {
+    /// The seed it was generated from.
+    pub seed: u64,
+    /// CERT.CI (self-signed).
+    pub ci: Issued,
+    /// CERT.EUM, signed by the CI.
+    pub eum: Issued,
+    /// CERT.DPauth.ECDSA.
+    pub dpauth: Issued,
+    /// CERT.DPpb.ECDSA.
+    pub dppb: Issued,
+    /// CERT.DP.TLS.
+    pub dptls: Issued,
+    /// eUICC certificates, one per card, signed by the EUM.
+    pub cards: Vec<Issued>,
+    /// The EID of each card.
+    pub eids: Vec<Eid>,
+}
+
+/// The EID of generated card `n` (0-based): `89999001 00001` + `n` on 17 digits + check digits.
+pub fn card_eid(n: u64) -> Option<Eid> {
+    Eid::with_check_digits(&format!("{EID_PREFIX}00001{n:017}")).ok()
+}
+
+fn ci_name() -> Vec<u8> {
+    name(&[(COUNTRY, "XX"), (oid::ORGANIZATION, "VEUICCTEST"), (ORG_UNIT, "TESTCERT"), (COMMON_NAME, "veuicc Test CI")])
+}
+
+fn eum_name() -> Vec<u8> {
+    name(&[(COUNTRY, "XX"), (oid::ORGANIZATION, EUM_ORG), (COMMON_NAME, "veuicc EUM")])
+}
+
+fn issue(template: CertTemplate, key: SigningKey, issuer: &SigningKey) -> Issued {
+    let der = template.sign(issuer);
+    Issued { template, der, key }
+}
+
+impl TestPki {
+    /// Generates a PKI with `cards` eUICC identities; the same seed gives the same bytes.
+    pub fn generate(seed: u64, cards: usize) -> TestPki {
+        let mut rng = DetRng::new(seed);
+        let ci_key = SigningKey::generate_from_rng(&mut rng);
+        let ci_id = key_id(ci_key.verifying_key());
+        let crl = "http://ci.veuicc.test/CRL-A.crl";
+        let ci = issue(
+            CertTemplate {
+                serial: 1,
+                issuer: ci_name(),
+                subject: ci_name(),
+                not_before: NOT_BEFORE,
+                not_after: NOT_BEFORE + 35 * YEAR,
+                spki: spki(ci_key.verifying_key()),
+                extensions: vec![
+                    Ext::ski(&ci_id),
+                    Ext::basic_constraints(true, None),
+                    Ext::policy(&oid::ROLE_CI, true),
+                    Ext::key_usage(&[5, 6]),
+                    Ext::san(&CI_SAN_OID, None),
+                    Ext::crl_dp(crl),
+                ],
+            },
+            ci_key.clone(),
+            &ci_key,
+        );
+
+        let eum_key = SigningKey::generate_from_rng(&mut rng);
+        let eum_id = key_id(eum_key.verifying_key());
+        let eum = issue(
+            CertTemplate {
+                serial: 2,
+                issuer: ci_name(),
+                subject: eum_name(),
+                not_before: NOT_BEFORE,
+                not_after: NOT_BEFORE + 34 * YEAR,
+                spki: spki(eum_key.verifying_key()),
+                extensions: vec![
+                    Ext::aki(&ci_id),
+                    Ext::ski(&eum_id),
+                    Ext::key_usage(&[5]),
+                    Ext::policy(&oid::ROLE_EUM, true),
+                    Ext::san(&EUM_SAN_OID, None),
+                    Ext::basic_constraints(true, Some(0)),
+                    Ext::crl_dp(crl),
+                    Ext::eid_range(EUM_ORG, EID_PREFIX),
+                ],
+            },
+            eum_key.clone(),
+            &ci_key,
+        );
+
+        let dp = |rng: &mut DetRng, serial: u64, role: Role| {
+            let key = SigningKey::generate_from_rng(rng);
+            let tls = role == Role::DpTls;
+            let cn = if tls { SMDP_HOST } else { "veuicc TEST SM-DP+" };
+            let mut extensions = vec![Ext::aki(&ci_id), Ext::ski(&key_id(key.verifying_key()))];
+            if tls {
+                extensions = vec![
+                    Ext::key_usage(&[0]),
+                    Ext::tls_eku(),
+                    Ext::policy(&role.oid(), false),
+                    Ext::ski(&key_id(key.verifying_key())),
+                    Ext::aki(&ci_id),
+                    Ext::san(&SMDP_OID, Some(SMDP_HOST)),
+                    Ext::crl_dp(crl),
+                ];
+            } else {
+                extensions.extend([
+                    Ext::san(&SMDP_OID, None),
+                    Ext::key_usage(&[0]),
+                    Ext::policy(&role.oid(), true),
+                    Ext::crl_dp(crl),
+                ]);
+            }
+            let template = CertTemplate {
+                serial,
+                issuer: ci_name(),
+                subject: name(&[(oid::ORGANIZATION, "VEUICCTEST"), (COMMON_NAME, cn)]),
+                not_before: NOT_BEFORE,
+                not_after: NOT_BEFORE + 10 * YEAR,
+                spki: spki(key.verifying_key()),
+                extensions,
+            };
+            issue(template, key, &ci_key)
+        };
+        let dpauth = dp(&mut rng, 3, Role::DpAuth);
+        let dppb = dp(&mut rng, 4, Role::DpPb);
+        let dptls = dp(&mut rng, 5, Role::DpTls);
+
+        let mut card_certs = Vec::with_capacity(cards);
+        let mut eids = Vec::with_capacity(cards);
+        for (n, eid) in (0u64..).map_while(|n| card_eid(n).map(|e| (n, e))).take(cards) {
+            let key = SigningKey::generate_from_rng(&mut rng);
+            let digits = eid.to_string();
+            let cn = format!("veuicc eUICC card{}", n + 1);
+            let template = CertTemplate {
+                serial: 0x1000 + n,
+                issuer: eum_name(),
+                subject: name(&[
+                    (COUNTRY, "XX"),
+                    (oid::ORGANIZATION, EUM_ORG),
+                    (oid::SERIAL_NUMBER, &digits),
+                    (COMMON_NAME, &cn),
+                ]),
+                not_before: NOT_BEFORE,
+                not_after: NO_EXPIRY,
+                spki: spki(key.verifying_key()),
+                extensions: vec![
+                    Ext::aki(&eum_id),
+                    Ext::ski(&key_id(key.verifying_key())),
+                    Ext::key_usage(&[0]),
+                    Ext::policy(&oid::ROLE_EUICC, true),
+                ],
+            };
+            card_certs.push(issue(template, key, &eum_key));
+            eids.push(eid);
+        }
+        TestPki { seed, ci, eum, dpauth, dppb, dptls, cards: card_certs, eids }
+    }
+
+    /// The CI's SubjectKeyIdentifier (its CI PKID).
+    pub fn ci_ski(&self) -> Vec<u8> {
+        key_id(self.ci.public_key())
+    }
+
+    /// Card `n`'s identity (0-based).
+    pub fn identity(&self, n: usize) -> Result<Identity, IdentityError> {
+        let card = self.cards.get(n).ok_or(IdentityError::NoCi)?;
+        Identity::new(
+            EuiccSecretKey::from_signing_key(card.key.clone()),
+            card.der.clone(),
+            self.eum.der.clone(),
+            &[&self.ci.der],
+        )
+    }
+
+    /// Writes the PKI as `veuicc pki new` does: `ci`, `eum`, `dpauth`, `dppb`, `dptls` as
+    /// `NAME.pem` + `NAME.der` + `NAME_sk.pem`, and `cardK/` (K from 1) holding one card's
+    /// identity directory (`euicc.*`, `euicc_sk.pem`, `eum.*`, `ci.*`), ready for `--identity`.
+    pub fn write_dir(&self, dir: &Path) -> std::io::Result<()> {
+        fs::create_dir_all(dir)?;
+        for (stem, issued) in [
+            ("ci", &self.ci),
+            ("eum", &self.eum),
+            ("dpauth", &self.dpauth),
+            ("dppb", &self.dppb),
+            ("dptls", &self.dptls),
+        ] {
+            write_cert(dir, stem, &issued.der)?;
+            write_key(dir, stem, &issued.key)?;
+        }
+        for (n, card) in self.cards.iter().enumerate() {
+            let sub = dir.join(format!("card{}", n + 1));
+            fs::create_dir_all(&sub)?;
+            write_cert(&sub, "euicc", &card.der)?;
+            write_key(&sub, "euicc", &card.key)?;
+            write_cert(&sub, "eum", &self.eum.der)?;
+            write_cert(&sub, "ci", &self.ci.der)?;
+            if let Some(eid) = self.eids.get(n) {
+                fs::write(sub.join("eid.txt"), format!("{eid}\n"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn invalid(e: impl fmt::Display) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
+}
+
+fn write_cert(dir: &Path, stem: &str, der: &[u8]) -> std::io::Result<()> {
+    fs::write(dir.join(format!("{stem}.der")), der)?;
+    let pem = der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der).map_err(invalid)?;
+    fs::write(dir.join(format!("{stem}.pem")), pem)
+}
+
+fn write_key(dir: &Path, stem: &str, key: &SigningKey) -> std::io::Result<()> {
+    let sec1 = p256::SecretKey::from(key).to_sec1_der().map_err(invalid)?;
+    let pem = der::pem::encode_string("EC PRIVATE KEY", der::pem::LineEnding::LF, &sec1).map_err(invalid)?;
+    fs::write(dir.join(format!("{stem}_sk.pem")), pem.as_bytes())
+}
+
+/// The embedded default identity: card 0 of [`TestPki::generate`]`(`[`DEFAULT_SEED`]`, 1)`,
+/// EID [`crate::testkit::DEFAULT_EID`]. Generated once per process.
+pub fn default_pki() -> &'static TestPki {
+    static PKI: OnceLock<TestPki> = OnceLock::new();
+    PKI.get_or_init(|| TestPki::generate(DEFAULT_SEED, 1))
+}
+
+/// The embedded default identity (see [`default_pki`]), shared.
+///
+/// # Panics
+/// Never in practice: the generator's output is validated by a unit test.
+#[allow(clippy::panic)]
+pub fn default_identity() -> Arc<Identity> {
+    static ID: OnceLock<Arc<Identity>> = OnceLock::new();
+    ID.get_or_init(|| match default_pki().identity(0) {
+        Ok(id) => Arc::new(id),
+        Err(e) => panic!("the embedded test identity does not validate: {e}"),
+    })
+    .clone()
+}
+
+// ---------------------------------------------------------------- loading
+
+/// An identity directory or file that could not be used: which file, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// The file (or directory) at fault.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.problem)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+fn load_err(path: &Path, problem: impl fmt::Display) -> LoadError {
+    LoadError { path: path.to_path_buf(), problem: problem.to_string() }
+}
+
+/// Reads a DER file, or the first PEM block with one of `labels` (other blocks, such as a
+/// leading `EC PARAMETERS`, are skipped).
+pub fn read_der(path: &Path, labels: &[&str]) -> Result<Vec<u8>, LoadError> {
+    let bytes = fs::read(path).map_err(|e| load_err(path, e))?;
+    if bytes.first() == Some(&0x30) {
+        return Ok(bytes);
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| load_err(path, "neither DER nor PEM"))?;
+    for label in labels {
+        let begin = format!("-----BEGIN {label}-----");
+        let end = format!("-----END {label}-----");
+        let Some(start) = text.find(&begin) else { continue };
+        let rest = text.get(start..).unwrap_or_default();
+        let Some(stop) = rest.find(&end) else { return Err(load_err(path, format!("{begin} without {end}"))) };
+        let block = rest.get(..stop + end.len()).unwrap_or_default();
+        let (_, der) = der::pem::decode_vec(block.as_bytes()).map_err(|e| load_err(path, format!("bad PEM: {e}")))?;
+        return Ok(der);
+    }
+    Err(load_err(path, format!("no PEM block labelled {}", labels.join(" or "))))
+}
+
+const CERT: &[&str] = &["CERTIFICATE"];
+const KEY: &[&str] = &["EC PRIVATE KEY", "PRIVATE KEY"];
+
+/// Loads an identity from explicit files (DER or PEM each); errors name the file at fault.
+pub fn load_identity_files(euicc: &Path, key: &Path, eum: &Path, cis: &[PathBuf]) -> Result<Identity, LoadError> {
+    let euicc_der = read_der(euicc, CERT)?;
+    let key_der = zeroize::Zeroizing::new(read_der(key, KEY)?);
+    let sk = EuiccSecretKey::from_der(&key_der).map_err(|e| load_err(key, e))?;
+    let eum_der = read_der(eum, CERT)?;
+    let ci_ders = cis.iter().map(|p| read_der(p, CERT)).collect::<Result<Vec<_>, _>>()?;
+    let ci_refs: Vec<&[u8]> = ci_ders.iter().map(Vec::as_slice).collect();
+    Identity::new(sk, euicc_der, eum_der, &ci_refs).map_err(|e| match e {
+        IdentityError::NoCi => load_err(eum, "no trusted CI certificate given"),
+        IdentityError::Ci { index, error } => {
+            load_err(cis.get(index).map_or(eum, PathBuf::as_path), format!("not a usable CI certificate: {error}"))
+        }
+        IdentityError::Eum(error) => load_err(eum, format!("EUM certificate refused: {error}")),
+        IdentityError::Euicc(error) => load_err(euicc, format!("eUICC certificate refused: {error}")),
+        IdentityError::KeyMismatch => load_err(key, "private key does not match the eUICC certificate"),
+        other => load_err(euicc, other),
+    })
+}
+
+/// Finds `stem.pem` or `stem.der` in `dir`.
+fn find(dir: &Path, stem: &str) -> Result<PathBuf, LoadError> {
+    ["pem", "der"]
+        .iter()
+        .map(|ext| dir.join(format!("{stem}.{ext}")))
+        .find(|p| p.is_file())
+        .ok_or_else(|| load_err(dir, format!("missing {stem}.pem or {stem}.der")))
+}
+
+/// Loads an identity directory (`--identity DIR`): `euicc.pem|der`, `euicc_sk.pem|der`,
+/// `eum.pem|der` and every `ci*.pem|der` (trusted CIs; one of `ciX.pem`/`ciX.der` when both
+/// exist). If `eid.txt` exists, the certificate must carry that EID.
+pub fn load_identity_dir(dir: &Path) -> Result<Identity, LoadError> {
+    let entries = fs::read_dir(dir).map_err(|e| load_err(dir, e))?;
+    let mut stems: Vec<String> = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| load_err(dir, e))?.path();
+        let (Some(stem), Some(ext)) = (path.file_stem().and_then(|s| s.to_str()), path.extension()) else { continue };
+        if stem.starts_with("ci") && !stem.ends_with("_sk") && !stem.ends_with("_pk") && (ext == "pem" || ext == "der")
+        {
+            stems.push(stem.to_string());
+        }
+    }
+    stems.sort();
+    stems.dedup();
+    if stems.is_empty() {
+        return Err(load_err(dir, "no trusted CI certificate (ci*.pem or ci*.der)"));
+    }
+    let cis = stems.iter().map(|s| find(dir, s)).collect::<Result<Vec<_>, _>>()?;
+    let euicc = find(dir, "euicc")?;
+    let id = load_identity_files(&euicc, &find(dir, "euicc_sk")?, &find(dir, "eum")?, &cis)?;
+    let eid_file = dir.join("eid.txt");
+    if eid_file.is_file() {
+        let text = fs::read_to_string(&eid_file).map_err(|e| load_err(&eid_file, e))?;
+        let want = Eid::parse(text.trim()).map_err(|e| load_err(&eid_file, e))?;
+        if want != id.eid() {
+            return Err(load_err(
+                &euicc,
+                format!("certificate is for EID {}, {} says {want}", id.eid(), eid_file.display()),
+            ));
+        }
+    }
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::cert::{self, CertError, TrustedCi};
+
+    #[test]
+    fn der_lengths() {
+        assert_eq!(tlv(0x04, &[1, 2]), [0x04, 2, 1, 2]);
+        assert_eq!(tlv(0x04, &[0; 200])[..3], [0x04, 0x81, 200]);
+        assert_eq!(tlv(0x04, &[0; 300])[..4], [0x04, 0x82, 0x01, 0x2C]);
+        assert_eq!(uint(0), [0x02, 1, 0]);
+        assert_eq!(uint(0x80), [0x02, 2, 0, 0x80]);
+        assert_eq!(named_bits(&[0]), [0x03, 2, 7, 0x80]);
+        assert_eq!(named_bits(&[5]), [0x03, 2, 2, 0x04]);
+        assert_eq!(named_bits(&[5, 6]), [0x03, 2, 1, 0x06]);
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(time(NOT_BEFORE), tlv(0x17, b"260101000000Z"));
+        assert_eq!(time(NO_EXPIRY), tlv(0x18, b"99991231235959Z"));
+        assert_eq!(time(2_524_608_000), tlv(0x18, b"20500101000000Z"));
+    }
+
+    #[test]
+    fn default_identity_is_the_default_eid() {
+        let id = default_identity();
+        assert_eq!(id.eid().to_string(), crate::testkit::DEFAULT_EID);
+        assert_eq!(card_eid(0).map(|e| e.to_string()).as_deref(), Some(crate::testkit::DEFAULT_EID));
+    }
+
+    #[test]
+    fn generated_chain_verifies() {
+        let pki = TestPki::generate(9, 3);
+        let ci = TrustedCi::from_der(&pki.ci.der).unwrap();
+        assert_eq!(ci.ski(), pki.ci_ski());
+        let cis = [ci];
+        let eum = cert::verify_eum(&pki.eum.der, &cis, Some(crate::platform::UnixTime(NOT_BEFORE))).unwrap();
+        for (card, eid) in pki.cards.iter().zip(&pki.eids) {
+            assert_eq!(cert::verify_euicc(&card.der, &eum, None).unwrap().eid, *eid);
+        }
+        let auth = cert::verify_dp_cert(&pki.dpauth.der, &[Role::DpAuth], &cis, Some(&pki.ci_ski()), None).unwrap();
+        assert_eq!(auth.smdp_oid.as_deref(), Some(&SMDP_OID[..]));
+        cert::verify_dp_cert(&pki.dppb.der, &[Role::DpPb], &cis, None, None).unwrap();
+        cert::verify_dp_cert(&pki.dptls.der, &[Role::DpTls], &cis, None, None).unwrap();
+        assert_eq!(
+            cert::verify_dp_cert(&pki.dppb.der, &[Role::DpAuth], &cis, None, None).unwrap_err(),
+            CertError::WrongPolicy { expected: Role::DpAuth }
+        );
+    }
+
+    #[test]
+    fn deterministic() {
+        let (a, b) = (TestPki::generate(5, 2), TestPki::generate(5, 2));
+        assert_eq!(a.cards[1].der, b.cards[1].der);
+        assert_eq!(a.dptls.der, b.dptls.der);
+        assert_ne!(a.ci.der, TestPki::generate(6, 0).ci.der);
+    }
+}
