@@ -35,9 +35,15 @@ fn module_of(src: &Path, file: &Path) -> String {
     first.trim_end_matches(".rs").to_string()
 }
 
-/// Code lines only: drops `//` comments and `#[cfg(test)]` modules (tests may use anything).
+/// Code lines only: drops `//` comments and the trailing test module (tests may use anything):
+/// `#[cfg(test)]` or `#[cfg(all(test, …))]` followed by `mod tests`.
 fn code(text: &str) -> String {
-    let body = match text.find("#[cfg(test)]\nmod tests") {
+    let test_module = ["#[cfg(test)]\nmod tests", "#[cfg(all(test"]
+        .iter()
+        .filter_map(|m| text.find(m))
+        .filter(|&i| text[i..].lines().nth(1).is_some_and(|l| l.starts_with("mod tests")))
+        .min();
+    let body = match test_module {
         Some(i) => &text[..i],
         None => text,
     };
