@@ -1,0 +1,133 @@
+//! The generated test PKI checked by an independent implementation, the `openssl` CLI:
+//! `openssl verify` for CI, EUM, DPauth, DPpb and DPtls; for the eUICC leaf, whose EUM
+//! nameConstraints make RFC 5280 path validation fail by design (`fixtures/README.md`), the
+//! signature is cut out with `openssl asn1parse -strparse` and checked with `openssl dgst`,
+//! and plain `openssl verify` is shown to fail with exactly the permitted-subtree error.
+//! Every private key is checked to match its certificate. Skips (and says so) without `openssl`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use veuicc::testkit::pki::TestPki;
+
+fn openssl(args: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl").args(args).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+fn have_openssl() -> bool {
+    let ok = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped: install the openssl CLI to cross-check the generated PKI");
+    }
+    ok
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("veuicc-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The signature-only check of fixtures/README.md: tbsCertificate and signature cut out by
+/// `openssl asn1parse -strparse`, verified by `openssl dgst -sha256 -verify`.
+fn openssl_signature_ok(cert_der: &Path, issuer_pem: &Path, work: &Path) -> bool {
+    let (_, listing) = openssl(&["asn1parse", "-inform", "DER", "-in", s(cert_der)]);
+    let offsets: Vec<String> = listing
+        .lines()
+        .filter(|l| l.contains("d=1"))
+        .map(|l| l.split(':').next().unwrap().trim().to_string())
+        .collect();
+    assert_eq!(offsets.len(), 3, "{listing}");
+    let (tbs, sig, pk) = (work.join("tbs.der"), work.join("sig.der"), work.join("issuer_pk.pem"));
+    for (off, out) in [(&offsets[0], &tbs), (&offsets[2], &sig)] {
+        let (ok, text) =
+            openssl(&["asn1parse", "-inform", "DER", "-in", s(cert_der), "-strparse", off, "-noout", "-out", s(out)]);
+        assert!(ok, "{text}");
+    }
+    let (ok, text) = openssl(&["x509", "-in", s(issuer_pem), "-noout", "-pubkey", "-out", s(&pk)]);
+    assert!(ok, "{text}");
+    let (ok, text) = openssl(&["dgst", "-sha256", "-verify", s(&pk), "-signature", s(&sig), s(&tbs)]);
+    ok && text.contains("Verified OK")
+}
+
+#[test]
+fn generated_pki_verifies_with_openssl() {
+    if !have_openssl() {
+        return;
+    }
+    let dir = temp_dir("pki-openssl");
+    let pki = TestPki::generate(2026, 2);
+    pki.write_dir(&dir).unwrap();
+    let ci = dir.join("ci.pem");
+
+    for name in ["ci", "eum", "dpauth", "dppb", "dptls"] {
+        let cert = dir.join(format!("{name}.pem"));
+        let (ok, text) = openssl(&["verify", "-CAfile", s(&ci), s(&cert)]);
+        assert!(ok && text.contains(": OK"), "openssl verify {name}: {text}");
+        // The DER twin is the same certificate.
+        let (ok, text) = openssl(&["x509", "-inform", "DER", "-in", s(&dir.join(format!("{name}.der"))), "-noout"]);
+        assert!(ok, "{name}.der: {text}");
+        // The key beside it matches.
+        let (_, from_cert) = openssl(&["x509", "-in", s(&cert), "-noout", "-pubkey"]);
+        let (ok, from_key) = openssl(&["pkey", "-in", s(&dir.join(format!("{name}_sk.pem"))), "-pubout"]);
+        assert!(ok && from_cert == from_key, "{name}_sk.pem does not match {name}.pem");
+    }
+    // The EUM is a CA the CI issued: TLS purpose checks do not matter here, role OIDs do.
+    let (_, text) = openssl(&["x509", "-in", s(&dir.join("eum.pem")), "-noout", "-text"]);
+    assert!(text.contains("2.23.146.1.2.1.2") && text.contains("serialNumber") && text.contains("89999001"), "{text}");
+
+    for card in ["card1", "card2"] {
+        let c = dir.join(card);
+        let euicc = c.join("euicc.pem");
+        // Plain RFC 5280 path validation fails on the SGP.22 name constraint, and only on it.
+        let (ok, text) =
+            openssl(&["verify", "-CAfile", s(&c.join("ci.pem")), "-untrusted", s(&c.join("eum.pem")), s(&euicc)]);
+        assert!(!ok && text.contains("error 47") && text.contains("permitted subtree violation"), "{card}: {text}");
+        // Signature check as in fixtures/README.md.
+        assert!(openssl_signature_ok(&c.join("euicc.der"), &c.join("eum.pem"), &c), "{card}: EUM signature");
+        // Negative control: not signed by the CI.
+        assert!(!openssl_signature_ok(&c.join("euicc.der"), &c.join("ci.pem"), &c), "{card}: CI must not verify it");
+        let (_, from_cert) = openssl(&["x509", "-in", s(&euicc), "-noout", "-pubkey"]);
+        let (ok, from_key) = openssl(&["pkey", "-in", s(&c.join("euicc_sk.pem")), "-pubout"]);
+        assert!(ok && from_cert == from_key, "{card}: key mismatch");
+        // And veuicc loads the directory as an identity.
+        let id = veuicc::testkit::pki::load_identity_dir(&c).unwrap();
+        assert_eq!(id.eid().to_string(), std::fs::read_to_string(c.join("eid.txt")).unwrap().trim());
+    }
+    // The EUM signature on the CI's side, the same way.
+    assert!(openssl_signature_ok(&dir.join("eum.der"), &ci, &dir));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn veuicc_reads_what_openssl_writes() {
+    if !have_openssl() {
+        return;
+    }
+    // A PKCS#8 key (openssl's default `pkey` output) is accepted as well as SEC1.
+    let dir = temp_dir("pki-pkcs8");
+    let pki = TestPki::generate(11, 1);
+    pki.write_dir(&dir).unwrap();
+    let c = dir.join("card1");
+    let (ok, text) =
+        openssl(&["pkcs8", "-topk8", "-nocrypt", "-in", s(&c.join("euicc_sk.pem")), "-out", s(&c.join("p8.pem"))]);
+    assert!(ok, "{text}");
+    std::fs::rename(c.join("p8.pem"), c.join("euicc_sk.pem")).unwrap();
+    std::fs::remove_file(c.join("euicc.pem")).unwrap(); // DER twin only
+    let id = veuicc::testkit::pki::load_identity_dir(&c).unwrap();
+    assert_eq!(id.eid(), pki.eids[0]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
