@@ -3,9 +3,7 @@
 //! What a card *is* (fixed at manufacture) lives here; what ES10 commands change
 //! lives in `store`.
 
-use crate::identity::Identity;
 use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -136,11 +134,8 @@ pub type CiPkId = Vec<u8>;
 /// Everything fixed about a card.
 #[derive(Clone, Debug)]
 pub struct CardConfig {
-    /// The card's EID (from the identity when there is one).
+    /// The card's EID (`Identity::card_config` takes it from the identity's CERT.EUICC).
     pub eid: Eid,
-    /// The card's PKI identity: SK.EUICC, CERT.EUICC, CERT.EUM, trusted CIs. A card without one
-    /// answers the ES10 functions that need no signature and nothing else.
-    pub identity: Option<Arc<Identity>>,
     /// How many profiles fit (default 15).
     pub profile_capacity: u8,
     /// Non-volatile memory for profiles and state, in bytes; free NVM in
@@ -149,10 +144,10 @@ pub struct CardConfig {
     /// Volatile memory reported in GetEUICCInfo2 (`extCardResource` tag `83`).
     pub ram_bytes: u16,
     /// CI key identifiers the card can verify with (`euiccCiPKIdListForVerification`);
-    /// [`CardConfig::from_identity`] fills it from the identity's trusted CIs.
+    /// `Identity::card_config` fills it from the identity's trusted CIs.
     pub ci_pkids_verification: Vec<CiPkId>,
     /// CI key identifiers the card holds a certificate chain for (`euiccCiPKIdListForSigning`);
-    /// [`CardConfig::from_identity`] fills it from the identity's EUM chain.
+    /// `Identity::card_config` fills it from the identity's EUM chain.
     pub ci_pkids_signing: Vec<CiPkId>,
     /// Root SM-DS address (ES10a.GetEuiccConfiguredAddresses).
     pub root_ds_address: String,
@@ -172,7 +167,6 @@ impl CardConfig {
     pub fn new(eid: Eid) -> CardConfig {
         CardConfig {
             eid,
-            identity: None,
             profile_capacity: 15,
             nvm_bytes: 1024 * 1024,
             ram_bytes: 16 * 1024,
@@ -182,16 +176,6 @@ impl CardConfig {
             default_dp_address: None,
             max_es10_command: 32 * 1024,
         }
-    }
-
-    /// A configuration for a card with `identity`: its EID and CI PKID lists
-    /// (SGP.22 v2.5 §5.7.8) come from it; the rest are the defaults of [`CardConfig::new`].
-    pub fn from_identity(identity: Arc<Identity>) -> CardConfig {
-        let mut config = CardConfig::new(identity.eid());
-        config.ci_pkids_verification = identity.ci_pkids_verification();
-        config.ci_pkids_signing = identity.ci_pkids_signing();
-        config.identity = Some(identity);
-        config
     }
 }
 

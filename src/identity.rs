@@ -10,7 +10,7 @@
 //! SubjectKeyIdentifier of every trusted CI, `euiccCiPKIdListForSigning` those the card's own
 //! chain leads to (SGP.22 v2.5 §5.7.8).
 
-use crate::config::{CiPkId, Eid};
+use crate::config::{CardConfig, CiPkId, Eid};
 use crate::crypto::cert::{self, CertError, TrustedCi};
 use alloc::vec::Vec;
 use core::fmt;
@@ -208,6 +208,15 @@ impl Identity {
     /// `euiccCiPKIdListForSigning`: the CI the card's EUM → eUICC chain leads to.
     pub fn ci_pkids_signing(&self) -> Vec<CiPkId> {
         alloc::vec![self.signing_ci.clone()]
+    }
+
+    /// A card configuration for this identity: its EID and CI PKID lists (SGP.22 v2.5 §5.7.8),
+    /// the rest the defaults of [`CardConfig::new`].
+    pub fn card_config(&self) -> CardConfig {
+        let mut config = CardConfig::new(self.eid);
+        config.ci_pkids_verification = self.ci_pkids_verification();
+        config.ci_pkids_signing = self.ci_pkids_signing();
+        config
     }
 
     /// Signs `msg` with SK.EUICC.ECDSA: ECDSA-SHA256, raw `r ‖ s` (SGP.22 v2.5 §2.6.7.2,

@@ -101,7 +101,7 @@ pub const DEFAULT_EID: &str = "89999001000010000000000000000038";
 /// The embedded default configuration (used by `veuicc demo` and test cards): the identity
 /// of [`pki::default_identity`] (EID [`DEFAULT_EID`], CI PKIDs of the generated test CI).
 pub fn default_config() -> CardConfig {
-    let config = CardConfig::from_identity(pki::default_identity());
+    let config = pki::default_identity().card_config();
     debug_assert_eq!(config.eid, DEFAULT_EID_VALUE);
     config
 }
