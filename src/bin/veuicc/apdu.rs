@@ -10,6 +10,10 @@ pub(crate) struct Args {
     /// Directory holding the card's persistent state (created if missing); without it the state is in memory.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Directory with the card's identity (`euicc.pem`, `euicc_sk.pem`, `eum.pem`, `ci*.pem`, as
+    /// written by `veuicc pki new`); without it the embedded test identity.
+    #[arg(long, value_name = "DIR")]
+    identity: Option<PathBuf>,
     /// Print a JSON array of {"command","response","sw"} objects instead of `>`/`<` lines.
     #[arg(long)]
     json: bool,
@@ -20,7 +24,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let apdus = args.apdus.iter().map(|a| unhex(a)).collect::<Result<Vec<_>, _>>()?;
-    let mut card = AnyCard::open(args.state.as_ref())?;
+    let mut card = AnyCard::open(args.state.as_ref(), args.identity.as_deref())?;
     let mut items = Vec::new();
     for apdu in &apdus {
         let r = card.transmit(apdu);

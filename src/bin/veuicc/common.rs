@@ -1,11 +1,13 @@
 //! Helpers shared by the subcommands.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use veuicc::Card;
+use veuicc::config::CardConfig;
 use veuicc::host::fs_storage::DirStorage;
 use veuicc::host::{HostPlatform, platform};
 use veuicc::store::MemStorage;
+use veuicc::testkit::pki::load_identity_dir;
 use veuicc::testkit::{Transport, default_config};
 
 /// Upper-case hex.
@@ -59,9 +61,18 @@ pub(crate) enum AnyCard {
     Mem(Box<Card<HostPlatform<MemStorage>>>),
 }
 
+/// The configuration of a card with the identity in `dir` (`--identity DIR`: `euicc.pem`,
+/// `euicc_sk.pem`, `eum.pem`, `ci*.pem`, DER twins accepted), or the embedded test identity.
+pub(crate) fn card_config(identity: Option<&Path>) -> Result<CardConfig, String> {
+    match identity {
+        Some(dir) => load_identity_dir(dir).map(|id| id.card_config()).map_err(|e| format!("identity: {e}")),
+        None => Ok(default_config()),
+    }
+}
+
 impl AnyCard {
-    pub(crate) fn open(state: Option<&PathBuf>) -> Result<AnyCard, String> {
-        let config = default_config();
+    pub(crate) fn open(state: Option<&PathBuf>, identity: Option<&Path>) -> Result<AnyCard, String> {
+        let config = card_config(identity)?;
         match state {
             Some(dir) => {
                 let storage = DirStorage::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -6,7 +6,7 @@ use std::time::Instant;
 use veuicc::asn1::rsp::EuiccInfo2;
 use veuicc::host::platform;
 use veuicc::store::MemStorage;
-use veuicc::testkit::{Es10Client, default_config};
+use veuicc::testkit::Es10Client;
 use veuicc::{Card, Eid};
 
 #[derive(Debug, clap::Args)]
@@ -14,6 +14,9 @@ pub(crate) struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Directory with the card's identity (as written by `veuicc pki new`); default: the embedded one.
+    #[arg(long, value_name = "DIR")]
+    identity: Option<std::path::PathBuf>,
 }
 
 fn version(v: &[u8]) -> String {
@@ -44,7 +47,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let mut step = |name: &str, detail: String, t: Instant| steps.push((name.into(), detail, t.elapsed().as_micros()));
 
     let t = Instant::now();
-    let mut card = Card::new(default_config(), platform(MemStorage::new())).map_err(|e| e.to_string())?;
+    let config = crate::common::card_config(args.identity.as_deref())?;
+    let mut card = Card::new(config, platform(MemStorage::new())).map_err(|e| e.to_string())?;
     let atr = card.power_on().map_err(|e| e.to_string())?;
     step("power on", format!("ATR {}", hex(&atr)), t);
 

@@ -17,6 +17,9 @@ pub(crate) struct CardArgs {
     /// Directory holding the card's persistent state.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Directory with the card's identity (as written by `veuicc pki new`); default: the embedded one.
+    #[arg(long, value_name = "DIR")]
+    identity: Option<PathBuf>,
 }
 
 /// `veuicc enable|disable|delete ICCID`.
@@ -106,7 +109,7 @@ fn identifier(text: &str) -> Result<ProfileIdentifier, String> {
 }
 
 fn session(card: &CardArgs) -> Result<Es10Client<AnyCard>, String> {
-    let card = AnyCard::open(card.state.as_ref())?;
+    let card = AnyCard::open(card.state.as_ref(), card.identity.as_deref())?;
     Es10Client::open(card).map_err(|e| e.to_string())
 }
 

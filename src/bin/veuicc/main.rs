@@ -7,6 +7,7 @@ mod apdu;
 mod common;
 mod demo;
 mod lpa;
+mod pki;
 mod state;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,9 @@ enum Command {
     Apdu(apdu::Args),
     /// Inspect a state directory: `check` verifies it, `show` prints the logical state.
     State(state::Args),
+    /// Test PKI: `pki new DIR [--seed N] [--cards N]` writes a CI, EUM, SM-DP+ certificates and
+    /// card identity directories for `--identity` (deterministic, test material only).
+    Pki(pki::Args),
     /// List the installed profiles (ES10c.GetProfilesInfo).
     Profiles(lpa::ListArgs),
     /// Enable a profile (ES10c.EnableProfile).
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Apdu(args) => apdu::run(args),
         Command::State(args) => state::run(args),
+        Command::Pki(args) => pki::run(args),
         Command::Profiles(args) => lpa::profiles(args),
         Command::Enable(args) => lpa::enable(args),
         Command::Disable(args) => lpa::disable(args),
