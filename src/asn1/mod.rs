@@ -109,6 +109,12 @@ es10_enums! {
     0xBF22 => GetEuiccInfo2(rsp::GetEuiccInfo2Request) -> rsp::EuiccInfo2;
     /// ES10c.GetProfilesInfo — `BF2D`.
     0xBF2D => GetProfilesInfo(rsp::ProfileInfoListRequest) -> rsp::ProfileInfoListResponse;
+    /// ES10b.PrepareDownload — `BF21`.
+    0xBF21 => PrepareDownload(download::PrepareDownloadRequest) -> download::PrepareDownloadResponse;
+    /// ES10b.AuthenticateServer — `BF38`.
+    0xBF38 => AuthenticateServer(download::AuthenticateServerRequest) -> download::AuthenticateServerResponse;
+    /// ES10b.CancelSession — `BF41`.
+    0xBF41 => CancelSession(download::CancelSessionRequest) -> download::CancelSessionResponse;
     /// ES10b.GetEUICCChallenge — `BF2E`.
     0xBF2E => GetEuiccChallenge(rsp::GetEuiccChallengeRequest) -> rsp::GetEuiccChallengeResponse;
     /// ES10a.GetEuiccConfiguredAddresses — `BF3C`.

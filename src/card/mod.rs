@@ -23,9 +23,11 @@ pub use atr::ATR;
 use crate::apdu::{CommandView, Result, SHORT_NE_MAX, Status};
 use crate::asn1::tlv::tlv;
 use crate::config::{CardConfig, SGP22_VERSION};
+use crate::identity::Identity;
 use crate::platform::Platform;
 use crate::sd::isdr::{Ctx, Isdr};
 use crate::store::{self, CardState, Store};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -84,6 +86,7 @@ impl<E: fmt::Debug + fmt::Display> core::error::Error for Error<E> {}
 /// A virtual eUICC. A plain value: no globals, so one process can run many.
 pub struct Card<P: Platform> {
     config: CardConfig,
+    identity: Option<Arc<Identity>>,
     platform: P,
     store: Store,
     state: CardState,
@@ -105,10 +108,36 @@ impl<P: Platform> Card<P> {
     /// state, and powers it on.
     pub fn new(config: CardConfig, mut platform: P) -> core::result::Result<Card<P>, Error<StorageError<P>>> {
         let (store, state) = Self::load(&config, &mut platform)?;
-        let mut card =
-            Card { config, platform, store, state, powered: true, channels: Default::default(), isdr: Isdr::new() };
+        let mut card = Card {
+            config,
+            identity: None,
+            platform,
+            store,
+            state,
+            powered: true,
+            channels: Default::default(),
+            isdr: Isdr::new(),
+        };
         card.reset_volatile();
         Ok(card)
+    }
+
+    /// A card that holds `identity` (SK.EUICC, CERT.EUICC, CERT.EUM, trusted CIs) and can
+    /// therefore authenticate itself and sign: the download needs it. `config` normally
+    /// comes from [`Identity::card_config`].
+    pub fn with_identity(
+        config: CardConfig,
+        identity: Arc<Identity>,
+        platform: P,
+    ) -> core::result::Result<Card<P>, Error<StorageError<P>>> {
+        let mut card = Card::new(config, platform)?;
+        card.identity = Some(identity);
+        Ok(card)
+    }
+
+    /// The card's PKI identity, if it has one.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_deref()
     }
 
     fn load(config: &CardConfig, platform: &mut P) -> core::result::Result<(Store, CardState), Error<StorageError<P>>> {
@@ -255,6 +284,7 @@ impl<P: Platform> Card<P> {
             Some(App::IsdR) => {
                 let mut ctx = Ctx {
                     config: &self.config,
+                    identity: self.identity.as_deref(),
                     store: &mut self.store,
                     state: &mut self.state,
                     platform: &mut self.platform,

@@ -120,14 +120,21 @@ impl TestCard {
         TestCard::with_config(default_config(), MemStorage::new(), seed)
     }
 
-    /// A card with the given configuration and storage.
+    /// A card with the given configuration and storage. A configuration with the
+    /// default EID gets the default test identity ([`pki::default_identity`]), so it
+    /// can authenticate and sign; any other has none.
     ///
     /// # Panics
     /// If `storage` holds damaged state (tests want to know).
     #[allow(clippy::panic)]
     pub fn with_config(config: CardConfig, storage: MemStorage, seed: u64) -> TestCard {
         let platform = Parts { storage, rng: DetRng::new(seed), clock: ManualClock::default() };
-        match Card::new(config, platform) {
+        let card = if config.eid == DEFAULT_EID_VALUE {
+            Card::with_identity(config, pki::default_identity(), platform)
+        } else {
+            Card::new(config, platform)
+        };
+        match card {
             Ok(card) => TestCard(card),
             Err(e) => panic!("test card does not start: {e}"),
         }

@@ -212,7 +212,12 @@ pub fn card_on(
     config: &CardConfig,
     storage: TearingStorage,
 ) -> Result<Card<TearingPlatform>, crate::card::Error<TearingError>> {
-    Card::new(config.clone(), Parts { storage, rng: DetRng::new(0x7ea), clock: ManualClock::default() })
+    let platform = Parts { storage, rng: DetRng::new(0x7ea), clock: ManualClock::default() };
+    if config.eid == super::default_config().eid {
+        Card::with_identity(config.clone(), super::pki::default_identity(), platform)
+    } else {
+        Card::new(config.clone(), platform)
+    }
 }
 
 /// What [`tear_every_write`] exercised.

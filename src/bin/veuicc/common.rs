@@ -2,12 +2,14 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use veuicc::Card;
 use veuicc::config::CardConfig;
 use veuicc::host::fs_storage::DirStorage;
 use veuicc::host::{HostPlatform, platform};
+use veuicc::identity::Identity;
 use veuicc::store::MemStorage;
-use veuicc::testkit::pki::load_identity_dir;
+use veuicc::testkit::pki::{default_identity, load_identity_dir};
 use veuicc::testkit::{Transport, default_config};
 
 /// Upper-case hex.
@@ -61,26 +63,31 @@ pub(crate) enum AnyCard {
     Mem(Box<Card<HostPlatform<MemStorage>>>),
 }
 
-/// The configuration of a card with the identity in `dir` (`--identity DIR`: `euicc.pem`,
-/// `euicc_sk.pem`, `eum.pem`, `ci*.pem`, DER twins accepted), or the embedded test identity.
-pub(crate) fn card_config(identity: Option<&Path>) -> Result<CardConfig, String> {
+/// The identity in `dir` (`--identity DIR`: `euicc.pem`, `euicc_sk.pem`, `eum.pem`, `ci*.pem`,
+/// DER twins accepted), or the embedded test identity, with the card configuration it implies.
+pub(crate) fn card_identity(identity: Option<&Path>) -> Result<(CardConfig, Arc<Identity>), String> {
     match identity {
-        Some(dir) => load_identity_dir(dir).map(|id| id.card_config()).map_err(|e| format!("identity: {e}")),
-        None => Ok(default_config()),
+        Some(dir) => {
+            let id = load_identity_dir(dir).map_err(|e| format!("identity: {e}"))?;
+            Ok((id.card_config(), Arc::new(id)))
+        }
+        None => Ok((default_config(), default_identity())),
     }
 }
 
 impl AnyCard {
     pub(crate) fn open(state: Option<&PathBuf>, identity: Option<&Path>) -> Result<AnyCard, String> {
-        let config = card_config(identity)?;
+        let (config, identity) = card_identity(identity)?;
         match state {
             Some(dir) => {
                 let storage = DirStorage::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                let card = Card::new(config, platform(storage)).map_err(|e| format!("{}: {e}", dir.display()))?;
+                let card = Card::with_identity(config, identity, platform(storage))
+                    .map_err(|e| format!("{}: {e}", dir.display()))?;
                 Ok(AnyCard::Dir(Box::new(card)))
             }
             None => {
-                let card = Card::new(config, platform(MemStorage::new())).map_err(|e| e.to_string())?;
+                let card =
+                    Card::with_identity(config, identity, platform(MemStorage::new())).map_err(|e| e.to_string())?;
                 Ok(AnyCard::Mem(Box::new(card)))
             }
         }

@@ -47,8 +47,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let mut step = |name: &str, detail: String, t: Instant| steps.push((name.into(), detail, t.elapsed().as_micros()));
 
     let t = Instant::now();
-    let config = crate::common::card_config(args.identity.as_deref())?;
-    let mut card = Card::new(config, platform(MemStorage::new())).map_err(|e| e.to_string())?;
+    let (config, identity) = crate::common::card_identity(args.identity.as_deref())?;
+    let mut card = Card::with_identity(config, identity, platform(MemStorage::new())).map_err(|e| e.to_string())?;
     let atr = card.power_on().map_err(|e| e.to_string())?;
     step("power on", format!("ATR {}", hex(&atr)), t);
 

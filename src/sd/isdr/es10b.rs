@@ -61,7 +61,7 @@ fn ext_card_resource<P: Platform>(ctx: &Ctx<'_, P>) -> Vec<u8> {
 ///
 /// Reports only what the card implements: no UICC capability bit is set until
 /// the card runs a USIM, no CRL or RPM support; `additionalProfile` while a slot is free.
-pub(super) fn get_euicc_info2<P: Platform>(_req: GetEuiccInfo2Request, ctx: &mut Ctx<'_, P>) -> EuiccInfo2 {
+pub(crate) fn get_euicc_info2<P: Platform>(_req: GetEuiccInfo2Request, ctx: &mut Ctx<'_, P>) -> EuiccInfo2 {
     let room = ctx.state.profiles.len() < usize::from(ctx.config.profile_capacity);
     let rsp_bits: &[usize] = if room { &[rsp_capability::ADDITIONAL_PROFILE] } else { &[] };
     EuiccInfo2 {
@@ -84,18 +84,16 @@ pub(super) fn get_euicc_info2<P: Platform>(_req: GetEuiccInfo2Request, ctx: &mut
 
 /// ES10b.GetEUICCChallenge — SGP.22 v2.5 §5.7.7.
 ///
-/// A fresh 16-byte challenge from the platform RNG; it replaces any earlier one
-/// (and, once downloads exist, starts a new session).
+/// A fresh 16-byte challenge from the platform RNG; the caller starts a new
+/// download session with it (any earlier session is dropped).
 pub(super) fn get_euicc_challenge<P: Platform>(
     _req: GetEuiccChallengeRequest,
     ctx: &mut Ctx<'_, P>,
-    slot: &mut Option<[u8; 16]>,
-) -> GetEuiccChallengeResponse {
+) -> (GetEuiccChallengeResponse, [u8; 16]) {
     let (_, rng, _) = ctx.platform.split();
     let mut challenge = [0u8; 16];
     rng.fill_bytes(&mut challenge);
-    *slot = Some(challenge);
-    GetEuiccChallengeResponse { euicc_challenge: FixedOctetString::new(challenge) }
+    (GetEuiccChallengeResponse { euicc_challenge: FixedOctetString::new(challenge) }, challenge)
 }
 
 /// ES10b.GetRAT — SGP.22 v2.5 §5.7.16.

@@ -17,6 +17,7 @@
 //! SGP.22 result codes are data inside a `9000` response; status words report
 //! only that the APDU itself failed (see `errors.rs`).
 
+mod download;
 mod errors;
 mod es10a;
 mod es10b;
@@ -37,6 +38,8 @@ const P1_ES10: u8 = 0x11;
 /// What a handler may touch: configuration, the persistent state, the platform.
 pub(crate) struct Ctx<'a, P: Platform> {
     pub(crate) config: &'a CardConfig,
+    /// The card's PKI identity; `None` on a card without one (no signing functions).
+    pub(crate) identity: Option<&'a crate::identity::Identity>,
     pub(crate) store: &'a mut Store,
     pub(crate) state: &'a mut CardState,
     pub(crate) platform: &'a mut P,
@@ -65,8 +68,8 @@ struct Chain {
 #[derive(Debug, Default)]
 pub struct Isdr {
     chain: Option<Chain>,
-    /// The last challenge of ES10b.GetEUICCChallenge.
-    euicc_challenge: Option<[u8; 16]>,
+    /// The download session (challenge, authentication, keys, BPP load).
+    session: download::Session,
     /// An Enable/DisableProfile asked for a refresh (`refreshFlag`): the adapter
     /// resets the card after delivering the response.
     refresh_requested: bool,
@@ -83,6 +86,9 @@ impl Isdr {
     pub fn deselect(&mut self, channel: u8) {
         if self.chain.as_ref().is_some_and(|c| c.channel == channel) {
             self.chain = None;
+        }
+        if self.session.channel() == Some(channel) {
+            self.session = download::Session::Idle;
         }
     }
 
@@ -118,11 +124,7 @@ impl Isdr {
         };
         match complete {
             None => Ok(Vec::new()),
-            Some(der) => {
-                debug_assert!(self.chain.is_none());
-                let _ = channel;
-                self.dispatch(&der, ctx)
-            }
+            Some(der) => self.dispatch(&der, channel, ctx),
         }
     }
 
@@ -156,8 +158,15 @@ impl Isdr {
         Ok(None)
     }
 
-    /// Decodes one ES10 command and runs its handler.
-    fn dispatch<P: Platform>(&mut self, der: &[u8], ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+    /// Decodes one ES10 command and runs its handler. BPP pieces (the `BF36`
+    /// start, then `A0`…`A3` headers and `86`/`87`/`88` segments while a load is
+    /// under way) go to the download session instead.
+    fn dispatch<P: Platform>(&mut self, der: &[u8], channel: u8, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+        let bpp_piece = crate::asn1::outer_tag(der) == Some(0xBF36)
+            || (matches!(self.session, download::Session::Loading(..)) && der.first() != Some(&0xBF));
+        if bpp_piece {
+            return download::load_bpp(der, ctx, &mut self.session);
+        }
         let request = Es10Request::decode(der).map_err(errors::decode_status)?;
         let response = match request {
             Es10Request::GetEuiccConfiguredAddresses(r) => {
@@ -169,7 +178,18 @@ impl Isdr {
             Es10Request::GetEuiccInfo1(r) => Es10Response::GetEuiccInfo1(es10b::get_euicc_info1(r, ctx)),
             Es10Request::GetEuiccInfo2(r) => Es10Response::GetEuiccInfo2(es10b::get_euicc_info2(r, ctx)),
             Es10Request::GetEuiccChallenge(r) => {
-                Es10Response::GetEuiccChallenge(es10b::get_euicc_challenge(r, ctx, &mut self.euicc_challenge))
+                let (resp, challenge) = es10b::get_euicc_challenge(r, ctx);
+                self.session = download::Session::Challenged { challenge, channel };
+                Es10Response::GetEuiccChallenge(resp)
+            }
+            Es10Request::AuthenticateServer(r) => {
+                Es10Response::AuthenticateServer(download::authenticate_server(r, ctx, &mut self.session, channel)?)
+            }
+            Es10Request::PrepareDownload(r) => {
+                Es10Response::PrepareDownload(download::prepare_download(r, ctx, &mut self.session)?)
+            }
+            Es10Request::CancelSession(r) => {
+                Es10Response::CancelSession(download::cancel_session(r, ctx, &mut self.session)?)
             }
             Es10Request::GetRat(r) => Es10Response::GetRat(es10b::get_rat(r, ctx)),
             Es10Request::GetEid(r) => Es10Response::GetEid(es10c::get_eid(r, ctx)?),

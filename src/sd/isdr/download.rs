@@ -1,0 +1,604 @@
+//! The ISD-R's download session: common mutual authentication, key agreement and
+//! the BPP install (SGP.22 v2.5 §3.1.3, §5.7.5–§5.7.7, §5.7.13–§5.7.14).
+//!
+//! ```text
+//!  Idle ──GetEUICCChallenge──▶ Challenged ──AuthenticateServer ok──▶ Authenticated
+//!    ▲                                                                     │ PrepareDownload ok
+//!    │                     LoadBoundProfilePackage (BF36 + BF23 ok)        ▼
+//!    └──── PIR (success or error) ◀── Loading ◀────────────────────── Prepared
+//!  CancelSession (right transactionId), a new challenge, reset or closing the
+//!  session's channel: back to Idle (nothing installed).
+//! ```
+//! SGP.22 result codes travel inside `9000` responses; status words only say an
+//! APDU itself was unusable (e.g. a part that is not DER at all).
+//!
+//! Secrets: otSK.EUICC.ECKA is a `p256::SecretKey` (zeroized on drop); session
+//! keys live in `scp03t` types (zeroized on drop); C-MACs compare in constant time.
+
+use super::{Ctx, commit, es10b};
+use crate::apdu::{Result, Status};
+use crate::asn1::download::{
+    AuthenticateResponseError, AuthenticateResponseOk, AuthenticateServerRequest, AuthenticateServerResponse,
+    AuthenticateServerResult, CancelSessionRequest, CancelSessionResponse, CancelSessionResponseOk,
+    CancelSessionResult, ErrorResult, EuiccSigned1, EuiccSigned2, FinalResult, InitialiseSecureChannelRequest,
+    NotificationMetadata, PrepareDownloadRequest, PrepareDownloadResponse, PrepareDownloadResponseError,
+    PrepareDownloadResponseOk, PrepareDownloadResult, ServerSigned1, SmdpSigned2, StoreMetadataRequest, SuccessResult,
+};
+use crate::asn1::rsp::GetEuiccInfo2Request;
+use crate::asn1::tlv::tlv;
+use crate::crypto::cert::{self, CertError, Role, VerifiedCert};
+use crate::platform::{Clock, Platform};
+use crate::scp03t::SessionKeys;
+use crate::sd::isdp::{BppCommand, BppError, BppLoader, ErrorReason, LoadedProfile, Progress};
+use crate::store::{NotificationEvent, NotificationRecord, ProfileClass, ProfileRecord, ProfileState, Txn};
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use p256::{PublicKey, SecretKey};
+use rasn::types::{Any, Integer, OctetString};
+
+/// `AuthenticateErrorCode` / `DownloadErrorCode` values used here.
+mod code {
+    pub(super) const NO_SESSION_CONTEXT: i32 = 4;
+    pub(super) const EUICC_CHALLENGE_MISMATCH: i32 = 6;
+    pub(super) const INVALID_TRANSACTION_ID: i32 = 5;
+    pub(super) const UNDEFINED_ERROR: i32 = 127;
+}
+
+/// ISD-P AIDs: `A0000005591010FFFFFFFF8900 <nn> 00` (SGP.02 Annex H numbering, as real
+/// cards do: `…8900001000`, `…8900001100`, …); `nn` starts at `10`.
+const ISDP_AID_PREFIX: [u8; 14] = [0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00];
+
+/// Largest BF36 header + BF23 the card buffers before the secure channel is up.
+const MAX_BPP_HEAD: usize = 1024;
+
+/// What AuthenticateServer established.
+#[derive(Debug)]
+pub(crate) struct Authenticated {
+    transaction_id: Vec<u8>,
+    server_address: String,
+    ci_pkid: Vec<u8>,
+    /// SM-DP+ OID from CERT.DPauth (EuiccCancelSessionSigned.smdpOid).
+    dp_auth_oid: Vec<u8>,
+    euicc_signature1: [u8; 64],
+}
+
+/// What PrepareDownload added.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    auth: Authenticated,
+    dp_pb: VerifiedCert,
+    /// otSK.EUICC.ECKA.
+    ot_sk: SecretKey,
+    /// otPK.EUICC.ECKA, `04 ‖ X ‖ Y`.
+    ot_pk: Vec<u8>,
+    /// BF36 header and BF23 bytes received so far.
+    head: Vec<u8>,
+}
+
+/// A BPP being loaded.
+#[derive(Debug)]
+pub(crate) struct Loading {
+    auth: Authenticated,
+    smdp_oid: Vec<u8>,
+    loader: BppLoader,
+}
+
+/// The download session (volatile: reset, power loss or closing its channel ends it).
+#[derive(Debug, Default)]
+pub(crate) enum Session {
+    /// No session.
+    #[default]
+    Idle,
+    /// A challenge was issued on `channel`.
+    Challenged { challenge: [u8; 16], channel: u8 },
+    /// The server is authenticated.
+    Authenticated(Box<Authenticated>, u8),
+    /// Keys are agreed on the card side; waiting for the BPP.
+    Prepared(Box<Prepared>, u8),
+    /// The BPP is arriving.
+    Loading(Box<Loading>, u8),
+}
+
+impl Session {
+    /// The channel the session runs on.
+    pub(crate) fn channel(&self) -> Option<u8> {
+        match self {
+            Session::Idle => None,
+            Session::Challenged { channel, .. }
+            | Session::Authenticated(_, channel)
+            | Session::Prepared(_, channel)
+            | Session::Loading(_, channel) => Some(*channel),
+        }
+    }
+}
+
+fn identity<'a, P: Platform>(ctx: &Ctx<'a, P>) -> Option<&'a crate::identity::Identity> {
+    ctx.identity
+}
+
+fn now<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<crate::platform::UnixTime> {
+    let (_, _, clock) = ctx.platform.split();
+    clock.now()
+}
+
+fn raw_sig(bytes: &[u8]) -> Option<[u8; 64]> {
+    <[u8; 64]>::try_from(bytes).ok()
+}
+
+// ---------------------------------------------------------------- AuthenticateServer
+
+fn auth_error(tid: &OctetString, code: i32) -> AuthenticateServerResponse {
+    AuthenticateServerResponse(AuthenticateServerResult::Error(AuthenticateResponseError {
+        transaction_id: tid.clone(),
+        authenticate_error_code: code.into(),
+    }))
+}
+
+/// ES10b.AuthenticateServer — SGP.22 v2.5 §5.7.13.
+///
+/// Checks, in order: serverSigned1 decodes (else `6A80`); a challenge was issued
+/// (noSessionContext); euiccCiPKIdToBeUsed is trusted (ciPKUnknown); the server
+/// certificate chains to that CI with a DPauth/DSauth policy (invalidCertificate,
+/// unsupportedCurve, invalidOid …); serverSignature1 verifies (invalidSignature);
+/// euiccChallenge matches (euiccChallengeMismatch). Then signs euiccSigned1.
+pub(super) fn authenticate_server<P: Platform>(
+    req: AuthenticateServerRequest,
+    ctx: &mut Ctx<'_, P>,
+    session: &mut Session,
+    channel: u8,
+) -> Result<AuthenticateServerResponse> {
+    let signed: ServerSigned1 = rasn::der::decode(req.server_signed1.as_bytes()).map_err(|_| Status::IncorrectData)?;
+    let tid = signed.transaction_id.clone();
+    let challenge = match core::mem::take(session) {
+        Session::Challenged { challenge, .. } => challenge,
+        _ => return Ok(auth_error(&tid, code::NO_SESSION_CONTEXT)),
+    };
+    let Some(id) = identity(ctx) else { return Ok(auth_error(&tid, code::UNDEFINED_ERROR)) };
+    let now = now(ctx);
+    let server = match cert::verify_dp_cert(
+        req.server_certificate.as_bytes(),
+        &[Role::DpAuth, Role::DsAuth],
+        id.cis(),
+        Some(&req.euicc_ci_pkid_to_be_used),
+        now,
+    ) {
+        Ok(v) => v,
+        Err(e) => return Ok(auth_error(&tid, e.code() as i32)),
+    };
+    if let Err(e) = server.verify(req.server_signed1.as_bytes(), &req.server_signature1) {
+        return Ok(auth_error(&tid, e.code() as i32));
+    }
+    if signed.euicc_challenge.as_slice() != challenge {
+        return Ok(auth_error(&tid, code::EUICC_CHALLENGE_MISMATCH));
+    }
+    if !(1..=16).contains(&tid.len()) {
+        return Err(Status::IncorrectData);
+    }
+    let euicc_signed1 = EuiccSigned1 {
+        transaction_id: tid.clone(),
+        server_address: signed.server_address.clone(),
+        server_challenge: signed.server_challenge,
+        euicc_info2: es10b::get_euicc_info2(GetEuiccInfo2Request::default(), ctx),
+        ctx_params1: req.ctx_params1.clone(),
+    };
+    let signed1 = rasn::der::encode(&euicc_signed1).map_err(|_| Status::Unknown)?;
+    let signature = id.sign(&signed1);
+    *session = Session::Authenticated(
+        Box::new(Authenticated {
+            transaction_id: tid.to_vec(),
+            server_address: signed.server_address,
+            ci_pkid: req.euicc_ci_pkid_to_be_used.to_vec(),
+            dp_auth_oid: server.smdp_oid.unwrap_or_default(),
+            euicc_signature1: signature,
+        }),
+        channel,
+    );
+    Ok(AuthenticateServerResponse(AuthenticateServerResult::Ok(AuthenticateResponseOk {
+        euicc_signed1: Any::new(signed1),
+        euicc_signature1: signature.to_vec().into(),
+        euicc_certificate: Any::new(id.euicc_cert().to_vec()),
+        eum_certificate: Any::new(id.eum_cert().to_vec()),
+    })))
+}
+
+// ---------------------------------------------------------------- PrepareDownload
+
+fn download_error(tid: &OctetString, code: i32) -> PrepareDownloadResponse {
+    PrepareDownloadResponse(PrepareDownloadResult::Error(PrepareDownloadResponseError {
+        transaction_id: tid.clone(),
+        download_error_code: code.into(),
+    }))
+}
+
+/// ES10b.PrepareDownload — SGP.22 v2.5 §5.7.5.
+///
+/// Checks: a server-authenticated session (noSessionContext); the same
+/// transactionId (invalidTransactionId); CERT.DPpb from the session's CI with the
+/// DPpb policy (invalidCertificate …); smdpSignature2 over `smdpSigned2 ‖ 5F37 40 ‖
+/// euiccSignature1` (invalidSignature); a confirmation code hash when required
+/// (undefinedError). Then makes otPK/otSK.EUICC.ECKA and signs `euiccSigned2 ‖ 5F37 40 ‖ smdpSignature2`.
+pub(super) fn prepare_download<P: Platform>(
+    req: PrepareDownloadRequest,
+    ctx: &mut Ctx<'_, P>,
+    session: &mut Session,
+) -> Result<PrepareDownloadResponse> {
+    let signed: SmdpSigned2 = rasn::der::decode(req.smdp_signed2.as_bytes()).map_err(|_| Status::IncorrectData)?;
+    let tid = signed.transaction_id.clone();
+    let (auth, channel) = match core::mem::take(session) {
+        Session::Authenticated(auth, channel) => (auth, channel),
+        other => {
+            *session = other;
+            return Ok(download_error(&tid, code::NO_SESSION_CONTEXT));
+        }
+    };
+    let fail = |session: &mut Session, auth: Box<Authenticated>, code: i32| {
+        *session = Session::Authenticated(auth, channel);
+        Ok(download_error(&tid, code))
+    };
+    if tid.as_ref() != auth.transaction_id.as_slice() {
+        return fail(session, auth, code::INVALID_TRANSACTION_ID);
+    }
+    let Some(id) = identity(ctx) else { return fail(session, auth, code::UNDEFINED_ERROR) };
+    let now = now(ctx);
+    let dp_pb = match cert::verify_dp_cert(
+        req.smdp_certificate.as_bytes(),
+        &[Role::DpPb],
+        id.cis(),
+        Some(&auth.ci_pkid),
+        now,
+    ) {
+        Ok(v) => v,
+        Err(e) => return fail(session, auth, e.download_code() as i32),
+    };
+    let mut msg = req.smdp_signed2.as_bytes().to_vec();
+    msg.extend(tlv(&[0x5F, 0x37], &auth.euicc_signature1));
+    if let Err(e) = dp_pb.verify(&msg, &req.smdp_signature2) {
+        return fail(session, auth, e.download_code() as i32);
+    }
+    if signed.cc_required_flag && req.hash_cc.as_ref().is_none_or(|h| h.len() != 32) {
+        return fail(session, auth, code::UNDEFINED_ERROR);
+    }
+    let Some(smdp_signature2) = raw_sig(&req.smdp_signature2) else {
+        return fail(session, auth, CertError::BadSignature.download_code() as i32);
+    };
+    let (_, rng, _) = ctx.platform.split();
+    let ot_sk = <SecretKey as p256::elliptic_curve::Generate>::generate_from_rng(rng);
+    let ot_pk = ot_sk.public_key().to_sec1_bytes().to_vec();
+    let euicc_signed2 =
+        EuiccSigned2 { transaction_id: tid.clone(), euicc_otpk: ot_pk.clone().into(), hash_cc: req.hash_cc };
+    let signed2 = rasn::der::encode(&euicc_signed2).map_err(|_| Status::Unknown)?;
+    let mut msg = signed2.clone();
+    msg.extend(tlv(&[0x5F, 0x37], &smdp_signature2));
+    let signature = id.sign(&msg);
+    *session = Session::Prepared(Box::new(Prepared { auth: *auth, dp_pb, ot_sk, ot_pk, head: Vec::new() }), channel);
+    Ok(PrepareDownloadResponse(PrepareDownloadResult::Ok(PrepareDownloadResponseOk {
+        euicc_signed2: Any::new(signed2),
+        euicc_signature2: signature.to_vec().into(),
+    })))
+}
+
+// ---------------------------------------------------------------- CancelSession
+
+/// ES10b.CancelSession — SGP.22 v2.5 §5.7.14.
+///
+/// With the session's transactionId: a signed `EuiccCancelSessionSigned { tid,
+/// smdpOid (of CERT.DPauth), reason }` and the session ends. Otherwise (also
+/// after a finished load, which lpac cancels anyway) `invalidTransactionId(5)`.
+pub(super) fn cancel_session<P: Platform>(
+    req: CancelSessionRequest,
+    ctx: &mut Ctx<'_, P>,
+    session: &mut Session,
+) -> Result<CancelSessionResponse> {
+    let auth = match session {
+        Session::Authenticated(a, _) => Some(&**a),
+        Session::Prepared(p, _) => Some(&p.auth),
+        Session::Loading(l, _) => Some(&l.auth),
+        Session::Idle | Session::Challenged { .. } => None,
+    };
+    let Some(auth) = auth.filter(|a| a.transaction_id.as_slice() == req.transaction_id.as_ref()) else {
+        return Ok(CancelSessionResponse(CancelSessionResult::Error(code::INVALID_TRANSACTION_ID.into())));
+    };
+    let Some(id) = identity(ctx) else {
+        return Ok(CancelSessionResponse(CancelSessionResult::Error(code::UNDEFINED_ERROR.into())));
+    };
+    // EuiccCancelSessionSigned ::= SEQUENCE { transactionId [0], smdpOid [1] (implicit OID), reason [2] }
+    let reason = rasn::der::encode(&req.reason).map_err(|_| Status::Unknown)?;
+    let mut body = tlv(&[0x80], &auth.transaction_id);
+    body.extend(tlv(&[0x81], &auth.dp_auth_oid));
+    body.extend(tlv(&[0x82], reason.get(2..).unwrap_or_default()));
+    let signed = tlv(&[0x30], &body);
+    let signature = id.sign(&signed);
+    *session = Session::Idle;
+    Ok(CancelSessionResponse(CancelSessionResult::Ok(CancelSessionResponseOk {
+        euicc_cancel_session_signed: Any::new(signed),
+        euicc_cancel_session_signature: signature.to_vec().into(),
+    })))
+}
+
+// ---------------------------------------------------------------- LoadBoundProfilePackage
+
+/// Reads a BER header with a tag of 1 or 2 bytes; `None` until complete.
+fn header(b: &[u8]) -> Option<(u32, usize, usize)> {
+    let tag = crate::asn1::outer_tag(b)?;
+    let tl = crate::asn1::tlv::tag_len(tag);
+    let first = *b.get(tl)?;
+    match first {
+        0..=0x7F => Some((tag, usize::from(first), tl + 1)),
+        0x81..=0x83 => {
+            let n = usize::from(first & 0x7F);
+            let bytes = b.get(tl + 1..tl + 1 + n)?;
+            Some((tag, bytes.iter().fold(0usize, |a, &x| (a << 8) | usize::from(x)), tl + 1 + n))
+        }
+        _ => None,
+    }
+}
+
+/// ES10b.LoadBoundProfilePackage — SGP.22 v2.5 §5.7.6, one STORE DATA command of
+/// the BPP stream. Returns the response DER: empty while all is well, the signed
+/// `ProfileInstallationResult` (`BF37`) at the end or at the first error.
+pub(super) fn load_bpp<P: Platform>(payload: &[u8], ctx: &mut Ctx<'_, P>, session: &mut Session) -> Result<Vec<u8>> {
+    match core::mem::take(session) {
+        Session::Prepared(mut prepared, channel) => {
+            prepared.head.extend_from_slice(payload);
+            if prepared.head.len() > MAX_BPP_HEAD {
+                let auth = prepared.auth;
+                return finish_error(
+                    ctx,
+                    &auth,
+                    None,
+                    error(BppCommand::InitialiseSecureChannel, ErrorReason::IncorrectInputValues),
+                );
+            }
+            let head = prepared.head.clone();
+            // BF36 header, then a complete BF23.
+            let Some((0xBF36, bpp_len, bpp_hdr)) = header(&head) else {
+                if head.first().is_some_and(|&b| b != 0xBF) || head.len() > 4 {
+                    return Err(Status::IncorrectData);
+                }
+                *session = Session::Prepared(prepared, channel);
+                return Ok(Vec::new());
+            };
+            let rest = head.get(bpp_hdr..).unwrap_or_default();
+            let Some((0xBF23, isc_len, isc_hdr)) = header(rest) else {
+                *session = Session::Prepared(prepared, channel);
+                return Ok(Vec::new());
+            };
+            let Some(isc) = rest.get(..isc_hdr + isc_len) else {
+                *session = Session::Prepared(prepared, channel);
+                return Ok(Vec::new());
+            };
+            let after = rest.get(isc_hdr + isc_len..).unwrap_or_default().to_vec();
+            let remaining = bpp_len.checked_sub(isc_hdr + isc_len);
+            let prepared = *prepared;
+            match initialise_secure_channel(ctx, &prepared, isc, remaining) {
+                Err(e) => finish_error(ctx, &prepared.auth, prepared.dp_pb.smdp_oid.as_deref(), e),
+                Ok(loader) => {
+                    let smdp_oid = prepared.dp_pb.smdp_oid.clone().unwrap_or_default();
+                    let loading = Box::new(Loading { auth: prepared.auth, smdp_oid, loader });
+                    feed(ctx, session, loading, channel, &after)
+                }
+            }
+        }
+        Session::Loading(loading, channel) => feed(ctx, session, loading, channel, payload),
+        other => {
+            *session = other;
+            Err(Status::ConditionsNotSatisfied)
+        }
+    }
+}
+
+fn error(command: BppCommand, reason: ErrorReason) -> BppError {
+    BppError { command, reason }
+}
+
+/// InitialiseSecureChannel (BF23) — SGP.22 v2.5 §5.5.1 / `scp03t.md` §4.
+fn initialise_secure_channel<P: Platform>(
+    ctx: &mut Ctx<'_, P>,
+    prepared: &Prepared,
+    isc: &[u8],
+    remaining: Option<usize>,
+) -> core::result::Result<BppLoader, BppError> {
+    let fail = |reason| error(BppCommand::InitialiseSecureChannel, reason);
+    let remaining = remaining.ok_or(fail(ErrorReason::IncorrectInputValues))?;
+    let req: InitialiseSecureChannelRequest =
+        rasn::der::decode(isc).map_err(|_| fail(ErrorReason::IncorrectInputValues))?;
+    if req.remote_op_id != Integer::from(1) {
+        return Err(fail(ErrorReason::UnsupportedRemoteOperationType));
+    }
+    if req.transaction_id.as_ref() != prepared.auth.transaction_id.as_slice() {
+        return Err(fail(ErrorReason::InvalidTransactionId));
+    }
+    let crt = &req.control_ref_template;
+    if crt.key_type.as_ref() != [0x88] || crt.key_len.as_ref() != [0x10] || crt.host_id.len() > 16 {
+        return Err(fail(ErrorReason::UnsupportedCrtValues));
+    }
+    // smdpSign covers the BF23 content without its 5F37 TLV, then 5F49 ‖ otPK.EUICC.ECKA.
+    let sign_tlv = tlv(&[0x5F, 0x37], &req.smdp_sign);
+    let content = header(isc).and_then(|(_, _, h)| isc.get(h..)).unwrap_or_default();
+    let signed_part = content.get(..content.len().saturating_sub(sign_tlv.len())).unwrap_or_default();
+    if content.get(signed_part.len()..) != Some(sign_tlv.as_slice()) {
+        return Err(fail(ErrorReason::IncorrectInputValues));
+    }
+    let mut msg = signed_part.to_vec();
+    msg.extend(tlv(&[0x5F, 0x49], &prepared.ot_pk));
+    prepared.dp_pb.verify(&msg, &req.smdp_sign).map_err(|_| fail(ErrorReason::InvalidSignature))?;
+    let smdp_pk = PublicKey::from_sec1_bytes(&req.smdp_otpk).map_err(|_| fail(ErrorReason::IncorrectInputValues))?;
+    let shared = prepared.ot_sk.diffie_hellman(&smdp_pk);
+    let keys =
+        SessionKeys::derive(shared.raw_secret_bytes().as_slice(), 0x88, 0x10, &crt.host_id, ctx.config.eid.as_bytes())
+            .map_err(|_| fail(ErrorReason::UnsupportedCrtValues))?;
+    let used = u32::try_from(ctx.store.used_bytes()).unwrap_or(u32::MAX);
+    let free = usize::try_from(ctx.config.nvm_bytes.saturating_sub(used)).unwrap_or(0);
+    Ok(BppLoader::new(&keys, remaining, free))
+}
+
+fn feed<P: Platform>(
+    ctx: &mut Ctx<'_, P>,
+    session: &mut Session,
+    mut loading: Box<Loading>,
+    channel: u8,
+    bytes: &[u8],
+) -> Result<Vec<u8>> {
+    match loading.loader.feed(bytes) {
+        Ok(Progress::NeedMore) => {
+            *session = Session::Loading(loading, channel);
+            Ok(Vec::new())
+        }
+        Ok(Progress::Complete(profile)) => install(ctx, &loading, *profile),
+        Err(e) => finish_error(ctx, &loading.auth, Some(&loading.smdp_oid), e),
+    }
+}
+
+/// Creates the ISD-P: checks the metadata against the card, then commits the
+/// profile record, its package and the install notification (with the PIR) together.
+fn install<P: Platform>(ctx: &mut Ctx<'_, P>, loading: &Loading, profile: LoadedProfile) -> Result<Vec<u8>> {
+    let md: &StoreMetadataRequest = &profile.metadata;
+    let fail = |reason| error(BppCommand::StoreMetadata, reason);
+    let check = || -> core::result::Result<(ProfileRecord, u8), BppError> {
+        if md.iccid.len() != 10 {
+            return Err(fail(ErrorReason::IncorrectInputValues));
+        }
+        if ctx.state.profiles.iter().any(|p| p.iccid == md.iccid) {
+            return Err(fail(ErrorReason::IccidAlreadyExists));
+        }
+        let class = match md.profile_class.as_ref().map(i32::try_from) {
+            None => ProfileClass::Operational,
+            Some(Ok(0)) => ProfileClass::Test,
+            Some(Ok(1)) => ProfileClass::Provisioning,
+            Some(Ok(2)) => ProfileClass::Operational,
+            Some(_) => return Err(fail(ErrorReason::UnsupportedProfileClass)),
+        };
+        let ppr = md
+            .profile_policy_rules
+            .as_ref()
+            .map_or(0u8, |b| (0..8).filter(|&i| b.get(i).is_some_and(|x| *x)).fold(0, |acc, i| acc | (1 << i)));
+        // The RAT allows no PPR yet (GetRAT answers an empty table).
+        if ppr & (crate::store::PPR1 | crate::store::PPR2) != 0 {
+            return Err(fail(ErrorReason::PprNotAllowed));
+        }
+        let slot = (0x10..0x10u8.saturating_add(ctx.config.profile_capacity))
+            .find(|s| !ctx.state.profiles.iter().any(|p| p.slot() == *s))
+            .ok_or(error(BppCommand::LoadProfileElements, ErrorReason::InsufficientMemory))?;
+        let mut aid = ISDP_AID_PREFIX.to_vec();
+        aid.extend_from_slice(&[slot, 0x00]);
+        let notification_config = md
+            .notification_configuration_info
+            .iter()
+            .flatten()
+            .map(|n| crate::store::NotificationConfig {
+                events: (0..8)
+                    .filter(|&i| n.profile_management_operation.get(i).is_some_and(|x| *x))
+                    .fold(0, |acc, i| acc | (1 << i)),
+                address: n.notification_address.clone(),
+            })
+            .collect();
+        let record = ProfileRecord {
+            iccid: md.iccid.clone(),
+            isdp_aid: aid.into(),
+            state: ProfileState::Disabled,
+            nickname: None,
+            service_provider_name: md.service_provider_name.clone(),
+            profile_name: md.profile_name.clone(),
+            icon: md
+                .icon_type
+                .clone()
+                .zip(md.icon.clone())
+                .map(|(icon_type, data)| crate::store::Icon { icon_type, data }),
+            class,
+            ppr,
+            notification_config,
+            owner: md.profile_owner.as_ref().map(|o| crate::store::Owner {
+                mcc_mnc: o.mcc_mnc.to_vec().into(),
+                gid1: o.gid1.clone(),
+                gid2: o.gid2.clone(),
+            }),
+        };
+        Ok((record, slot))
+    };
+    let (record, _slot) = match check() {
+        Ok(r) => r,
+        Err(e) => return finish_error(ctx, &loading.auth, Some(&loading.smdp_oid), e),
+    };
+    let aid = record.isdp_aid.clone();
+    let mut new = ctx.state.clone();
+    let seq = new.next_seq();
+    let final_result = FinalResult::Success(SuccessResult { aid, sima_response: OctetString::from_static(&[]) });
+    let pir = signed_pir(ctx, &loading.auth, &loading.smdp_oid, seq, Some(&record.iccid), final_result)?;
+    let mut extra = Txn::new();
+    extra.put(&record.package_name(), profile.upp);
+    new.notifications.push(NotificationRecord {
+        seq,
+        event: NotificationEvent::Install,
+        address: loading.auth.server_address.clone(),
+        iccid: Some(record.iccid.clone()),
+        pir: Some(pir.clone().into()),
+    });
+    trim_notifications(&mut new);
+    new.profiles.push(record);
+    commit(ctx, new, extra)?;
+    Ok(pir)
+}
+
+fn trim_notifications(state: &mut crate::store::CardState) {
+    while state.notifications.len() > super::es10c::MAX_NOTIFICATIONS {
+        state.notifications.remove(0);
+    }
+}
+
+/// The load failed: the signed PIR with `errorResult`, kept as a notification
+/// (SGP.22 v2.5 §3.1.3: the PIR is delivered whether the install worked or not).
+fn finish_error<P: Platform>(
+    ctx: &mut Ctx<'_, P>,
+    auth: &Authenticated,
+    smdp_oid: Option<&[u8]>,
+    e: BppError,
+) -> Result<Vec<u8>> {
+    let mut new = ctx.state.clone();
+    let seq = new.next_seq();
+    let result = FinalResult::Error(ErrorResult {
+        bpp_command_id: (e.command as i32).into(),
+        error_reason: (e.reason as i32).into(),
+        sima_response: None,
+    });
+    let pir = signed_pir(ctx, auth, smdp_oid.unwrap_or_default(), seq, None, result)?;
+    new.notifications.push(NotificationRecord {
+        seq,
+        event: NotificationEvent::Install,
+        address: auth.server_address.clone(),
+        iccid: None,
+        pir: Some(pir.clone().into()),
+    });
+    trim_notifications(&mut new);
+    commit(ctx, new, Txn::new())?;
+    Ok(pir)
+}
+
+/// `ProfileInstallationResult` (`BF37`): the result data and the eUICC's signature over it.
+fn signed_pir<P: Platform>(
+    ctx: &mut Ctx<'_, P>,
+    auth: &Authenticated,
+    smdp_oid: &[u8],
+    seq: u64,
+    iccid: Option<&OctetString>,
+    final_result: FinalResult,
+) -> Result<Vec<u8>> {
+    let id = identity(ctx).ok_or(Status::ConditionsNotSatisfied)?;
+    let metadata = NotificationMetadata {
+        seq_number: seq.into(),
+        profile_management_operation: es10b::named_bits(&[NotificationEvent::Install.bit()]),
+        notification_address: auth.server_address.clone(),
+        iccid: iccid.cloned(),
+    };
+    // ProfileInstallationResultData ::= [39] { [0] tid, BF2F metadata, OID smdpOid, [2] finalResult }
+    let mut body = tlv(&[0x80], &auth.transaction_id);
+    body.extend(rasn::der::encode(&metadata).map_err(|_| Status::Unknown)?);
+    body.extend(tlv(&[0x06], smdp_oid));
+    let result = rasn::der::encode(&final_result).map_err(|_| Status::Unknown)?;
+    body.extend(tlv(&[0xA2], &result));
+    let data = tlv(&[0xBF, 0x27], &body);
+    let signature = id.sign(&data);
+    let mut pir = data;
+    pir.extend(tlv(&[0x5F, 0x37], &signature));
+    Ok(tlv(&[0xBF, 0x37], &pir))
+}
