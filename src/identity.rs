@@ -49,6 +49,14 @@ impl EuiccSecretKey {
     }
 }
 
+/// The inner `SigningKey` zeroizes its scalar in its own `Drop` (checked at compile time below).
+impl zeroize::ZeroizeOnDrop for EuiccSecretKey {}
+
+const _: () = {
+    const fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<SigningKey>();
+};
+
 impl fmt::Debug for EuiccSecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<secret>")
