@@ -5,7 +5,9 @@
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 mod client;
+pub mod lpa;
 pub mod pki;
+pub mod smdp;
 pub mod tearing;
 
 pub use client::{ClientError, Es10Client, Transport, split_sw};

@@ -1,0 +1,373 @@
+//! A test SM-DP+: builds what an SM-DP+ sends over ES9+ (InitiateAuthentication,
+//! AuthenticateClient, GetBoundProfilePackage) with the test PKI's DPauth and DPpb
+//! keys, and checks what the card signs, as a real SM-DP+ would.
+//!
+//! Every message can be broken in exactly one way ([`Break`]) for negative tests.
+//! Signature inputs follow SGP.22 v2.5 §2.6.7 / `../shared/spec/sgp22.md` §4;
+//! the BPP follows §2.5.5 and `scp03t.md`.
+
+use super::DetRng;
+use super::pki::TestPki;
+use crate::asn1::download::{
+    AuthenticateServerRequest, AuthenticateServerResponse, AuthenticateServerResult, ConfigureIsdpRequest,
+    EuiccSigned2, InitialiseSecureChannelRequest, PrepareDownloadRequest, PrepareDownloadResponse,
+    PrepareDownloadResult, ReplaceSessionKeysRequest, ServerSigned1, SmdpSigned2, StoreMetadataRequest, ctx_params1,
+};
+use crate::asn1::tlv::tlv;
+use crate::config::Eid;
+use crate::crypto::cert;
+use crate::scp03t::{Bsp, SessionKeys};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use p256::elliptic_curve::Generate;
+use p256::{PublicKey, SecretKey};
+use rand_core::Rng;
+use std::string::{String, ToString};
+use std::vec::Vec;
+use std::{format, vec};
+
+/// One thing to get wrong on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Break {
+    /// serverSignature1 does not verify.
+    ServerSignature1,
+    /// serverSigned1 carries another eUICC challenge.
+    EuiccChallenge,
+    /// euiccCiPKIdToBeUsed names a CI the card does not trust.
+    CiPkId,
+    /// The DPpb certificate is sent as serverCertificate (wrong policy).
+    ServerCertificateRole,
+    /// smdpSigned2 carries another transaction id.
+    TransactionId,
+    /// smdpSignature2 does not verify.
+    SmdpSignature2,
+    /// The DPauth certificate is sent as CERT.DPpb.
+    DpPbCertificateRole,
+    /// ccRequiredFlag is set and the LPA sends no hashCc.
+    ConfirmationCode,
+    /// smdpSign in InitialiseSecureChannel does not verify.
+    SmdpSign,
+    /// InitialiseSecureChannel carries another transaction id.
+    BppTransactionId,
+    /// InitialiseSecureChannel asks for unsupported key parameters.
+    CrtValues,
+    /// One bit of a profile element segment is flipped.
+    ProfileSegment,
+    /// One bit of the StoreMetadata segment's MAC is flipped.
+    MetadataMac,
+}
+
+/// What to install.
+#[derive(Debug, Clone)]
+pub struct ProfileToInstall {
+    /// StoreMetadata (ICCID, names, class, PPRs, notification configuration…).
+    pub metadata: StoreMetadataRequest,
+    /// The Unprotected Profile Package (profile elements), delivered as is.
+    pub upp: Vec<u8>,
+    /// Protect the profile elements with PPKs (ReplaceSessionKeys, `A2`).
+    pub replace_session_keys: bool,
+}
+
+impl ProfileToInstall {
+    /// A profile with ICCID `iccid` (EF.ICCID bytes), operational, with a package of about `size` bytes.
+    pub fn sample(iccid: [u8; 10], size: usize) -> ProfileToInstall {
+        ProfileToInstall {
+            metadata: StoreMetadataRequest::new(iccid.to_vec(), "veuicc test operator", "veuicc test profile"),
+            upp: opaque_upp(size),
+            replace_session_keys: false,
+        }
+    }
+}
+
+/// Profile elements as opaque DER TLVs of about `size` bytes in all (`A0` first, `AA`
+/// last, in the SAIP PE tag space). The card stores profile elements as delivered and
+/// does not interpret them yet; the SAIP issue replaces this with a real package.
+pub fn opaque_upp(size: usize) -> Vec<u8> {
+    let mut out = tlv(&[0xA0], &[0x80, 0x01, 0x02, 0x81, 0x01, 0x03]);
+    let mut n = 0u8;
+    while out.len() + 4 < size.saturating_sub(8) {
+        let chunk = (size - out.len()).clamp(4, 900);
+        out.extend(tlv(&[0xA1], &vec![n; chunk - 4]));
+        n = n.wrapping_add(1);
+    }
+    out.extend(tlv(&[0xAA], &[0xA0, 0x00]));
+    out
+}
+
+/// The BPP in the pieces an LPA sends as separate ES10b.LoadBoundProfilePackage commands.
+#[derive(Debug, Clone)]
+pub struct Bpp {
+    /// `BF23` InitialiseSecureChannel TLV.
+    pub initialise_secure_channel: Vec<u8>,
+    /// `A0 { 87 }`.
+    pub configure_isdp: Vec<u8>,
+    /// The `88` segments of `A1`.
+    pub store_metadata: Vec<Vec<u8>>,
+    /// `A2 { 87 }` (ReplaceSessionKeys), if any.
+    pub replace_session_keys: Option<Vec<u8>>,
+    /// The `86` segments of `A3`.
+    pub profile_elements: Vec<Vec<u8>>,
+}
+
+fn header(tag: &[u8], len: usize) -> Vec<u8> {
+    let mut out = tag.to_vec();
+    crate::asn1::tlv::push_len(&mut out, len);
+    out
+}
+
+impl Bpp {
+    fn a1_len(&self) -> usize {
+        self.store_metadata.iter().map(Vec::len).sum()
+    }
+    fn a3_len(&self) -> usize {
+        self.profile_elements.iter().map(Vec::len).sum()
+    }
+
+    fn body_len(&self) -> usize {
+        self.initialise_secure_channel.len()
+            + self.configure_isdp.len()
+            + header(&[0xA1], self.a1_len()).len()
+            + self.a1_len()
+            + self.replace_session_keys.as_ref().map_or(0, Vec::len)
+            + header(&[0xA3], self.a3_len()).len()
+            + self.a3_len()
+    }
+
+    /// The whole `BF36` TLV.
+    pub fn der(&self) -> Vec<u8> {
+        let mut body = self.initialise_secure_channel.clone();
+        body.extend(&self.configure_isdp);
+        body.extend(header(&[0xA1], self.a1_len()));
+        self.store_metadata.iter().for_each(|s| body.extend(s));
+        body.extend(self.replace_session_keys.iter().flatten());
+        body.extend(header(&[0xA3], self.a3_len()));
+        self.profile_elements.iter().for_each(|s| body.extend(s));
+        tlv(&[0xBF, 0x36], &body)
+    }
+
+    /// The ES10b commands as lpac cuts them (`es10b_load_bound_profile_package`):
+    /// BF36 header + BF23; A0; A1 header; each 88; A2; A3 header; each 86.
+    pub fn lpac_commands(&self) -> Vec<Vec<u8>> {
+        let mut first = header(&[0xBF, 0x36], self.body_len());
+        first.extend(&self.initialise_secure_channel);
+        let mut out = vec![first, self.configure_isdp.clone(), header(&[0xA1], self.a1_len())];
+        out.extend(self.store_metadata.iter().cloned());
+        out.extend(self.replace_session_keys.iter().cloned());
+        out.push(header(&[0xA3], self.a3_len()));
+        out.extend(self.profile_elements.iter().cloned());
+        out
+    }
+}
+
+/// What the SM-DP+ remembers between ES9+ calls.
+#[derive(Debug, Default)]
+struct Session {
+    transaction_id: Vec<u8>,
+    euicc_signature1: Vec<u8>,
+    smdp_signature2: Vec<u8>,
+    eid: Option<Eid>,
+    euicc_key: Option<VerifyingKey>,
+    cc_required: bool,
+}
+
+/// A test SM-DP+ bound to a test PKI.
+#[derive(Debug)]
+pub struct TestSmdp<'a> {
+    pki: &'a TestPki,
+    /// The SM-DP+ address (serverAddress, notification address).
+    pub address: String,
+    /// What to break, if anything.
+    pub broken: Option<Break>,
+    rng: DetRng,
+    session: Session,
+}
+
+fn sign(key: &SigningKey, msg: &[u8]) -> Vec<u8> {
+    let sig: Signature = key.sign(msg);
+    sig.to_bytes().to_vec()
+}
+
+impl<'a> TestSmdp<'a> {
+    /// An SM-DP+ at `address` using `pki`; its randomness comes from `seed`.
+    pub fn new(pki: &'a TestPki, address: &str, seed: u64) -> TestSmdp<'a> {
+        TestSmdp {
+            pki,
+            address: address.to_string(),
+            broken: None,
+            rng: DetRng::new(seed),
+            session: Session::default(),
+        }
+    }
+
+    fn is(&self, b: Break) -> bool {
+        self.broken == Some(b)
+    }
+
+    /// The transaction id of the current session.
+    pub fn transaction_id(&self) -> &[u8] {
+        &self.session.transaction_id
+    }
+
+    /// ES9+.InitiateAuthentication: the ES10b.AuthenticateServer request (DER) for the card.
+    pub fn initiate_authentication(&mut self, euicc_challenge: [u8; 16], matching_id: Option<&str>) -> Vec<u8> {
+        let mut tid = vec![0u8; 16];
+        self.rng.fill_bytes(&mut tid);
+        let mut server_challenge = [0u8; 16];
+        self.rng.fill_bytes(&mut server_challenge);
+        let mut challenge = euicc_challenge;
+        if self.is(Break::EuiccChallenge) {
+            challenge[0] ^= 1;
+        }
+        let signed1 = ServerSigned1::new(tid.clone(), challenge, &self.address, server_challenge);
+        let signed1 = rasn::der::encode(&signed1).unwrap_or_default();
+        let mut signature = sign(&self.pki.dpauth.key, &signed1);
+        if self.is(Break::ServerSignature1) {
+            signature[5] ^= 1;
+        }
+        let mut ci_pkid = super::pki::key_id(self.pki.ci.public_key());
+        if self.is(Break::CiPkId) {
+            ci_pkid[0] ^= 1;
+        }
+        let server_cert = if self.is(Break::ServerCertificateRole) { &self.pki.dppb.der } else { &self.pki.dpauth.der };
+        self.session = Session { transaction_id: tid, ..Session::default() };
+        let req = AuthenticateServerRequest::new(
+            signed1,
+            signature,
+            ci_pkid,
+            server_cert.clone(),
+            ctx_params1(matching_id, [0x35, 0x29, 0x06, 0x11]),
+        );
+        rasn::der::encode(&req).unwrap_or_default()
+    }
+
+    /// ES9+.AuthenticateClient: verifies the card's chain and euiccSignature1, then
+    /// returns the ES10b.PrepareDownload request (DER).
+    pub fn authenticate_client(&mut self, response: &[u8]) -> Result<Vec<u8>, String> {
+        let resp: AuthenticateServerResponse = rasn::der::decode(response).map_err(|e| e.to_string())?;
+        let ok = match resp.0 {
+            AuthenticateServerResult::Ok(ok) => ok,
+            AuthenticateServerResult::Error(e) => {
+                return Err(format!("authenticateResponseError {}", e.authenticate_error_code));
+            }
+        };
+        let ci = cert::TrustedCi::from_der(&self.pki.ci.der).map_err(|e| e.to_string())?;
+        let eum = cert::verify_eum(ok.eum_certificate.as_bytes(), &[ci], None).map_err(|e| format!("CERT.EUM: {e}"))?;
+        let euicc =
+            cert::verify_euicc(ok.euicc_certificate.as_bytes(), &eum, None).map_err(|e| format!("CERT.EUICC: {e}"))?;
+        if !crate::crypto::ecdsa::verify_raw(&euicc.key, ok.euicc_signed1.as_bytes(), &ok.euicc_signature1) {
+            return Err("euiccSignature1 does not verify".into());
+        }
+        self.session.euicc_signature1 = ok.euicc_signature1.to_vec();
+        self.session.eid = Some(euicc.eid);
+        self.session.euicc_key = Some(euicc.key);
+        let mut tid = self.session.transaction_id.clone();
+        if self.is(Break::TransactionId) {
+            tid[0] ^= 1;
+        }
+        self.session.cc_required = self.is(Break::ConfirmationCode);
+        let signed2 = rasn::der::encode(&SmdpSigned2::new(tid, self.session.cc_required, None)).unwrap_or_default();
+        let mut msg = signed2.clone();
+        msg.extend(tlv(&[0x5F, 0x37], &self.session.euicc_signature1));
+        let mut signature = sign(&self.pki.dppb.key, &msg);
+        if self.is(Break::SmdpSignature2) {
+            signature[7] ^= 1;
+        }
+        self.session.smdp_signature2 = signature.clone();
+        let cert = if self.is(Break::DpPbCertificateRole) { &self.pki.dpauth.der } else { &self.pki.dppb.der };
+        let req = PrepareDownloadRequest::new(signed2, signature, None, cert.clone());
+        Ok(rasn::der::encode(&req).unwrap_or_default())
+    }
+
+    /// ES9+.GetBoundProfilePackage: verifies euiccSignature2, agrees keys with the card's
+    /// one-time key, and binds `profile` into a BPP.
+    pub fn get_bound_profile_package(&mut self, response: &[u8], profile: &ProfileToInstall) -> Result<Bpp, String> {
+        let resp: PrepareDownloadResponse = rasn::der::decode(response).map_err(|e| e.to_string())?;
+        let ok = match resp.0 {
+            PrepareDownloadResult::Ok(ok) => ok,
+            PrepareDownloadResult::Error(e) => return Err(format!("downloadResponseError {}", e.download_error_code)),
+        };
+        let key = self.session.euicc_key.ok_or("no authenticated session")?;
+        let mut msg = ok.euicc_signed2.as_bytes().to_vec();
+        msg.extend(tlv(&[0x5F, 0x37], &self.session.smdp_signature2));
+        if !crate::crypto::ecdsa::verify_raw(&key, &msg, &ok.euicc_signature2) {
+            return Err("euiccSignature2 does not verify".into());
+        }
+        let signed2: EuiccSigned2 = rasn::der::decode(ok.euicc_signed2.as_bytes()).map_err(|e| e.to_string())?;
+        let euicc_otpk = PublicKey::from_sec1_bytes(&signed2.euicc_otpk).map_err(|e| e.to_string())?;
+        let ot_sk = SecretKey::generate_from_rng(&mut self.rng);
+        let ot_pk = ot_sk.public_key().to_sec1_bytes().to_vec();
+        let host_id = b"veuicc-smdp".to_vec();
+        let eid = self.session.eid.ok_or("no EID")?;
+        let shared = ot_sk.diffie_hellman(&euicc_otpk);
+        let keys = SessionKeys::derive(shared.raw_secret_bytes().as_slice(), 0x88, 0x10, &host_id, eid.as_bytes())
+            .map_err(|e| e.to_string())?;
+
+        // BF23: content = 82 01 01 ‖ 80 tid ‖ A6 CRT ‖ 5F49 otPK.DP; smdpSign over content ‖ 5F49 otPK.EUICC.
+        let mut tid = self.session.transaction_id.clone();
+        if self.is(Break::BppTransactionId) {
+            tid[0] ^= 1;
+        }
+        let key_len = if self.is(Break::CrtValues) { 0x20 } else { 0x10 };
+        let mut crt = tlv(&[0x80], &[0x88]);
+        crt.extend(tlv(&[0x81], &[key_len]));
+        crt.extend(tlv(&[0x84], &host_id));
+        let mut content = tlv(&[0x82], &[0x01]);
+        content.extend(tlv(&[0x80], &tid));
+        content.extend(tlv(&[0xA6], &crt));
+        content.extend(tlv(&[0x5F, 0x49], &ot_pk));
+        let mut msg = content.clone();
+        msg.extend(tlv(&[0x5F, 0x49], &signed2.euicc_otpk));
+        let mut smdp_sign = sign(&self.pki.dppb.key, &msg);
+        if self.is(Break::SmdpSign) {
+            smdp_sign[9] ^= 1;
+        }
+        content.extend(tlv(&[0x5F, 0x37], &smdp_sign));
+        let isc = tlv(&[0xBF, 0x23], &content);
+        debug_assert!(rasn::der::decode::<InitialiseSecureChannelRequest>(&isc).is_ok());
+
+        let mut bsp = Bsp::new(&keys);
+        let configure = rasn::der::encode(&ConfigureIsdpRequest::default()).unwrap_or_default();
+        let configure_isdp = tlv(&[0xA0], &bsp.wrap(0x87, &configure, true).map_err(|e| e.to_string())?);
+        let metadata = rasn::der::encode(&profile.metadata).map_err(|e| e.to_string())?;
+        let mut store_metadata = Vec::new();
+        for chunk in metadata.chunks(1000) {
+            store_metadata.push(bsp.wrap(0x88, chunk, false).map_err(|e| e.to_string())?);
+        }
+        if self.is(Break::MetadataMac) {
+            if let Some(last) = store_metadata.first_mut().and_then(|s| s.last_mut()) {
+                *last ^= 1;
+            }
+        }
+        let replace_session_keys = if profile.replace_session_keys {
+            let mut k = [[0u8; 16]; 3];
+            k.iter_mut().for_each(|k| self.rng.fill_bytes(k));
+            let rsk = rasn::der::encode(&ReplaceSessionKeysRequest::new(k[0], k[1], k[2])).unwrap_or_default();
+            let seg = tlv(&[0xA2], &bsp.wrap(0x87, &rsk, true).map_err(|e| e.to_string())?);
+            bsp.replace_keys(&SessionKeys::new(k[1], k[2], k[0]));
+            Some(seg)
+        } else {
+            None
+        };
+        let mut profile_elements = Vec::new();
+        for chunk in profile.upp.chunks(1007) {
+            profile_elements.push(bsp.wrap(0x86, chunk, true).map_err(|e| e.to_string())?);
+        }
+        if self.is(Break::ProfileSegment) {
+            if let Some(b) = profile_elements.last_mut().and_then(|s| s.get_mut(6)) {
+                *b ^= 0x20;
+            }
+        }
+        Ok(Bpp {
+            initialise_secure_channel: isc,
+            configure_isdp,
+            store_metadata,
+            replace_session_keys,
+            profile_elements,
+        })
+    }
+
+    /// The DPpb key's public part (tests verify PIR signatures' context with it).
+    pub fn dppb_key(&self) -> &VerifyingKey {
+        self.pki.dppb.public_key()
+    }
+}
