@@ -182,6 +182,13 @@ pub struct TestSmdp<'a> {
     session: Session,
 }
 
+/// Flips the lowest bit of byte `i` (if there is one).
+fn flip(bytes: &mut [u8], i: usize) {
+    if let Some(b) = bytes.get_mut(i) {
+        *b ^= 1;
+    }
+}
+
 fn sign(key: &SigningKey, msg: &[u8]) -> Vec<u8> {
     let sig: Signature = key.sign(msg);
     sig.to_bytes().to_vec()
@@ -216,17 +223,17 @@ impl<'a> TestSmdp<'a> {
         self.rng.fill_bytes(&mut server_challenge);
         let mut challenge = euicc_challenge;
         if self.is(Break::EuiccChallenge) {
-            challenge[0] ^= 1;
+            flip(&mut challenge, 0);
         }
         let signed1 = ServerSigned1::new(tid.clone(), challenge, &self.address, server_challenge);
         let signed1 = rasn::der::encode(&signed1).unwrap_or_default();
         let mut signature = sign(&self.pki.dpauth.key, &signed1);
         if self.is(Break::ServerSignature1) {
-            signature[5] ^= 1;
+            flip(&mut signature, 5);
         }
         let mut ci_pkid = super::pki::key_id(self.pki.ci.public_key());
         if self.is(Break::CiPkId) {
-            ci_pkid[0] ^= 1;
+            flip(&mut ci_pkid, 0);
         }
         let server_cert = if self.is(Break::ServerCertificateRole) { &self.pki.dppb.der } else { &self.pki.dpauth.der };
         self.session = Session { transaction_id: tid, ..Session::default() };
@@ -262,7 +269,7 @@ impl<'a> TestSmdp<'a> {
         self.session.euicc_key = Some(euicc.key);
         let mut tid = self.session.transaction_id.clone();
         if self.is(Break::TransactionId) {
-            tid[0] ^= 1;
+            flip(&mut tid, 0);
         }
         self.session.cc_required = self.is(Break::ConfirmationCode);
         let signed2 = rasn::der::encode(&SmdpSigned2::new(tid, self.session.cc_required, None)).unwrap_or_default();
@@ -270,7 +277,7 @@ impl<'a> TestSmdp<'a> {
         msg.extend(tlv(&[0x5F, 0x37], &self.session.euicc_signature1));
         let mut signature = sign(&self.pki.dppb.key, &msg);
         if self.is(Break::SmdpSignature2) {
-            signature[7] ^= 1;
+            flip(&mut signature, 7);
         }
         self.session.smdp_signature2 = signature.clone();
         let cert = if self.is(Break::DpPbCertificateRole) { &self.pki.dpauth.der } else { &self.pki.dppb.der };
@@ -305,7 +312,7 @@ impl<'a> TestSmdp<'a> {
         // BF23: content = 82 01 01 ‖ 80 tid ‖ A6 CRT ‖ 5F49 otPK.DP; smdpSign over content ‖ 5F49 otPK.EUICC.
         let mut tid = self.session.transaction_id.clone();
         if self.is(Break::BppTransactionId) {
-            tid[0] ^= 1;
+            flip(&mut tid, 0);
         }
         let key_len = if self.is(Break::CrtValues) { 0x20 } else { 0x10 };
         let mut crt = tlv(&[0x80], &[0x88]);
@@ -319,7 +326,7 @@ impl<'a> TestSmdp<'a> {
         msg.extend(tlv(&[0x5F, 0x49], &signed2.euicc_otpk));
         let mut smdp_sign = sign(&self.pki.dppb.key, &msg);
         if self.is(Break::SmdpSign) {
-            smdp_sign[9] ^= 1;
+            flip(&mut smdp_sign, 9);
         }
         content.extend(tlv(&[0x5F, 0x37], &smdp_sign));
         let isc = tlv(&[0xBF, 0x23], &content);
