@@ -45,7 +45,7 @@ fn download_installs_a_profile() {
 }
 
 mod hex {
-    pub fn decode(s: &str) -> Vec<u8> {
+    pub(super) fn decode(s: &str) -> Vec<u8> {
         (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 }

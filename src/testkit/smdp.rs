@@ -340,10 +340,10 @@ impl<'a> TestSmdp<'a> {
         for chunk in metadata.chunks(1000) {
             store_metadata.push(bsp.wrap(0x88, chunk, false).map_err(|e| e.to_string())?);
         }
-        if self.is(Break::MetadataMac) {
-            if let Some(last) = store_metadata.first_mut().and_then(|s| s.last_mut()) {
-                *last ^= 1;
-            }
+        if self.is(Break::MetadataMac)
+            && let Some(last) = store_metadata.first_mut().and_then(|s| s.last_mut())
+        {
+            *last ^= 1;
         }
         let replace_session_keys = if profile.replace_session_keys {
             let mut k = [[0u8; 16]; 3];
@@ -359,10 +359,10 @@ impl<'a> TestSmdp<'a> {
         for chunk in profile.upp.chunks(1007) {
             profile_elements.push(bsp.wrap(0x86, chunk, true).map_err(|e| e.to_string())?);
         }
-        if self.is(Break::ProfileSegment) {
-            if let Some(b) = profile_elements.last_mut().and_then(|s| s.get_mut(6)) {
-                *b ^= 0x20;
-            }
+        if self.is(Break::ProfileSegment)
+            && let Some(b) = profile_elements.last_mut().and_then(|s| s.get_mut(6))
+        {
+            *b ^= 0x20;
         }
         Ok(Bpp {
             initialise_secure_channel: isc,
