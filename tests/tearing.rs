@@ -63,3 +63,24 @@ fn harness_rejects_a_no_op() {
     let err = tear_every_write(&config, &TearingStorage::new(), |_card| {}).unwrap_err();
     assert!(err.contains("changed nothing"), "{err}");
 }
+
+/// Profile install: power lost at every storage operation of a whole download
+/// (the PIR, the profile record, its package, the notification and the counter
+/// commit together). The card comes back with no profile or the complete one.
+#[test]
+fn profile_install_survives_every_cut() {
+    use veuicc::testkit::lpa::download;
+    use veuicc::testkit::pki::default_pki;
+    use veuicc::testkit::smdp::{ProfileToInstall, TestSmdp};
+    let config = default_config();
+    let install = |card: &mut Card<TearingPlatform>| {
+        if let Ok(mut lpa) = Es10Client::open(&mut *card) {
+            let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 9);
+            let profile = ProfileToInstall::sample([0x98, 0, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14], 5000);
+            let _ = download(&mut lpa, &mut smdp, &profile);
+        }
+    };
+    let report = tear_every_write(&config, &TearingStorage::new(), install).unwrap();
+    assert!(report.landed > 0 && report.landed < report.cut_points, "{report:?}");
+    eprintln!("install cut points exercised: {} ({} storage operations)", report.cut_points, report.ops);
+}
