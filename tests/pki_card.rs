@@ -16,7 +16,10 @@ use veuicc::store::MemStorage;
 use veuicc::testkit::pki::{TestPki, load_identity_files};
 use veuicc::testkit::{Es10Client, TestCard, default_config};
 
-fn reported(identity: &Identity) -> ([u8; 16], Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>) {
+/// EID, EUICCInfo1 verification list, EUICCInfo1 signing list, EUICCInfo2 verification list.
+type Reported = ([u8; 16], Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>);
+
+fn reported(identity: &Identity) -> Reported {
     let card = TestCard::with_config(identity.card_config(), MemStorage::new(), 1);
     let mut client = Es10Client::open(card).unwrap();
     let eid = client.get_eid().unwrap();
