@@ -25,6 +25,9 @@ fn demo_reads_eid_and_info2() {
     assert!(out.contains("EID 89999001000010000000000000000038"), "{out}");
     assert!(out.contains("SGP.22 2.5.0"), "{out}");
     assert!(out.contains("< BF3E125A10899990010000100000000000000000389000"), "{out}");
+    // A complete download from the in-process test SM-DP+.
+    assert!(out.contains("ES10b.LoadBoundProfilePackage"), "{out}");
+    assert!(out.contains(r#"ICCID 89000123456789012341 "veuicc test profile" disabled"#), "{out}");
     let (code, json, _) = veuicc(&["demo", "--json"]);
     assert_eq!(code, 0);
     assert!(json.starts_with("{\"atr\":\"3B9E"), "{json}");

@@ -1,4 +1,6 @@
-//! `veuicc demo [--json]`: the main job on embedded defaults.
+//! `veuicc demo [--json]`: the main job on embedded defaults — power on, channel,
+//! ISD-R, EID, EUICCInfo2, then a complete SGP.22 download from the in-process test
+//! SM-DP+ over APDUs, each step timed.
 
 use crate::common::{Recorder, hex, json_str};
 use std::process::ExitCode;
@@ -18,6 +20,9 @@ pub(crate) struct Args {
     #[arg(long, value_name = "DIR")]
     identity: Option<std::path::PathBuf>,
 }
+
+/// ICCID of the demo profile (EF.ICCID coding of 89000123456789012341).
+const DEMO_ICCID: [u8; 10] = [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14];
 
 fn version(v: &[u8]) -> String {
     v.iter().map(u8::to_string).collect::<Vec<_>>().join(".")
@@ -80,6 +85,67 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         t,
     );
 
+    // The download: a test SM-DP+ in-process, the LPA side over APDUs. It needs a card
+    // that trusts the embedded test CI (a card from `veuicc pki new` trusts its own).
+    let pki = veuicc::testkit::pki::default_pki();
+    let test_ci = veuicc::testkit::pki::key_id(pki.ci.public_key());
+    let mut profile_line = String::from("(no download)");
+    if info.euicc_ci_pkid_list_for_verification.iter().any(|k| k.as_ref() == test_ci.as_slice()) {
+        let mut smdp = veuicc::testkit::smdp::TestSmdp::new(pki, "smdp.veuicc.test", 1);
+        let profile = veuicc::testkit::smdp::ProfileToInstall::sample(DEMO_ICCID, 12 * 1024);
+        let t = Instant::now();
+        let challenge = client.get_euicc_challenge().map_err(|e| e.to_string())?;
+        client.get_euicc_info1().map_err(|e| e.to_string())?;
+        step("ES10b.GetEUICCChallenge + Info1", format!("challenge {}", hex(&challenge)), t);
+        let t = Instant::now();
+        let request = smdp.initiate_authentication(challenge, Some("DEMO-MATCHING-ID"));
+        let response = client.store_data(&request).map_err(|e| e.to_string())?;
+        let prepare = smdp.authenticate_client(&response)?;
+        step("ES10b.AuthenticateServer", "SM-DP+ verified; eUICC chain and euiccSignature1 verified".into(), t);
+        let t = Instant::now();
+        let response = client.store_data(&prepare).map_err(|e| e.to_string())?;
+        let bpp = smdp.get_bound_profile_package(&response, &profile)?;
+        step("ES10b.PrepareDownload", "otPK.EUICC.ECKA signed; BPP bound to it".into(), t);
+        let t = Instant::now();
+        let installed = veuicc::testkit::lpa::load(&mut client, &bpp).map_err(|e| e.to_string())?;
+        step(
+            "ES10b.LoadBoundProfilePackage",
+            format!(
+                "{} bytes in {} commands; ISD-P {}",
+                bpp.der().len(),
+                bpp.lpac_commands().len(),
+                hex(&installed.isdp_aid)
+            ),
+            t,
+        );
+        let t = Instant::now();
+        let list = client
+            .get_profiles_info(&veuicc::asn1::rsp::ProfileInfoListRequest::default())
+            .map_err(|e| e.to_string())?;
+        profile_line = match list.0 {
+            veuicc::asn1::rsp::ProfileInfoListResult::ProfileInfoListOk(list) => list
+                .iter()
+                .map(|p| {
+                    let state = if p.profile_state == Some(1.into()) { "enabled" } else { "disabled" };
+                    format!(
+                        "ICCID {} \"{}\" {state}",
+                        p.iccid.as_ref().map(|i| crate::state::iccid(i.as_slice())).unwrap_or_default(),
+                        p.profile_name.clone().unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            veuicc::asn1::rsp::ProfileInfoListResult::ProfileInfoListError(e) => format!("error {e}"),
+        };
+        step("ES10c.GetProfilesInfo", profile_line.clone(), t);
+    } else {
+        step(
+            "profile download",
+            format!("skipped: this card does not trust the embedded test CI {}", hex(&test_ci)),
+            Instant::now(),
+        );
+    }
+
     let t = Instant::now();
     let recorder = client.close().map_err(|e| e.to_string())?;
     step("MANAGE CHANNEL close", String::new(), t);
@@ -96,10 +162,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
             .map(|(c, r)| format!("{{\"command\":{},\"response\":{}}}", json_str(&hex(c)), json_str(&hex(r))))
             .collect();
         println!(
-            "{{\"atr\":{},\"eid\":{},\"svn\":{},\"free_nvm\":{nvm},\"steps\":[{}],\"apdus\":[{}],\"total_micros\":{total}}}",
+            "{{\"atr\":{},\"eid\":{},\"svn\":{},\"free_nvm\":{nvm},\"profile\":{},\"steps\":[{}],\"apdus\":[{}],\"total_micros\":{total}}}",
             json_str(&hex(&atr)),
             json_str(&eid.to_string()),
             json_str(&version(info.svn.as_slice())),
+            json_str(&profile_line),
             steps_json.join(","),
             apdus.join(",")
         );
@@ -108,8 +175,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         for (name, detail, us) in &steps {
             println!("{name:<30} {us:>6} µs  {detail}");
         }
-        println!("\nAPDUs exchanged:");
-        for (c, r) in &log {
+        println!("\n{} APDUs exchanged (first 12 shown; --json lists all):", log.len());
+        for (c, r) in log.iter().take(12) {
             println!("  > {}", hex(c));
             println!("  < {}", hex(r));
         }
