@@ -2,6 +2,10 @@
 //! random byte flips, truncations, insertions and length-field changes, through every entry
 //! point (`TrustedCi::from_der`, `verify_dp_cert`, `verify_eum`, `verify_euicc`, `Identity::new`).
 //! A mutated certificate may still verify only if its bytes are unchanged.
+//!
+//! Byte mutations stop at the signature check, so a second family re-signs certificates whose
+//! extensions or subject hold random or mutated DER: the extension and name parsers behind the
+//! signature check see hostile input too.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,9 +17,10 @@
 
 use proptest::prelude::*;
 use std::sync::OnceLock;
+use veuicc::crypto::cert::oid;
 use veuicc::crypto::cert::{self, Role, TrustedCi, VerifiedEum};
 use veuicc::identity::{EuiccSecretKey, Identity};
-use veuicc::testkit::pki::TestPki;
+use veuicc::testkit::pki::{Ext, TestPki, tlv};
 
 struct Fixture {
     pki: TestPki,
@@ -115,6 +120,84 @@ proptest! {
         // Only an unchanged DPauth/DPpb certificate may pass the SM-DP+ check.
         if accepted {
             prop_assert!(der == *original, "a mutated certificate verified");
+        }
+    }
+}
+
+/// Extensions the checks decode after the signature has verified.
+const PARSED: [der::asn1::ObjectIdentifier; 7] = [
+    oid::CERTIFICATE_POLICIES,
+    oid::KEY_USAGE,
+    oid::BASIC_CONSTRAINTS,
+    oid::NAME_CONSTRAINTS,
+    oid::SUBJECT_ALT_NAME,
+    oid::AUTHORITY_KEY_IDENTIFIER,
+    oid::SUBJECT_KEY_IDENTIFIER,
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn signed_hostile_extensions_never_panic(
+        which in 0usize..3,
+        ext in 0usize..PARSED.len(),
+        critical in any::<bool>(),
+        random in prop::option::of(prop::collection::vec(any::<u8>(), 0..80)),
+        muts in prop::collection::vec(mutation(), 0..4),
+    ) {
+        let f = fixture();
+        let (issued, signer) = [
+            (&f.pki.dpauth, &f.pki.ci.key),
+            (&f.pki.eum, &f.pki.ci.key),
+            (&f.pki.cards[0], &f.pki.eum.key),
+        ][which];
+        let mut t = issued.template.clone();
+        let oid = PARSED[ext];
+        // Either random bytes, or the real value (if any) with byte mutations.
+        let mut value = match random {
+            Some(v) => v,
+            None => t.extensions.iter().find(|e| e.oid == oid).map(|e| e.value.clone()).unwrap_or_default(),
+        };
+        for m in &muts {
+            apply(&mut value, m);
+        }
+        t.set_ext(Ext { oid, critical, value });
+        let der = t.sign(signer);
+        exercise(&der);
+    }
+
+    #[test]
+    fn signed_hostile_names_never_panic(
+        attrs in prop::collection::vec(
+            (0usize..4, prop::sample::select(vec![0x0Cu8, 0x13, 0x16, 0x14, 0x04, 0x1E]), prop::collection::vec(any::<u8>(), 0..40)),
+            0..6,
+        ),
+        digits in prop::option::of("[0-9]{28,34}"),
+    ) {
+        let f = fixture();
+        let types = [oid::SERIAL_NUMBER, oid::ORGANIZATION, der::asn1::ObjectIdentifier::new_unwrap("2.5.4.3"),
+            der::asn1::ObjectIdentifier::new_unwrap("2.5.4.6")];
+        // RDNs with random attribute types, string tags and bytes; sometimes a decimal serialNumber.
+        let mut rdns: Vec<u8> = Vec::new();
+        let mut add = |oid: &der::asn1::ObjectIdentifier, tag: u8, value: &[u8]| {
+            let atv = tlv(0x30, &[tlv(0x06, oid.as_bytes()), tlv(tag, value)].concat());
+            rdns.extend(tlv(0x31, &atv));
+        };
+        add(&oid::ORGANIZATION, 0x0C, b"veuicc Test EUM");
+        for (t, tag, value) in &attrs {
+            add(&types[*t], *tag, value);
+        }
+        if let Some(d) = &digits {
+            add(&oid::SERIAL_NUMBER, 0x13, d.as_bytes());
+        }
+        let mut t = f.pki.cards[0].template.clone();
+        t.subject = tlv(0x30, &rdns);
+        let der = t.sign(&f.pki.eum.key);
+        exercise(&der);
+        // Accepted only with a valid EID in the EUM's range as the first serialNumber.
+        if let Ok(v) = cert::verify_euicc(&der, &f.eum, None) {
+            prop_assert!(v.eid.to_string().starts_with("89999001"));
         }
     }
 }
