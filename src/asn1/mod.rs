@@ -125,6 +125,8 @@ es10_enums! {
     0xBF3F => SetDefaultDpAddress(rsp::SetDefaultDpAddressRequest) -> rsp::SetDefaultDpAddressResponse;
     /// ES10b.GetRAT — `BF43`.
     0xBF43 => GetRat(rsp::GetRatRequest) -> rsp::GetRatResponse;
+    /// ES10b.RetrieveNotificationsList — `BF2B`.
+    0xBF2B => RetrieveNotificationsList(rsp::RetrieveNotificationsListRequest) -> rsp::RetrieveNotificationsListResponse;
     /// ES10b.ListNotification — `BF28`.
     0xBF28 => ListNotification(rsp::ListNotificationRequest) -> rsp::ListNotificationResponse;
     /// ES10c.SetNickname — `BF29`.

@@ -525,3 +525,47 @@ pub struct NotificationSentResponse {
     /// ok(0), nothingToDelete(1), undefinedError(127).
     pub delete_notification_status: Integer,
 }
+
+/// `RetrieveNotificationsListRequest ::= [43] SEQUENCE { searchCriteria CHOICE {…} OPTIONAL }`
+/// — `BF2B { A0 { 80 seq | 81 operation } }` (automatic tags; a CHOICE is tagged explicitly).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
+#[rasn(tag(context, 43), identifier = "RetrieveNotificationsListRequest")]
+#[non_exhaustive]
+pub struct RetrieveNotificationsListRequest {
+    /// Which notifications.
+    #[rasn(tag(explicit(context, 0)))]
+    pub search_criteria: Option<NotificationSearch>,
+}
+
+impl RetrieveNotificationsListRequest {
+    /// A request, optionally narrowed.
+    pub fn new(search_criteria: Option<NotificationSearch>) -> Self {
+        RetrieveNotificationsListRequest { search_criteria }
+    }
+}
+
+/// `searchCriteria` of RetrieveNotificationsList.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(choice, automatic_tags)]
+pub enum NotificationSearch {
+    /// `seqNumber [0] INTEGER`.
+    SeqNumber(Integer),
+    /// `profileManagementOperation [1] NotificationEvent`.
+    ProfileManagementOperation(BitString),
+}
+
+/// `RetrieveNotificationsListResponse ::= [43] CHOICE` — `BF2B { A0 { BF37… | 30… } | 81 error }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(delegate, tag(explicit(context, 43)), identifier = "RetrieveNotificationsListResponse")]
+pub struct RetrieveNotificationsListResponse(pub RetrieveNotificationsListResult);
+
+/// Alternatives of `RetrieveNotificationsListResponse`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(choice, automatic_tags)]
+pub enum RetrieveNotificationsListResult {
+    /// `notificationList SEQUENCE OF PendingNotification`: each a `BF37`
+    /// ProfileInstallationResult or a `30` OtherSignedNotification, as signed.
+    NotificationList(Vec<Any>),
+    /// `notificationsListResultError` — undefinedError(127).
+    NotificationsListResultError(Integer),
+}

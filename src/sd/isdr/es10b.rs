@@ -6,7 +6,9 @@ use crate::asn1::download::NotificationMetadata;
 use crate::asn1::rsp::{
     EuiccInfo1, EuiccInfo2, GetEuiccChallengeRequest, GetEuiccChallengeResponse, GetEuiccInfo1Request,
     GetEuiccInfo2Request, GetRatRequest, GetRatResponse, ListNotificationRequest, ListNotificationResponse,
-    ListNotificationResult, NotificationSentRequest, NotificationSentResponse, rsp_capability,
+    ListNotificationResult, NotificationSearch, NotificationSentRequest, NotificationSentResponse,
+    RetrieveNotificationsListRequest, RetrieveNotificationsListResponse, RetrieveNotificationsListResult,
+    rsp_capability,
 };
 use crate::config::{FIRMWARE_VERSION, SGP22_VERSION, Version};
 use crate::platform::Platform;
@@ -144,4 +146,41 @@ pub(super) fn remove_notification_from_list<P: Platform>(
     }
     super::commit(ctx, new, Txn::new())?;
     Ok(NotificationSentResponse { delete_notification_status: 0.into() })
+}
+
+/// ES10b.RetrieveNotificationsList — SGP.22 v2.5 §5.7.10.
+///
+/// Every pending notification (or the one with `seqNumber`, or those of one event):
+/// an install is its stored `ProfileInstallationResult` exactly as first sent; any
+/// other is an `OtherSignedNotification { BF2F metadata, 5F37 signature over it,
+/// CERT.EUICC, CERT.EUM }` signed now. A card without an identity answers
+/// `undefinedError(127)`.
+pub(super) fn retrieve_notifications_list<P: Platform>(
+    req: RetrieveNotificationsListRequest,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<RetrieveNotificationsListResponse> {
+    let error =
+        || RetrieveNotificationsListResponse(RetrieveNotificationsListResult::NotificationsListResultError(127.into()));
+    let Some(id) = ctx.identity else { return Ok(error()) };
+    let wanted = |n: &&NotificationRecord| match &req.search_criteria {
+        None => true,
+        Some(NotificationSearch::SeqNumber(seq)) => u64::try_from(seq).ok() == Some(n.seq),
+        Some(NotificationSearch::ProfileManagementOperation(ops)) => ops.get(n.event.bit()).is_some_and(|b| *b),
+    };
+    let mut list = Vec::new();
+    for n in ctx.state.notifications.iter().filter(wanted) {
+        match &n.pir {
+            Some(pir) => list.push(rasn::types::Any::new(pir.to_vec())),
+            None => {
+                let tbs = rasn::der::encode(&metadata(n)).map_err(|_| crate::apdu::Status::Unknown)?;
+                let signature = id.sign(&tbs);
+                let mut body = tbs;
+                body.extend(crate::asn1::tlv::tlv(&[0x5F, 0x37], &signature));
+                body.extend_from_slice(id.euicc_cert());
+                body.extend_from_slice(id.eum_cert());
+                list.push(rasn::types::Any::new(crate::asn1::tlv::tlv(&[0x30], &body)));
+            }
+        }
+    }
+    Ok(RetrieveNotificationsListResponse(RetrieveNotificationsListResult::NotificationList(list)))
 }

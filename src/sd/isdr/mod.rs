@@ -210,6 +210,9 @@ impl Isdr {
             Es10Request::SetNickname(r) => Es10Response::SetNickname(es10c::set_nickname(r, ctx)?),
             Es10Request::EuiccMemoryReset(r) => Es10Response::EuiccMemoryReset(es10c::euicc_memory_reset(r, ctx)?),
             Es10Request::ListNotification(r) => Es10Response::ListNotification(es10b::list_notification(r, ctx)),
+            Es10Request::RetrieveNotificationsList(r) => {
+                Es10Response::RetrieveNotificationsList(es10b::retrieve_notifications_list(r, ctx)?)
+            }
             Es10Request::RemoveNotificationFromList(r) => {
                 Es10Response::RemoveNotificationFromList(es10b::remove_notification_from_list(r, ctx)?)
             }
