@@ -113,6 +113,43 @@ fn generated_pki_verifies_with_openssl() {
 }
 
 #[test]
+fn identity_signatures_verify_with_openssl() {
+    if !have_openssl() {
+        return;
+    }
+    // Identity::sign gives raw r‖s (TR-03111); converted to DER it must verify with the key in
+    // CERT.EUICC for openssl, and a changed message must not.
+    let dir = temp_dir("pki-sign");
+    let pki = TestPki::generate(12, 1);
+    pki.write_dir(&dir).unwrap();
+    let c = dir.join("card1");
+    let id = veuicc::testkit::pki::load_identity_dir(&c).unwrap();
+    let msg = b"\x30\x0A euiccSigned1 bytes";
+    let raw = id.sign(msg);
+    std::fs::write(c.join("msg.bin"), msg).unwrap();
+    std::fs::write(c.join("other.bin"), b"something else").unwrap();
+    std::fs::write(c.join("sig.der"), veuicc::crypto::ecdsa::raw_to_der(&raw).unwrap()).unwrap();
+    let (ok, text) =
+        openssl(&["x509", "-in", s(&c.join("euicc.pem")), "-noout", "-pubkey", "-out", s(&c.join("pk.pem"))]);
+    assert!(ok, "{text}");
+    let verify = |file: &str| {
+        let (ok, text) = openssl(&[
+            "dgst",
+            "-sha256",
+            "-verify",
+            s(&c.join("pk.pem")),
+            "-signature",
+            s(&c.join("sig.der")),
+            s(&c.join(file)),
+        ]);
+        ok && text.contains("Verified OK")
+    };
+    assert!(verify("msg.bin"));
+    assert!(!verify("other.bin"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn veuicc_reads_what_openssl_writes() {
     if !have_openssl() {
         return;
