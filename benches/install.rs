@@ -1,0 +1,95 @@
+//! Profile install, card side only, against the crypto floor measured in the same run.
+//!
+//! Run: `cargo bench --bench install`. A download is recorded once (the card's RNG is
+//! seeded, so its challenge and one-time key are the same every time) and its APDUs
+//! are replayed into a fresh card per iteration: the SM-DP+'s work is not timed.
+//!
+//! The floor is what the card cannot avoid: 5 ECDSA verifications (CERT.DPauth,
+//! serverSignature1, CERT.DPpb, smdpSignature2, smdpSign), 3 signatures (euiccSignature1,
+//! euiccSignature2, the PIR), 1 key generation, 1 ECDH, the KDF, and AES-CBC + CMAC
+//! over every segment of the package. Goal: install ≤ 1.10 × floor; cost linear in size.
+#![allow(missing_docs, clippy::unwrap_used, clippy::indexing_slicing, clippy::std_instead_of_core)]
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use p256::ecdsa::signature::{Signer, Verifier};
+use p256::ecdsa::{Signature, SigningKey};
+use p256::elliptic_curve::Generate;
+use std::hint::black_box;
+use veuicc::scp03t::{Bsp, SessionKeys};
+use veuicc::testkit::lpa::download;
+use veuicc::testkit::pki::default_pki;
+use veuicc::testkit::smdp::{ProfileToInstall, TestSmdp};
+use veuicc::testkit::{DetRng, Es10Client, TestCard, Transport};
+
+struct Recorder<'a> {
+    card: &'a mut TestCard,
+    apdus: Vec<Vec<u8>>,
+}
+
+impl Transport for Recorder<'_> {
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        self.apdus.push(apdu.to_vec());
+        self.card.transmit(apdu)
+    }
+}
+
+/// The C-APDUs of one complete download of a `size`-byte package, and its segments' plaintexts.
+fn record(size: usize) -> (Vec<Vec<u8>>, ProfileToInstall) {
+    let mut card = TestCard::new(1);
+    let profile = ProfileToInstall::sample([0x98, 0, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14], size);
+    let mut rec = Recorder { card: &mut card, apdus: Vec::new() };
+    let mut lpa = Es10Client::open(&mut rec).unwrap();
+    download(&mut lpa, &mut TestSmdp::new(default_pki(), "smdp.example.com", 2), &profile).unwrap();
+    lpa.close().unwrap();
+    (rec.apdus, profile)
+}
+
+fn install(apdus: &[Vec<u8>]) -> usize {
+    let mut card = TestCard::new(1);
+    let mut out = Vec::with_capacity(300);
+    for apdu in apdus {
+        card.0.transmit_into(apdu, &mut out);
+    }
+    assert_eq!(card.0.state().profiles.len(), 1);
+    out.len()
+}
+
+fn bench(c: &mut Criterion) {
+    let key = SigningKey::generate_from_rng(&mut DetRng::new(3));
+    let mut g = c.benchmark_group("install");
+    g.sample_size(20);
+    for size in [12 * 1024, 64 * 1024, 256 * 1024] {
+        let (apdus, profile) = record(size);
+        g.throughput(Throughput::Bytes(size as u64));
+        g.bench_with_input(BenchmarkId::new("card install", size), &apdus, |b, apdus| b.iter(|| install(apdus)));
+        // The floor's AES part: card-side unwrap only (segments prepared once per size).
+        let keys = SessionKeys::new([1; 16], [2; 16], [3; 16]);
+        let mut tx = Bsp::new(&keys);
+        let segments: Vec<Vec<u8>> = profile.upp.chunks(1007).map(|c| tx.wrap(0x86, c, true).unwrap()).collect();
+        let mut rng = DetRng::new(4);
+        g.bench_with_input(BenchmarkId::new("crypto floor", size), &segments, |b, segments| {
+            b.iter(|| {
+                let msg = [0x5Au8; 200];
+                let sig: Signature = key.sign(&msg);
+                for _ in 0..5 {
+                    key.verifying_key().verify(black_box(&msg), &sig).unwrap();
+                }
+                // Three signatures in all: the one made above for the verifications, and two more.
+                for _ in 0..2 {
+                    let _: Signature = key.sign(black_box(&msg));
+                }
+                let ot = p256::SecretKey::generate_from_rng(&mut rng);
+                let shared = ot.diffie_hellman(&key.verifying_key().into());
+                let _ = SessionKeys::derive(shared.raw_secret_bytes().as_slice(), 0x88, 0x10, b"host", &[0x89; 16]);
+                let mut rx = Bsp::new(&keys);
+                for seg in segments {
+                    black_box(rx.unwrap(seg, 0x86, true).unwrap());
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
