@@ -192,6 +192,12 @@ fn eid_outside_eum_range() {
     // Not an EID (check digits wrong).
     let der = euicc_with(&pki, |t| t.subject = subject("89999001000010000000000000000077", "veuicc Test EUM"));
     assert_eq!(cert::verify_euicc(&der, &eum, None).unwrap_err(), CertError::BadEid);
+    // An EUM whose constraint names the O but no EID prefix permits nothing.
+    let mut t = pki.eum.template.clone();
+    t.set_ext(Ext::eid_range("veuicc Test EUM", ""));
+    let no_prefix = cert::verify_eum(&t.sign(&pki.ci.key), &cis(&pki), None).unwrap();
+    assert!(no_prefix.ranges.is_empty());
+    assert_eq!(cert::verify_euicc(&pki.cards[0].der, &no_prefix, None).unwrap_err(), CertError::EidOutsideEum);
     // Through Identity: the error says which certificate.
     let der = euicc_with(&pki, |t| t.subject = subject(&foreign, "veuicc Test EUM"));
     let key = EuiccSecretKey::from_signing_key(pki.cards[0].key.clone());

@@ -583,10 +583,14 @@ pub fn verify_eum(eum_der: &[u8], cis: &[TrustedCi], now: Option<UnixTime>) -> R
         .ok_or(CertError::MissingExtension("nameConstraints"))?;
     let mut ranges = Vec::new();
     for subtree in nc.permitted_subtrees.unwrap_or_default() {
+        // SGP.22 needs both parts; a subtree without an O or an EID prefix permits nothing
+        // (read the RFC 5280 way it would permit every EID).
         if let GeneralName::DirectoryName(name) = subtree.base {
             let organization = attribute(&name, oid::ORGANIZATION).unwrap_or_default();
             let eid_prefix = attribute(&name, oid::SERIAL_NUMBER).unwrap_or_default();
-            ranges.push(EidRange { organization, eid_prefix });
+            if !organization.is_empty() && !eid_prefix.is_empty() {
+                ranges.push(EidRange { organization, eid_prefix });
+            }
         }
     }
     Ok(VerifiedEum { key, ski, ci_pkid: ci.ski.clone(), ranges })
