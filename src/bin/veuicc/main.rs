@@ -6,6 +6,7 @@
 mod apdu;
 mod common;
 mod demo;
+mod download;
 mod lpa;
 mod pki;
 mod state;
@@ -33,6 +34,9 @@ enum Command {
     /// Test PKI: `pki new DIR [--seed N] [--cards N]` writes a CI, EUM, SM-DP+ certificates and
     /// card identity directories for `--identity` (deterministic, test material only).
     Pki(pki::Args),
+    /// Install a profile package into a card through the test SM-DP+ and the LPA driver, over
+    /// APDUs; prints the ICCID, or the SGP.22 error name and exits 1.
+    Download(download::Args),
     /// List the installed profiles (ES10c.GetProfilesInfo).
     Profiles(lpa::ListArgs),
     /// Enable a profile (ES10c.EnableProfile).
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         Command::Apdu(args) => apdu::run(args),
         Command::State(args) => state::run(args),
         Command::Pki(args) => pki::run(args),
+        Command::Download(args) => download::run(args),
         Command::Profiles(args) => lpa::profiles(args),
         Command::Enable(args) => lpa::enable(args),
         Command::Disable(args) => lpa::disable(args),

@@ -1,0 +1,46 @@
+//! `veuicc download` into a state directory, then the profile is there for the LPA-style commands.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::process::Command;
+
+fn veuicc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn download_then_manage() {
+    let dir = std::env::temp_dir().join(format!("veuicc-cli-dl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    // A package given as a file is stored byte for byte.
+    let upp = veuicc::testkit::smdp::opaque_upp(5000);
+    let file = dir.with_extension("der");
+    std::fs::write(&file, &upp).unwrap();
+    let (code, out, err) = veuicc(&["download", "--state", d, "--profile", file.to_str().unwrap(), "--name", "Travel"]);
+    assert_eq!((code, out.trim()), (0, "89000123456789012341"), "{err}");
+    let (code, _, err) = veuicc(&["download", "--state", d, "--profile", file.to_str().unwrap()]);
+    assert_eq!((code, err.trim()), (1, "veuicc: installFailedDueToIccidAlreadyExistsOnEuicc (9), bppCommandId 2"));
+    let (_, out, _) = veuicc(&["profiles", "--json", "--state", d]);
+    assert!(
+        out.contains(
+            r#""iccid":"89000123456789012341","isdp_aid":"A0000005591010FFFFFFFF8900001000","state":"disabled""#
+        ),
+        "{out}"
+    );
+    assert!(out.contains(r#""name":"Travel""#), "{out}");
+    assert_eq!(veuicc(&["enable", "--state", d, "89000123456789012341"]).0, 0);
+    let (_, out, _) = veuicc(&["notifications", "--json", "--state", d]);
+    assert!(
+        out.starts_with(r#"[{"seq":1,"event":"install","iccid":"89000123456789012341","address":"smdp.veuicc.test"}"#),
+        "{out}"
+    );
+    {
+        let mut storage = veuicc::host::fs_storage::DirStorage::open(&dir).unwrap();
+        let store = veuicc::store::Store::open(&mut storage).unwrap();
+        assert_eq!(store.get("u.10"), Some(&upp[..]));
+    }
+    assert_eq!(veuicc(&["state", "check", d]).0, 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_file(&file).unwrap();
+}
