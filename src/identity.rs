@@ -218,6 +218,13 @@ impl Identity {
         alloc::vec![self.signing_ci.clone()]
     }
 
+    /// True if the card holds a chain (CERT.EUICC → CERT.EUM) to the CI with this PKID, i.e. it
+    /// is in `euiccCiPKIdListForSigning`. AuthenticateServer answers ciPKUnknown when
+    /// `euiccCiPKIdToBeUsed` is not (SGP.22 v2.5 §5.7.13; `spec/sgp22.md` §3.2 check 1).
+    pub fn signs_for(&self, ci_pkid: &[u8]) -> bool {
+        self.signing_ci.as_slice() == ci_pkid
+    }
+
     /// A card configuration for this identity: its EID and CI PKID lists (SGP.22 v2.5 §5.7.8),
     /// the rest the defaults of [`CardConfig::new`].
     pub fn card_config(&self) -> CardConfig {
@@ -248,6 +255,8 @@ mod tests {
         assert!(ecdsa::verify_raw(id.public_key(), b"euiccSigned1", &sig));
         assert_eq!(id.ci_pkids_verification(), alloc::vec![pki.ci_ski()]);
         assert_eq!(id.ci_pkids_signing(), alloc::vec![pki.ci_ski()]);
+        assert!(id.signs_for(&pki.ci_ski()));
+        assert!(!id.signs_for(&[0u8; 20]));
         assert_eq!(alloc::format!("{:?}", id.key), "<secret>");
         assert!(alloc::format!("{id:?}").contains("<secret>"));
     }
