@@ -96,3 +96,112 @@ fn iccid_already_installed() {
     let err = download(&mut lpa, &mut TestSmdp::new(default_pki(), "smdp.example.com", 3), &profile).unwrap_err();
     assert_eq!(err, DownloadError::Install { command: 2, reason: 9 });
 }
+
+/// How a download gets interrupted.
+#[derive(Debug, Clone, Copy)]
+enum Interrupt {
+    Reset,
+    CloseChannel,
+    Cancel,
+}
+
+/// Interrupts the session in `lpa` if `step == at` (`None`), else hands it back.
+fn stop_at<'a>(
+    lpa: Es10Client<&'a mut TestCard>,
+    step: usize,
+    at: usize,
+    how: Interrupt,
+    tid: &[u8],
+) -> Option<Es10Client<&'a mut TestCard>> {
+    use veuicc::asn1::download::{CancelSessionRequest, CancelSessionResponse, CancelSessionResult};
+    if step != at {
+        return Some(lpa);
+    }
+    match how {
+        // The caller resets the card.
+        Interrupt::Reset => None,
+        Interrupt::CloseChannel => {
+            lpa.close().unwrap();
+            None
+        }
+        Interrupt::Cancel => {
+            let mut lpa = lpa;
+            let r: CancelSessionResponse = lpa.call(&CancelSessionRequest::new(tid.to_vec(), 1)).unwrap();
+            // A session exists from AuthenticateServer on; before that the id is unknown.
+            match (step, r.0) {
+                (0, CancelSessionResult::Error(code)) => assert_eq!(code, 5.into()),
+                (0, other) => panic!("cancel before authentication: {other:?}"),
+                (_, CancelSessionResult::Ok(_)) => {}
+                (_, other) => panic!("cancel at step {step}: {other:?}"),
+            }
+            lpa.close().unwrap();
+            None
+        }
+    }
+}
+
+/// Interrupt the download after step `at` (0 = challenge, 1 = AuthenticateServer,
+/// 2 = PrepareDownload, 3.. = each LoadBPP command); true if it was interrupted.
+fn interrupted_download(card: &mut TestCard, at: usize, how: Interrupt) -> bool {
+    let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 5);
+    let profile = ProfileToInstall::sample(ICCID, 4000);
+    let mut lpa = Es10Client::open(&mut *card).unwrap();
+    let challenge = lpa.get_euicc_challenge().unwrap();
+    let mut step = 0;
+    let stop = |lpa, step, tid: &[u8]| stop_at(lpa, step, at, how, tid);
+    let request = smdp.initiate_authentication(challenge, None);
+    let tid = smdp.transaction_id().to_vec();
+    let Some(mut lpa) = stop(lpa, step, &tid) else { return true };
+    step += 1;
+    let response = lpa.store_data(&request).unwrap();
+    let Some(mut lpa) = stop(lpa, step, &tid) else { return true };
+    step += 1;
+    let prepare = smdp.authenticate_client(&response).unwrap();
+    let response = lpa.store_data(&prepare).unwrap();
+    let Some(mut lpa) = stop(lpa, step, &tid) else { return true };
+    step += 1;
+    let bpp = smdp.get_bound_profile_package(&response, &profile).unwrap();
+    for command in bpp.lpac_commands() {
+        let out = lpa.store_data(&command).unwrap();
+        if !out.is_empty() {
+            lpa.close().unwrap();
+            return false;
+        }
+        match stop(lpa, step, &tid) {
+            Some(l) => lpa = l,
+            None => return true,
+        }
+        step += 1;
+    }
+    false
+}
+
+#[test]
+fn interrupted_downloads_leave_a_clean_card() {
+    let mut cases = 0;
+    for how in [Interrupt::Reset, Interrupt::CloseChannel, Interrupt::Cancel] {
+        for at in 0.. {
+            let mut card = TestCard::new(1);
+            let was = interrupted_download(&mut card, at, how);
+            if matches!(how, Interrupt::Reset) {
+                card.reset();
+            }
+            if !was {
+                assert_eq!(card.0.state().profiles.len(), 1, "{how:?}: the uninterrupted run installs");
+                break;
+            }
+            cases += 1;
+            assert!(card.0.state().profiles.is_empty(), "{how:?} at step {at}: nothing installed");
+            assert!(card.0.state().notifications.is_empty(), "{how:?} at step {at}: no PIR for an abandoned load");
+            // The card is usable: a new download installs.
+            let mut lpa = Es10Client::open(&mut card).unwrap();
+            download(
+                &mut lpa,
+                &mut TestSmdp::new(default_pki(), "smdp.example.com", 6),
+                &ProfileToInstall::sample(ICCID, 3000),
+            )
+            .unwrap_or_else(|e| panic!("{how:?} at step {at}: next download fails: {e}"));
+        }
+    }
+    assert!(cases > 3 * 10, "{cases} interruptions");
+}
