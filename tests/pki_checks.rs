@@ -272,6 +272,12 @@ fn profile_checks() {
     // No authorityKeyIdentifier: the issuer cannot be named.
     let no_aki = dpauth_with(&pki, |t| t.remove_ext(&oid::AUTHORITY_KEY_IDENTIFIER));
     assert_eq!(check_dpauth_now(&pki, &no_aki), Err(CertError::WrongIssuer));
+    // DPauth without the SM-DP+ OID (subjectAltName registeredID); DPtls may lack it.
+    let no_san = dpauth_with(&pki, |t| t.remove_ext(&oid::SUBJECT_ALT_NAME));
+    assert_eq!(check_dpauth_now(&pki, &no_san), Err(CertError::MissingExtension("subjectAltName registeredID")));
+    let mut t = pki.dptls.template.clone();
+    t.remove_ext(&oid::SUBJECT_ALT_NAME);
+    cert::verify_dp_cert(&t.sign(&pki.ci.key), &[Role::DpTls], &cis(&pki), None, None).unwrap();
     // An EUM without nameConstraints permits nothing.
     let mut t = pki.eum.template.clone();
     t.remove_ext(&oid::NAME_CONSTRAINTS);

@@ -13,7 +13,9 @@
 //! * its authorityKeyIdentifier names *K*'s subjectKeyIdentifier and the signature verifies with *K*;
 //! * certificatePolicies holds the role OID of *R*; keyUsage is present with `keyCertSign`
 //!   (CI, EUM) or `digitalSignature` (all leaves); basicConstraints `cA` for CI/EUM only;
-//!   no critical extension that this module does not know;
+//!   no critical extension that this module does not know; DPauth, DPpb and DSauth carry the
+//!   server's OID as a subjectAltName registeredID; CI and EUM carry a SubjectKeyIdentifier,
+//!   the EUM its nameConstraints;
 //! * the validity period contains `now`, **only when the caller passes a time**. SGP.22 does
 //!   not ask the eUICC to check dates (it has no trusted clock; `spec/sgp22.md` §3.2), so the
 //!   card's download flow passes its [`Clock`](crate::platform::Clock) reading, usually `None`;
@@ -509,6 +511,11 @@ pub fn verify_dp_cert(
     check_validity(&p.cert, now)?;
     let role = check_profile(&p.cert, roles)?;
     let smdp_oid = registered_id(&p.cert)?;
+    // The SM-DP+/SM-DS OID names the server in the session and in the PIR (`smdpOid`): the
+    // auth and pb profiles carry it (SGP.22 v2.5 §4.5.2.1; every SGP.26 DPauth/DPpb has it).
+    if smdp_oid.is_none() && matches!(role, Role::DpAuth | Role::DpPb | Role::DsAuth) {
+        return Err(CertError::MissingExtension("subjectAltName registeredID"));
+    }
     Ok(VerifiedCert { key, role, smdp_oid, ci_pkid: ci.ski.clone() })
 }
 
