@@ -16,7 +16,10 @@
 //! * [`asn1`] — rasn types for SGP.22 `RSPDefinitions`; `Es10Request`/`Es10Response`.
 //! * [`store`] — persistent records with an atomic, power-cut-safe commit.
 //! * [`platform`] — the card's only way out: RNG, clock, storage.
-//! * [`config`] — identity and configuration: EID, capacity, versions.
+//! * [`config`] — what a card is: EID, capacity, versions.
+//! * [`crypto`] — ECDSA r‖s ↔ DER and the SGP.22 certificate checks with their error codes.
+//! * [`identity`] — EID, SK.EUICC, CERT.EUICC/EUM, trusted CIs, validated at load.
+//! * [`scp03t`] — SCP03t/BSP key derivation and BPP segment protection.
 //! * `host` (feature `std`) and `testkit` (feature `testkit`) — adapters and test tools.
 //!
 //! The core is `#![no_std]` + `alloc`; only `host`, `testkit` and the CLI name `std`.

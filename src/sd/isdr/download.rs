@@ -138,7 +138,8 @@ fn auth_error(tid: &OctetString, code: i32) -> AuthenticateServerResponse {
 /// ES10b.AuthenticateServer — SGP.22 v2.5 §5.7.13.
 ///
 /// Checks, in order: serverSigned1 decodes (else `6A80`); a challenge was issued
-/// (noSessionContext); euiccCiPKIdToBeUsed is trusted (ciPKUnknown); the server
+/// (noSessionContext); euiccCiPKIdToBeUsed is trusted and the card holds a chain to it
+/// (ciPKUnknown); the server
 /// certificate chains to that CI with a DPauth/DSauth policy (invalidCertificate,
 /// unsupportedCurve, invalidOid …); serverSignature1 verifies (invalidSignature);
 /// euiccChallenge matches (euiccChallengeMismatch). Then signs euiccSigned1.
@@ -155,6 +156,10 @@ pub(super) fn authenticate_server<P: Platform>(
         _ => return Ok(auth_error(&tid, code::NO_SESSION_CONTEXT)),
     };
     let Some(id) = identity(ctx) else { return Ok(auth_error(&tid, code::UNDEFINED_ERROR)) };
+    // The card must also hold a chain to that CI to sign euiccSigned1 for it.
+    if !id.signs_for(&req.euicc_ci_pkid_to_be_used) {
+        return Ok(auth_error(&tid, CertError::CiPkUnknown.code() as i32));
+    }
     let now = now(ctx);
     let server = match cert::verify_dp_cert(
         req.server_certificate.as_bytes(),
