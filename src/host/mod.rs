@@ -4,6 +4,9 @@
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 pub mod fs_storage;
+pub mod trace;
+#[cfg(feature = "vpcd")]
+pub mod vpcd;
 
 use crate::platform::{Clock, Parts, UnixTime};
 use rand_core::UnwrapErr;

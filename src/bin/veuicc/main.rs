@@ -9,6 +9,7 @@ mod demo;
 mod download;
 mod lpa;
 mod pki;
+mod serve;
 mod state;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,9 @@ enum Command {
     /// Test PKI: `pki new DIR [--seed N] [--cards N]` writes a CI, EUM, SM-DP+ certificates and
     /// card identity directories for `--identity` (deterministic, test material only).
     Pki(pki::Args),
+    /// Serve cards in vsmartcard vpcd reader slots (pcscd + vsmartcard-vpcd): every PC/SC
+    /// program then sees them. Reconnects when vpcd or pcscd restarts.
+    Serve(serve::Args),
     /// Install a profile package into a card through the test SM-DP+ and the LPA driver, over
     /// APDUs; prints the ICCID, or the SGP.22 error name and exits 1.
     Download(download::Args),
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::State(args) => state::run(args),
         Command::Pki(args) => pki::run(args),
         Command::Download(args) => download::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Profiles(args) => lpa::profiles(args),
         Command::Enable(args) => lpa::enable(args),
         Command::Disable(args) => lpa::disable(args),

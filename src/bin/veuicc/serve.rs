@@ -1,0 +1,89 @@
+//! `veuicc serve --vpcd HOST:PORT [--cards N] [--state DIR] [--identity DIR] [--trace FILE]`:
+//! runs cards in vsmartcard vpcd reader slots, so pcscd and every PC/SC tool see them.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use veuicc::Card;
+use veuicc::host::fs_storage::DirStorage;
+use veuicc::host::platform;
+use veuicc::host::trace::Trace;
+use veuicc::host::vpcd;
+use veuicc::store::MemStorage;
+use veuicc::testkit::pki::{TestPki, default_pki};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// vpcd's address for the first card (reader slot 0); card K uses port + K.
+    #[arg(long, default_value = "127.0.0.1:35963", value_name = "HOST:PORT")]
+    vpcd: String,
+    /// How many cards (reader slots), each with its own EID and state.
+    #[arg(long, default_value_t = 1)]
+    cards: u16,
+    /// State directory; with several cards, card K keeps its state in DIR/cardK.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Identity directory (one card only); default: generated test identities.
+    #[arg(long, value_name = "DIR")]
+    identity: Option<PathBuf>,
+    /// Record every exchange to this file (card K > 0 writes FILE.K).
+    #[arg(long)]
+    trace: Option<PathBuf>,
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
+    if args.cards == 0 {
+        return Err("--cards must be at least 1".into());
+    }
+    if args.identity.is_some() && args.cards > 1 {
+        return Err("--identity gives one card its identity; use it with --cards 1".into());
+    }
+    // Card 0 is the embedded default identity; more cards come from the same test PKI seed.
+    let pki = (args.cards > 1).then(|| TestPki::generate(default_pki().seed, usize::from(args.cards)));
+    let mut handles = Vec::new();
+    for k in 0..args.cards {
+        let (config, identity) = match (&args.identity, &pki) {
+            (Some(_), _) | (None, None) => crate::common::card_identity(args.identity.as_deref())?,
+            (None, Some(pki)) => {
+                let id = pki.identity(usize::from(k)).map_err(|e| format!("card {k}: {e}"))?;
+                (id.card_config(), Arc::new(id))
+            }
+        };
+        let addr = vpcd::slot_address(&args.vpcd, k)?;
+        let trace_path = args.trace.as_ref().map(|t| if k == 0 { t.clone() } else { t.with_extension(format!("{k}")) });
+        let mut trace = match trace_path {
+            Some(p) => Some(
+                Trace::create(&p, &format!("veuicc serve card {k} EID {} via vpcd {addr}", config.eid))
+                    .map_err(|e| format!("{}: {e}", p.display()))?,
+            ),
+            None => None,
+        };
+        let eid = config.eid;
+        let state = args.state.as_ref().map(|d| if args.cards > 1 { d.join(format!("card{k}")) } else { d.clone() });
+        eprintln!(
+            "card {k}: EID {eid}, vpcd {addr}, state {}",
+            state.as_ref().map_or("in memory".into(), |d| d.display().to_string())
+        );
+        let mut log = move |msg: &str| eprintln!("card {k}: {msg}");
+        match state {
+            Some(dir) => {
+                let storage = DirStorage::open(&dir).map_err(|e| e.to_string())?;
+                let mut card = Card::with_identity(config, identity, platform(storage))
+                    .map_err(|e| format!("{}: {e}", dir.display()))?;
+                handles.push(std::thread::spawn(move || vpcd::serve(&mut card, &addr, &STOP, &mut trace, &mut log)));
+            }
+            None => {
+                let mut card =
+                    Card::with_identity(config, identity, platform(MemStorage::new())).map_err(|e| e.to_string())?;
+                handles.push(std::thread::spawn(move || vpcd::serve(&mut card, &addr, &STOP, &mut trace, &mut log)));
+            }
+        }
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,207 @@
+//! A virtual card for vsmartcard's `vpcd` reader driver, so pcscd — and every PC/SC
+//! program on top of it — sees veuicc as a card in a real reader.
+//!
+//! Protocol (vsmartcard `virtualsmartcard/src/vpcd/vpcd.h`): the card connects as a
+//! TCP client to vpcd (default port 35963, one port per reader slot). Every message,
+//! both ways, is a big-endian `u16` length followed by that many bytes. vpcd sends a
+//! one-byte control message — `00` power off, `01` power on, `02` reset, `04` ATR
+//! request — or a C-APDU. The card answers an ATR request with its ATR and a C-APDU
+//! with the R-APDU; power and reset messages get no answer.
+//!
+//! Oddities, handled without touching the card: an empty message (vpcd never sends
+//! one) is logged and ignored; a length is at most 65 535, so every message can be
+//! read whole and stays in step (a malformed APDU inside gets its status word from
+//! the card); a connection that ends mid-message is dropped. Transient errors never
+//! end [`serve`]: it reconnects with backoff.
+//!
+//! "Refresh" (SGP.22 Enable/DisableProfile with `refreshFlag`): after delivering the
+//! response the card resets itself, as a real eUICC's REFRESH would make the modem do.
+
+use super::trace::Trace;
+use crate::card::Card;
+use crate::platform::Platform;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::string::String;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use std::vec::Vec;
+use std::{format, thread};
+
+/// vpcd's default port (reader slot 0).
+pub const DEFAULT_PORT: u16 = 35963;
+
+/// One message from vpcd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Message<'a> {
+    /// `00`: power off.
+    PowerOff,
+    /// `01`: power on.
+    PowerOn,
+    /// `02`: warm reset.
+    Reset,
+    /// `04`: send the ATR.
+    AtrRequest,
+    /// Anything else: a command APDU.
+    Apdu(&'a [u8]),
+    /// An empty message.
+    Empty,
+}
+
+impl<'a> Message<'a> {
+    /// Classifies a message payload.
+    pub fn parse(payload: &'a [u8]) -> Message<'a> {
+        match payload {
+            [] => Message::Empty,
+            [0x00] => Message::PowerOff,
+            [0x01] => Message::PowerOn,
+            [0x02] => Message::Reset,
+            [0x04] => Message::AtrRequest,
+            apdu => Message::Apdu(apdu),
+        }
+    }
+}
+
+/// Writes one message: length, then payload.
+pub fn write_message(w: &mut impl Write, payload: &[u8]) -> io::Result<()> {
+    let len = u16::try_from(payload.len()).map_err(|_| io::Error::new(ErrorKind::InvalidInput, "message too long"))?;
+    let mut frame = Vec::with_capacity(2 + payload.len());
+    frame.extend_from_slice(&len.to_be_bytes());
+    frame.extend_from_slice(payload);
+    w.write_all(&frame)
+}
+
+/// Answers one vpcd message from `card`; `Some(bytes)` is the reply to send.
+pub fn answer<P: Platform>(
+    card: &mut Card<P>,
+    message: Message<'_>,
+    trace: &mut Option<Trace>,
+    log: &mut dyn FnMut(&str),
+) -> Option<Vec<u8>> {
+    match message {
+        Message::PowerOff => {
+            card.power_off();
+            Trace::event(trace, "power off");
+            None
+        }
+        Message::PowerOn => {
+            match card.power_on() {
+                Ok(atr) => Trace::event(trace, &format!("power on, ATR {}", super::trace::hex(&atr))),
+                Err(e) => log(&format!("card does not start: {e}")),
+            }
+            None
+        }
+        Message::Reset => {
+            let atr = card.reset();
+            Trace::event(trace, &format!("reset, ATR {}", super::trace::hex(&atr)));
+            None
+        }
+        Message::AtrRequest => Some(crate::card::ATR.to_vec()),
+        Message::Apdu(apdu) => {
+            let r = card.transmit(apdu);
+            Trace::exchange(trace, apdu, &r);
+            if card.take_refresh_request() {
+                card.reset();
+                Trace::event(trace, "refresh: card reset after the response");
+            }
+            Some(r)
+        }
+        Message::Empty => {
+            log("vpcd sent an empty message; ignored");
+            None
+        }
+    }
+}
+
+/// Serves `card` over one connection until vpcd closes it or `stop` is set.
+pub fn serve_connection<P: Platform>(
+    card: &mut Card<P>,
+    stream: &mut TcpStream,
+    stop: &AtomicBool,
+    trace: &mut Option<Trace>,
+    log: &mut dyn FnMut(&str),
+) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut header = [0u8; 2];
+    loop {
+        // Wait for a message, checking `stop` now and then.
+        stream.set_read_timeout(Some(Duration::from_millis(200)))?;
+        match stream.read(&mut header[..1]) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.read_exact(&mut header[1..])?;
+        let len = usize::from(u16::from_be_bytes(header));
+        let mut payload = std::vec![0u8; len];
+        stream.read_exact(&mut payload)?;
+        if let Some(reply) = answer(card, Message::parse(&payload), trace, log) {
+            write_message(stream, &reply)?;
+        }
+    }
+}
+
+/// Runs `card` as the card in the vpcd reader at `addr` until `stop` is set:
+/// connects, serves, and when vpcd is not there yet or goes away (pcscd restarts),
+/// says so through `log` and reconnects with backoff (0.1 s doubling to 3 s).
+/// Persistent state survives; a new connection starts with the card powered off
+/// until vpcd powers it on.
+pub fn serve<P: Platform>(
+    card: &mut Card<P>,
+    addr: &str,
+    stop: &AtomicBool,
+    trace: &mut Option<Trace>,
+    log: &mut dyn FnMut(&str),
+) {
+    let mut backoff = Duration::from_millis(100);
+    let mut announced = false;
+    while !stop.load(Ordering::Relaxed) {
+        let target = addr.to_socket_addrs().ok().and_then(|mut a| a.next());
+        let connected = target.map(|t| TcpStream::connect_timeout(&t, Duration::from_secs(2)));
+        match connected {
+            Some(Ok(mut stream)) => {
+                log(&format!("connected to vpcd at {addr}"));
+                backoff = Duration::from_millis(100);
+                announced = false;
+                let result = serve_connection(card, &mut stream, stop, trace, log);
+                card.power_off();
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                match result {
+                    Ok(()) => log(&format!("vpcd at {addr} closed the connection; reconnecting")),
+                    Err(e) => log(&format!("connection to vpcd at {addr} failed: {e}; reconnecting")),
+                }
+            }
+            Some(Err(e)) => {
+                if !announced {
+                    log(&format!(
+                        "vpcd not reachable at {addr} ({e}); retrying (is pcscd with vsmartcard-vpcd running?)"
+                    ));
+                    announced = true;
+                }
+            }
+            None => {
+                log(&format!("{addr}: not a host:port"));
+                return;
+            }
+        }
+        thread::sleep(backoff);
+        backoff = (backoff * 2).min(Duration::from_secs(3));
+    }
+}
+
+/// The `HOST:PORT` of reader slot `n` next to `base` (`--cards N` uses consecutive ports).
+pub fn slot_address(base: &str, n: u16) -> Result<String, String> {
+    let (host, port) = base.rsplit_once(':').ok_or_else(|| format!("{base}: expected HOST:PORT"))?;
+    let port: u16 = port.parse().map_err(|_| format!("{base}: bad port"))?;
+    let port = port.checked_add(n).ok_or_else(|| format!("{base}: port {port} + {n} overflows"))?;
+    Ok(format!("{host}:{port}"))
+}
