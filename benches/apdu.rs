@@ -3,7 +3,14 @@
 //! Run: `cargo bench --bench apdu`. The `baseline` group parses the same two
 //! APDUs without executing them, so the report can give the card's cost as a
 //! ratio to the bare wire-format work measured in the same run.
-#![allow(missing_docs, clippy::unwrap_used, clippy::indexing_slicing, clippy::std_instead_of_core)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::cast_possible_truncation
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;

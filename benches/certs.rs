@@ -9,7 +9,14 @@
 //!
 //! The report divides the chain times by the floor: a one-link chain costs about one verify
 //! plus parsing, a two-link chain about two.
-#![allow(missing_docs, clippy::unwrap_used, clippy::indexing_slicing, clippy::std_instead_of_core)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::cast_possible_truncation
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;

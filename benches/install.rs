@@ -8,7 +8,14 @@
 //! serverSignature1, CERT.DPpb, smdpSignature2, smdpSign), 3 signatures (euiccSignature1,
 //! euiccSignature2, the PIR), 1 key generation, 1 ECDH, the KDF, and AES-CBC + CMAC
 //! over every segment of the package. Goal: install ≤ 1.10 × floor; cost linear in size.
-#![allow(missing_docs, clippy::unwrap_used, clippy::indexing_slicing, clippy::std_instead_of_core)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::cast_possible_truncation
+)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use p256::ecdsa::signature::{Signer, Verifier};

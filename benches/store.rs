@@ -3,7 +3,14 @@
 //!
 //! Run: `cargo bench --bench store`. Report the ratio file/memory. Profile install
 //! joins this bench when downloads land.
-#![allow(missing_docs, clippy::unwrap_used, clippy::indexing_slicing, clippy::std_instead_of_core)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::cast_possible_truncation
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use veuicc::Card;

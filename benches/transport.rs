@@ -1,6 +1,13 @@
 //! GetEID round trip: in-process against the vpcd socket framing over loopback
 //! (a fake vpcd in this process; no pcscd). Run: `cargo bench --bench transport`.
-#![allow(missing_docs, clippy::unwrap_used, clippy::indexing_slicing, clippy::std_instead_of_core)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::cast_possible_truncation
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::io::{Read, Write};
