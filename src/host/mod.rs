@@ -4,6 +4,8 @@
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 pub mod fs_storage;
+#[cfg(feature = "lpac")]
+pub mod lpac;
 pub mod trace;
 #[cfg(feature = "vpcd")]
 pub mod vpcd;

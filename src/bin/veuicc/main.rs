@@ -8,6 +8,7 @@ mod common;
 mod demo;
 mod download;
 mod lpa;
+mod lpac;
 mod pki;
 mod serve;
 mod state;
@@ -38,6 +39,9 @@ enum Command {
     /// Serve cards in vsmartcard vpcd reader slots (pcscd + vsmartcard-vpcd): every PC/SC
     /// program then sees them. Reconnects when vpcd or pcscd restarts.
     Serve(serve::Args),
+    /// Run lpac against the card through lpac's stdio APDU backend (no pcscd needed):
+    /// `veuicc lpac -- chip info`.
+    Lpac(lpac::Args),
     /// Install a profile package into a card through the test SM-DP+ and the LPA driver, over
     /// APDUs; prints the ICCID, or the SGP.22 error name and exits 1.
     Download(download::Args),
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Pki(args) => pki::run(args),
         Command::Download(args) => download::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Lpac(args) => lpac::run(args),
         Command::Profiles(args) => lpa::profiles(args),
         Command::Enable(args) => lpa::enable(args),
         Command::Disable(args) => lpa::disable(args),

@@ -1,0 +1,57 @@
+//! `veuicc lpac` end to end with a fake lpac that speaks lpac's stdio protocol and
+//! sends what `lpac chip info` sends; with the real lpac too when it is on PATH.
+#![cfg(feature = "lpac")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::process::Command;
+
+fn veuicc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+fn fake() -> String {
+    format!("{}/tests/support/fake_lpac.py", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn chip_info_through_the_stdio_backend() {
+    let trace = std::env::temp_dir().join(format!("veuicc-lpac-{}.trace", std::process::id()));
+    let (code, out, err) =
+        veuicc(&["lpac", "--lpac", &fake(), "--trace", trace.to_str().unwrap(), "--", "chip", "info"]);
+    assert_eq!(code, 0, "{err}");
+    let line = out.lines().find(|l| l.contains("\"type\": \"lpa\"")).unwrap_or_else(|| panic!("no lpa line: {out}"));
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    let data = &v["payload"]["data"];
+    assert_eq!(data["eidValue"], "89999001000010000000000000000038");
+    assert_eq!(data["EuiccConfiguredAddresses"], "BF3C11810F6C70612E64732E67736D612E636F6D");
+    assert_eq!(data["rulesAuthorisationTable"], "BF4302A000");
+    assert!(data["EUICCInfo2"].as_str().unwrap().starts_with("BF22"), "{data}");
+    assert_eq!(data["channel"], 1, "lpac wants channels 1-3");
+    // The trace has every exchange, the channel open/select and the power events.
+    let trace_text = std::fs::read_to_string(&trace).unwrap();
+    assert!(trace_text.contains("> 0070000001\n< 019000"), "{trace_text}");
+    assert!(trace_text.contains("# lpac disconnect: power off"), "{trace_text}");
+    let _ = std::fs::remove_file(&trace);
+}
+
+#[test]
+fn malformed_output_from_lpac_is_an_error() {
+    let (code, _, err) = veuicc(&["lpac", "--lpac", &fake(), "--", "garbage"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("malformed request: this is not json"), "{err}");
+    let (code, _, err) = veuicc(&["lpac", "--lpac", "/nonexistent/lpac", "--", "chip", "info"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("install lpac"), "{err}");
+}
+
+#[test]
+fn real_lpac_if_installed() {
+    if Command::new("lpac").arg("version").output().is_err() {
+        eprintln!("skipped: lpac is not on PATH");
+        return;
+    }
+    let (code, out, err) = veuicc(&["lpac", "--", "chip", "info"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("89999001000010000000000000000038"), "{out}");
+}

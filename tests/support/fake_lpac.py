@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""A stand-in for lpac with LPAC_APDU=stdio, written here from lpac's documented
+stdio protocol (driver/apdu/stdio.c, docs/backends/stdio.md). It sends what
+`lpac chip info` sends: connect, open a channel on the ISD-R, GetEID,
+EuiccConfiguredAddresses, GetRAT, EUICCInfo2 (STORE DATA in 120-byte blocks,
+GET RESPONSE on 61xx), close, disconnect; then prints its result line.
+
+`fake_lpac.py garbage` prints a line that is not JSON instead (error-path test).
+"""
+import json
+import os
+import sys
+
+ISD_R = "A0000005591010FFFFFFFF8900000100"
+
+
+def request(func, param=None):
+    print(json.dumps({"type": "apdu", "payload": {"func": func, "param": param}}), flush=True)
+    reply = json.loads(sys.stdin.readline())
+    assert reply["type"] == "apdu", reply
+    return reply["payload"]
+
+
+def transmit(apdu):
+    r = request("transmit", apdu.hex().upper())
+    assert r["ecode"] == 0, r
+    data = bytes.fromhex(r["data"])
+    return data[:-2], data[-2], data[-1]
+
+
+def es10(channel, der):
+    cla = 0x80 | channel
+    out = b""
+    blocks = [der[i:i + 120] for i in range(0, len(der), 120)]
+    for n, block in enumerate(blocks):
+        p1 = 0x91 if n == len(blocks) - 1 else 0x11
+        data, sw1, sw2 = transmit(bytes([cla, 0xE2, p1, n, len(block)]) + block)
+        out += data
+        while sw1 == 0x61:
+            data, sw1, sw2 = transmit(bytes([cla, 0xC0, 0x00, 0x00, sw2]))
+            out += data
+        if sw1 & 0xF0 != 0x90:
+            fail("SW %02X%02X" % (sw1, sw2))
+    return out
+
+
+def fail(message):
+    print(json.dumps({"type": "lpa", "payload": {"code": -1, "message": message, "data": None}}), flush=True)
+    sys.exit(255)
+
+
+def main():
+    if sys.argv[1:] == ["garbage"]:
+        print("this is not json", flush=True)
+        sys.stdin.readline()
+        return
+    assert os.environ.get("LPAC_APDU") == "stdio", "run with LPAC_APDU=stdio"
+    assert sys.argv[1:] == ["chip", "info"], sys.argv
+    assert request("connect")["ecode"] == 0
+    channel = request("logic_channel_open", ISD_R)["ecode"]
+    if channel < 1:
+        fail("logic_channel_open")
+    eid = es10(channel, bytes.fromhex("BF3E035C015A"))
+    addresses = es10(channel, bytes.fromhex("BF3C00"))
+    rat = es10(channel, bytes.fromhex("BF4300"))
+    info2 = es10(channel, bytes.fromhex("BF2200"))
+    request("logic_channel_close", "%02X" % channel)
+    request("disconnect")
+    assert eid[:3] == bytes.fromhex("BF3E12") and eid[3:5] == bytes.fromhex("5A10"), eid.hex()
+    print(json.dumps({"type": "lpa", "payload": {"code": 0, "message": "success", "data": {
+        "eidValue": eid[5:].hex().upper(),
+        "EuiccConfiguredAddresses": addresses.hex().upper(),
+        "rulesAuthorisationTable": rat.hex().upper(),
+        "EUICCInfo2": info2.hex().upper(),
+        "channel": channel,
+    }}}), flush=True)
+
+
+main()
