@@ -31,6 +31,13 @@ use veuicc::testkit::{Es10Client, Transport, default_config};
 
 const READER: &str = "Virtual PCD 00 00";
 
+/// Both tests start their own pcscd: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// `pcscd -f`, killed on drop.
 struct Pcscd(Child);
 
@@ -134,6 +141,7 @@ fn card_in_a_real_reader() {
     if !enabled() {
         return;
     }
+    let _serial = serial();
     let state = std::env::temp_dir().join(format!("veuicc-pcsc-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
     let mut pcscd = Some(Pcscd::start());
@@ -190,4 +198,46 @@ fn card_in_a_real_reader() {
     drop(served);
     drop(pcscd);
     let _ = std::fs::remove_dir_all(&state);
+}
+
+/// `veuicc serve --cards 2`: two readers, two cards, two EIDs.
+#[test]
+fn two_cards_in_two_slots() {
+    if !enabled() {
+        return;
+    }
+    let _serial = serial();
+    let _pcscd = Pcscd::start();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_veuicc"))
+        .args(["serve", "--cards", "2", "--vpcd", "127.0.0.1:35963"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let eid_in = |reader: &str| {
+        let start = Instant::now();
+        loop {
+            let got = pcsc::Context::establish(pcsc::Scope::User).and_then(|ctx| {
+                let card =
+                    ctx.connect(&CString::new(reader).unwrap(), pcsc::ShareMode::Shared, pcsc::Protocols::ANY)?;
+                let mut lpa = Es10Client::open(Pcsc(&card)).unwrap();
+                let eid = lpa.get_eid().unwrap();
+                lpa.close().unwrap();
+                Ok(eid)
+            });
+            match got {
+                Ok(eid) => return eid,
+                Err(e) if start.elapsed() < Duration::from_secs(15) => {
+                    let _ = e;
+                    thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => panic!("{reader}: {e}"),
+            }
+        }
+    };
+    let (a, b) = (eid_in("Virtual PCD 00 00"), eid_in("Virtual PCD 00 01"));
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert_eq!(veuicc::Eid::from_bytes(a).unwrap().to_string(), "89999001000010000000000000000038");
+    assert_ne!(a, b, "each card has its own EID");
+    assert!(veuicc::Eid::from_bytes(b).is_ok());
 }

@@ -1,4 +1,4 @@
-//! `veuicc apdu [--state DIR] [--json] HEX...`
+//! `veuicc apdu [--state DIR] [--identity DIR] [--trace FILE] [--json] HEX...`
 
 use crate::common::{AnyCard, hex, json_str, unhex};
 use std::path::PathBuf;
@@ -14,6 +14,9 @@ pub(crate) struct Args {
     /// written by `veuicc pki new`); without it the embedded test identity.
     #[arg(long, value_name = "DIR")]
     identity: Option<PathBuf>,
+    /// Record the exchanges to this file (apdu-traces format).
+    #[arg(long)]
+    trace: Option<PathBuf>,
     /// Print a JSON array of {"command","response","sw"} objects instead of `>`/`<` lines.
     #[arg(long)]
     json: bool,
@@ -25,9 +28,16 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let apdus = args.apdus.iter().map(|a| unhex(a)).collect::<Result<Vec<_>, _>>()?;
     let mut card = AnyCard::open(args.state.as_ref(), args.identity.as_deref())?;
+    let mut trace = match &args.trace {
+        Some(p) => {
+            Some(veuicc::host::trace::Trace::create(p, "veuicc apdu").map_err(|e| format!("{}: {e}", p.display()))?)
+        }
+        None => None,
+    };
     let mut items = Vec::new();
     for apdu in &apdus {
         let r = card.transmit(apdu);
+        veuicc::host::trace::Trace::exchange(&mut trace, apdu, &r);
         if args.json {
             let (data, sw) = r.split_at(r.len().saturating_sub(2));
             items.push(format!(
