@@ -96,6 +96,36 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // The same 12 KB install with the state in a directory (fsync on) and in memory.
+    let (apdus, _) = record(12 * 1024);
+    let mut g = c.benchmark_group("install storage");
+    g.sample_size(20);
+    g.bench_function("in memory", |b| b.iter(|| install(&apdus)));
+    let root = std::env::temp_dir().join(format!("veuicc-bench-install-{}", std::process::id()));
+    let mut n = 0u32;
+    g.bench_function("state directory (fsync)", |b| {
+        b.iter(|| {
+            n += 1;
+            let dir = root.join(n.to_string());
+            let storage = veuicc::host::fs_storage::DirStorage::open(&dir).unwrap();
+            let config = veuicc::testkit::default_config();
+            let platform = veuicc::platform::Parts {
+                storage,
+                rng: DetRng::new(1),
+                clock: veuicc::testkit::ManualClock::default(),
+            };
+            let mut card =
+                veuicc::Card::with_identity(config, veuicc::testkit::pki::default_identity(), platform).unwrap();
+            let mut out = Vec::new();
+            for apdu in &apdus {
+                card.transmit_into(apdu, &mut out);
+            }
+            assert_eq!(card.state().profiles.len(), 1);
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(&root);
 }
 
 criterion_group!(benches, bench);

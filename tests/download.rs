@@ -205,3 +205,38 @@ fn interrupted_downloads_leave_a_clean_card() {
     }
     assert!(cases > 3 * 10, "{cases} interruptions");
 }
+
+/// A package larger than the free memory fails with
+/// installFailedDueToInsufficientMemoryForProfile, and nothing of it is stored.
+#[test]
+fn install_that_does_not_fit() {
+    let mut config = veuicc::testkit::default_config();
+    config.nvm_bytes = 6000;
+    let mut card = TestCard::with_config(config, veuicc::store::MemStorage::new(), 1);
+    let free_before = card.0.state().clone();
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    let err = download(
+        &mut lpa,
+        &mut TestSmdp::new(default_pki(), "smdp.example.com", 2),
+        &ProfileToInstall::sample(ICCID, 9000),
+    )
+    .unwrap_err();
+    assert_eq!(err, DownloadError::Install { command: 5, reason: 10 });
+    let info = lpa.get_euicc_info2().unwrap();
+    lpa.close().unwrap();
+    assert!(card.0.state().profiles.is_empty());
+    assert_eq!(card.0.state().profiles, free_before.profiles);
+    let store = Store::open(card.storage()).unwrap();
+    assert!(store.names().all(|n| !n.starts_with("u.")), "no package stored");
+    // What is stored is the error PIR and the counter: well under a kilobyte.
+    let free = u32::from_be_bytes(info.ext_card_resource[5..9].try_into().unwrap());
+    assert!(free > 5000, "free NVM {free}");
+    // A package that fits installs.
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    download(
+        &mut lpa,
+        &mut TestSmdp::new(default_pki(), "smdp.example.com", 3),
+        &ProfileToInstall::sample(ICCID, 3000),
+    )
+    .unwrap();
+}

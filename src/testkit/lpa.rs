@@ -99,7 +99,7 @@ fn cancel<T: Transport>(lpa: &mut Es10Client<T>, tid: &[u8]) {
 /// Runs a whole download of `profile` from `smdp` into the card behind `lpa`.
 pub fn download<T: Transport>(
     lpa: &mut Es10Client<T>,
-    smdp: &mut TestSmdp<'_>,
+    smdp: &mut TestSmdp,
     profile: &ProfileToInstall,
 ) -> Result<Installed, DownloadError> {
     let challenge = lpa.get_euicc_challenge()?;

@@ -22,6 +22,7 @@ use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use p256::elliptic_curve::Generate;
 use p256::{PublicKey, SecretKey};
 use rand_core::Rng;
+use std::path::Path;
 use std::string::{String, ToString};
 use std::vec::Vec;
 use std::{format, vec};
@@ -170,10 +171,64 @@ struct Session {
     cc_required: bool,
 }
 
-/// A test SM-DP+ bound to a test PKI.
+/// What an SM-DP+ signs with: its DPauth and DPpb certificates and keys, and the CI
+/// they chain to (whose SubjectKeyIdentifier it names as euiccCiPKIdToBeUsed).
+#[derive(Debug, Clone)]
+pub struct SmdpKeys {
+    /// CERT.CI, DER.
+    pub ci: Vec<u8>,
+    /// CERT.DPauth.ECDSA, DER.
+    pub dpauth: Vec<u8>,
+    /// SK.DPauth.ECDSA.
+    pub dpauth_key: SigningKey,
+    /// CERT.DPpb.ECDSA, DER.
+    pub dppb: Vec<u8>,
+    /// SK.DPpb.ECDSA.
+    pub dppb_key: SigningKey,
+}
+
+impl SmdpKeys {
+    /// The SM-DP+ of a generated test PKI.
+    pub fn from_pki(pki: &TestPki) -> SmdpKeys {
+        SmdpKeys {
+            ci: pki.ci.der.clone(),
+            dpauth: pki.dpauth.der.clone(),
+            dpauth_key: pki.dpauth.key.clone(),
+            dppb: pki.dppb.der.clone(),
+            dppb_key: pki.dppb.key.clone(),
+        }
+    }
+
+    /// Reads certificates (PEM or DER) and SEC1/PKCS#8 keys, e.g. the GSMA SGP.26 test SM-DP+.
+    pub fn from_files(
+        ci: &Path,
+        dpauth: &Path,
+        dpauth_key: &Path,
+        dppb: &Path,
+        dppb_key: &Path,
+    ) -> Result<SmdpKeys, String> {
+        let cert = |p: &Path| super::pki::read_der(p, &["CERTIFICATE"]).map_err(|e| e.to_string());
+        let key = |p: &Path| -> Result<SigningKey, String> {
+            let der = super::pki::read_der(p, &["EC PRIVATE KEY", "PRIVATE KEY"]).map_err(|e| e.to_string())?;
+            let sk = SecretKey::from_sec1_der(&der)
+                .or_else(|_| p256::pkcs8::DecodePrivateKey::from_pkcs8_der(&der))
+                .map_err(|e| format!("{}: not a P-256 private key: {e}", p.display()))?;
+            Ok(SigningKey::from(sk))
+        };
+        Ok(SmdpKeys {
+            ci: cert(ci)?,
+            dpauth: cert(dpauth)?,
+            dpauth_key: key(dpauth_key)?,
+            dppb: cert(dppb)?,
+            dppb_key: key(dppb_key)?,
+        })
+    }
+}
+
+/// A test SM-DP+.
 #[derive(Debug)]
-pub struct TestSmdp<'a> {
-    pki: &'a TestPki,
+pub struct TestSmdp {
+    keys: SmdpKeys,
     /// The SM-DP+ address (serverAddress, notification address).
     pub address: String,
     /// What to break, if anything.
@@ -194,11 +249,16 @@ fn sign(key: &SigningKey, msg: &[u8]) -> Vec<u8> {
     sig.to_bytes().to_vec()
 }
 
-impl<'a> TestSmdp<'a> {
-    /// An SM-DP+ at `address` using `pki`; its randomness comes from `seed`.
-    pub fn new(pki: &'a TestPki, address: &str, seed: u64) -> TestSmdp<'a> {
+impl TestSmdp {
+    /// An SM-DP+ at `address` using `pki`'s SM-DP+ keys; its randomness comes from `seed`.
+    pub fn new(pki: &TestPki, address: &str, seed: u64) -> TestSmdp {
+        TestSmdp::with_keys(SmdpKeys::from_pki(pki), address, seed)
+    }
+
+    /// An SM-DP+ with the given keys.
+    pub fn with_keys(keys: SmdpKeys, address: &str, seed: u64) -> TestSmdp {
         TestSmdp {
-            pki,
+            keys,
             address: address.to_string(),
             broken: None,
             rng: DetRng::new(seed),
@@ -227,15 +287,15 @@ impl<'a> TestSmdp<'a> {
         }
         let signed1 = ServerSigned1::new(tid.clone(), challenge, &self.address, server_challenge);
         let signed1 = rasn::der::encode(&signed1).unwrap_or_default();
-        let mut signature = sign(&self.pki.dpauth.key, &signed1);
+        let mut signature = sign(&self.keys.dpauth_key, &signed1);
         if self.is(Break::ServerSignature1) {
             flip(&mut signature, 5);
         }
-        let mut ci_pkid = super::pki::key_id(self.pki.ci.public_key());
+        let mut ci_pkid = cert::subject_key_identifier(&self.keys.ci).ok().flatten().unwrap_or_default();
         if self.is(Break::CiPkId) {
             flip(&mut ci_pkid, 0);
         }
-        let server_cert = if self.is(Break::ServerCertificateRole) { &self.pki.dppb.der } else { &self.pki.dpauth.der };
+        let server_cert = if self.is(Break::ServerCertificateRole) { &self.keys.dppb } else { &self.keys.dpauth };
         self.session = Session { transaction_id: tid, ..Session::default() };
         let req = AuthenticateServerRequest::new(
             signed1,
@@ -257,7 +317,7 @@ impl<'a> TestSmdp<'a> {
                 return Err(format!("authenticateResponseError {}", e.authenticate_error_code));
             }
         };
-        let ci = cert::TrustedCi::from_der(&self.pki.ci.der).map_err(|e| e.to_string())?;
+        let ci = cert::TrustedCi::from_der(&self.keys.ci).map_err(|e| e.to_string())?;
         let eum = cert::verify_eum(ok.eum_certificate.as_bytes(), &[ci], None).map_err(|e| format!("CERT.EUM: {e}"))?;
         let euicc =
             cert::verify_euicc(ok.euicc_certificate.as_bytes(), &eum, None).map_err(|e| format!("CERT.EUICC: {e}"))?;
@@ -275,12 +335,12 @@ impl<'a> TestSmdp<'a> {
         let signed2 = rasn::der::encode(&SmdpSigned2::new(tid, self.session.cc_required, None)).unwrap_or_default();
         let mut msg = signed2.clone();
         msg.extend(tlv(&[0x5F, 0x37], &self.session.euicc_signature1));
-        let mut signature = sign(&self.pki.dppb.key, &msg);
+        let mut signature = sign(&self.keys.dppb_key, &msg);
         if self.is(Break::SmdpSignature2) {
             flip(&mut signature, 7);
         }
         self.session.smdp_signature2 = signature.clone();
-        let cert = if self.is(Break::DpPbCertificateRole) { &self.pki.dpauth.der } else { &self.pki.dppb.der };
+        let cert = if self.is(Break::DpPbCertificateRole) { &self.keys.dpauth } else { &self.keys.dppb };
         let req = PrepareDownloadRequest::new(signed2, signature, None, cert.clone());
         Ok(rasn::der::encode(&req).unwrap_or_default())
     }
@@ -324,7 +384,7 @@ impl<'a> TestSmdp<'a> {
         content.extend(tlv(&[0x5F, 0x49], &ot_pk));
         let mut msg = content.clone();
         msg.extend(tlv(&[0x5F, 0x49], &signed2.euicc_otpk));
-        let mut smdp_sign = sign(&self.pki.dppb.key, &msg);
+        let mut smdp_sign = sign(&self.keys.dppb_key, &msg);
         if self.is(Break::SmdpSign) {
             flip(&mut smdp_sign, 9);
         }
@@ -373,8 +433,8 @@ impl<'a> TestSmdp<'a> {
         })
     }
 
-    /// The DPpb key's public part (tests verify PIR signatures' context with it).
-    pub fn dppb_key(&self) -> &VerifyingKey {
-        self.pki.dppb.public_key()
+    /// The DPpb key's public part.
+    pub fn dppb_key(&self) -> VerifyingKey {
+        *self.keys.dppb_key.verifying_key()
     }
 }
