@@ -1,7 +1,14 @@
 //! `veuicc lpac` end to end with a fake lpac that speaks lpac's stdio protocol and
 //! sends what `lpac chip info` sends; with the real lpac too when it is on PATH.
 #![cfg(feature = "lpac")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
 
 use std::process::Command;
 

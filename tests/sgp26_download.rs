@@ -1,7 +1,14 @@
 //! A complete download signed by the GSMA SGP.26 test SM-DP+ (DPauth/DPpb NIST keys)
 //! into a veuicc card whose identity chains to the SGP.26 EUM and CI.
 //! Needs `VEUICC_SHARED`; without it the test says how to enable it and passes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
