@@ -247,8 +247,9 @@ impl Store {
             }
             let slot = self.root.entries.get(name).map_or(0, |e| 1 - e.slot);
             let len = u32::try_from(value.len()).map_err(|_| Error::LogicBug("record too large"))?;
-            storage.write(&record_key(name, slot), &encode_record(name, value)).map_err(Error::Storage)?;
-            entries.insert(name.clone(), Entry { slot, len, digest: digest(name, value) });
+            let digest = digest(name, value);
+            storage.write(&record_key(name, slot), &encode_record(value, &digest)).map_err(Error::Storage)?;
+            entries.insert(name.clone(), Entry { slot, len, digest });
         }
         storage.flush().map_err(Error::Storage)?;
         let generation = self.root.generation.checked_add(1).ok_or(Error::LogicBug("generation overflow"))?;
@@ -310,12 +311,13 @@ fn digest(name: &str, payload: &[u8]) -> [u8; DIGEST_LEN] {
     out
 }
 
-fn encode_record(name: &str, payload: &[u8]) -> Vec<u8> {
+/// A record file: magic, version, payload, and the payload's `digest` (computed once by the caller).
+fn encode_record(payload: &[u8], digest: &[u8; DIGEST_LEN]) -> Vec<u8> {
     let mut out = Vec::with_capacity(5 + payload.len() + DIGEST_LEN);
     out.extend_from_slice(RECORD_MAGIC);
     out.push(FORMAT_VERSION);
     out.extend_from_slice(payload);
-    out.extend_from_slice(&digest(name, payload));
+    out.extend_from_slice(digest);
     out
 }
 
