@@ -239,6 +239,7 @@ enum Op {
     MemoryReset(u8),
     Remove(u64),
     Reset,
+    Install(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -250,8 +251,18 @@ fn op() -> impl Strategy<Value = Op> {
         (1..8u8).prop_map(Op::MemoryReset),
         (0..12u64).prop_map(Op::Remove),
         Just(Op::Reset),
+        (0..5usize).prop_map(Op::Install),
     ]
 }
+
+/// ICCIDs for installs: two new ones, and the three already on the card.
+const INSTALL_ICCIDS: [[u8; 10]; 5] = [
+    [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x44, 0x11],
+    [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x44, 0x22],
+    [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14],
+    [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x22],
+    [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x33],
+];
 
 const ICCIDS: [&str; 4] = [ICCID_A, ICCID_B, ICCID_C, "98001032547698109999"];
 
@@ -260,7 +271,12 @@ proptest! {
 
     #[test]
     fn lifecycle_invariants(ops in proptest::collection::vec(op(), 1..30)) {
-        let mut c = card(&three_profiles());
+        let mut storage = MemStorage::new();
+        install(&mut storage, &three_profiles());
+        let mut config = default_config();
+        config.profile_capacity = 4;
+        let mut c = TestCard::with_config(config, storage, 1);
+        let mut downloads = 0u64;
         let mut max_seq = 0u64;
         let mut ever_seen = std::collections::BTreeSet::new();
         for op in ops {
@@ -272,11 +288,22 @@ proptest! {
                 Op::Nickname(i) => Some(format!("BF2910 5A0A{} 9002{:04X}", ICCIDS[*i], 0x6E00 | *i as u16)),
                 Op::MemoryReset(bits) => Some(format!("BF3404 8202 05{:02X}", (*bits as u16) << 5)),
                 Op::Remove(seq) => Some(format!("BF3003 8001{seq:02X}")),
-                Op::Reset => None,
+                Op::Reset | Op::Install(_) => None,
             };
-            match der {
-                Some(der) => { es10(&mut c, &der); }
-                None => { c.reset(); }
+            match (&op, der) {
+                (_, Some(der)) => { es10(&mut c, &der); }
+                (Op::Install(i), None) => {
+                    downloads += 1;
+                    let mut smdp = veuicc::testkit::smdp::TestSmdp::new(veuicc::testkit::pki::default_pki(), "smdp.example.com", downloads);
+                    let profile = veuicc::testkit::smdp::ProfileToInstall::sample(INSTALL_ICCIDS[*i], 1500);
+                    let mut lpa = Es10Client::open(&mut c).unwrap();
+                    let result = veuicc::testkit::lpa::download(&mut lpa, &mut smdp, &profile);
+                    lpa.close().unwrap();
+                    let exists = before.profiles.iter().any(|p| p.iccid.as_ref() == INSTALL_ICCIDS[*i]);
+                    let full = before.profiles.len() >= 4;
+                    prop_assert_eq!(result.is_ok(), !exists && !full, "install {:?}: {:?}", i, result);
+                }
+                (_, None) => { c.reset(); }
             }
             let after = c.0.state().clone();
             // At most one enabled profile (SGP.22 v2).
@@ -300,15 +327,16 @@ proptest! {
                 max_seq = n.seq;
             }
             prop_assert!(after.notifications.windows(2).all(|w| w[0].seq < w[1].seq));
-            // Exactly one notification per event whose profile asked for it.
-            let mut expected = 0;
+            // Exactly one notification per event whose profile asked for it; an install
+            // (done or refused) leaves exactly its PIR.
+            let mut expected = usize::from(matches!(op, Op::Install(_)));
             for p in &before.profiles {
                 let now = after.profiles.iter().find(|q| q.iccid == p.iccid);
                 let asked = |e: NotificationEvent| p.notification_config.iter().any(|c| c.events & (1 << e as u8) != 0);
                 let event = match (p.state, now.map(|q| q.state)) {
                     (ProfileState::Enabled, Some(ProfileState::Disabled)) => Some(NotificationEvent::Disable),
                     (ProfileState::Disabled, Some(ProfileState::Enabled)) => Some(NotificationEvent::Enable),
-                    (_, None) if !matches!(op, Op::MemoryReset(_)) => Some(NotificationEvent::Delete),
+                    (_, None) if !matches!(op, Op::MemoryReset(_) | Op::Install(_)) => Some(NotificationEvent::Delete),
                     _ => None,
                 };
                 if event.is_some_and(asked) { expected += 1; }

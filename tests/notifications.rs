@@ -111,7 +111,8 @@ fn install_and_enable_notifications_are_signed_and_removable() {
         notification_address: "notify.example.com".into(),
     }]);
     let mut lpa = Es10Client::open(&mut card).unwrap();
-    let installed = download(&mut lpa, &mut TestSmdp::new(default_pki(), "smdp.example.com", 2), &profile).unwrap();
+    let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 2);
+    let installed = download(&mut lpa, &mut smdp, &profile).unwrap();
     assert_eq!(lpa.enable_profile(ProfileIdentifier::Iccid(ICCID.to_vec().into()), false).unwrap(), 0.into());
 
     let list = lpa.list_notifications().unwrap();
@@ -140,6 +141,13 @@ fn install_and_enable_notifications_are_signed_and_removable() {
     let mut tampered = parts[0].2.clone();
     *tampered.last_mut().unwrap() ^= 1;
     assert!(!openssl_verifies(&tampered, &parts[1].1));
+
+    // The SM-DP+ side (ES9+.HandleNotification) accepts both, and refuses a tampered one.
+    assert_eq!(smdp.handle_notification(&all[0]), Ok(1));
+    assert_eq!(smdp.handle_notification(&all[1]), Ok(2));
+    let mut bad = all[1].clone();
+    bad[8] ^= 1;
+    assert!(smdp.handle_notification(&bad).is_err());
 
     // By sequence number (lpac asks one at a time), then removal.
     let one = retrieve(&mut lpa, Some(NotificationSearch::SeqNumber(2.into())));

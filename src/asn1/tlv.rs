@@ -39,6 +39,39 @@ pub fn split_tags(mut list: &[u8]) -> Option<Vec<u32>> {
     Some(tags)
 }
 
+/// The first TLV of `b` (definite length, up to 3 length bytes) and what follows it.
+pub fn next_tlv(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let tag = super::outer_tag(b)?;
+    let tl = tag_len(tag);
+    let first = *b.get(tl)?;
+    let (len, hdr) = match first {
+        0..=0x7F => (usize::from(first), tl + 1),
+        0x81..=0x83 => {
+            let n = usize::from(first & 0x7F);
+            let bytes = b.get(tl + 1..tl + 1 + n)?;
+            (bytes.iter().fold(0usize, |a, &x| (a << 8) | usize::from(x)), tl + 1 + n)
+        }
+        _ => return None,
+    };
+    let end = hdr.checked_add(len)?;
+    Some((b.get(..end)?, b.get(end..)?))
+}
+
+/// The tag and value of a single TLV filling `b` exactly.
+pub fn split_tlv(b: &[u8]) -> Option<(u32, &[u8])> {
+    let (whole, rest) = next_tlv(b)?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let tag = super::outer_tag(whole)?;
+    let tl = tag_len(tag);
+    let hdr = match whole.get(tl)? {
+        0..=0x7F => tl + 1,
+        n => tl + 1 + usize::from(n & 0x7F),
+    };
+    Some((tag, whole.get(hdr..)?))
+}
+
 /// Number of bytes of a raw tag packed by [`super::outer_tag`].
 pub fn tag_len(tag: u32) -> usize {
     match tag {

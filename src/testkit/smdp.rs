@@ -433,6 +433,47 @@ impl TestSmdp {
         })
     }
 
+    /// ES9+.HandleNotification: checks a pending notification as RetrieveNotificationsList
+    /// returned it — a `ProfileInstallationResult` (`BF37`) signed with the key of the
+    /// CERT.EUICC this SM-DP+ authenticated, or an `OtherSignedNotification` (`30`) whose
+    /// own CERT.EUICC/EUM chain to this SM-DP+'s CI — and returns its sequence number.
+    pub fn handle_notification(&self, pending: &[u8]) -> Result<u64, String> {
+        use crate::asn1::download::{NotificationMetadata, ProfileInstallationResult, ProfileInstallationResultData};
+        let seq = |m: &NotificationMetadata| u64::try_from(&m.seq_number).map_err(|e| e.to_string());
+        if pending.first() == Some(&0xBF) {
+            let pir: ProfileInstallationResult = rasn::der::decode(pending).map_err(|e| e.to_string())?;
+            let key = self.session.euicc_key.ok_or("no eUICC authenticated in this session")?;
+            let data = pir.profile_installation_result_data.as_bytes();
+            if !crate::crypto::ecdsa::verify_raw(&key, data, &pir.euicc_sign_pir) {
+                return Err("euiccSignPIR does not verify".into());
+            }
+            let data: ProfileInstallationResultData = rasn::der::decode(data).map_err(|e| e.to_string())?;
+            return seq(&data.notification_metadata);
+        }
+        // OtherSignedNotification ::= SEQUENCE { BF2F tbs, 5F37 signature, CERT.EUICC, CERT.EUM }
+        let (tag, body) = crate::asn1::tlv::split_tlv(pending).ok_or("not a TLV")?;
+        if tag != 0x30 {
+            return Err("neither BF37 nor an OtherSignedNotification".into());
+        }
+        let mut parts = Vec::new();
+        let mut rest = body;
+        while !rest.is_empty() {
+            let (whole, next) = crate::asn1::tlv::next_tlv(rest).ok_or("malformed OtherSignedNotification")?;
+            parts.push(whole);
+            rest = next;
+        }
+        let [tbs, sig, euicc, eum] = parts.as_slice() else { return Err("OtherSignedNotification has 4 parts".into()) };
+        let ci = cert::TrustedCi::from_der(&self.keys.ci).map_err(|e| e.to_string())?;
+        let eum = cert::verify_eum(eum, &[ci], None).map_err(|e| format!("CERT.EUM: {e}"))?;
+        let euicc = cert::verify_euicc(euicc, &eum, None).map_err(|e| format!("CERT.EUICC: {e}"))?;
+        let (_, raw_sig) = crate::asn1::tlv::split_tlv(sig).ok_or("no signature")?;
+        if !crate::crypto::ecdsa::verify_raw(&euicc.key, tbs, raw_sig) {
+            return Err("euiccNotificationSignature does not verify".into());
+        }
+        let meta: NotificationMetadata = rasn::der::decode(tbs).map_err(|e| e.to_string())?;
+        seq(&meta)
+    }
+
     /// The DPpb key's public part.
     pub fn dppb_key(&self) -> VerifyingKey {
         *self.keys.dppb_key.verifying_key()
