@@ -10,15 +10,13 @@
     clippy::std_instead_of_alloc
 )]
 
+mod support;
+use support::hex;
+
 use proptest::prelude::*;
 use veuicc::card::{ATR, ISD_R_AID};
 use veuicc::store::MemStorage;
 use veuicc::testkit::{TestCard, default_config};
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
 
 fn sw(r: &[u8]) -> u16 {
     u16::from_be_bytes([r[r.len() - 2], r[r.len() - 1]])

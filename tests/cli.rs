@@ -9,12 +9,8 @@
     clippy::std_instead_of_alloc
 )]
 
-use std::process::Command;
-
-fn veuicc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
-}
+mod support;
+use support::veuicc;
 
 const SELECT_ISDR: &str = "00A4040C10A0000005591010FFFFFFFF8900000100";
 

@@ -8,12 +8,9 @@
     clippy::std_instead_of_alloc
 )]
 
-use std::process::Command;
+mod support;
+use support::veuicc;
 
-fn veuicc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
-}
 
 #[test]
 fn download_then_manage() {

@@ -10,14 +10,11 @@
     clippy::std_instead_of_alloc
 )]
 
-use std::process::Command;
+mod support;
+use support::veuicc;
+
 use veuicc::host::fs_storage::DirStorage;
 use veuicc::store::{CardState, NotificationConfig, PPR2, ProfileClass, ProfileRecord, ProfileState, Store, Txn};
-
-fn veuicc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
-}
 
 fn profile(iccid: &[u8], slot: u8, state: ProfileState, ppr: u8) -> ProfileRecord {
     let mut aid = vec![0xA0, 0, 0, 5, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0, 0, 0x10, 0];

@@ -11,11 +11,10 @@
     clippy::std_instead_of_alloc
 )]
 
-use veuicc::asn1::download::*;
+mod support;
+use support::hex;
 
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
+use veuicc::asn1::download::*;
 
 fn round<T: rasn::Decode + rasn::Encode>(der: &[u8]) -> Vec<u8> {
     rasn::der::encode(&rasn::der::decode::<T>(der).unwrap()).unwrap()

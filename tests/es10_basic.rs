@@ -11,16 +11,14 @@
     clippy::std_instead_of_alloc
 )]
 
+mod support;
+use support::hex;
+
 use der::{Any, Decode, Reader, SliceReader, Tag, TagNumber, Tagged};
 use veuicc::asn1::rsp::{ProfileInfoListRequest, ProfileInfoListResult, SearchCriteria};
 use veuicc::config::{CardConfig, Eid};
 use veuicc::store::{CardState, Icon, MemStorage, ProfileClass, ProfileRecord, ProfileState, Store, Txn};
 use veuicc::testkit::{ClientError, Es10Client, TestCard, default_config};
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
 
 /// SGP.26 test eUICC EID and CI key identifier.
 const SGP26_EID: &str = "89049032123451234512345678901235";

@@ -13,6 +13,9 @@
     clippy::std_instead_of_alloc
 )]
 
+mod support;
+use support::hex;
+
 use proptest::prelude::*;
 use veuicc::card::Card;
 use veuicc::platform::Storage;
@@ -22,11 +25,6 @@ use veuicc::store::{
 };
 use veuicc::testkit::tearing::{TearingPlatform, TearingStorage, card_on, tear_every_write};
 use veuicc::testkit::{Es10Client, TestCard, default_config};
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
 
 const ICCID_A: &str = "98001032547698103214";
 const ICCID_B: &str = "98001032547698103222";

@@ -9,18 +9,11 @@
     clippy::std_instead_of_alloc
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use veuicc::testkit::pki::{DEFAULT_SEED, TestPki};
+mod support;
+use support::veuicc;
 
-fn veuicc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::path::{Path, PathBuf};
+use veuicc::testkit::pki::{DEFAULT_SEED, TestPki};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("veuicc-{name}-{}", std::process::id()));

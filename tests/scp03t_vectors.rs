@@ -13,12 +13,11 @@
     clippy::std_instead_of_alloc
 )]
 
+mod support;
+use support::hex;
+
 use serde_json::Value;
 use veuicc::scp03t::{Bsp, SessionKeys};
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
 
 fn arr16(v: &Value) -> [u8; 16] {
     hex(v.as_str().unwrap()).try_into().unwrap()

@@ -11,8 +11,10 @@
     clippy::std_instead_of_alloc
 )]
 
+mod support;
+use support::veuicc;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use veuicc::Card;
 use veuicc::host::fs_storage::{DirStorage, OpenError};
 use veuicc::host::platform;
@@ -41,11 +43,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn veuicc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
 /// A state directory after two SetDefaultDpAddress commands (root.0, root.1, both record slots).

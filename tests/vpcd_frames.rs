@@ -11,6 +11,9 @@
     clippy::std_instead_of_alloc
 )]
 
+mod support;
+use support::hex;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -32,10 +35,6 @@ fn recv(s: &mut TcpStream) -> Vec<u8> {
     let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
     s.read_exact(&mut buf).unwrap();
     buf
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 #[test]
