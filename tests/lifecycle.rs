@@ -391,3 +391,23 @@ fn every_lifecycle_command_survives_every_cut() {
     eprintln!("lifecycle cut points exercised: {total}");
     let _ = card_on;
 }
+
+#[test]
+fn profiles_info_notification_configuration_and_owner() {
+    let mut state = three_profiles();
+    state.profiles[1].owner =
+        Some(veuicc::store::Owner { mcc_mnc: hex("00F110").into(), gid1: Some(hex("AB").into()), gid2: None });
+    let mut c = card(&state);
+    // A: B6 { 30 { 03 02 04 70 (enable, disable, delete), 0C "smdp10.example.com" } }, no owner.
+    let addr = "736D647031302E6578616D706C652E636F6D";
+    assert_eq!(
+        es10(&mut c, &format!("BF2D12 A00C5A0A{ICCID_A} 5C02B6B7")),
+        hex(&format!("BF2D20 A01E E31C B61A 3018 03020470 0C12{addr}"))
+    );
+    // B: delete only (03 02 04 10), owner { 80 03 00F110, 81 01 AB }.
+    let addr = "736D647031312E6578616D706C652E636F6D";
+    assert_eq!(
+        es10(&mut c, &format!("BF2D12 A00C5A0A{ICCID_B} 5C02B6B7")),
+        hex(&format!("BF2D2A A028 E326 B61A 3018 03020410 0C12{addr} B708 800300F110 8101AB"))
+    );
+}

@@ -236,6 +236,12 @@ pub struct ProfileInfo {
     /// `profileClass [21] ProfileClass OPTIONAL` — tag `95`; test(0), provisioning(1), operational(2).
     #[rasn(tag(context, 21))]
     pub profile_class: Option<Integer>,
+    /// `notificationConfigurationInfo [22] SEQUENCE OF NotificationConfigurationInformation OPTIONAL` — `B6`.
+    #[rasn(tag(context, 22))]
+    pub notification_configuration_info: Option<Vec<super::download::NotificationConfigurationInformation>>,
+    /// `profileOwner [23] OperatorId OPTIONAL` — `B7`.
+    #[rasn(tag(context, 23))]
+    pub profile_owner: Option<OperatorId>,
     /// `profilePolicyRules [25] PprIds OPTIONAL` — tag `99`.
     #[rasn(tag(context, 25))]
     pub profile_policy_rules: Option<BitString>,

@@ -55,3 +55,50 @@ impl Trace {
         }
     }
 }
+
+/// An in-process card that records every exchange (the adapters record theirs the same way).
+#[derive(Debug)]
+pub struct TracedCard<'a, P: crate::platform::Platform> {
+    /// The card.
+    pub card: &'a mut crate::card::Card<P>,
+    /// Where the exchanges go.
+    pub trace: Option<Trace>,
+}
+
+impl<P: crate::platform::Platform> TracedCard<'_, P> {
+    /// Sends one APDU and records the exchange.
+    pub fn transmit(&mut self, apdu: &[u8]) -> std::vec::Vec<u8> {
+        let r = self.card.transmit(apdu);
+        Trace::exchange(&mut self.trace, apdu, &r);
+        r
+    }
+
+    /// Resets the card and records the event.
+    pub fn reset(&mut self) -> std::vec::Vec<u8> {
+        let atr = self.card.reset();
+        Trace::event(&mut self.trace, &std::format!("reset, ATR {}", hex(&atr)));
+        atr
+    }
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_process_trace() {
+        let path = std::env::temp_dir().join(std::format!("veuicc-trace-{}.trace", std::process::id()));
+        let mut card = crate::testkit::TestCard::new(1).0;
+        let trace = Some(Trace::create(&path, "unit test").unwrap());
+        let mut traced = TracedCard { card: &mut card, trace };
+        traced.transmit(&[0x00, 0x70, 0x00, 0x00, 0x01]);
+        traced.reset();
+        drop(traced);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "# unit test\n> 0070000001\n< 019000\n# reset, ATR 3B9E96801FC78031E073FE215F56766575696363AB\n"
+        );
+        let _ = std::fs::remove_file(&path);
+    }
+}

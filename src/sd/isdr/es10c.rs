@@ -2,6 +2,8 @@
 
 use super::Ctx;
 use crate::apdu::{Result, Status};
+use crate::asn1::download::NotificationConfigurationInformation;
+use crate::asn1::rsp::OperatorId;
 use crate::asn1::rsp::{
     DeleteProfileRequest, DeleteProfileResponse, DisableProfileRequest, DisableProfileResponse, EnableProfileRequest,
     EnableProfileResponse, EuiccMemoryResetRequest, EuiccMemoryResetResponse, GetEuiccDataRequest,
@@ -62,11 +64,27 @@ fn profile_info(p: &ProfileRecord, tags: &[u32]) -> ProfileInfo {
         icon_type: want(0x93).then_some(icon_type).flatten(),
         icon: want(0x94).then_some(icon).flatten(),
         profile_class: want(0x95).then(|| Integer::from(class_code(p.class))),
-        profile_policy_rules: want(0x99).then(|| super::es10b::named_bits(&ppr_bits(p.ppr))),
+        notification_configuration_info: want(0xB6).then(|| {
+            p.notification_config
+                .iter()
+                .map(|c| NotificationConfigurationInformation {
+                    profile_management_operation: super::es10b::named_bits(&set_bits(c.events)),
+                    notification_address: c.address.clone(),
+                })
+                .collect()
+        }),
+        profile_owner: want(0xB7).then(|| p.owner.as_ref()).flatten().and_then(|o| {
+            Some(OperatorId {
+                mcc_mnc: FixedOctetString::try_from(o.mcc_mnc.to_vec()).ok()?,
+                gid1: o.gid1.clone(),
+                gid2: o.gid2.clone(),
+            })
+        }),
+        profile_policy_rules: want(0x99).then(|| super::es10b::named_bits(&set_bits(p.ppr))),
     }
 }
 
-fn ppr_bits(ppr: u8) -> Vec<usize> {
+fn set_bits(ppr: u8) -> Vec<usize> {
     (0..8).filter(|b| ppr & (1 << b) != 0).collect()
 }
 
