@@ -73,7 +73,7 @@ fn profile_info(p: &ProfileRecord, tags: &[u32]) -> ProfileInfo {
                 })
                 .collect()
         }),
-        profile_owner: want(0xB7).then(|| p.owner.as_ref()).flatten().and_then(|o| {
+        profile_owner: want(0xB7).then_some(p.owner.as_ref()).flatten().and_then(|o| {
             Some(OperatorId {
                 mcc_mnc: FixedOctetString::try_from(o.mcc_mnc.to_vec()).ok()?,
                 gid1: o.gid1.clone(),
