@@ -240,3 +240,86 @@ fn install_that_does_not_fit() {
     )
     .unwrap();
 }
+
+fn free_nvm(lpa: &mut Es10Client<&mut TestCard>) -> Vec<u8> {
+    lpa.get_euicc_info2().unwrap().ext_card_resource.to_vec()
+}
+
+/// AuthenticateServer and PrepareDownload errors change nothing at all: same logical
+/// state, same free memory, no notification.
+#[test]
+fn session_errors_change_nothing() {
+    use veuicc::asn1::download::{
+        AuthenticateServerResponse, AuthenticateServerResult, PrepareDownloadRequest, PrepareDownloadResponse,
+        PrepareDownloadResult, SmdpSigned2,
+    };
+    let auth_code = |der: &[u8]| match rasn::der::decode::<AuthenticateServerResponse>(der).unwrap().0 {
+        AuthenticateServerResult::Error(e) => i64::try_from(&e.authenticate_error_code).unwrap(),
+        AuthenticateServerResult::Ok(_) => 0,
+    };
+    let mut card = TestCard::new(1);
+    let before = card.0.state().clone();
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    let nvm = free_nvm(&mut lpa);
+    let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 2);
+
+    // No challenge issued yet: noSessionContext.
+    let request = smdp.initiate_authentication([7; 16], None);
+    assert_eq!(auth_code(&lpa.store_data(&request).unwrap()), 4);
+    // PrepareDownload without an authenticated server: noSessionContext.
+    lpa.get_euicc_challenge().unwrap();
+    let signed2 = rasn::der::encode(&SmdpSigned2::new(vec![1; 16], false, None)).unwrap();
+    let prepare =
+        rasn::der::encode(&PrepareDownloadRequest::new(signed2, vec![0; 64], None, default_pki().dppb.der.clone()))
+            .unwrap();
+    let r: PrepareDownloadResponse = rasn::der::decode(&lpa.store_data(&prepare).unwrap()).unwrap();
+    assert!(matches!(r.0, PrepareDownloadResult::Error(e) if e.download_error_code == 4.into()));
+    // A replayed AuthenticateServer: the challenge was used up, noSessionContext.
+    let challenge = lpa.get_euicc_challenge().unwrap();
+    let request = smdp.initiate_authentication(challenge, None);
+    assert_eq!(auth_code(&lpa.store_data(&request).unwrap()), 0);
+    assert_eq!(auth_code(&lpa.store_data(&request).unwrap()), 4, "replay");
+    // A DPauth certificate from another PKI, presented under the trusted CI's id: invalidCertificate.
+    let other = veuicc::testkit::pki::TestPki::generate(99, 1);
+    let mut keys = veuicc::testkit::smdp::SmdpKeys::from_pki(default_pki());
+    keys.dpauth = other.dpauth.der.clone();
+    keys.dpauth_key = other.dpauth.key.clone();
+    let mut foreign = TestSmdp::with_keys(keys, "smdp.example.com", 3);
+    let challenge = lpa.get_euicc_challenge().unwrap();
+    assert_eq!(auth_code(&lpa.store_data(&foreign.initiate_authentication(challenge, None)).unwrap()), 1);
+
+    assert_eq!(free_nvm(&mut lpa), nvm, "free memory unchanged");
+    lpa.close().unwrap();
+    assert_eq!(*card.0.state(), before, "logical state unchanged");
+}
+
+/// Metadata the card must refuse: PPRs its (empty) RAT does not allow, an unknown class.
+/// The profile is not installed; the only trace is the PIR notification SGP.22 asks for.
+#[test]
+fn metadata_the_card_refuses() {
+    for (what, reason) in [("ppr1", 15), ("class 5", 6)] {
+        let mut card = TestCard::new(1);
+        let mut profile = ProfileToInstall::sample(ICCID, 2000);
+        if what == "ppr1" {
+            let mut ppr = rasn::types::BitString::repeat(false, 2);
+            ppr.set(1, true);
+            profile.metadata.profile_policy_rules = Some(ppr);
+        } else {
+            profile.metadata.profile_class = Some(5.into());
+        }
+        let mut lpa = Es10Client::open(&mut card).unwrap();
+        let nvm = free_nvm(&mut lpa);
+        let err = download(&mut lpa, &mut TestSmdp::new(default_pki(), "smdp.example.com", 2), &profile).unwrap_err();
+        assert_eq!(err, DownloadError::Install { command: 2, reason }, "{what}");
+        let nvm_after = free_nvm(&mut lpa);
+        lpa.close().unwrap();
+        assert!(card.0.state().profiles.is_empty(), "{what}");
+        assert_eq!(card.0.state().notifications.len(), 1, "{what}: the PIR");
+        // Free NVM (extCardResource tag 82) drops only by the stored PIR, well under a kilobyte.
+        let free = |ext: &[u8]| u32::from_be_bytes(ext[5..9].try_into().unwrap());
+        let used = free(&nvm) - free(&nvm_after);
+        assert!(used > 0 && used < 1024, "{what}: {used} bytes");
+        let store = Store::open(card.storage()).unwrap();
+        assert!(store.names().all(|n| !n.starts_with("u.")), "{what}: no package stored");
+    }
+}
