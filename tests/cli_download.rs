@@ -11,7 +11,6 @@
 mod support;
 use support::veuicc;
 
-
 #[test]
 fn download_then_manage() {
     let dir = std::env::temp_dir().join(format!("veuicc-cli-dl-{}", std::process::id()));
