@@ -167,7 +167,20 @@ fn free_memory_reflects_what_is_stored() {
     lpa.set_default_dp_address("smdp.example.com").unwrap();
     lpa.close().unwrap();
     let used = empty - free_nvm(&mut card);
-    // The config record: DER SEQUENCE { [0] UTF8String "smdp.example.com", [1] INTEGER 0 }
-    // (the notification counter) = 2 + 2 + 16 + 3 bytes.
-    assert_eq!(used, 23);
+    // The config record: DER SEQUENCE { [0] UTF8String "smdp.example.com", [1] INTEGER 0
+    // (the notification counter), [2] OCTET STRING EID } = 2 + 18 + 3 + 18 bytes.
+    assert_eq!(used, 41);
+}
+
+#[test]
+fn a_state_directory_belongs_to_one_card() {
+    let _serial = serial();
+    let dir = TempDir::new("owner");
+    populated(&dir.0);
+    let other = veuicc::Eid::with_check_digits("899990010000100000000000000777").unwrap();
+    let storage = DirStorage::open(&dir.0).unwrap();
+    let err = Card::new(veuicc::CardConfig::new(other), platform(storage)).unwrap_err().to_string();
+    assert!(err.contains("belongs to the card with EID 89999001000010000000000000000038"), "{err}");
+    // Its own card still starts.
+    start(&dir.0).unwrap();
 }

@@ -71,12 +71,22 @@ pub enum Error<E> {
     /// The persistent state could not be loaded; the card refuses to start
     /// rather than drop what it cannot read.
     Store(store::Error<E>),
+    /// The persistent state belongs to another card (another EID).
+    WrongCard {
+        /// The EID recorded in the state.
+        state: crate::config::Eid,
+        /// The EID of the card being started.
+        card: crate::config::Eid,
+    },
 }
 
 impl<E: fmt::Display> fmt::Display for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Store(e) => write!(f, "card state: {e}"),
+            Error::WrongCard { state, card } => {
+                write!(f, "card state belongs to the card with EID {state}, not to this one ({card})")
+            }
         }
     }
 }
@@ -147,6 +157,16 @@ impl<P: Platform> Card<P> {
         if store.get("config").is_none() {
             // Factory state: what the card was configured with, until an ES10 command changes it.
             state.config.default_dp_address = config.default_dp_address.as_deref().map(Into::into);
+        }
+        match state.config.eid.as_deref().map(<[u8; 16]>::try_from) {
+            None => state.config.eid = Some(config.eid.as_bytes().to_vec().into()),
+            Some(Ok(eid)) if eid == *config.eid.as_bytes() => {}
+            Some(Ok(eid)) => {
+                let state = crate::config::Eid::from_bytes(eid)
+                    .map_err(|_| Error::Store(store::Error::BadRecord { name: "config".into() }))?;
+                return Err(Error::WrongCard { state, card: config.eid });
+            }
+            Some(Err(_)) => return Err(Error::Store(store::Error::BadRecord { name: "config".into() })),
         }
         Ok((store, state))
     }

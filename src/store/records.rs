@@ -5,7 +5,7 @@
 //!
 //! | record name | content |
 //! |---|---|
-//! | `config` | [`ConfigRecord`]: default SM-DP+ address, last notification sequence number |
+//! | `config` | [`ConfigRecord`]: default SM-DP+ address, last notification sequence number, the card's EID |
 //! | `p.<nn>` | one [`ProfileRecord`] per installed profile (`nn` = byte 15 of its ISD-P AID) |
 //! | `u.<nn>` | the profile's package (UPP), exactly as delivered (not part of [`CardState`]) |
 //! | `n.<seq>` | one pending [`NotificationRecord`] (`seq` = 16 hex digits) |
@@ -48,6 +48,9 @@ pub struct ConfigRecord {
     /// The last notification sequence number handed out (card-wide, never reused,
     /// kept across eUICCMemoryReset).
     pub last_seq_number: u64,
+    /// The EID of the card this state belongs to (written with the first commit): a card
+    /// with another identity refuses to start on it.
+    pub eid: Option<OctetString>,
 }
 
 /// A profile-management event (SGP.22 `NotificationEvent` bit numbers).
