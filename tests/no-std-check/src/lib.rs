@@ -6,6 +6,8 @@ extern crate alloc;
 use core::alloc::{GlobalAlloc, Layout};
 use veuicc::apdu::CommandView;
 
+// `unsafe` lives here only: a `#[global_allocator]` needs an `unsafe impl GlobalAlloc`, and a
+// no_std staticlib that uses `alloc` must name one. The veuicc crate itself forbids unsafe code.
 /// An allocator that never allocates: the check is about linking, not running.
 struct NoAlloc;
 
