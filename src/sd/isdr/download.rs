@@ -30,7 +30,7 @@ use crate::crypto::cert::{self, CertError, Role, VerifiedCert};
 use crate::platform::{Clock, Platform};
 use crate::scp03t::SessionKeys;
 use crate::sd::isdp::{BppCommand, BppError, BppLoader, ErrorReason, LoadedProfile, Progress};
-use crate::store::{NotificationEvent, NotificationRecord, ProfileClass, ProfileRecord, ProfileState, Txn};
+use crate::store::{NotificationEvent, NotificationRecord, Txn};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -44,10 +44,6 @@ mod code {
     pub(super) const INVALID_TRANSACTION_ID: i32 = 5;
     pub(super) const UNDEFINED_ERROR: i32 = 127;
 }
-
-/// ISD-P AIDs: `A0000005591010FFFFFFFF8900 <nn> 00` (SGP.02 Annex H numbering, as real
-/// cards do: `…8900001000`, `…8900001100`, …); `nn` starts at `10`.
-const ISDP_AID_PREFIX: [u8; 14] = [0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00];
 
 /// Largest BF36 header + BF23 the card buffers before the secure channel is up.
 const MAX_BPP_HEAD: usize = 1024;
@@ -459,69 +455,7 @@ fn feed<P: Platform>(
 /// profile record, its package and the install notification (with the PIR) together.
 fn install<P: Platform>(ctx: &mut Ctx<'_, P>, loading: &Loading, profile: LoadedProfile) -> Result<Vec<u8>> {
     let md: &StoreMetadataRequest = &profile.metadata;
-    let fail = |reason| error(BppCommand::StoreMetadata, reason);
-    let check = || -> core::result::Result<(ProfileRecord, u8), BppError> {
-        if md.iccid.len() != 10 {
-            return Err(fail(ErrorReason::IncorrectInputValues));
-        }
-        if ctx.state.profiles.iter().any(|p| p.iccid == md.iccid) {
-            return Err(fail(ErrorReason::IccidAlreadyExists));
-        }
-        let class = match md.profile_class.as_ref().map(i32::try_from) {
-            None => ProfileClass::Operational,
-            Some(Ok(0)) => ProfileClass::Test,
-            Some(Ok(1)) => ProfileClass::Provisioning,
-            Some(Ok(2)) => ProfileClass::Operational,
-            Some(_) => return Err(fail(ErrorReason::UnsupportedProfileClass)),
-        };
-        let ppr = md
-            .profile_policy_rules
-            .as_ref()
-            .map_or(0u8, |b| (0..8).filter(|&i| b.get(i).is_some_and(|x| *x)).fold(0, |acc, i| acc | (1 << i)));
-        // The RAT allows no PPR yet (GetRAT answers an empty table).
-        if ppr & (crate::store::PPR1 | crate::store::PPR2) != 0 {
-            return Err(fail(ErrorReason::PprNotAllowed));
-        }
-        let slot = (0x10..0x10u8.saturating_add(ctx.config.profile_capacity))
-            .find(|s| !ctx.state.profiles.iter().any(|p| p.slot() == *s))
-            .ok_or(error(BppCommand::LoadProfileElements, ErrorReason::InsufficientMemory))?;
-        let mut aid = ISDP_AID_PREFIX.to_vec();
-        aid.extend_from_slice(&[slot, 0x00]);
-        let notification_config = md
-            .notification_configuration_info
-            .iter()
-            .flatten()
-            .map(|n| crate::store::NotificationConfig {
-                events: (0..8)
-                    .filter(|&i| n.profile_management_operation.get(i).is_some_and(|x| *x))
-                    .fold(0, |acc, i| acc | (1 << i)),
-                address: n.notification_address.clone(),
-            })
-            .collect();
-        let record = ProfileRecord {
-            iccid: md.iccid.clone(),
-            isdp_aid: aid.into(),
-            state: ProfileState::Disabled,
-            nickname: None,
-            service_provider_name: md.service_provider_name.clone(),
-            profile_name: md.profile_name.clone(),
-            icon: md
-                .icon_type
-                .clone()
-                .zip(md.icon.clone())
-                .map(|(icon_type, data)| crate::store::Icon { icon_type, data }),
-            class,
-            ppr,
-            notification_config,
-            owner: md.profile_owner.as_ref().map(|o| crate::store::Owner {
-                mcc_mnc: o.mcc_mnc.to_vec().into(),
-                gid1: o.gid1.clone(),
-                gid2: o.gid2.clone(),
-            }),
-        };
-        Ok((record, slot))
-    };
-    let (record, _slot) = match check() {
+    let record = match super::metadata::profile_record(ctx.config, ctx.state, md) {
         Ok(r) => r,
         Err(e) => return finish_error(ctx, &loading.auth, Some(&loading.smdp_oid), e),
     };

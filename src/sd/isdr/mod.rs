@@ -22,6 +22,7 @@ mod errors;
 mod es10a;
 mod es10b;
 mod es10c;
+mod metadata;
 
 use crate::apdu::{CommandView, Result, Status};
 use crate::asn1::{Es10Request, Es10Response};
