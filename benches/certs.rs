@@ -26,7 +26,7 @@ use veuicc::testkit::pki::TestPki;
 
 fn bench(c: &mut Criterion) {
     let pki = TestPki::generate(1, 1);
-    let cis = vec![TrustedCi::from_der(&pki.ci.der).unwrap()];
+    let cis = vec![TrustedCi::from_der(&veuicc::crypto::RUST_CRYPTO, &pki.ci.der).unwrap()];
     let ski = pki.ci_ski();
     // The floor: the DPauth certificate's own signature, verified with the CI key.
     let tbs = pki.dpauth.template.tbs();
@@ -42,17 +42,26 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("DPauth chain (CI → DPauth)", |b| {
         b.iter(|| {
-            cert::verify_dp_cert(black_box(&pki.dpauth.der), &[Role::DpAuth, Role::DsAuth], &cis, Some(&ski), None)
-                .unwrap()
+            cert::verify_dp_cert(
+                &veuicc::crypto::RUST_CRYPTO,
+                black_box(&pki.dpauth.der),
+                &[Role::DpAuth, Role::DsAuth],
+                &cis,
+                Some(&ski),
+                None,
+            )
+            .unwrap()
         })
     });
     g.bench_function("eUICC chain (CI → EUM → eUICC)", |b| {
         b.iter(|| {
-            let eum = cert::verify_eum(black_box(&pki.eum.der), &cis, None).unwrap();
-            cert::verify_euicc(black_box(&pki.cards[0].der), &eum, None).unwrap()
+            let eum = cert::verify_eum(&veuicc::crypto::RUST_CRYPTO, black_box(&pki.eum.der), &cis, None).unwrap();
+            cert::verify_euicc(&veuicc::crypto::RUST_CRYPTO, black_box(&pki.cards[0].der), &eum, None).unwrap()
         })
     });
-    g.bench_function("parse only (DPauth)", |b| b.iter(|| cert::certificate_key(black_box(&pki.dpauth.der)).unwrap()));
+    g.bench_function("parse only (DPauth)", |b| {
+        b.iter(|| cert::certificate_key(&veuicc::crypto::RUST_CRYPTO, black_box(&pki.dpauth.der)).unwrap())
+    });
     // Start-up cost of the embedded default identity (generated once per process).
     g.bench_function("generate PKI (1 card) + validate identity", |b| {
         b.iter(|| TestPki::generate(black_box(7), 1).identity(0).unwrap())

@@ -71,7 +71,7 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("card install", size), &apdus, |b, apdus| b.iter(|| install(apdus)));
         // The floor's AES part: card-side unwrap only (segments prepared once per size).
         let keys = SessionKeys::new([1; 16], [2; 16], [3; 16]);
-        let mut tx = Bsp::new(&keys);
+        let mut tx = Bsp::new(&veuicc::crypto::RUST_CRYPTO, &keys);
         let segments: Vec<Vec<u8>> = profile.upp.chunks(1007).map(|c| tx.wrap(0x86, c, true).unwrap()).collect();
         let mut rng = DetRng::new(4);
         g.bench_with_input(BenchmarkId::new("crypto floor", size), &segments, |b, segments| {
@@ -87,8 +87,15 @@ fn bench(c: &mut Criterion) {
                 }
                 let ot = p256::SecretKey::generate_from_rng(&mut rng);
                 let shared = ot.diffie_hellman(&key.verifying_key().into());
-                let _ = SessionKeys::derive(shared.raw_secret_bytes().as_slice(), 0x88, 0x10, b"host", &[0x89; 16]);
-                let mut rx = Bsp::new(&keys);
+                let _ = SessionKeys::derive(
+                    &veuicc::crypto::RUST_CRYPTO,
+                    shared.raw_secret_bytes().as_slice(),
+                    0x88,
+                    0x10,
+                    b"host",
+                    &[0x89; 16],
+                );
+                let mut rx = Bsp::new(&veuicc::crypto::RUST_CRYPTO, &keys);
                 for seg in segments {
                     black_box(rx.unwrap(seg, 0x86, true).unwrap());
                 }

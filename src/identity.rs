@@ -12,50 +12,41 @@
 
 use crate::config::{CardConfig, CiPkId, Eid};
 use crate::crypto::cert::{self, CertError, TrustedCi};
+use crate::crypto::{CryptoProvider, EcdsaSigner, PublicKey, SecretScalar};
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
-use p256::ecdsa::signature::Signer as _;
-use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use p256::pkcs8::DecodePrivateKey as _;
 
-/// SK.EUICC.ECDSA, the card's private key (P-256).
+/// SK.EUICC.ECDSA, the card's private key (a P-256 scalar).
 ///
-/// Zeroized on drop (the inner `SigningKey` wipes its scalar); `Debug` prints `<secret>`;
-/// neither `Clone` nor `PartialEq`.
-pub struct EuiccSecretKey(SigningKey);
+/// Zeroized on drop; `Debug` prints `<secret>`; neither `Clone` nor `PartialEq`. The key
+/// file formats are decoded here (with `p256`'s SEC1/PKCS#8 decoders); the arithmetic is the
+/// crypto provider's ([`Identity::new_with`]).
+pub struct EuiccSecretKey(SecretScalar);
 
 impl EuiccSecretKey {
     /// From the 32-byte big-endian scalar.
     pub fn from_bytes(scalar: &[u8]) -> Result<EuiccSecretKey, KeyError> {
-        SigningKey::from_slice(scalar).map(EuiccSecretKey).map_err(|_| KeyError)
+        let bytes: [u8; 32] = scalar.try_into().map_err(|_| KeyError)?;
+        Ok(EuiccSecretKey(SecretScalar::new(bytes)))
     }
 
     /// From a DER SEC1 `ECPrivateKey` (RFC 5915; the `EC PRIVATE KEY` PEM label) or PKCS#8 `PrivateKeyInfo`.
     pub fn from_der(der: &[u8]) -> Result<EuiccSecretKey, KeyError> {
-        if let Ok(sk) = p256::SecretKey::from_sec1_der(der) {
-            return Ok(EuiccSecretKey(SigningKey::from(sk)));
-        }
-        SigningKey::from_pkcs8_der(der).map(EuiccSecretKey).map_err(|_| KeyError)
+        let sk = p256::SecretKey::from_sec1_der(der)
+            .or_else(|_| p256::SecretKey::from_pkcs8_der(der))
+            .map_err(|_| KeyError)?;
+        Ok(EuiccSecretKey(SecretScalar::new(sk.to_bytes().into())))
     }
 
-    /// Wraps a signing key.
-    pub fn from_signing_key(key: SigningKey) -> EuiccSecretKey {
-        EuiccSecretKey(key)
-    }
-
-    /// The matching public key.
-    pub fn public_key(&self) -> &VerifyingKey {
-        self.0.verifying_key()
+    /// From a RustCrypto signing key (the test kit's keys).
+    pub fn from_signing_key(key: p256::ecdsa::SigningKey) -> EuiccSecretKey {
+        EuiccSecretKey(SecretScalar::new(key.to_bytes().into()))
     }
 }
 
-/// The inner `SigningKey` zeroizes its scalar in its own `Drop` (checked at compile time below).
 impl zeroize::ZeroizeOnDrop for EuiccSecretKey {}
-
-const _: () = {
-    const fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
-    wiped_on_drop::<SigningKey>();
-};
 
 impl fmt::Debug for EuiccSecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -94,6 +85,8 @@ pub enum IdentityError {
     Euicc(CertError),
     /// The private key is not the key of CERT.EUICC.
     KeyMismatch,
+    /// The private key is zero or not below the P-256 group order.
+    BadKey,
     /// The EID expected by the caller is not the one in CERT.EUICC.
     EidMismatch {
         /// The EID in the certificate subject.
@@ -109,6 +102,7 @@ impl fmt::Display for IdentityError {
             IdentityError::Eum(e) => write!(f, "EUM certificate: {e}"),
             IdentityError::Euicc(e) => write!(f, "eUICC certificate: {e}"),
             IdentityError::KeyMismatch => f.write_str("the private key does not match the eUICC certificate"),
+            IdentityError::BadKey => f.write_str("the private key is not a valid P-256 scalar"),
             IdentityError::EidMismatch { in_certificate } => {
                 write!(f, "the eUICC certificate is for EID {in_certificate}, not the expected one")
             }
@@ -121,7 +115,8 @@ impl core::error::Error for IdentityError {}
 /// A validated card identity (see the module docs).
 pub struct Identity {
     eid: Eid,
-    key: EuiccSecretKey,
+    /// SK.EUICC.ECDSA, prepared by the crypto provider (it owns and wipes the scalar).
+    signer: Box<dyn EcdsaSigner>,
     euicc_cert: Vec<u8>,
     eum_cert: Vec<u8>,
     cis: Vec<TrustedCi>,
@@ -132,15 +127,27 @@ impl fmt::Debug for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Identity")
             .field("eid", &self.eid)
-            .field("key", &self.key)
+            .field("key", &"<secret>")
             .field("cis", &self.cis.len())
             .finish_non_exhaustive()
     }
 }
 
 impl Identity {
-    /// Builds and validates an identity (dates are not checked: the card has no trusted clock).
+    /// Builds and validates an identity with the default crypto provider (RustCrypto); dates
+    /// are not checked: the card has no trusted clock.
     pub fn new(
+        key: EuiccSecretKey,
+        euicc_cert: Vec<u8>,
+        eum_cert: Vec<u8>,
+        ci_certs: &[&[u8]],
+    ) -> Result<Identity, IdentityError> {
+        Identity::new_with(&crate::crypto::RUST_CRYPTO, key, euicc_cert, eum_cert, ci_certs)
+    }
+
+    /// As [`Identity::new`], with `crypto` checking the chain and preparing SK.EUICC for signing.
+    pub fn new_with(
+        crypto: &dyn CryptoProvider,
         key: EuiccSecretKey,
         euicc_cert: Vec<u8>,
         eum_cert: Vec<u8>,
@@ -152,14 +159,15 @@ impl Identity {
         let cis = ci_certs
             .iter()
             .enumerate()
-            .map(|(index, der)| TrustedCi::from_der(der).map_err(|error| IdentityError::Ci { index, error }))
+            .map(|(index, der)| TrustedCi::from_der(crypto, der).map_err(|error| IdentityError::Ci { index, error }))
             .collect::<Result<Vec<_>, _>>()?;
-        let eum = cert::verify_eum(&eum_cert, &cis, None).map_err(IdentityError::Eum)?;
-        let euicc = cert::verify_euicc(&euicc_cert, &eum, None).map_err(IdentityError::Euicc)?;
-        if &euicc.key != key.public_key() {
+        let eum = cert::verify_eum(crypto, &eum_cert, &cis, None).map_err(IdentityError::Eum)?;
+        let euicc = cert::verify_euicc(crypto, &euicc_cert, &eum, None).map_err(IdentityError::Euicc)?;
+        let signer = crypto.signing_key(&key.0).map_err(|_| IdentityError::BadKey)?;
+        if euicc.key != signer.public_key() {
             return Err(IdentityError::KeyMismatch);
         }
-        Ok(Identity { eid: euicc.eid, key, euicc_cert, eum_cert, cis, signing_ci: eum.ci_pkid })
+        Ok(Identity { eid: euicc.eid, signer, euicc_cert, eum_cert, cis, signing_ci: eum.ci_pkid })
     }
 
     /// As [`Identity::new`], and the certificate must carry `eid`.
@@ -193,8 +201,8 @@ impl Identity {
     }
 
     /// PK.EUICC.ECDSA.
-    pub fn public_key(&self) -> &VerifyingKey {
-        self.key.public_key()
+    pub fn public_key(&self) -> PublicKey {
+        self.signer.public_key()
     }
 
     /// The trusted CIs, in load order.
@@ -237,14 +245,13 @@ impl Identity {
     /// Signs `msg` with SK.EUICC.ECDSA: ECDSA-SHA256, raw `r ‖ s` (SGP.22 v2.5 §2.6.7.2,
     /// BSI TR-03111). The nonce is derived per RFC 6979, so the card needs no RNG here.
     pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
-        let sig: Signature = self.key.0.sign(msg);
-        sig.to_bytes().into()
+        self.signer.sign(msg)
     }
 }
 
 #[cfg(all(test, feature = "testkit"))]
 mod tests {
-    use crate::crypto::ecdsa;
+    use crate::crypto::{CryptoProvider as _, RUST_CRYPTO};
     use crate::testkit::pki::TestPki;
 
     #[test]
@@ -252,12 +259,12 @@ mod tests {
         let pki = TestPki::generate(3, 1);
         let id = pki.identity(0).unwrap();
         let sig = id.sign(b"euiccSigned1");
-        assert!(ecdsa::verify_raw(id.public_key(), b"euiccSigned1", &sig));
+        assert!(RUST_CRYPTO.verify(&id.public_key(), b"euiccSigned1", &sig));
         assert_eq!(id.ci_pkids_verification(), alloc::vec![pki.ci_ski()]);
         assert_eq!(id.ci_pkids_signing(), alloc::vec![pki.ci_ski()]);
         assert!(id.signs_for(&pki.ci_ski()));
         assert!(!id.signs_for(&[0u8; 20]));
-        assert_eq!(alloc::format!("{:?}", id.key), "<secret>");
+        assert_eq!(alloc::format!("{:?}", super::EuiccSecretKey::from_bytes(&[1; 32]).unwrap()), "<secret>");
         assert!(alloc::format!("{id:?}").contains("<secret>"));
     }
 }

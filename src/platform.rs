@@ -1,4 +1,4 @@
-//! The card's only way to reach the world: randomness, time and persistent storage.
+//! The card's only way to reach the world: randomness, time, persistent storage and its crypto provider.
 //!
 //! The core never reads a clock, seeds a generator or touches a file of its own:
 //! everything comes through a [`Platform`] (trussed's `Platform`, smoltcp's
@@ -76,6 +76,13 @@ pub trait Platform {
 
     /// Borrows all three parts at once (handlers often need storage and randomness together).
     fn split(&mut self) -> (&mut Self::Storage, &mut Self::Rng, &Self::Clock);
+
+    /// The crypto provider every signature, key agreement and cipher of the card goes
+    /// through (see [`crate::crypto::provider`]). Default: RustCrypto. A platform with a
+    /// faster implementation (hardware, a std-only library) returns its own.
+    fn crypto(&self) -> &'static dyn crate::crypto::CryptoProvider {
+        &crate::crypto::RUST_CRYPTO
+    }
 }
 
 /// The obvious platform: three owned parts.

@@ -18,15 +18,12 @@
 //! `scp03tSecurityError`; a malformed TLV, length or padding is `scp03tStructureError`.
 //!
 //! Keys live in [`SessionKeys`] and [`Bsp`], both zeroized on drop; C-MACs are
-//! compared in constant time.
+//! compared in constant time. AES, CMAC and SHA-256 come from a
+//! [`CryptoProvider`] (the card passes its platform's).
 
-use aes::Aes128;
-use aes::cipher::block_padding::Iso7816;
-use aes::cipher::{BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit};
+use crate::crypto::CryptoProvider;
 use alloc::vec::Vec;
-use cmac::{Cmac, Mac};
 use core::fmt;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -85,6 +82,7 @@ impl SessionKeys {
     /// The SGP.22 KDF (ANSI X9.63 with SHA-256) over the ECKA shared secret `z`
     /// and the CRT of InitialiseSecureChannel (key type, key length, host id) and the EID.
     pub fn derive(
+        crypto: &dyn CryptoProvider,
         z: &[u8],
         key_type: u8,
         key_length: u8,
@@ -92,18 +90,13 @@ impl SessionKeys {
         eid: &[u8; 16],
     ) -> Result<SessionKeys, Error> {
         let host_len = u8::try_from(host_id.len()).map_err(|_| Error::Kdf)?;
+        let mut shared_info = Vec::with_capacity(20 + host_id.len());
+        shared_info.extend_from_slice(&[key_type, key_length, host_len]);
+        shared_info.extend_from_slice(host_id);
+        shared_info.push(16);
+        shared_info.extend_from_slice(eid);
         let mut out = [0u8; 64];
-        for (i, chunk) in out.chunks_exact_mut(32).enumerate() {
-            let counter = u32::try_from(i + 1).map_err(|_| Error::Kdf)?;
-            let mut h = Sha256::new();
-            h.update(z);
-            h.update(counter.to_be_bytes());
-            h.update([key_type, key_length, host_len]);
-            h.update(host_id);
-            h.update([16]);
-            h.update(eid);
-            chunk.copy_from_slice(&h.finalize());
-        }
+        crypto.kdf_x963_sha256(z, &shared_info, &mut out);
         let mut keys = SessionKeys { s_enc: [0; 16], s_mac: [0; 16], initial_mcv: [0; 16] };
         let (mcv, rest) = out.split_at(16);
         let (enc, rest) = rest.split_at(16);
@@ -134,6 +127,8 @@ impl SessionKeys {
 /// One direction of a BSP session: keys, MAC chaining value and block counter.
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct Bsp {
+    #[zeroize(skip)]
+    crypto: &'static dyn CryptoProvider,
     s_enc: [u8; 16],
     s_mac: [u8; 16],
     mcv: [u8; 16],
@@ -181,31 +176,40 @@ fn split_segment(segment: &[u8]) -> Result<(u8, &[u8], &[u8]), Error> {
     Ok((tag, l, value))
 }
 
+/// Removes ISO/IEC 9797-1 method 2 padding: zero or more `00` after one `80`, all inside
+/// the last block. Anything else is `scp03tStructureError`.
+fn unpad(plain: &mut Vec<u8>) -> Result<(), Error> {
+    let zeros = plain.iter().rev().take_while(|&&b| b == 0).count();
+    if zeros >= 16 {
+        return Err(Error::Structure);
+    }
+    let marker = plain.len().checked_sub(zeros + 1).ok_or(Error::Structure)?;
+    if plain.get(marker) != Some(&0x80) {
+        return Err(Error::Structure);
+    }
+    plain.truncate(marker);
+    Ok(())
+}
+
 impl Bsp {
     /// A session starting with `keys` and the block counter at 1.
-    pub fn new(keys: &SessionKeys) -> Bsp {
-        Bsp { s_enc: keys.s_enc, s_mac: keys.s_mac, mcv: keys.initial_mcv, counter: 1 }
+    pub fn new(crypto: &'static dyn CryptoProvider, keys: &SessionKeys) -> Bsp {
+        Bsp { crypto, s_enc: keys.s_enc, s_mac: keys.s_mac, mcv: keys.initial_mcv, counter: 1 }
     }
 
     /// ReplaceSessionKeys: the PPKs and their chaining value take over; the counter restarts at 1.
     pub fn replace_keys(&mut self, keys: &SessionKeys) {
-        *self = Bsp::new(keys);
+        *self = Bsp::new(self.crypto, keys);
     }
 
     fn icv(&self) -> [u8; 16] {
-        let cipher = Aes128::new(&self.s_enc.into());
-        let mut block = self.counter.to_be_bytes().into();
-        cipher.encrypt_block(&mut block);
-        block.into()
+        let mut block = self.counter.to_be_bytes();
+        self.crypto.aes128_encrypt_block(&self.s_enc, &mut block);
+        block
     }
 
     fn cmac(&self, tag: u8, len: &[u8], body: &[u8]) -> [u8; 16] {
-        let mut mac = <Cmac<Aes128> as KeyInit>::new(&self.s_mac.into());
-        mac.update(&self.mcv);
-        mac.update(&[tag]);
-        mac.update(len);
-        mac.update(body);
-        mac.finalize().into_bytes().into()
+        self.crypto.aes128_cmac(&self.s_mac, &[&self.mcv, &[tag], len, body])
     }
 
     fn advance(&mut self, mcv: [u8; 16]) -> Result<(), Error> {
@@ -218,8 +222,13 @@ impl Bsp {
     pub fn wrap(&mut self, tag: u8, plaintext: &[u8], encrypt: bool) -> Result<Vec<u8>, Error> {
         let body = if encrypt {
             let icv = self.icv();
-            let enc = cbc::Encryptor::<Aes128>::new(&self.s_enc.into(), &icv.into());
-            enc.encrypt_padded_vec::<Iso7816>(plaintext)
+            // ISO/IEC 9797-1 method 2: 80, then 00 up to a whole block.
+            let mut body = Vec::with_capacity((plaintext.len() / 16 + 1) * 16);
+            body.extend_from_slice(plaintext);
+            body.push(0x80);
+            body.resize(body.len().div_ceil(16) * 16, 0);
+            self.crypto.aes128_cbc_encrypt(&self.s_enc, &icv, &mut body).map_err(|_| Error::Structure)?;
+            body
         } else {
             plaintext.to_vec()
         };
@@ -258,8 +267,10 @@ impl Bsp {
                 return Err(Error::Structure);
             }
             let icv = self.icv();
-            let dec = cbc::Decryptor::<Aes128>::new(&self.s_enc.into(), &icv.into());
-            dec.decrypt_padded_vec::<Iso7816>(body).map_err(|_| Error::Structure)?
+            let mut plain = body.to_vec();
+            self.crypto.aes128_cbc_decrypt(&self.s_enc, &icv, &mut plain).map_err(|_| Error::Structure)?;
+            unpad(&mut plain)?;
+            plain
         } else {
             body.to_vec()
         };
@@ -271,10 +282,11 @@ impl Bsp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::RUST_CRYPTO;
 
     fn pair() -> (Bsp, Bsp) {
-        let keys = SessionKeys::derive(&[7; 32], 0x88, 0x10, &[0x80; 8], &[0x89; 16]).unwrap();
-        (Bsp::new(&keys), Bsp::new(&keys))
+        let keys = SessionKeys::derive(&RUST_CRYPTO, &[7; 32], 0x88, 0x10, &[0x80; 8], &[0x89; 16]).unwrap();
+        (Bsp::new(&RUST_CRYPTO, &keys), Bsp::new(&RUST_CRYPTO, &keys))
     }
 
     #[test]
@@ -305,15 +317,15 @@ mod tests {
         for i in 0..seg.len() {
             let mut bad = seg.clone();
             bad[i] ^= 0x01;
-            let mut rx = Bsp { ..Bsp::new(&SessionKeys::new(rx.s_enc, rx.s_mac, rx.mcv)) };
+            let mut rx = Bsp { ..Bsp::new(&RUST_CRYPTO, &SessionKeys::new(rx.s_enc, rx.s_mac, rx.mcv)) };
             assert!(rx.unwrap(&bad, 0x87, true).is_err(), "flip at {i}");
         }
-        let mut rx2 = Bsp::new(&SessionKeys::new(rx.s_enc, rx.s_mac, rx.mcv));
+        let mut rx2 = Bsp::new(&RUST_CRYPTO, &SessionKeys::new(rx.s_enc, rx.s_mac, rx.mcv));
         assert_eq!(rx2.unwrap(&seg, 0x88, true), Err(Error::Structure), "wrong tag");
         assert_eq!(rx2.unwrap(&seg[..seg.len() - 1], 0x87, true), Err(Error::Structure), "short");
         // Replay out of order: the second segment cannot be opened first.
         let seg2 = tx.wrap(0x87, b"second", true).unwrap();
-        let mut rx3 = Bsp::new(&SessionKeys::new(rx.s_enc, rx.s_mac, rx.mcv));
+        let mut rx3 = Bsp::new(&RUST_CRYPTO, &SessionKeys::new(rx.s_enc, rx.s_mac, rx.mcv));
         assert_eq!(rx3.unwrap(&seg2, 0x87, true), Err(Error::Mac));
     }
 

@@ -4,6 +4,9 @@
 //! * Only `host`, `testkit` and the CLI name `std`.
 //! * Only `store` writes `Storage` (no `.write(` / `.remove(` on storage elsewhere).
 //! * Each core module uses only the modules below it (the table in ARCHITECTURE.md).
+//! * The card logic names no crypto crate: every primitive goes through
+//!   `crypto::CryptoProvider` (the RustCrypto provider is the only place `p256`, `aes`,
+//!   `cbc`, `cmac` and `sha2` appear, with two documented exceptions).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -50,12 +53,13 @@ fn code(text: &str) -> String {
     body.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
 }
 
-/// Which crate modules each core module may `use`.
+/// Which crate modules each core module may `use`. `crypto::provider` (the provider trait,
+/// its byte types and the RustCrypto provider) is a leaf of its own: the platform hands one out.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("apdu", &[]),
     ("asn1", &[]),
-    ("platform", &[]),
-    ("scp03t", &[]),
+    ("platform", &["crypto::provider"]),
+    ("scp03t", &["crypto::provider"]),
     ("config", &["platform"]),
     ("store", &["platform"]),
     ("crypto", &["asn1", "platform", "config"]),
@@ -95,14 +99,66 @@ fn core_modules_respect_the_layering() {
         let text = code(&fs::read_to_string(f).unwrap());
         for (i, _) in text.match_indices("crate::") {
             let rest = &text[i + "crate::".len()..];
-            let target: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-            if target != m && !allowed.contains(&target.as_str()) {
+            let mut target: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            if target == "crypto" {
+                let next: String = rest["crypto::".len().min(rest.len())..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let provider_items = [
+                    "provider",
+                    "rustcrypto",
+                    "CryptoProvider",
+                    "RUST_CRYPTO",
+                    "RustCrypto",
+                    "PublicKey",
+                    "SecretScalar",
+                ];
+                if provider_items.contains(&next.as_str()) {
+                    target = "crypto::provider".into();
+                }
+            }
+            let allowed_crypto = target == "crypto::provider" && (m == "crypto" || allowed.contains(&"crypto"));
+            if target != m && !allowed_crypto && !allowed.contains(&target.as_str()) {
                 violations.push(format!("{} uses crate::{target}", f.display()));
             }
         }
         // `use super::…` cannot leave the module except from its root file.
     }
     assert!(violations.is_empty(), "layering violations: {violations:#?}");
+}
+
+/// Core files that may name a crypto crate, and why.
+const CRYPTO_CRATE_USERS: &[(&str, &str)] = &[
+    ("crypto/rustcrypto.rs", "the RustCrypto provider itself"),
+    ("crypto/ecdsa.rs", "raw/DER signature conversions for the test kit and tools, not used by the card"),
+    ("identity.rs", "decodes SEC1/PKCS#8 key files with p256's decoders; arithmetic is the provider's"),
+    ("store/mod.rs", "SHA-256 record checksums: integrity against torn or corrupted files, not security"),
+];
+
+#[test]
+fn card_logic_calls_crypto_only_through_the_provider() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![];
+    rust_files(&src, &mut files);
+    let mut offenders = vec![];
+    for f in &files {
+        let m = module_of(&src, f);
+        if ["host", "testkit", "bin"].contains(&m.as_str()) {
+            continue;
+        }
+        let rel = f.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+        if CRYPTO_CRATE_USERS.iter().any(|(file, _)| *file == rel) {
+            continue;
+        }
+        let text = code(&fs::read_to_string(f).unwrap());
+        for krate in ["p256", "aes", "cbc", "cmac", "sha2", "ecdsa", "elliptic_curve"] {
+            if text.contains(&format!("{krate}::")) && !text.contains(&format!("crypto::{krate}::")) {
+                offenders.push(format!("{rel} names {krate}"));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "crypto outside the provider: {offenders:?}");
 }
 
 #[test]

@@ -25,12 +25,20 @@ fn pki() -> TestPki {
 }
 
 fn cis(pki: &TestPki) -> Vec<TrustedCi> {
-    vec![TrustedCi::from_der(&pki.ci.der).unwrap()]
+    vec![TrustedCi::from_der(&veuicc::crypto::RUST_CRYPTO, &pki.ci.der).unwrap()]
 }
 
 /// Verifies `der` as a DPauth certificate against `pki`'s CI, chosen by PKID as in AuthenticateServer.
 fn check_dpauth(pki: &TestPki, der: &[u8], now: Option<UnixTime>) -> Result<(), CertError> {
-    cert::verify_dp_cert(der, &[Role::DpAuth, Role::DsAuth], &cis(pki), Some(&pki.ci_ski()), now).map(|_| ())
+    cert::verify_dp_cert(
+        &veuicc::crypto::RUST_CRYPTO,
+        der,
+        &[Role::DpAuth, Role::DsAuth],
+        &cis(pki),
+        Some(&pki.ci_ski()),
+        now,
+    )
+    .map(|_| ())
 }
 
 /// `pki`'s DPauth template changed by `f`, signed by the CI.
@@ -41,7 +49,7 @@ fn dpauth_with(pki: &TestPki, f: impl FnOnce(&mut CertTemplate)) -> Vec<u8> {
 }
 
 fn eum(pki: &TestPki) -> VerifiedEum {
-    cert::verify_eum(&pki.eum.der, &cis(pki), None).unwrap()
+    cert::verify_eum(&veuicc::crypto::RUST_CRYPTO, &pki.eum.der, &cis(pki), None).unwrap()
 }
 
 /// `pki`'s card 0 template changed by `f`, signed by the EUM.
@@ -57,7 +65,7 @@ fn unbroken_certificates_pass() {
     check_dpauth(&pki, &pki.dpauth.der, Some(UnixTime(NOT_BEFORE + DAY))).unwrap();
     check_dpauth(&pki, &dpauth_with(&pki, |_| {}), None).unwrap();
     assert_eq!(dpauth_with(&pki, |_| {}), pki.dpauth.der, "re-signing a template is deterministic");
-    cert::verify_euicc(&euicc_with(&pki, |_| {}), &eum(&pki), None).unwrap();
+    cert::verify_euicc(&veuicc::crypto::RUST_CRYPTO, &euicc_with(&pki, |_| {}), &eum(&pki), None).unwrap();
     pki.identity(0).unwrap();
 }
 
@@ -72,7 +80,8 @@ fn wrong_ci() {
     assert_eq!(check_dpauth_now(&pki, &foreign), Err(CertError::WrongIssuer));
     assert_eq!(CertError::WrongIssuer.code(), AuthenticateErrorCode::InvalidCertificate);
     // Without a chosen CI the AKI names no trusted CI.
-    let e = cert::verify_dp_cert(&foreign, &[Role::DpAuth], &cis(&pki), None, None).unwrap_err();
+    let e = cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, &foreign, &[Role::DpAuth], &cis(&pki), None, None)
+        .unwrap_err();
     assert_eq!(e, CertError::CiPkUnknown);
     // Claiming our CI (AKI) but signed by the other CI's key.
     let forged = pki.dpauth.template.sign(&other.ci.key);
@@ -87,7 +96,15 @@ fn check_dpauth_now(pki: &TestPki, der: &[u8]) -> Result<(), CertError> {
 #[test]
 fn ci_pk_unknown() {
     let pki = pki();
-    let e = cert::verify_dp_cert(&pki.dpauth.der, &[Role::DpAuth], &cis(&pki), Some(&[0xAB; 20]), None).unwrap_err();
+    let e = cert::verify_dp_cert(
+        &veuicc::crypto::RUST_CRYPTO,
+        &pki.dpauth.der,
+        &[Role::DpAuth],
+        &cis(&pki),
+        Some(&[0xAB; 20]),
+        None,
+    )
+    .unwrap_err();
     assert_eq!(e, CertError::CiPkUnknown);
     assert_eq!(e.code(), AuthenticateErrorCode::CiPkUnknown);
     assert_eq!(e.code() as u8, 7);
@@ -120,7 +137,9 @@ fn wrong_policy_oid() {
     assert!(matches!(check_dpauth_now(&pki, &none), Err(CertError::WrongPolicy { .. })));
     // The DS auth policy is accepted where AuthenticateServer accepts it.
     let ds = dpauth_with(&pki, |t| t.set_ext(Ext::policy(&oid::ROLE_DS_AUTH, true)));
-    let v = cert::verify_dp_cert(&ds, &[Role::DpAuth, Role::DsAuth], &cis(&pki), None, None).unwrap();
+    let v =
+        cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, &ds, &[Role::DpAuth, Role::DsAuth], &cis(&pki), None, None)
+            .unwrap();
     assert_eq!(v.role, Role::DsAuth);
 }
 
@@ -141,18 +160,20 @@ fn bad_certificate_signature() {
 #[test]
 fn bad_message_signature() {
     let pki = pki();
-    let v = cert::verify_dp_cert(&pki.dpauth.der, &[Role::DpAuth], &cis(&pki), None, None).unwrap();
+    let v =
+        cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, &pki.dpauth.der, &[Role::DpAuth], &cis(&pki), None, None)
+            .unwrap();
     use p256::ecdsa::signature::Signer as _;
     let sig: p256::ecdsa::Signature = pki.dpauth.key.sign(b"serverSigned1");
     let raw: [u8; 64] = sig.to_bytes().into();
-    v.verify(b"serverSigned1", &raw).unwrap();
-    let e = v.verify(b"serverSigned2", &raw).unwrap_err();
+    v.verify(&veuicc::crypto::RUST_CRYPTO, b"serverSigned1", &raw).unwrap();
+    let e = v.verify(&veuicc::crypto::RUST_CRYPTO, b"serverSigned2", &raw).unwrap_err();
     assert_eq!(e, CertError::BadSignature);
     assert_eq!(e.code(), AuthenticateErrorCode::InvalidSignature);
     assert_eq!(e.download_code(), DownloadErrorCode::InvalidSignature);
     // Signed with the DPpb key instead of the DPauth key.
     let sig: p256::ecdsa::Signature = pki.dppb.key.sign(b"serverSigned1");
-    assert_eq!(v.verify(b"serverSigned1", &sig.to_bytes()), Err(CertError::BadSignature));
+    assert_eq!(v.verify(&veuicc::crypto::RUST_CRYPTO, b"serverSigned1", &sig.to_bytes()), Err(CertError::BadSignature));
 }
 
 #[test]
@@ -166,7 +187,10 @@ fn wrong_curve() {
     // A CI on another curve cannot be trusted.
     let mut t = pki.ci.template.clone();
     t.spki = spki_on_curve(pki.ci.public_key(), &oid::BRAINPOOL_P256R1);
-    assert_eq!(TrustedCi::from_der(&t.sign(&pki.ci.key)).unwrap_err(), CertError::UnsupportedCurve);
+    assert_eq!(
+        TrustedCi::from_der(&veuicc::crypto::RUST_CRYPTO, &t.sign(&pki.ci.key)).unwrap_err(),
+        CertError::UnsupportedCurve
+    );
 }
 
 #[test]
@@ -181,23 +205,38 @@ fn eid_outside_eum_range() {
         ])
     };
     let ok = Eid::with_check_digits("899990010000100000000000000077").unwrap().to_string();
-    cert::verify_euicc(&euicc_with(&pki, |t| t.subject = subject(&ok, "veuicc Test EUM")), &eum, None).unwrap();
+    cert::verify_euicc(
+        &veuicc::crypto::RUST_CRYPTO,
+        &euicc_with(&pki, |t| t.subject = subject(&ok, "veuicc Test EUM")),
+        &eum,
+        None,
+    )
+    .unwrap();
     // Another manufacturer's EID prefix (the SGP.26 EUM's).
     let foreign = Eid::with_check_digits("890490321234512345123456789012").unwrap().to_string();
     let der = euicc_with(&pki, |t| t.subject = subject(&foreign, "veuicc Test EUM"));
-    assert_eq!(cert::verify_euicc(&der, &eum, None).unwrap_err(), CertError::EidOutsideEum);
+    assert_eq!(
+        cert::verify_euicc(&veuicc::crypto::RUST_CRYPTO, &der, &eum, None).unwrap_err(),
+        CertError::EidOutsideEum
+    );
     // Right prefix, wrong organisation.
     let der = euicc_with(&pki, |t| t.subject = subject(&ok, "RSP Test EUM"));
-    assert_eq!(cert::verify_euicc(&der, &eum, None).unwrap_err(), CertError::EidOutsideEum);
+    assert_eq!(
+        cert::verify_euicc(&veuicc::crypto::RUST_CRYPTO, &der, &eum, None).unwrap_err(),
+        CertError::EidOutsideEum
+    );
     // Not an EID (check digits wrong).
     let der = euicc_with(&pki, |t| t.subject = subject("89999001000010000000000000000077", "veuicc Test EUM"));
-    assert_eq!(cert::verify_euicc(&der, &eum, None).unwrap_err(), CertError::BadEid);
+    assert_eq!(cert::verify_euicc(&veuicc::crypto::RUST_CRYPTO, &der, &eum, None).unwrap_err(), CertError::BadEid);
     // An EUM whose constraint names the O but no EID prefix permits nothing.
     let mut t = pki.eum.template.clone();
     t.set_ext(Ext::eid_range("veuicc Test EUM", ""));
-    let no_prefix = cert::verify_eum(&t.sign(&pki.ci.key), &cis(&pki), None).unwrap();
+    let no_prefix = cert::verify_eum(&veuicc::crypto::RUST_CRYPTO, &t.sign(&pki.ci.key), &cis(&pki), None).unwrap();
     assert!(no_prefix.ranges.is_empty());
-    assert_eq!(cert::verify_euicc(&pki.cards[0].der, &no_prefix, None).unwrap_err(), CertError::EidOutsideEum);
+    assert_eq!(
+        cert::verify_euicc(&veuicc::crypto::RUST_CRYPTO, &pki.cards[0].der, &no_prefix, None).unwrap_err(),
+        CertError::EidOutsideEum
+    );
     // Through Identity: the error says which certificate.
     let der = euicc_with(&pki, |t| t.subject = subject(&foreign, "veuicc Test EUM"));
     let key = EuiccSecretKey::from_signing_key(pki.cards[0].key.clone());
@@ -277,11 +316,12 @@ fn profile_checks() {
     assert_eq!(check_dpauth_now(&pki, &no_san), Err(CertError::MissingExtension("subjectAltName registeredID")));
     let mut t = pki.dptls.template.clone();
     t.remove_ext(&oid::SUBJECT_ALT_NAME);
-    cert::verify_dp_cert(&t.sign(&pki.ci.key), &[Role::DpTls], &cis(&pki), None, None).unwrap();
+    cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, &t.sign(&pki.ci.key), &[Role::DpTls], &cis(&pki), None, None)
+        .unwrap();
     // An EUM without nameConstraints permits nothing.
     let mut t = pki.eum.template.clone();
     t.remove_ext(&oid::NAME_CONSTRAINTS);
-    let e = cert::verify_eum(&t.sign(&pki.ci.key), &cis(&pki), None).unwrap_err();
+    let e = cert::verify_eum(&veuicc::crypto::RUST_CRYPTO, &t.sign(&pki.ci.key), &cis(&pki), None).unwrap_err();
     assert_eq!(e, CertError::MissingExtension("nameConstraints"));
 }
 

@@ -32,8 +32,8 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let pki = TestPki::generate(99, 1);
-        let cis = vec![TrustedCi::from_der(&pki.ci.der).unwrap()];
-        let eum = cert::verify_eum(&pki.eum.der, &cis, None).unwrap();
+        let cis = vec![TrustedCi::from_der(&veuicc::crypto::RUST_CRYPTO, &pki.ci.der).unwrap()];
+        let eum = cert::verify_eum(&veuicc::crypto::RUST_CRYPTO, &pki.eum.der, &cis, None).unwrap();
         Fixture { pki, cis, eum }
     })
 }
@@ -41,15 +41,23 @@ fn fixture() -> &'static Fixture {
 /// Runs every parser on `der`; returns whether the DPauth check accepted it.
 fn exercise(der: &[u8]) -> bool {
     let f = fixture();
-    let _ = TrustedCi::from_der(der);
-    let _ = cert::verify_eum(der, &f.cis, None);
-    let _ = cert::verify_euicc(der, &f.eum, None);
+    let _ = TrustedCi::from_der(&veuicc::crypto::RUST_CRYPTO, der);
+    let _ = cert::verify_eum(&veuicc::crypto::RUST_CRYPTO, der, &f.cis, None);
+    let _ = cert::verify_euicc(&veuicc::crypto::RUST_CRYPTO, der, &f.eum, None);
     let _ = cert::subject_key_identifier(der);
-    let _ = cert::certificate_key(der);
+    let _ = cert::certificate_key(&veuicc::crypto::RUST_CRYPTO, der);
     let key = EuiccSecretKey::from_signing_key(f.pki.cards[0].key.clone());
     let _ = Identity::new(key, der.to_vec(), f.pki.eum.der.clone(), &[&f.pki.ci.der]);
     let _ = EuiccSecretKey::from_der(der);
-    cert::verify_dp_cert(der, &[Role::DpAuth, Role::DpPb, Role::DpTls], &f.cis, None, None).is_ok()
+    cert::verify_dp_cert(
+        &veuicc::crypto::RUST_CRYPTO,
+        der,
+        &[Role::DpAuth, Role::DpPb, Role::DpTls],
+        &f.cis,
+        None,
+        None,
+    )
+    .is_ok()
 }
 
 #[derive(Debug, Clone)]
@@ -196,7 +204,7 @@ proptest! {
         let der = t.sign(&f.pki.eum.key);
         exercise(&der);
         // Accepted only with a valid EID in the EUM's range as the first serialNumber.
-        if let Ok(v) = cert::verify_euicc(&der, &f.eum, None) {
+        if let Ok(v) = cert::verify_euicc(&veuicc::crypto::RUST_CRYPTO, &der, &f.eum, None) {
             prop_assert!(v.eid.to_string().starts_with("89999001"));
         }
     }

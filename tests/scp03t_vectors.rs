@@ -39,6 +39,7 @@ fn kdf_vectors() {
     for case in v["kdf"].as_array().unwrap() {
         let eid: [u8; 16] = hex(case["eid"].as_str().unwrap()).try_into().unwrap();
         let keys = SessionKeys::derive(
+            &veuicc::crypto::RUST_CRYPTO,
             &hex(case["shared_secret"].as_str().unwrap()),
             hex(case["key_type"].as_str().unwrap())[0],
             case["key_length"].as_u64().unwrap() as u8,
@@ -61,7 +62,8 @@ fn segment_chain_vectors() {
     let mut n = 0;
     for chain in v["segment_chains"].as_array().unwrap() {
         let keys = SessionKeys::new(arr16(&chain["s_enc"]), arr16(&chain["s_mac"]), arr16(&chain["initial_mcv"]));
-        let (mut sender, mut card) = (Bsp::new(&keys), Bsp::new(&keys));
+        let (mut sender, mut card) =
+            (Bsp::new(&veuicc::crypto::RUST_CRYPTO, &keys), Bsp::new(&veuicc::crypto::RUST_CRYPTO, &keys));
         for step in chain["steps"].as_array().unwrap() {
             let tag = hex(step["tag"].as_str().unwrap())[0];
             let plaintext = hex(step["plaintext"].as_str().unwrap());
@@ -90,7 +92,7 @@ fn bpp_decode_vector() {
     let (tag, value, _) = tlv(&bpp);
     assert_eq!(tag, [0xBF, 0x36]);
     let mut rest = value;
-    let mut card = Bsp::new(&keys);
+    let mut card = Bsp::new(&veuicc::crypto::RUST_CRYPTO, &keys);
     let mut metadata = vec![];
     let mut configure = vec![];
     while !rest.is_empty() {

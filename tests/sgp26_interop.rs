@@ -39,7 +39,10 @@ fn der(dir: &std::path::Path, name: &str) -> Vec<u8> {
 }
 
 fn sgp26_cis(f: &std::path::Path) -> Vec<TrustedCi> {
-    ["ci_nist.der", "ci2017_nist.der"].iter().map(|n| TrustedCi::from_der(&der(&f.join("sgp26"), n)).unwrap()).collect()
+    ["ci_nist.der", "ci2017_nist.der"]
+        .iter()
+        .map(|n| TrustedCi::from_der(&veuicc::crypto::RUST_CRYPTO, &der(&f.join("sgp26"), n)).unwrap())
+        .collect()
 }
 
 #[test]
@@ -49,7 +52,10 @@ fn sgp26_ci_ski() {
         assert_eq!(ci.ski(), unhex(SGP26_CI_SKI));
     }
     // The brainpool CI is a valid certificate on a curve veuicc does not support.
-    assert_eq!(TrustedCi::from_der(&der(&f.join("sgp26"), "ci_brp.der")).unwrap_err(), CertError::UnsupportedCurve);
+    assert_eq!(
+        TrustedCi::from_der(&veuicc::crypto::RUST_CRYPTO, &der(&f.join("sgp26"), "ci_brp.der")).unwrap_err(),
+        CertError::UnsupportedCurve
+    );
 }
 
 #[test]
@@ -69,18 +75,29 @@ fn sgp26_dp_certificates_are_accepted() {
         ("dp2pb_nist.der", &[Role::DpPb][..], dp2),
         ("dptls_nist_2035.der", &[Role::DpTls][..], dp1),
     ] {
-        let v = cert::verify_dp_cert(&der(&dir, file), roles, &cis, Some(&ski), now)
+        let v = cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, &der(&dir, file), roles, &cis, Some(&ski), now)
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(v.ci_pkid, ski, "{file}");
         assert_eq!(v.smdp_oid.as_deref(), Some(&oid[..]), "{file}: SM-DP+ OID");
     }
     // DPauth offered as DPpb: the policy is wrong (invalidOid in AuthenticateServer terms).
-    let e = cert::verify_dp_cert(&der(&dir, "dpauth_nist.der"), &[Role::DpPb], &cis, Some(&ski), now).unwrap_err();
+    let e = cert::verify_dp_cert(
+        &veuicc::crypto::RUST_CRYPTO,
+        &der(&dir, "dpauth_nist.der"),
+        &[Role::DpPb],
+        &cis,
+        Some(&ski),
+        now,
+    )
+    .unwrap_err();
     assert_eq!(e, CertError::WrongPolicy { expected: Role::DpPb });
     // The SGP.26 TLS certificate expired on 2026-08-02; without a clock the card does not look.
     let tls = der(&dir, "dptls_nist.der");
-    assert_eq!(cert::verify_dp_cert(&tls, &[Role::DpTls], &cis, None, now).unwrap_err(), CertError::Expired);
-    cert::verify_dp_cert(&tls, &[Role::DpTls], &cis, None, None).unwrap();
+    assert_eq!(
+        cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, &tls, &[Role::DpTls], &cis, None, now).unwrap_err(),
+        CertError::Expired
+    );
+    cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, &tls, &[Role::DpTls], &cis, None, None).unwrap();
 }
 
 #[test]
@@ -88,8 +105,15 @@ fn sgp26_brainpool_is_unsupported_curve() {
     let Some(f) = fixtures() else { return };
     let cis = sgp26_cis(&f);
     for file in ["dpauth_brp.der", "dppb_brp.der"] {
-        let e = cert::verify_dp_cert(&der(&f.join("sgp26"), file), &[Role::DpAuth, Role::DpPb], &cis, None, None)
-            .unwrap_err();
+        let e = cert::verify_dp_cert(
+            &veuicc::crypto::RUST_CRYPTO,
+            &der(&f.join("sgp26"), file),
+            &[Role::DpAuth, Role::DpPb],
+            &cis,
+            None,
+            None,
+        )
+        .unwrap_err();
         assert_eq!(e, CertError::UnsupportedCurve, "{file}");
         assert_eq!(e.code(), AuthenticateErrorCode::UnsupportedCurve);
     }
@@ -101,15 +125,15 @@ fn sgp26_euicc_chain_verifies() {
     let cis = sgp26_cis(&f);
     let dir = f.join("sgp26");
     // The 2017 EUM is signed by the same key as ci_nist (chained by AKI/SKI, not by name).
-    let eum = cert::verify_eum(&der(&dir, "eum2017_nist.der"), &cis, None).unwrap();
-    let euicc = cert::verify_euicc(&der(&dir, "euicc2017_nist.der"), &eum, None).unwrap();
+    let eum = cert::verify_eum(&veuicc::crypto::RUST_CRYPTO, &der(&dir, "eum2017_nist.der"), &cis, None).unwrap();
+    let euicc = cert::verify_euicc(&veuicc::crypto::RUST_CRYPTO, &der(&dir, "euicc2017_nist.der"), &eum, None).unwrap();
     assert_eq!(euicc.eid.to_string(), "89049032123451234512345678901235");
     assert_eq!(eum.ranges.len(), 1);
     assert_eq!(eum.ranges[0].eid_prefix, "89049032");
     assert_eq!(eum.ranges[0].organization, "RSP Test EUM");
     // The SGP.26 eUICC under the 2020 EUM: the EUM key is the same, so it verifies too.
-    let eum2020 = cert::verify_eum(&der(&dir, "eum_nist.der"), &cis, None).unwrap();
-    cert::verify_euicc(&der(&dir, "euicc2017_nist.der"), &eum2020, None).unwrap();
+    let eum2020 = cert::verify_eum(&veuicc::crypto::RUST_CRYPTO, &der(&dir, "eum_nist.der"), &cis, None).unwrap();
+    cert::verify_euicc(&veuicc::crypto::RUST_CRYPTO, &der(&dir, "euicc2017_nist.der"), &eum2020, None).unwrap();
     // And the full identity with its published private key.
     let id = load_identity_files(
         &dir.join("euicc2017_nist.pem"),
@@ -138,8 +162,8 @@ fn veuicc_identities_under_the_sgp26_eum() {
         assert_eq!(id.eid().to_string(), eid);
         // The card's signature verifies with the key in its certificate.
         let sig = id.sign(b"euiccSigned1");
-        let key = cert::certificate_key(id.euicc_cert()).unwrap();
-        assert!(veuicc::crypto::ecdsa::verify_raw(&key, b"euiccSigned1", &sig));
+        let key = cert::certificate_key(&veuicc::crypto::RUST_CRYPTO, id.euicc_cert()).unwrap();
+        assert!(veuicc::crypto::CryptoProvider::verify(&veuicc::crypto::RUST_CRYPTO, &key, b"euiccSigned1", &sig));
     }
     // card1's certificate with card2's key: refused, naming the key file.
     let v = f.join("veuicc");
@@ -166,10 +190,11 @@ fn veuicc_identities_under_the_sgp26_eum() {
 fn veuicc_pki_fixture_chain_verifies() {
     let Some(f) = fixtures() else { return };
     let p = f.join("veuicc-pki");
-    let cis = vec![TrustedCi::from_der(&der(&p, "ci.der")).unwrap()];
+    let cis = vec![TrustedCi::from_der(&veuicc::crypto::RUST_CRYPTO, &der(&p, "ci.der")).unwrap()];
     assert_eq!(cis[0].ski(), unhex("bd6ee2625cf1781595f4668a06f4204007df16a6"));
     for (file, role) in [("dpauth.der", Role::DpAuth), ("dppb.der", Role::DpPb), ("dptls.der", Role::DpTls)] {
-        cert::verify_dp_cert(&der(&p, file), &[role], &cis, None, None).unwrap_or_else(|e| panic!("{file}: {e}"));
+        cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, &der(&p, file), &[role], &cis, None, None)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
     }
     let id = load_identity_files(
         &p.join("card1_euicc.pem"),
@@ -180,8 +205,15 @@ fn veuicc_pki_fixture_chain_verifies() {
     .unwrap();
     assert_eq!(id.eid().to_string(), "89999001000010000000000000000135");
     // Cross-PKI: an SGP.26 DPauth under the veuicc-pki CI is unknown to it.
-    let e =
-        cert::verify_dp_cert(&der(&f.join("sgp26"), "dpauth_nist.der"), &[Role::DpAuth], &cis, None, None).unwrap_err();
+    let e = cert::verify_dp_cert(
+        &veuicc::crypto::RUST_CRYPTO,
+        &der(&f.join("sgp26"), "dpauth_nist.der"),
+        &[Role::DpAuth],
+        &cis,
+        None,
+        None,
+    )
+    .unwrap_err();
     assert_eq!(e, CertError::CiPkUnknown);
     // A directory in the `--identity` layout is not what fixtures/ holds: the error names the file.
     let e = load_identity_dir(&p).unwrap_err();

@@ -11,16 +11,16 @@ fn trust() -> &'static (TrustedCi, VerifiedEum) {
     static TRUST: OnceLock<(TrustedCi, VerifiedEum)> = OnceLock::new();
     TRUST.get_or_init(|| {
         let pki = default_pki();
-        let ci = TrustedCi::from_der(&pki.ci.der).expect("the test CI loads");
-        let eum = cert::verify_eum(&pki.eum.der, std::slice::from_ref(&ci), None).expect("the test EUM verifies");
+        let ci = TrustedCi::from_der(&veuicc::crypto::RUST_CRYPTO, &pki.ci.der).expect("the test CI loads");
+        let eum = cert::verify_eum(&veuicc::crypto::RUST_CRYPTO, &pki.eum.der, std::slice::from_ref(&ci), None).expect("the test EUM verifies");
         (ci, eum)
     })
 }
 
 fuzz_target!(|data: &[u8]| {
     let (ci, eum) = trust();
-    let _ = TrustedCi::from_der(data);
-    assert!(cert::verify_dp_cert(data, &[Role::DpAuth, Role::DpPb], std::slice::from_ref(ci), None, None).is_err());
-    assert!(cert::verify_euicc(data, eum, None).is_err());
+    let _ = TrustedCi::from_der(&veuicc::crypto::RUST_CRYPTO, data);
+    assert!(cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, data, &[Role::DpAuth, Role::DpPb], std::slice::from_ref(ci), None, None).is_err());
+    assert!(cert::verify_euicc(&veuicc::crypto::RUST_CRYPTO, data, eum, None).is_err());
     let _ = cert::subject_key_identifier(data);
 });

@@ -27,14 +27,13 @@
 //! Parsing is bounded ([`MAX_CERT_LEN`]) and never panics: every failure is a [`CertError`].
 
 use crate::config::Eid;
-use crate::crypto::ecdsa;
+use crate::crypto::provider::{CryptoProvider, PublicKey};
 use crate::platform::UnixTime;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use der::asn1::ObjectIdentifier;
 use der::{Decode, Reader, SliceReader, Tag, Tagged};
-use p256::ecdsa::VerifyingKey;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
@@ -324,7 +323,7 @@ fn parse(der: &[u8]) -> Result<Parsed<'_>, CertError> {
 }
 
 /// The subject key, if it is an EC key on P-256.
-fn subject_key(cert: &Certificate) -> Result<VerifyingKey, CertError> {
+fn subject_key(crypto: &dyn CryptoProvider, cert: &Certificate) -> Result<PublicKey, CertError> {
     let spki = cert.tbs_certificate().subject_public_key_info();
     if spki.algorithm.oid != oid::EC_PUBLIC_KEY {
         return Err(CertError::UnsupportedCurve);
@@ -339,18 +338,18 @@ fn subject_key(cert: &Certificate) -> Result<VerifyingKey, CertError> {
         return Err(CertError::UnsupportedCurve);
     }
     let point = spki.subject_public_key.as_bytes().ok_or(CertError::Malformed)?;
-    ecdsa::public_key(point).map_err(|_| CertError::Malformed)
+    crypto.public_key(point).map_err(|_| CertError::Malformed)
 }
 
 /// Checks the algorithm and verifies the signature with the issuer's key.
-fn check_signature(p: &Parsed<'_>, issuer: &VerifyingKey) -> Result<(), CertError> {
+fn check_signature(crypto: &dyn CryptoProvider, p: &Parsed<'_>, issuer: &PublicKey) -> Result<(), CertError> {
     let outer = p.cert.signature_algorithm();
     let inner = p.cert.tbs_certificate().signature();
     if outer.oid != oid::ECDSA_WITH_SHA256 || inner.oid != oid::ECDSA_WITH_SHA256 || outer != inner {
         return Err(CertError::UnsupportedAlgorithm);
     }
     let sig = p.cert.signature().as_bytes().ok_or(CertError::BadCertSignature)?;
-    if ecdsa::verify_der(issuer, p.tbs, sig) { Ok(()) } else { Err(CertError::BadCertSignature) }
+    if crypto.verify_der(issuer, p.tbs, sig) { Ok(()) } else { Err(CertError::BadCertSignature) }
 }
 
 fn check_validity(cert: &Certificate, now: Option<UnixTime>) -> Result<(), CertError> {
@@ -425,17 +424,17 @@ fn check_profile(cert: &Certificate, roles: &[Role]) -> Result<Role, CertError> 
 #[derive(Clone, Debug)]
 pub struct TrustedCi {
     ski: Vec<u8>,
-    key: VerifyingKey,
+    key: PublicKey,
     der: Vec<u8>,
 }
 
 impl TrustedCi {
     /// Parses and checks a CI certificate: self-signed with its own P-256 key, policy
     /// `id-rspRole-ci`, `cA` and `keyCertSign`, SubjectKeyIdentifier present. Dates are not checked.
-    pub fn from_der(der: &[u8]) -> Result<TrustedCi, CertError> {
+    pub fn from_der(crypto: &dyn CryptoProvider, der: &[u8]) -> Result<TrustedCi, CertError> {
         let p = parse(der)?;
-        let key = subject_key(&p.cert)?;
-        check_signature(&p, &key)?;
+        let key = subject_key(crypto, &p.cert)?;
+        check_signature(crypto, &p, &key)?;
         check_profile(&p.cert, &[Role::Ci])?;
         let ski = ski(&p.cert)?.ok_or(CertError::MissingExtension("subjectKeyIdentifier"))?;
         Ok(TrustedCi { ski, key, der: der.to_vec() })
@@ -447,7 +446,7 @@ impl TrustedCi {
     }
 
     /// The CI public key (PK.CI.ECDSA).
-    pub fn key(&self) -> &VerifyingKey {
+    pub fn key(&self) -> &PublicKey {
         &self.key
     }
 
@@ -461,7 +460,7 @@ impl TrustedCi {
 #[derive(Clone, Debug)]
 pub struct VerifiedCert {
     /// The certificate's public key (PK.DPauth.ECDSA, PK.DPpb.ECDSA, …).
-    pub key: VerifyingKey,
+    pub key: PublicKey,
     /// The role its policy names (one of those asked for).
     pub role: Role,
     /// The SM-DP+ OID: the first subjectAltName registeredID, if any (`smdpOid`, SGP.22 v2.5
@@ -475,8 +474,8 @@ pub struct VerifiedCert {
 impl VerifiedCert {
     /// Verifies a raw `r ‖ s` signature made with this certificate's key (serverSignature1,
     /// smdpSignature2, smdpSign …): [`CertError::BadSignature`] → invalidSignature.
-    pub fn verify(&self, msg: &[u8], raw_signature: &[u8]) -> Result<(), CertError> {
-        if ecdsa::verify_raw(&self.key, msg, raw_signature) { Ok(()) } else { Err(CertError::BadSignature) }
+    pub fn verify(&self, crypto: &dyn CryptoProvider, msg: &[u8], raw_signature: &[u8]) -> Result<(), CertError> {
+        if crypto.verify(&self.key, msg, raw_signature) { Ok(()) } else { Err(CertError::BadSignature) }
     }
 }
 
@@ -489,6 +488,7 @@ impl VerifiedCert {
 ///   the one the AKI names.
 /// * `now`: checks the validity period when `Some` (see the module docs).
 pub fn verify_dp_cert(
+    crypto: &dyn CryptoProvider,
     cert_der: &[u8],
     roles: &[Role],
     cis: &[TrustedCi],
@@ -500,14 +500,14 @@ pub fn verify_dp_cert(
         None => None,
     };
     let p = parse(cert_der)?;
-    let key = subject_key(&p.cert)?;
+    let key = subject_key(crypto, &p.cert)?;
     let aki = aki(&p.cert)?.ok_or(CertError::WrongIssuer)?;
     let ci = match chosen {
         Some(ci) if ci.ski == aki => ci,
         Some(_) => return Err(CertError::WrongIssuer),
         None => cis.iter().find(|c| c.ski == aki).ok_or(CertError::CiPkUnknown)?,
     };
-    check_signature(&p, &ci.key)?;
+    check_signature(crypto, &p, &ci.key)?;
     check_validity(&p.cert, now)?;
     let role = check_profile(&p.cert, roles)?;
     let smdp_oid = registered_id(&p.cert)?;
@@ -555,7 +555,7 @@ pub struct EidRange {
 #[derive(Clone, Debug)]
 pub struct VerifiedEum {
     /// PK.EUM.ECDSA.
-    pub key: VerifyingKey,
+    pub key: PublicKey,
     /// Its SubjectKeyIdentifier (the AKI of the eUICC certificates it signs).
     pub ski: Vec<u8>,
     /// The SubjectKeyIdentifier of the CI that signed it.
@@ -566,14 +566,19 @@ pub struct VerifiedEum {
 
 /// Verifies CERT.EUM against the trusted CI its AKI names (policy `id-rspRole-eum`, `cA`,
 /// `keyCertSign`, SKI and nameConstraints present).
-pub fn verify_eum(eum_der: &[u8], cis: &[TrustedCi], now: Option<UnixTime>) -> Result<VerifiedEum, CertError> {
+pub fn verify_eum(
+    crypto: &dyn CryptoProvider,
+    eum_der: &[u8],
+    cis: &[TrustedCi],
+    now: Option<UnixTime>,
+) -> Result<VerifiedEum, CertError> {
     let p = parse(eum_der)?;
-    let key = subject_key(&p.cert)?;
+    let key = subject_key(crypto, &p.cert)?;
     let aki = aki(&p.cert)?.ok_or(CertError::WrongIssuer)?;
     // Several trusted certificates may carry one key (SGP.26 `ci_nist`, `ci2017_nist`): try each.
     let mut result = Err(CertError::CiPkUnknown);
     for ci in cis.iter().filter(|c| c.ski == aki) {
-        result = check_signature(&p, &ci.key).map(|()| ci);
+        result = check_signature(crypto, &p, &ci.key).map(|()| ci);
         if result.is_ok() {
             break;
         }
@@ -607,20 +612,25 @@ pub fn verify_eum(eum_der: &[u8], cis: &[TrustedCi], now: Option<UnixTime>) -> R
 #[derive(Clone, Debug)]
 pub struct VerifiedEuicc {
     /// PK.EUICC.ECDSA.
-    pub key: VerifyingKey,
+    pub key: PublicKey,
     /// The EID from the subject serialNumber.
     pub eid: Eid,
 }
 
 /// Verifies CERT.EUICC under a verified EUM: AKI = EUM SKI, signature, policy `id-rspRole-euicc`,
 /// `digitalSignature`, EID valid and inside one of the EUM's ranges (the SGP.22 rule, not RFC 5280's).
-pub fn verify_euicc(euicc_der: &[u8], eum: &VerifiedEum, now: Option<UnixTime>) -> Result<VerifiedEuicc, CertError> {
+pub fn verify_euicc(
+    crypto: &dyn CryptoProvider,
+    euicc_der: &[u8],
+    eum: &VerifiedEum,
+    now: Option<UnixTime>,
+) -> Result<VerifiedEuicc, CertError> {
     let p = parse(euicc_der)?;
-    let key = subject_key(&p.cert)?;
+    let key = subject_key(crypto, &p.cert)?;
     if aki(&p.cert)?.as_deref() != Some(eum.ski.as_slice()) {
         return Err(CertError::WrongIssuer);
     }
-    check_signature(&p, &eum.key)?;
+    check_signature(crypto, &p, &eum.key)?;
     check_validity(&p.cert, now)?;
     check_profile(&p.cert, &[Role::Euicc])?;
     let subject = p.cert.tbs_certificate().subject();
@@ -653,6 +663,6 @@ pub fn subject_key_identifier(cert_der: &[u8]) -> Result<Option<Vec<u8>>, CertEr
 }
 
 /// The subject public key of a certificate (P-256 only).
-pub fn certificate_key(cert_der: &[u8]) -> Result<VerifyingKey, CertError> {
-    subject_key(&parse(cert_der)?.cert)
+pub fn certificate_key(crypto: &dyn CryptoProvider, cert_der: &[u8]) -> Result<PublicKey, CertError> {
+    subject_key(crypto, &parse(cert_der)?.cert)
 }

@@ -12,17 +12,7 @@ use p256::ecdsa::{Signature, VerifyingKey};
 /// Length of a raw `r ‖ s` signature on P-256.
 pub const RAW_SIGNATURE_LEN: usize = 64;
 
-/// A signature or key that is not a valid P-256 encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EncodingError;
-
-impl core::fmt::Display for EncodingError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("not a valid P-256 ECDSA encoding")
-    }
-}
-
-impl core::error::Error for EncodingError {}
+pub use super::provider::EncodingError;
 
 /// Raw `r ‖ s` (64 bytes) → DER `ECDSA-Sig-Value`.
 pub fn raw_to_der(raw: &[u8]) -> Result<Vec<u8>, EncodingError> {

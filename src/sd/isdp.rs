@@ -18,6 +18,7 @@
 //! stops the load with the `ErrorResult` (bppCommandId, errorReason) SGP.22 names.
 
 use crate::asn1::download::{ConfigureIsdpRequest, ReplaceSessionKeysRequest, StoreMetadataRequest};
+use crate::crypto::CryptoProvider;
 use crate::scp03t::{self, Bsp, SessionKeys};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -191,9 +192,14 @@ impl BppLoader {
     /// A loader for a BPP whose BF36 value (after the BF23 TLV) has `remaining_bpp`
     /// more bytes, protected with `keys`. `max_upp` bounds the profile size
     /// (free memory): a larger profile fails with `installFailedDueToInsufficientMemoryForProfile`.
-    pub fn new(keys: &SessionKeys, remaining_bpp: usize, max_upp: usize) -> BppLoader {
+    pub fn new(
+        crypto: &'static dyn CryptoProvider,
+        keys: &SessionKeys,
+        remaining_bpp: usize,
+        max_upp: usize,
+    ) -> BppLoader {
         BppLoader {
-            bsp: Bsp::new(keys),
+            bsp: Bsp::new(crypto, keys),
             stage: Stage::ExpectA0,
             pending: Vec::new(),
             remaining_bpp,
@@ -349,6 +355,7 @@ impl BppLoader {
 mod tests {
     use super::*;
     use crate::asn1::tlv::tlv;
+    use crate::crypto::RUST_CRYPTO;
     use alloc::vec;
 
     fn keys() -> SessionKeys {
@@ -357,7 +364,7 @@ mod tests {
 
     /// Builds the BF36 value after BF23 the way an SM-DP+ does.
     fn bpp_body(upp: &[u8], with_rsk: bool) -> Vec<u8> {
-        let mut tx = Bsp::new(&keys());
+        let mut tx = Bsp::new(&RUST_CRYPTO, &keys());
         let mut out = vec![];
         let configure = tx.wrap(0x87, &[0xBF, 0x24, 0x00], true).unwrap();
         out.extend(tlv(&[0xA0], &configure));
@@ -381,7 +388,7 @@ mod tests {
     }
 
     fn load(body: &[u8], cut: usize) -> Result<LoadedProfile, BppError> {
-        let mut loader = BppLoader::new(&keys(), body.len(), 1 << 20);
+        let mut loader = BppLoader::new(&RUST_CRYPTO, &keys(), body.len(), 1 << 20);
         let mut last = None;
         for piece in body.chunks(cut.max(1)) {
             match loader.feed(piece)? {
@@ -429,13 +436,13 @@ mod tests {
         bad[0] = 0xA1;
         assert_eq!(load(&bad, 2000).unwrap_err(), fail(BppCommand::ConfigureIsdp, ErrorReason::Scp03tStructureError));
         // Too little memory for the profile.
-        let mut loader = BppLoader::new(&keys(), body.len(), 10);
+        let mut loader = BppLoader::new(&RUST_CRYPTO, &keys(), body.len(), 10);
         assert_eq!(
             loader.feed(&body).unwrap_err(),
             fail(BppCommand::LoadProfileElements, ErrorReason::InsufficientMemory)
         );
         // More bytes than BF36 announced.
-        let mut loader = BppLoader::new(&keys(), body.len() - 1, 1 << 20);
+        let mut loader = BppLoader::new(&RUST_CRYPTO, &keys(), body.len() - 1, 1 << 20);
         assert!(loader.feed(&body).is_err());
     }
 
@@ -446,7 +453,7 @@ mod tests {
             cut in 1usize..600,
             announced in 0usize..4000,
         ) {
-            let mut loader = BppLoader::new(&keys(), announced, 2000);
+            let mut loader = BppLoader::new(&RUST_CRYPTO, &keys(), announced, 2000);
             for piece in bytes.chunks(cut) {
                 if loader.feed(piece).is_err() {
                     break;

@@ -720,19 +720,34 @@ mod tests {
     #[test]
     fn generated_chain_verifies() {
         let pki = TestPki::generate(9, 3);
-        let ci = TrustedCi::from_der(&pki.ci.der).unwrap();
+        let ci = TrustedCi::from_der(&crate::crypto::RUST_CRYPTO, &pki.ci.der).unwrap();
         assert_eq!(ci.ski(), pki.ci_ski());
         let cis = [ci];
-        let eum = cert::verify_eum(&pki.eum.der, &cis, Some(crate::platform::UnixTime(NOT_BEFORE))).unwrap();
+        let eum = cert::verify_eum(
+            &crate::crypto::RUST_CRYPTO,
+            &pki.eum.der,
+            &cis,
+            Some(crate::platform::UnixTime(NOT_BEFORE)),
+        )
+        .unwrap();
         for (card, eid) in pki.cards.iter().zip(&pki.eids) {
-            assert_eq!(cert::verify_euicc(&card.der, &eum, None).unwrap().eid, *eid);
+            assert_eq!(cert::verify_euicc(&crate::crypto::RUST_CRYPTO, &card.der, &eum, None).unwrap().eid, *eid);
         }
-        let auth = cert::verify_dp_cert(&pki.dpauth.der, &[Role::DpAuth], &cis, Some(&pki.ci_ski()), None).unwrap();
+        let auth = cert::verify_dp_cert(
+            &crate::crypto::RUST_CRYPTO,
+            &pki.dpauth.der,
+            &[Role::DpAuth],
+            &cis,
+            Some(&pki.ci_ski()),
+            None,
+        )
+        .unwrap();
         assert_eq!(auth.smdp_oid.as_deref(), Some(&SMDP_OID[..]));
-        cert::verify_dp_cert(&pki.dppb.der, &[Role::DpPb], &cis, None, None).unwrap();
-        cert::verify_dp_cert(&pki.dptls.der, &[Role::DpTls], &cis, None, None).unwrap();
+        cert::verify_dp_cert(&crate::crypto::RUST_CRYPTO, &pki.dppb.der, &[Role::DpPb], &cis, None, None).unwrap();
+        cert::verify_dp_cert(&crate::crypto::RUST_CRYPTO, &pki.dptls.der, &[Role::DpTls], &cis, None, None).unwrap();
         assert_eq!(
-            cert::verify_dp_cert(&pki.dppb.der, &[Role::DpAuth], &cis, None, None).unwrap_err(),
+            cert::verify_dp_cert(&crate::crypto::RUST_CRYPTO, &pki.dppb.der, &[Role::DpAuth], &cis, None, None)
+                .unwrap_err(),
             CertError::WrongPolicy { expected: Role::DpAuth }
         );
     }

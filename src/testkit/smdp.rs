@@ -167,7 +167,7 @@ struct Session {
     euicc_signature1: Vec<u8>,
     smdp_signature2: Vec<u8>,
     eid: Option<Eid>,
-    euicc_key: Option<VerifyingKey>,
+    euicc_key: Option<crate::crypto::PublicKey>,
     cc_required: bool,
 }
 
@@ -317,11 +317,17 @@ impl TestSmdp {
                 return Err(format!("authenticateResponseError {}", e.authenticate_error_code));
             }
         };
-        let ci = cert::TrustedCi::from_der(&self.keys.ci).map_err(|e| e.to_string())?;
-        let eum = cert::verify_eum(ok.eum_certificate.as_bytes(), &[ci], None).map_err(|e| format!("CERT.EUM: {e}"))?;
-        let euicc =
-            cert::verify_euicc(ok.euicc_certificate.as_bytes(), &eum, None).map_err(|e| format!("CERT.EUICC: {e}"))?;
-        if !crate::crypto::ecdsa::verify_raw(&euicc.key, ok.euicc_signed1.as_bytes(), &ok.euicc_signature1) {
+        let ci = cert::TrustedCi::from_der(&crate::crypto::RUST_CRYPTO, &self.keys.ci).map_err(|e| e.to_string())?;
+        let eum = cert::verify_eum(&crate::crypto::RUST_CRYPTO, ok.eum_certificate.as_bytes(), &[ci], None)
+            .map_err(|e| format!("CERT.EUM: {e}"))?;
+        let euicc = cert::verify_euicc(&crate::crypto::RUST_CRYPTO, ok.euicc_certificate.as_bytes(), &eum, None)
+            .map_err(|e| format!("CERT.EUICC: {e}"))?;
+        if !crate::crypto::CryptoProvider::verify(
+            &crate::crypto::RUST_CRYPTO,
+            &euicc.key,
+            ok.euicc_signed1.as_bytes(),
+            &ok.euicc_signature1,
+        ) {
             return Err("euiccSignature1 does not verify".into());
         }
         self.session.euicc_signature1 = ok.euicc_signature1.to_vec();
@@ -356,7 +362,7 @@ impl TestSmdp {
         let key = self.session.euicc_key.ok_or("no authenticated session")?;
         let mut msg = ok.euicc_signed2.as_bytes().to_vec();
         msg.extend(tlv(&[0x5F, 0x37], &self.session.smdp_signature2));
-        if !crate::crypto::ecdsa::verify_raw(&key, &msg, &ok.euicc_signature2) {
+        if !crate::crypto::CryptoProvider::verify(&crate::crypto::RUST_CRYPTO, &key, &msg, &ok.euicc_signature2) {
             return Err("euiccSignature2 does not verify".into());
         }
         let signed2: EuiccSigned2 = rasn::der::decode(ok.euicc_signed2.as_bytes()).map_err(|e| e.to_string())?;
@@ -366,8 +372,15 @@ impl TestSmdp {
         let host_id = b"veuicc-smdp".to_vec();
         let eid = self.session.eid.ok_or("no EID")?;
         let shared = ot_sk.diffie_hellman(&euicc_otpk);
-        let keys = SessionKeys::derive(shared.raw_secret_bytes().as_slice(), 0x88, 0x10, &host_id, eid.as_bytes())
-            .map_err(|e| e.to_string())?;
+        let keys = SessionKeys::derive(
+            &crate::crypto::RUST_CRYPTO,
+            shared.raw_secret_bytes().as_slice(),
+            0x88,
+            0x10,
+            &host_id,
+            eid.as_bytes(),
+        )
+        .map_err(|e| e.to_string())?;
 
         // BF23: content = 82 01 01 ‖ 80 tid ‖ A6 CRT ‖ 5F49 otPK.DP; smdpSign over content ‖ 5F49 otPK.EUICC.
         let mut tid = self.session.transaction_id.clone();
@@ -392,7 +405,7 @@ impl TestSmdp {
         let isc = tlv(&[0xBF, 0x23], &content);
         debug_assert!(rasn::der::decode::<InitialiseSecureChannelRequest>(&isc).is_ok());
 
-        let mut bsp = Bsp::new(&keys);
+        let mut bsp = Bsp::new(&crate::crypto::RUST_CRYPTO, &keys);
         let configure = rasn::der::encode(&ConfigureIsdpRequest::default()).unwrap_or_default();
         let configure_isdp = tlv(&[0xA0], &bsp.wrap(0x87, &configure, true).map_err(|e| e.to_string())?);
         let metadata = rasn::der::encode(&profile.metadata).map_err(|e| e.to_string())?;
@@ -444,7 +457,7 @@ impl TestSmdp {
             let pir: ProfileInstallationResult = rasn::der::decode(pending).map_err(|e| e.to_string())?;
             let key = self.session.euicc_key.ok_or("no eUICC authenticated in this session")?;
             let data = pir.profile_installation_result_data.as_bytes();
-            if !crate::crypto::ecdsa::verify_raw(&key, data, &pir.euicc_sign_pir) {
+            if !crate::crypto::CryptoProvider::verify(&crate::crypto::RUST_CRYPTO, &key, data, &pir.euicc_sign_pir) {
                 return Err("euiccSignPIR does not verify".into());
             }
             let data: ProfileInstallationResultData = rasn::der::decode(data).map_err(|e| e.to_string())?;
@@ -463,11 +476,13 @@ impl TestSmdp {
             rest = next;
         }
         let [tbs, sig, euicc, eum] = parts.as_slice() else { return Err("OtherSignedNotification has 4 parts".into()) };
-        let ci = cert::TrustedCi::from_der(&self.keys.ci).map_err(|e| e.to_string())?;
-        let eum = cert::verify_eum(eum, &[ci], None).map_err(|e| format!("CERT.EUM: {e}"))?;
-        let euicc = cert::verify_euicc(euicc, &eum, None).map_err(|e| format!("CERT.EUICC: {e}"))?;
+        let ci = cert::TrustedCi::from_der(&crate::crypto::RUST_CRYPTO, &self.keys.ci).map_err(|e| e.to_string())?;
+        let eum =
+            cert::verify_eum(&crate::crypto::RUST_CRYPTO, eum, &[ci], None).map_err(|e| format!("CERT.EUM: {e}"))?;
+        let euicc = cert::verify_euicc(&crate::crypto::RUST_CRYPTO, euicc, &eum, None)
+            .map_err(|e| format!("CERT.EUICC: {e}"))?;
         let (_, raw_sig) = crate::asn1::tlv::split_tlv(sig).ok_or("no signature")?;
-        if !crate::crypto::ecdsa::verify_raw(&euicc.key, tbs, raw_sig) {
+        if !crate::crypto::CryptoProvider::verify(&crate::crypto::RUST_CRYPTO, &euicc.key, tbs, raw_sig) {
             return Err("euiccNotificationSignature does not verify".into());
         }
         let meta: NotificationMetadata = rasn::der::decode(tbs).map_err(|e| e.to_string())?;

@@ -12,7 +12,8 @@
 //! SGP.22 result codes travel inside `9000` responses; status words only say an
 //! APDU itself was unusable (e.g. a part that is not DER at all).
 //!
-//! Secrets: otSK.EUICC.ECKA is a `p256::SecretKey` (zeroized on drop); session
+//! Every primitive goes through the platform's crypto provider (`Platform::crypto`).
+//! Secrets: otSK.EUICC.ECKA is a [`SecretScalar`] (zeroized on drop); session
 //! keys live in `scp03t` types (zeroized on drop); C-MACs compare in constant time.
 
 use super::{Ctx, commit, es10b};
@@ -27,6 +28,7 @@ use crate::asn1::download::{
 use crate::asn1::rsp::GetEuiccInfo2Request;
 use crate::asn1::tlv::tlv;
 use crate::crypto::cert::{self, CertError, Role, VerifiedCert};
+use crate::crypto::{CryptoProvider, SecretScalar};
 use crate::platform::{Clock, Platform};
 use crate::scp03t::SessionKeys;
 use crate::sd::isdp::{BppCommand, BppError, BppLoader, ErrorReason, LoadedProfile, Progress};
@@ -34,7 +36,6 @@ use crate::store::{NotificationEvent, NotificationRecord, Txn};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use p256::{PublicKey, SecretKey};
 use rasn::types::{Any, Integer, OctetString};
 
 /// `AuthenticateErrorCode` / `DownloadErrorCode` values used here.
@@ -65,7 +66,7 @@ pub(crate) struct Prepared {
     auth: Authenticated,
     dp_pb: VerifiedCert,
     /// otSK.EUICC.ECKA.
-    ot_sk: SecretKey,
+    ot_sk: SecretScalar,
     /// otPK.EUICC.ECKA, `04 ‖ X ‖ Y`.
     ot_pk: Vec<u8>,
     /// BF36 header and BF23 bytes received so far.
@@ -118,6 +119,23 @@ fn now<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<crate::platform::UnixTime> {
     clock.now()
 }
 
+/// otSK/otPK.EUICC.ECKA (SGP.22 v2.5 §2.6.6): 32 random bytes until they are a valid
+/// scalar (rejection sampling; a miss has probability 2^-32). A generator that fails 8
+/// times running is broken: `None`.
+fn one_time_key(
+    crypto: &dyn CryptoProvider,
+    rng: &mut impl rand_core::CryptoRng,
+) -> Option<(SecretScalar, crate::crypto::PublicKey)> {
+    let mut random = zeroize::Zeroizing::new([0u8; 32]);
+    for _ in 0..8 {
+        rng.fill_bytes(&mut *random);
+        if let Some(pair) = crypto.keypair_from_random(&random) {
+            return Some(pair);
+        }
+    }
+    None
+}
+
 fn raw_sig(bytes: &[u8]) -> Option<[u8; 64]> {
     <[u8; 64]>::try_from(bytes).ok()
 }
@@ -157,7 +175,9 @@ pub(super) fn authenticate_server<P: Platform>(
         return Ok(auth_error(&tid, CertError::CiPkUnknown.code() as i32));
     }
     let now = now(ctx);
+    let crypto = ctx.platform.crypto();
     let server = match cert::verify_dp_cert(
+        crypto,
         req.server_certificate.as_bytes(),
         &[Role::DpAuth, Role::DsAuth],
         id.cis(),
@@ -167,7 +187,7 @@ pub(super) fn authenticate_server<P: Platform>(
         Ok(v) => v,
         Err(e) => return Ok(auth_error(&tid, e.code() as i32)),
     };
-    if let Err(e) = server.verify(req.server_signed1.as_bytes(), &req.server_signature1) {
+    if let Err(e) = server.verify(crypto, req.server_signed1.as_bytes(), &req.server_signature1) {
         return Ok(auth_error(&tid, e.code() as i32));
     }
     if signed.euicc_challenge.as_slice() != challenge {
@@ -242,7 +262,9 @@ pub(super) fn prepare_download<P: Platform>(
     }
     let Some(id) = identity(ctx) else { return fail(session, auth, code::UNDEFINED_ERROR) };
     let now = now(ctx);
+    let crypto = ctx.platform.crypto();
     let dp_pb = match cert::verify_dp_cert(
+        crypto,
         req.smdp_certificate.as_bytes(),
         &[Role::DpPb],
         id.cis(),
@@ -254,7 +276,7 @@ pub(super) fn prepare_download<P: Platform>(
     };
     let mut msg = req.smdp_signed2.as_bytes().to_vec();
     msg.extend(tlv(&[0x5F, 0x37], &auth.euicc_signature1));
-    if let Err(e) = dp_pb.verify(&msg, &req.smdp_signature2) {
+    if let Err(e) = dp_pb.verify(crypto, &msg, &req.smdp_signature2) {
         return fail(session, auth, e.download_code() as i32);
     }
     if signed.cc_required_flag && req.hash_cc.as_ref().is_none_or(|h| h.len() != 32) {
@@ -264,8 +286,10 @@ pub(super) fn prepare_download<P: Platform>(
         return fail(session, auth, CertError::BadSignature.download_code() as i32);
     };
     let (_, rng, _) = ctx.platform.split();
-    let ot_sk = <SecretKey as p256::elliptic_curve::Generate>::generate_from_rng(rng);
-    let ot_pk = ot_sk.public_key().to_sec1_bytes().to_vec();
+    let Some((ot_sk, ot_pk)) = one_time_key(crypto, rng) else {
+        return fail(session, auth, code::UNDEFINED_ERROR);
+    };
+    let ot_pk = ot_pk.as_bytes().to_vec();
     let euicc_signed2 =
         EuiccSigned2 { transaction_id: tid.clone(), euicc_otpk: ot_pk.clone().into(), hash_cc: req.hash_cc };
     let signed2 = rasn::der::encode(&euicc_signed2).map_err(|_| Status::Unknown)?;
@@ -423,15 +447,15 @@ fn initialise_secure_channel<P: Platform>(
     }
     let mut msg = signed_part.to_vec();
     msg.extend(tlv(&[0x5F, 0x49], &prepared.ot_pk));
-    prepared.dp_pb.verify(&msg, &req.smdp_sign).map_err(|_| fail(ErrorReason::InvalidSignature))?;
-    let smdp_pk = PublicKey::from_sec1_bytes(&req.smdp_otpk).map_err(|_| fail(ErrorReason::IncorrectInputValues))?;
-    let shared = prepared.ot_sk.diffie_hellman(&smdp_pk);
-    let keys =
-        SessionKeys::derive(shared.raw_secret_bytes().as_slice(), 0x88, 0x10, &crt.host_id, ctx.config.eid.as_bytes())
-            .map_err(|_| fail(ErrorReason::UnsupportedCrtValues))?;
+    let crypto = ctx.platform.crypto();
+    prepared.dp_pb.verify(crypto, &msg, &req.smdp_sign).map_err(|_| fail(ErrorReason::InvalidSignature))?;
+    let smdp_pk = crypto.public_key(&req.smdp_otpk).map_err(|_| fail(ErrorReason::IncorrectInputValues))?;
+    let shared = crypto.ecdh(&prepared.ot_sk, &smdp_pk).map_err(|_| fail(ErrorReason::IncorrectInputValues))?;
+    let keys = SessionKeys::derive(crypto, shared.expose(), 0x88, 0x10, &crt.host_id, ctx.config.eid.as_bytes())
+        .map_err(|_| fail(ErrorReason::UnsupportedCrtValues))?;
     let used = u32::try_from(ctx.store.used_bytes()).unwrap_or(u32::MAX);
     let free = usize::try_from(ctx.config.nvm_bytes.saturating_sub(used)).unwrap_or(0);
-    Ok(BppLoader::new(&keys, remaining, free))
+    Ok(BppLoader::new(crypto, &keys, remaining, free))
 }
 
 fn feed<P: Platform>(

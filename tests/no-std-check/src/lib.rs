@@ -45,7 +45,7 @@ pub extern "C" fn veuicc_no_std_check(apdu: *const u8, len: usize) -> u16 {
 #[unsafe(no_mangle)]
 pub extern "C" fn veuicc_no_std_keys() -> u8 {
     let keys = veuicc::scp03t::SessionKeys::new([0; 16], [0; 16], [0; 16]);
-    let mut bsp = veuicc::scp03t::Bsp::new(&keys);
+    let mut bsp = veuicc::scp03t::Bsp::new(&veuicc::crypto::RUST_CRYPTO, &keys);
     match bsp.unwrap(&[0x86, 0x00], 0x86, true) {
         Ok(_) => 1,
         Err(_) => 0,
