@@ -9,7 +9,7 @@ use veuicc::sd::isdp::{BppLoader, Progress};
 fuzz_target!(|data: &[u8]| {
     let Some((&cut, rest)) = data.split_first() else { return };
     let keys = SessionKeys::new([1; 16], [2; 16], [3; 16]);
-    let mut loader = BppLoader::new(&keys, rest.len(), 64 * 1024);
+    let mut loader = BppLoader::new(&veuicc::crypto::RUST_CRYPTO, &keys, rest.len(), 64 * 1024);
     for piece in rest.chunks(usize::from(cut).max(1)) {
         match loader.feed(piece) {
             Ok(Progress::NeedMore) => {}
