@@ -176,6 +176,29 @@ fn interrupted_download(card: &mut TestCard, at: usize, how: Interrupt) -> bool 
     false
 }
 
+/// The signed objects of every pending notification (RetrieveNotificationsList).
+fn card_notifications(lpa: &mut Es10Client<&mut TestCard>) -> Vec<Vec<u8>> {
+    use veuicc::asn1::rsp::{
+        RetrieveNotificationsListRequest, RetrieveNotificationsListResponse, RetrieveNotificationsListResult,
+    };
+    let r: RetrieveNotificationsListResponse = lpa.call(&RetrieveNotificationsListRequest::new(None)).unwrap();
+    match r.0 {
+        RetrieveNotificationsListResult::NotificationList(list) => list.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        RetrieveNotificationsListResult::NotificationsListResultError(e) => panic!("error {e}"),
+    }
+}
+
+fn err_command(e: &DownloadError) -> i64 {
+    match e {
+        DownloadError::Install { command, .. } => *command,
+        other => panic!("not an install error: {other:?}"),
+    }
+}
+
+fn card_has_no_install_marker(lpa: &mut Es10Client<&mut TestCard>) -> bool {
+    lpa.transport().0.state().install.is_none()
+}
+
 #[test]
 fn interrupted_downloads_leave_a_clean_card() {
     let mut cases = 0;
@@ -192,9 +215,29 @@ fn interrupted_downloads_leave_a_clean_card() {
             }
             cases += 1;
             assert!(card.0.state().profiles.is_empty(), "{how:?} at step {at}: nothing installed");
-            assert!(card.0.state().notifications.is_empty(), "{how:?} at step {at}: no PIR for an abandoned load");
-            // The card is usable: a new download installs.
+            assert!(card.0.state().notifications.is_empty(), "{how:?} at step {at}: no PIR yet");
+            // Steps 0-2 end before the load starts: nothing to report. From the BF36 + BF23
+            // command (step 3) on, a reset or a closed channel interrupts a load, and the first
+            // ES10 command after it leaves that load's PIR: installFailedDueToInterruption(11).
+            // CancelSession abandons the load: no PIR.
             let mut lpa = Es10Client::open(&mut card).unwrap();
+            let listed = lpa.list_notifications().unwrap();
+            let interrupted_load = at >= 3 && !matches!(how, Interrupt::Cancel);
+            assert_eq!(listed.len(), usize::from(interrupted_load), "{how:?} at step {at}: {listed:?}");
+            if interrupted_load {
+                let n = &card_notifications(&mut lpa)[0];
+                let err = veuicc::testkit::lpa::read_pir(n).unwrap_err();
+                // The command that was running when a channel closed; after a reset the card no
+                // longer knows it and names ConfigureISDP(1), the first after InitialiseSecureChannel.
+                let command = err_command(&err);
+                assert!((1..=5).contains(&command), "{how:?} at step {at}: {err:?}");
+                if at == 3 || matches!(how, Interrupt::Reset) {
+                    assert_eq!(command, 1, "{how:?} at step {at}");
+                }
+                assert_eq!(err, DownloadError::Install { command, reason: 11 }, "{how:?} at step {at}");
+                assert!(card_has_no_install_marker(&mut lpa), "{how:?} at step {at}: marker cleared");
+            }
+            // The card is usable: a new download installs.
             download(
                 &mut lpa,
                 &mut TestSmdp::new(default_pki(), "smdp.example.com", 6),

@@ -9,6 +9,7 @@
 //! | `p.<nn>` | one [`ProfileRecord`] per installed profile (`nn` = byte 15 of its ISD-P AID) |
 //! | `u.<nn>` | the profile's package (UPP), exactly as delivered (not part of [`CardState`]) |
 //! | `n.<seq>` | one pending [`NotificationRecord`] (`seq` = 16 hex digits) |
+//! | `install` | [`InstallRecord`]: a BPP load is under way (present from InitialiseSecureChannel to the PIR) |
 
 use super::{Error, Store, Txn};
 use alloc::collections::BTreeMap;
@@ -189,10 +190,27 @@ pub struct CardState {
     pub profiles: Vec<ProfileRecord>,
     /// Pending notifications, by increasing sequence number.
     pub notifications: Vec<NotificationRecord>,
+    /// A profile load that started and has not ended: if the card finds one when no load is
+    /// running, the load was interrupted (SGP.22 v2.5 §3.1.3: installFailedDueToInterruption).
+    pub install: Option<InstallRecord>,
+}
+
+/// The session facts a card needs to sign the PIR of a load it could not finish.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags)]
+pub struct InstallRecord {
+    /// The session's transactionId.
+    pub transaction_id: OctetString,
+    /// The SM-DP+ address (the PIR's notificationAddress).
+    pub server_address: Utf8String,
+    /// The SM-DP+ OID from CERT.DPpb (the PIR's smdpOid), content bytes.
+    pub smdp_oid: OctetString,
 }
 
 /// Record name of the configuration.
 pub(crate) const CONFIG: &str = "config";
+/// Record name of the load in progress.
+pub(crate) const INSTALL: &str = "install";
 
 impl CardState {
     /// Decodes every record of `store`.
@@ -207,6 +225,8 @@ impl CardState {
                 state.profiles.push(rasn::der::decode(bytes).map_err(|_| bad())?);
             } else if name.starts_with("n.") {
                 state.notifications.push(rasn::der::decode(bytes).map_err(|_| bad())?);
+            } else if name == INSTALL {
+                state.install = Some(rasn::der::decode(bytes).map_err(|_| bad())?);
             } else if name.starts_with("u.") {
                 // Profile packages are read on demand, not held in the logical state.
             } else {
@@ -226,6 +246,9 @@ impl CardState {
         }
         for n in &self.notifications {
             out.insert(format!("n.{:016x}", n.seq), rasn::der::encode(n).map_err(enc("encode notification"))?);
+        }
+        if let Some(i) = &self.install {
+            out.insert(String::from(INSTALL), rasn::der::encode(i).map_err(enc("encode install"))?);
         }
         Ok(out)
     }

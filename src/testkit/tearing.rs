@@ -229,6 +229,8 @@ pub struct Report {
     pub cut_points: usize,
     /// Cuts after which the card came back in the "after" state.
     pub landed: usize,
+    /// Cuts after which the card came back in an accepted intermediate state.
+    pub between: usize,
 }
 
 /// Runs `op` on a card whose storage starts as `initial`, cutting power at every
@@ -237,6 +239,23 @@ pub struct Report {
 pub fn tear_every_write<F>(config: &CardConfig, initial: &TearingStorage, op: F) -> Result<Report, String>
 where
     F: Fn(&mut Card<TearingPlatform>),
+{
+    tear_every_write_allowing(config, initial, op, |_, _| false)
+}
+
+/// As [`tear_every_write`], for an `op` of several commands: a cut between two of its
+/// commands may also leave a state that `between(before, state)` accepts (the state after
+/// a command in the middle, e.g. a download whose load had started). Such a state must
+/// still start, answer, and lead to a working retry.
+pub fn tear_every_write_allowing<F, B>(
+    config: &CardConfig,
+    initial: &TearingStorage,
+    op: F,
+    between: B,
+) -> Result<Report, String>
+where
+    F: Fn(&mut Card<TearingPlatform>),
+    B: Fn(&CardState, &CardState) -> bool,
 {
     let mut start = initial.clone();
     start.power_up();
@@ -251,7 +270,7 @@ where
         return Err("the operation changed nothing: there is nothing to tear".into());
     }
 
-    let mut report = Report { ops, cut_points: 0, landed: 0 };
+    let mut report = Report { ops, cut_points: 0, landed: 0, between: 0 };
     for at_op in 0..ops {
         for (torn, reorder_seed) in [(false, None), (true, None), (true, Some(at_op as u64))] {
             let cut = Cut { at_op, torn, reorder_seed };
@@ -267,16 +286,25 @@ where
             storage.power_up();
             let mut card = card_on(config, storage).map_err(|e| format!("{cut:?}: card fails to start: {e}"))?;
             let state = card.state().clone();
+            let intermediate = state != after && state != before && between(&before, &state);
             if state == after {
                 report.landed += 1;
-            } else if state != before {
+            } else if state != before && !intermediate {
                 return Err(format!("{cut:?}: state is neither before nor after: {state:?}"));
             }
             let mut lpa = Es10Client::open(&mut card).map_err(|e| format!("{cut:?}: no ISD-R after power-up: {e}"))?;
             lpa.get_profiles_info(&ProfileInfoListRequest::default())
                 .map_err(|e| format!("{cut:?}: GetProfilesInfo fails after power-up: {e}"))?;
             lpa.close().map_err(|e| format!("{cut:?}: {e}"))?;
-            if state == before {
+            if intermediate {
+                report.between += 1;
+                // The interrupted command's own effects (e.g. its PIR) stay; the retry must
+                // still reach the profiles of the state after.
+                op(&mut card);
+                if card.state().profiles != after.profiles {
+                    return Err(format!("{cut:?}: the retry from an intermediate state does not install"));
+                }
+            } else if state == before {
                 op(&mut card);
                 if *card.state() != after {
                     return Err(format!("{cut:?}: the retried operation does not reach the state after"));

@@ -32,7 +32,7 @@ use crate::crypto::{CryptoProvider, SecretScalar};
 use crate::platform::{Clock, Platform};
 use crate::scp03t::SessionKeys;
 use crate::sd::isdp::{BppCommand, BppError, BppLoader, ErrorReason, LoadedProfile, Progress};
-use crate::store::{NotificationEvent, NotificationRecord, Txn};
+use crate::store::{InstallRecord, NotificationEvent, NotificationRecord, Txn};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -98,6 +98,14 @@ pub(crate) enum Session {
 }
 
 impl Session {
+    /// The BPP command under way, if a profile is loading.
+    pub(crate) fn loading_command(&self) -> Option<BppCommand> {
+        match self {
+            Session::Loading(l, _) => Some(l.loader.current_command()),
+            _ => None,
+        }
+    }
+
     /// The channel the session runs on.
     pub(crate) fn channel(&self) -> Option<u8> {
         match self {
@@ -334,6 +342,12 @@ pub(super) fn cancel_session<P: Platform>(
     body.extend(tlv(&[0x82], reason.get(2..).unwrap_or_default()));
     let signed = tlv(&[0x30], &body);
     let signature = id.sign(&signed);
+    if matches!(session, Session::Loading(..)) && ctx.state.install.is_some() {
+        // An abandoned load, not an interrupted one: no PIR.
+        let mut new = ctx.state.clone();
+        new.install = None;
+        commit(ctx, new, Txn::new())?;
+    }
     *session = Session::Idle;
     Ok(CancelSessionResponse(CancelSessionResult::Ok(CancelSessionResponseOk {
         euicc_cancel_session_signed: Any::new(signed),
@@ -400,6 +414,14 @@ pub(super) fn load_bpp<P: Platform>(payload: &[u8], ctx: &mut Ctx<'_, P>, sessio
                 Err(e) => finish_error(ctx, &prepared.auth, prepared.dp_pb.smdp_oid.as_deref(), e),
                 Ok(loader) => {
                     let smdp_oid = prepared.dp_pb.smdp_oid.clone().unwrap_or_default();
+                    // From here an interruption must leave a PIR: note the load in the store.
+                    let mut new = ctx.state.clone();
+                    new.install = Some(InstallRecord {
+                        transaction_id: prepared.auth.transaction_id.clone().into(),
+                        server_address: prepared.auth.server_address.clone(),
+                        smdp_oid: smdp_oid.clone().into(),
+                    });
+                    commit(ctx, new, Txn::new())?;
                     let loading = Box::new(Loading { auth: prepared.auth, smdp_oid, loader });
                     feed(ctx, session, loading, channel, &after)
                 }
@@ -487,7 +509,7 @@ fn install<P: Platform>(ctx: &mut Ctx<'_, P>, loading: &Loading, profile: Loaded
     let mut new = ctx.state.clone();
     let seq = new.next_seq();
     let final_result = FinalResult::Success(SuccessResult { aid, sima_response: OctetString::from_static(&[]) });
-    let pir = signed_pir(ctx, &loading.auth, &loading.smdp_oid, seq, Some(&record.iccid), final_result)?;
+    let pir = signed_pir(ctx, &pir_session(&loading.auth, &loading.smdp_oid), seq, Some(&record.iccid), final_result)?;
     let mut extra = Txn::new();
     extra.put(&record.package_name(), profile.upp);
     new.notifications.push(NotificationRecord {
@@ -499,6 +521,7 @@ fn install<P: Platform>(ctx: &mut Ctx<'_, P>, loading: &Loading, profile: Loaded
     });
     trim_notifications(&mut new);
     new.profiles.push(record);
+    new.install = None;
     commit(ctx, new, extra)?;
     Ok(pir)
 }
@@ -517,6 +540,36 @@ fn finish_error<P: Platform>(
     smdp_oid: Option<&[u8]>,
     e: BppError,
 ) -> Result<Vec<u8>> {
+    fail_install(ctx, &pir_session(auth, smdp_oid.unwrap_or_default()), e)
+}
+
+/// The session facts a PIR names.
+fn pir_session(auth: &Authenticated, smdp_oid: &[u8]) -> InstallRecord {
+    InstallRecord {
+        transaction_id: auth.transaction_id.clone().into(),
+        server_address: auth.server_address.clone(),
+        smdp_oid: smdp_oid.to_vec().into(),
+    }
+}
+
+/// A load that was under way when the card lost power, was reset, or its channel closed
+/// (the store still holds its [`InstallRecord`] while no load runs): its signed PIR with
+/// `installFailedDueToInterruption(11)` becomes a notification, at the first ES10 command
+/// after (SGP.22 v2.5 §3.1.3; `spec/sgp22.md` §6). `command` is the BPP command that was
+/// running if the card knows it (a reset or power loss forgets it: then ConfigureISDP,
+/// the first command after InitialiseSecureChannel).
+pub(super) fn settle_interrupted<P: Platform>(ctx: &mut Ctx<'_, P>, command: Option<BppCommand>) -> Result<()> {
+    let Some(install) = ctx.state.install.clone() else { return Ok(()) };
+    let e = error(command.unwrap_or(BppCommand::ConfigureIsdp), ErrorReason::Interruption);
+    if identity(ctx).is_none() {
+        let mut new = ctx.state.clone();
+        new.install = None;
+        return commit(ctx, new, Txn::new());
+    }
+    fail_install(ctx, &install, e).map(|_| ())
+}
+
+fn fail_install<P: Platform>(ctx: &mut Ctx<'_, P>, session: &InstallRecord, e: BppError) -> Result<Vec<u8>> {
     let mut new = ctx.state.clone();
     let seq = new.next_seq();
     let result = FinalResult::Error(ErrorResult {
@@ -524,15 +577,16 @@ fn finish_error<P: Platform>(
         error_reason: (e.reason as i32).into(),
         sima_response: None,
     });
-    let pir = signed_pir(ctx, auth, smdp_oid.unwrap_or_default(), seq, None, result)?;
+    let pir = signed_pir(ctx, session, seq, None, result)?;
     new.notifications.push(NotificationRecord {
         seq,
         event: NotificationEvent::Install,
-        address: auth.server_address.clone(),
+        address: session.server_address.clone(),
         iccid: None,
         pir: Some(pir.clone().into()),
     });
     trim_notifications(&mut new);
+    new.install = None;
     commit(ctx, new, Txn::new())?;
     Ok(pir)
 }
@@ -540,8 +594,7 @@ fn finish_error<P: Platform>(
 /// `ProfileInstallationResult` (`BF37`): the result data and the eUICC's signature over it.
 fn signed_pir<P: Platform>(
     ctx: &mut Ctx<'_, P>,
-    auth: &Authenticated,
-    smdp_oid: &[u8],
+    session: &InstallRecord,
     seq: u64,
     iccid: Option<&OctetString>,
     final_result: FinalResult,
@@ -550,13 +603,13 @@ fn signed_pir<P: Platform>(
     let metadata = NotificationMetadata {
         seq_number: seq.into(),
         profile_management_operation: es10b::named_bits(&[NotificationEvent::Install.bit()]),
-        notification_address: auth.server_address.clone(),
+        notification_address: session.server_address.clone(),
         iccid: iccid.cloned(),
     };
     // ProfileInstallationResultData ::= [39] { [0] tid, BF2F metadata, OID smdpOid, [2] finalResult }
-    let mut body = tlv(&[0x80], &auth.transaction_id);
+    let mut body = tlv(&[0x80], &session.transaction_id);
     body.extend(rasn::der::encode(&metadata).map_err(|_| Status::Unknown)?);
-    body.extend(tlv(&[0x06], smdp_oid));
+    body.extend(tlv(&[0x06], &session.smdp_oid));
     let result = rasn::der::encode(&final_result).map_err(|_| Status::Unknown)?;
     body.extend(tlv(&[0xA2], &result));
     let data = tlv(&[0xBF, 0x27], &body);

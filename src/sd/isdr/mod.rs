@@ -74,6 +74,8 @@ pub struct Isdr {
     /// An Enable/DisableProfile asked for a refresh (`refreshFlag`): the adapter
     /// resets the card after delivering the response.
     refresh_requested: bool,
+    /// The BPP command a load was running when its session was dropped (for its PIR).
+    interrupted: Option<crate::sd::isdp::BppCommand>,
 }
 
 impl Isdr {
@@ -89,8 +91,17 @@ impl Isdr {
             self.chain = None;
         }
         if self.session.channel() == Some(channel) {
-            self.session = download::Session::Idle;
+            self.end_session();
         }
+    }
+
+    /// Drops the download session; a load under way is interrupted (its PIR is made at the
+    /// next ES10 command, see `download::settle_interrupted`).
+    fn end_session(&mut self) {
+        if let Some(command) = self.session.loading_command() {
+            self.interrupted = Some(command);
+        }
+        self.session = download::Session::Idle;
     }
 
     /// Takes the pending refresh request (see `Card::take_refresh_request`).
@@ -163,8 +174,11 @@ impl Isdr {
     /// start, then `A0`…`A3` headers and `86`/`87`/`88` segments while a load is
     /// under way) go to the download session instead.
     fn dispatch<P: Platform>(&mut self, der: &[u8], channel: u8, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
-        let bpp_piece = crate::asn1::outer_tag(der) == Some(0xBF36)
-            || (matches!(self.session, download::Session::Loading(..)) && der.first() != Some(&0xBF));
+        let loading = matches!(self.session, download::Session::Loading(..));
+        if !loading && ctx.state.install.is_some() {
+            download::settle_interrupted(ctx, self.interrupted.take())?;
+        }
+        let bpp_piece = crate::asn1::outer_tag(der) == Some(0xBF36) || (loading && der.first() != Some(&0xBF));
         if bpp_piece {
             return download::load_bpp(der, ctx, &mut self.session);
         }
@@ -180,6 +194,7 @@ impl Isdr {
             Es10Request::GetEuiccInfo2(r) => Es10Response::GetEuiccInfo2(es10b::get_euicc_info2(r, ctx)),
             Es10Request::GetEuiccChallenge(r) => {
                 let (resp, challenge) = es10b::get_euicc_challenge(r, ctx);
+                self.end_session();
                 self.session = download::Session::Challenged { challenge, channel };
                 Es10Response::GetEuiccChallenge(resp)
             }
