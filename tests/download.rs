@@ -366,3 +366,36 @@ fn metadata_the_card_refuses() {
         assert!(store.names().all(|n| !n.starts_with("u.")), "{what}: no package stored");
     }
 }
+
+/// StoreMetadata is checked when its last `88` segment arrives: the card answers that
+/// command with the PIR, before the LPA sends any profile element (`A3`).
+#[test]
+fn metadata_is_refused_before_any_profile_element() {
+    let mut card = TestCard::new(1);
+    let mut profile = ProfileToInstall::sample(ICCID, 6000);
+    profile.metadata.profile_class = Some(5.into());
+    let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 2);
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    let challenge = lpa.get_euicc_challenge().unwrap();
+    let request = smdp.initiate_authentication(challenge, None);
+    let response = lpa.store_data(&request).unwrap();
+    let prepare = smdp.authenticate_client(&response).unwrap();
+    let response = lpa.store_data(&prepare).unwrap();
+    let bpp = smdp.get_bound_profile_package(&response, &profile).unwrap();
+    let commands = bpp.lpac_commands();
+    let first_a3 = commands.iter().position(|c| c[0] == 0xA3).unwrap();
+    let mut answered_at = None;
+    for (i, command) in commands.iter().enumerate() {
+        let out = lpa.store_data(command).unwrap();
+        if !out.is_empty() {
+            let err = veuicc::testkit::lpa::read_pir(&out).unwrap_err();
+            assert_eq!(err, DownloadError::Install { command: 2, reason: 6 });
+            answered_at = Some(i);
+            break;
+        }
+    }
+    assert_eq!(answered_at, Some(first_a3 - 1), "the PIR answers the last StoreMetadata segment");
+    lpa.close().unwrap();
+    assert!(card.0.state().profiles.is_empty());
+    assert!(card.0.state().install.is_none());
+}

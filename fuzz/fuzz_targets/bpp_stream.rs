@@ -11,8 +11,13 @@ fuzz_target!(|data: &[u8]| {
     let keys = SessionKeys::new([1; 16], [2; 16], [3; 16]);
     let mut loader = BppLoader::new(&veuicc::crypto::RUST_CRYPTO, &keys, rest.len(), 64 * 1024);
     for piece in rest.chunks(usize::from(cut).max(1)) {
-        match loader.feed(piece) {
-            Ok(Progress::NeedMore) => {}
+        let mut progress = loader.feed(piece);
+        while let Ok(Progress::Metadata) = progress {
+            let _ = loader.metadata();
+            progress = loader.feed(&[]);
+        }
+        match progress {
+            Ok(Progress::NeedMore | Progress::Metadata) => {}
             Ok(Progress::Complete(_)) | Err(_) => break,
         }
     }

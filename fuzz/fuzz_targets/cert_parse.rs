@@ -12,7 +12,8 @@ fn trust() -> &'static (TrustedCi, VerifiedEum) {
     TRUST.get_or_init(|| {
         let pki = default_pki();
         let ci = TrustedCi::from_der(&veuicc::crypto::RUST_CRYPTO, &pki.ci.der).expect("the test CI loads");
-        let eum = cert::verify_eum(&veuicc::crypto::RUST_CRYPTO, &pki.eum.der, std::slice::from_ref(&ci), None).expect("the test EUM verifies");
+        let eum = cert::verify_eum(&veuicc::crypto::RUST_CRYPTO, &pki.eum.der, std::slice::from_ref(&ci), None)
+            .expect("the test EUM verifies");
         (ci, eum)
     })
 }
@@ -20,7 +21,17 @@ fn trust() -> &'static (TrustedCi, VerifiedEum) {
 fuzz_target!(|data: &[u8]| {
     let (ci, eum) = trust();
     let _ = TrustedCi::from_der(&veuicc::crypto::RUST_CRYPTO, data);
-    assert!(cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, data, &[Role::DpAuth, Role::DpPb], std::slice::from_ref(ci), None, None).is_err());
+    assert!(
+        cert::verify_dp_cert(
+            &veuicc::crypto::RUST_CRYPTO,
+            data,
+            &[Role::DpAuth, Role::DpPb],
+            std::slice::from_ref(ci),
+            None,
+            None
+        )
+        .is_err()
+    );
     assert!(cert::verify_euicc(&veuicc::crypto::RUST_CRYPTO, data, eum, None).is_err());
     let _ = cert::subject_key_identifier(data);
 });

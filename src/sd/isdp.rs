@@ -147,6 +147,9 @@ pub struct LoadedProfile {
 pub enum Progress {
     /// More of the BPP is expected.
     NeedMore,
+    /// StoreMetadata is complete ([`BppLoader::metadata`]): the card checks it before any
+    /// profile element is decrypted, then calls `feed(&[])` to go on with the bytes it holds.
+    Metadata,
     /// The BPP is complete.
     Complete(Box<LoadedProfile>),
 }
@@ -166,6 +169,8 @@ pub struct BppLoader {
     plain: Vec<u8>,
     configure: Option<ConfigureIsdpRequest>,
     metadata: Option<StoreMetadataRequest>,
+    /// StoreMetadata just completed and was not yet reported.
+    metadata_new: bool,
     upp: Vec<u8>,
     max_upp: usize,
 }
@@ -207,9 +212,15 @@ impl BppLoader {
             plain: Vec::new(),
             configure: None,
             metadata: None,
+            metadata_new: false,
             upp: Vec::new(),
             max_upp,
         }
+    }
+
+    /// The StoreMetadata content, once its sequence is complete.
+    pub fn metadata(&self) -> Option<&StoreMetadataRequest> {
+        self.metadata.as_ref()
     }
 
     /// The BPP command the loader is working on (for an interruption's ErrorResult).
@@ -230,6 +241,7 @@ impl BppLoader {
                 return Ok(Progress::Complete(Box::new(self.finish()?)));
             }
             match self.step()? {
+                true if core::mem::take(&mut self.metadata_new) => return Ok(Progress::Metadata),
                 true => continue,
                 false => {
                     if self.pending.len() > scp03t::MAX_SEGMENT {
@@ -317,6 +329,7 @@ impl BppLoader {
             }
             Stage::InA1 => {
                 self.metadata = Some(rasn::der::decode(&content).map_err(|_| bad)?);
+                self.metadata_new = true;
                 Stage::ExpectA2OrA3
             }
             Stage::InA2 => {
@@ -391,9 +404,13 @@ mod tests {
         let mut loader = BppLoader::new(&RUST_CRYPTO, &keys(), body.len(), 1 << 20);
         let mut last = None;
         for piece in body.chunks(cut.max(1)) {
-            match loader.feed(piece)? {
-                Progress::NeedMore => {}
-                Progress::Complete(p) => last = Some(*p),
+            let mut progress = loader.feed(piece)?;
+            while let Progress::Metadata = progress {
+                assert_eq!(loader.metadata().unwrap().profile_name, "Name");
+                progress = loader.feed(&[])?;
+            }
+            if let Progress::Complete(p) = progress {
+                last = Some(*p);
             }
         }
         last.ok_or(fail(BppCommand::LoadProfileElements, ErrorReason::Interruption))

@@ -487,8 +487,21 @@ fn feed<P: Platform>(
     channel: u8,
     bytes: &[u8],
 ) -> Result<Vec<u8>> {
-    match loading.loader.feed(bytes) {
-        Ok(Progress::NeedMore) => {
+    let mut progress = loading.loader.feed(bytes);
+    while let Ok(Progress::Metadata) = progress {
+        // StoreMetadata is checked as soon as it is complete (SGP.22 v2.5 §5.5.3): a
+        // profile the card refuses costs no profile-element decryption.
+        let verdict = match loading.loader.metadata() {
+            Some(md) => super::metadata::profile_record(ctx.config, ctx.state, md).map(|_| ()),
+            None => Err(error(BppCommand::StoreMetadata, ErrorReason::Scp03tStructureError)),
+        };
+        progress = match verdict {
+            Ok(()) => loading.loader.feed(&[]),
+            Err(e) => Err(e),
+        };
+    }
+    match progress {
+        Ok(Progress::NeedMore | Progress::Metadata) => {
             *session = Session::Loading(loading, channel);
             Ok(Vec::new())
         }
