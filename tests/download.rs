@@ -293,7 +293,9 @@ fn session_errors_change_nothing() {
     assert_eq!(*card.0.state(), before, "logical state unchanged");
 }
 
-/// Metadata the card must refuse: PPRs its (empty) RAT does not allow, an unknown class.
+/// Metadata the card must refuse: a PPR without a profile owner (no RAT rule can allow it,
+/// not even the default one for every operator), an unknown class.
+/// (`tests/lifecycle_rules.rs` checks the RAT itself, empty and with rules.)
 /// The profile is not installed; the only trace is the PIR notification SGP.22 asks for.
 #[test]
 fn metadata_the_card_refuses() {

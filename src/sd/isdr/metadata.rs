@@ -125,3 +125,26 @@ pub(super) fn profile_record_from(
             .map(Into::into),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asn1::download::DpProprietaryData;
+    use crate::config::Eid;
+    use alloc::vec;
+    use rasn::types::ObjectIdentifier;
+
+    #[test]
+    fn dp_proprietary_data_comes_from_configure_isdp() {
+        let config = CardConfig::new(Eid::parse("89049032123451234512345678901235").unwrap());
+        let md = StoreMetadataRequest::new(vec![0x98; 10], "SP", "Name");
+        let plain = profile_record(&config, &CardState::default(), &md).unwrap();
+        assert_eq!(plain.dp_proprietary_data, None);
+        let mut configure = ConfigureIsdpRequest::default();
+        let oid = ObjectIdentifier::new(vec![2, 999, 10]).unwrap();
+        configure.dp_proprietary_data = Some(DpProprietaryData::new(oid));
+        let record = profile_record_from(&config, &CardState::default(), &configure, &md).unwrap();
+        // SEQUENCE { OBJECT IDENTIFIER 2.999.10 }
+        assert_eq!(record.dp_proprietary_data.as_deref(), Some(&[0x30, 0x05, 0x06, 0x03, 0x88, 0x37, 0x0A][..]));
+    }
+}
