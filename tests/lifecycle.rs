@@ -359,13 +359,14 @@ proptest! {
                     _ => {}
                 },
                 // TPRO10: disabling the Test profile re-enables the remembered one.
-                Op::Disable(i) => if let (Some(t), Some(aid)) = (target(i), &before.config.test_fallback) {
-                    if t.state == ProfileState::Enabled {
+                Op::Disable(i) => match (target(i), &before.config.test_fallback) {
+                    (Some(t), Some(aid)) if t.state == ProfileState::Enabled => {
                         prop_assert_eq!(&response, &hex("BF3203800100"));
                         let back = after.profiles.iter().find(|p| p.isdp_aid == *aid).map(|p| p.state);
                         prop_assert_eq!(back, Some(ProfileState::Enabled));
                         prop_assert_eq!(&after.config.test_fallback, &None);
                     }
+                    _ => {}
                 },
                 Op::Install(_) | Op::Nickname(_) | Op::Remove(_) | Op::Reset => {
                     prop_assert_eq!(&after.config.test_fallback, &before.config.test_fallback);
