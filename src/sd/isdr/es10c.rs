@@ -211,9 +211,15 @@ fn check_fallback(state: &mut CardState) {
 ///   remembered one is ok (the Test profile is disabled) and forgets it.
 /// * Disabling the Test profile re-enables the remembered one (TPRO10), see
 ///   [`disable_profile`].
+/// * A Test profile enabled when no other profile was enabled remembers nothing:
+///   disabling it leaves no profile enabled, and any profile may replace it.
+/// * Deleting the remembered profile, or an eUICCMemoryReset that deletes it or the
+///   enabled Test profile, forgets it; nothing is re-enabled then.
+/// * A Test profile with PPR1 is protected like any other (TPRO8 lifts PPR1 only
+///   from the non-test profile it replaces).
 ///
 /// `catBusy(5)` while a proactive session is pending (`Card::set_cat_busy`) or a
-/// download session is loading a BPP; nothing changes then.
+/// download session is loading a BPP, checked before anything else; nothing changes then.
 pub(super) fn enable_profile<P: Platform>(
     req: EnableProfileRequest,
     ctx: &mut Ctx<'_, P>,
