@@ -155,6 +155,74 @@ pub struct CardConfig {
     pub default_dp_address: Option<String>,
     /// Largest ES10 command the ISD-R reassembles from STORE DATA blocks.
     pub max_es10_command: usize,
+    /// The Rules Authorisation Table (SGP.22 v2.5 §2.9.2, ES10b.GetRAT): which profile
+    /// owners may set which profile policy rules. [`CardConfig::new`] allows PPR1 and
+    /// PPR2 to every operator ([`RatRule::any_operator`]); an empty table allows no PPR,
+    /// so a profile whose metadata sets one is refused with `pprNotAllowed(15)`.
+    pub rat: Vec<RatRule>,
+}
+
+/// One `ProfilePolicyAuthorisationRule` of the Rules Authorisation Table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RatRule {
+    /// `pprIds` as a bit mask: bit n = `PprIds` bit n (1 = PPR1, 2 = PPR2; the same
+    /// coding as `store::ProfileRecord::ppr`).
+    pub ppr_ids: u8,
+    /// `allowedOperators`: the profile owners this rule lets set the PPRs in `ppr_ids`.
+    pub allowed_operators: Vec<OperatorMatch>,
+    /// `pprFlags` bit `consentRequired(0)`: the LPA asks the end user before installing
+    /// such a profile. The card only reports it; it never asks anyone.
+    pub consent_required: bool,
+}
+
+/// `OperatorId` in a RAT rule: which profile owners it matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OperatorMatch {
+    /// `mccMnc` (3GPP TS 24.008 coding, 3 bytes). A nibble `E` matches any nibble of
+    /// the owner's `mccMnc` (a digit, or the `F` filler of a two-digit MNC); every
+    /// other nibble must be equal. `EEEEEE` matches every operator.
+    pub mcc_mnc: [u8; 3],
+    /// `gid1`: if present, the owner's `gid1` must be present and equal; if absent, any.
+    pub gid1: Option<Vec<u8>>,
+    /// `gid2`: as `gid1`.
+    pub gid2: Option<Vec<u8>>,
+}
+
+/// `PprIds` bit of PPR1 (disabling not allowed).
+const RAT_PPR1: u8 = 1 << 1;
+/// `PprIds` bit of PPR2 (deletion not allowed).
+const RAT_PPR2: u8 = 1 << 2;
+
+impl OperatorMatch {
+    /// Matches every operator: `mccMnc` `EEEEEE`, no GIDs.
+    pub const ANY: [u8; 3] = [0xEE, 0xEE, 0xEE];
+
+    /// True if a profile owner with these values is one of the operators this entry names.
+    pub fn matches(&self, mcc_mnc: &[u8], gid1: Option<&[u8]>, gid2: Option<&[u8]>) -> bool {
+        let nibbles_match = mcc_mnc.len() == 3
+            && self.mcc_mnc.iter().zip(mcc_mnc).all(|(&rule, &owner)| {
+                let hi = rule >> 4 == 0xE || rule >> 4 == owner >> 4;
+                let lo = rule & 0x0F == 0xE || rule & 0x0F == owner & 0x0F;
+                hi && lo
+            });
+        let gid_match = |rule: &Option<Vec<u8>>, owner: Option<&[u8]>| match rule {
+            None => true,
+            Some(r) => owner == Some(r.as_slice()),
+        };
+        nibbles_match && gid_match(&self.gid1, gid1) && gid_match(&self.gid2, gid2)
+    }
+}
+
+impl RatRule {
+    /// PPR1 and PPR2 allowed to every operator (`mccMnc` `EEEEEE`), no end-user consent:
+    /// the default table of a test card, which refuses no profile for its PPRs.
+    pub fn any_operator() -> RatRule {
+        RatRule {
+            ppr_ids: RAT_PPR1 | RAT_PPR2,
+            allowed_operators: alloc::vec![OperatorMatch { mcc_mnc: OperatorMatch::ANY, gid1: None, gid2: None }],
+            consent_required: false,
+        }
+    }
 }
 
 /// GSMA SGP.22 version the ISD-R follows (`svn`).
@@ -175,6 +243,7 @@ impl CardConfig {
             root_ds_address: String::from("lpa.ds.gsma.com"),
             default_dp_address: None,
             max_es10_command: 32 * 1024,
+            rat: alloc::vec![RatRule::any_operator()],
         }
     }
 }
@@ -199,6 +268,22 @@ mod tests {
         assert_eq!(Eid::parse("8904903212345123451234567890123A"), Err(EidError::NotDecimal));
         assert_eq!(Eid::parse("89049032123451234512345678901234"), Err(EidError::CheckDigits));
         assert_eq!(Eid::from_bytes([0xFF; 16]), Err(EidError::NotDecimal));
+    }
+
+    #[test]
+    fn operator_matching() {
+        let any = OperatorMatch { mcc_mnc: OperatorMatch::ANY, gid1: None, gid2: None };
+        // MCC 001, MNC 01 (two digits: F filler) and MCC 262, MNC 011.
+        assert!(any.matches(&[0x00, 0xF1, 0x10], None, None));
+        assert!(any.matches(&[0x62, 0x02, 0x11], Some(&[0xAB]), None));
+        assert!(!any.matches(&[0x00, 0xF1], None, None), "mccMnc is 3 bytes");
+        // MCC 262, any MNC; GID1 AB required.
+        let mcc = OperatorMatch { mcc_mnc: [0x62, 0xE2, 0xEE], gid1: Some(alloc::vec![0xAB]), gid2: None };
+        assert!(mcc.matches(&[0x62, 0x02, 0x11], Some(&[0xAB]), Some(&[0x01])));
+        assert!(mcc.matches(&[0x62, 0xF2, 0x10], Some(&[0xAB]), None));
+        assert!(!mcc.matches(&[0x62, 0x02, 0x11], None, None), "GID1 missing");
+        assert!(!mcc.matches(&[0x62, 0x02, 0x11], Some(&[0xAC]), None), "GID1 differs");
+        assert!(!mcc.matches(&[0x63, 0x02, 0x11], Some(&[0xAB]), None), "MCC differs");
     }
 
     #[test]

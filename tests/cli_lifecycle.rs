@@ -31,6 +31,7 @@ fn profile(iccid: &[u8], slot: u8, state: ProfileState, ppr: u8) -> ProfileRecor
         ppr,
         notification_config: vec![NotificationConfig { events: 0b1110, address: "smdp.example.com".into() }],
         owner: None,
+        dp_proprietary_data: None,
     }
 }
 

@@ -336,7 +336,9 @@ fn session_errors_change_nothing() {
     assert_eq!(*card.0.state(), before, "logical state unchanged");
 }
 
-/// Metadata the card must refuse: PPRs its (empty) RAT does not allow, an unknown class.
+/// Metadata the card must refuse: a PPR without a profile owner (no RAT rule can allow it,
+/// not even the default one for every operator), an unknown class.
+/// (`tests/lifecycle_rules.rs` checks the RAT itself, empty and with rules.)
 /// The profile is not installed; the only trace is the PIR notification SGP.22 asks for.
 #[test]
 fn metadata_the_card_refuses() {
@@ -398,4 +400,23 @@ fn metadata_is_refused_before_any_profile_element() {
     lpa.close().unwrap();
     assert!(card.0.state().profiles.is_empty());
     assert!(card.0.state().install.is_none());
+}
+
+/// dpProprietaryData sent in ConfigureISDP (`BF24 { B8 { 06 dpOid } }`) is kept with the
+/// profile and returned by GetProfilesInfo when the tag list asks for `B8`.
+#[test]
+fn dp_proprietary_data_from_configure_isdp_is_kept() {
+    use veuicc::asn1::download::DpProprietaryData;
+    let mut card = TestCard::new(1);
+    let mut profile = ProfileToInstall::sample(ICCID, 2000);
+    let oid = rasn::types::ObjectIdentifier::new(vec![2, 999, 10]).unwrap();
+    profile.configure.dp_proprietary_data = Some(DpProprietaryData::new(oid));
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    download(&mut lpa, &mut TestSmdp::new(default_pki(), "smdp.example.com", 2), &profile).unwrap();
+    // BF2D { A0 { 5A iccid } 5C 01 B8 } → BF2D { A0 { E3 { B8 05 { 06 03 88 37 0A } } } }
+    let mut req = hex::decode("BF2D11A00C5A0A");
+    req.extend(ICCID);
+    req.extend(hex::decode("5C01B8"));
+    let out = lpa.store_data(&req).unwrap();
+    assert_eq!(out, hex::decode("BF2D0BA009E307B80506038837 0A".replace(' ', "").as_str()));
 }

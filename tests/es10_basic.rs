@@ -16,7 +16,7 @@ use support::hex;
 
 use der::{Any, Decode, Reader, SliceReader, Tag, TagNumber, Tagged};
 use veuicc::asn1::rsp::{ProfileInfoListRequest, ProfileInfoListResult, SearchCriteria};
-use veuicc::config::{CardConfig, Eid};
+use veuicc::config::{CardConfig, Eid, OperatorMatch, RatRule};
 use veuicc::store::{CardState, Icon, MemStorage, ProfileClass, ProfileRecord, ProfileState, Store, Txn};
 use veuicc::testkit::{ClientError, Es10Client, TestCard, default_config};
 
@@ -183,12 +183,45 @@ fn set_default_dp_address_storage_failure_changes_nothing() {
 #[test]
 fn rat_and_empty_profile_list() {
     let mut card = TestCard::new(1);
-    assert_eq!(es10(&mut card, "BF4300"), hex("BF4302A000"));
+    // Default RAT: one rule, PPR1 and PPR2 (80 02 05 60) for every operator (mccMnc EEEEEE), no consent (82 01 00).
+    assert_eq!(es10(&mut card, "BF4300"), hex("BF4314 A012 3010 80020560 A107 3005 8003EEEEEE 820100"));
     assert_eq!(es10(&mut card, "BF2D00"), hex("BF2D02A000"));
     // Search by ICCID with a tag list: still empty.
     assert_eq!(es10(&mut card, "BF2D14 A00C5A0A98001032547698103214 5C045A4F9F70"), hex("BF2D02A000"));
     // A tag list that is not a list of tags: incorrectInputValues(1).
     assert_eq!(es10(&mut card, "BF2D03 5C019F"), hex("BF2D03810101"));
+}
+
+#[test]
+fn rat_from_the_configuration() {
+    // No RAT at all.
+    let mut config = default_config();
+    config.rat.clear();
+    let mut card = TestCard::with_config(config.clone(), MemStorage::new(), 1);
+    assert_eq!(es10(&mut card, "BF4300"), hex("BF4302A000"));
+    // The GetRAT example of the fact sheet: PPR1 for MCC 001 / MNC 01, end-user consent required.
+    config.rat = vec![RatRule {
+        ppr_ids: 1 << 1,
+        allowed_operators: vec![OperatorMatch { mcc_mnc: [0x00, 0xF1, 0x10], gid1: None, gid2: None }],
+        consent_required: true,
+    }];
+    let mut card = TestCard::with_config(config.clone(), MemStorage::new(), 1);
+    assert_eq!(es10(&mut card, "BF4300"), hex("bf4315a013301180020640a1073005800300f11082020780"));
+    // Two rules, GIDs, two operators.
+    config.rat.push(RatRule {
+        ppr_ids: 1 << 2,
+        allowed_operators: vec![
+            OperatorMatch { mcc_mnc: [0x62, 0xF2, 0x10], gid1: Some(vec![0xAB]), gid2: Some(vec![0x01, 0x02]) },
+            OperatorMatch { mcc_mnc: OperatorMatch::ANY, gid1: None, gid2: None },
+        ],
+        consent_required: false,
+    });
+    let mut card = TestCard::with_config(config, MemStorage::new(), 1);
+    assert_eq!(
+        es10(&mut card, "BF4300"),
+        hex("BF4335 A033 3011 80020640 A107 3005 800300F110 82020780 \
+             301E 80020520 A115 300C 800362F210 8101AB 82020102 3005 8003EEEEEE 820100")
+    );
 }
 
 /// A card whose store already holds two profiles (as a download would leave them).
@@ -208,6 +241,7 @@ fn card_with_profiles() -> TestCard {
             ppr: 0b010,
             notification_config: vec![],
             owner: None,
+            dp_proprietary_data: None,
         },
         ProfileRecord {
             iccid: hex("98001032547698103222").into(),
@@ -221,6 +255,7 @@ fn card_with_profiles() -> TestCard {
             ppr: 0,
             notification_config: vec![],
             owner: None,
+            dp_proprietary_data: None,
         },
     ];
     let mut txn = Txn::new();

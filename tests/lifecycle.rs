@@ -29,6 +29,7 @@ use veuicc::testkit::{Es10Client, TestCard, default_config};
 const ICCID_A: &str = "98001032547698103214";
 const ICCID_B: &str = "98001032547698103222";
 const ICCID_C: &str = "98001032547698103233";
+const ICCID_D: &str = "98001032547698103244";
 const AID_A: &str = "A0000005591010FFFFFFFF8900001000";
 
 fn profile(iccid: &str, slot: u8, state: ProfileState, class: ProfileClass, ppr: u8, events: u8) -> ProfileRecord {
@@ -50,6 +51,7 @@ fn profile(iccid: &str, slot: u8, state: ProfileState, class: ProfileClass, ppr:
             vec![NotificationConfig { events, address: format!("smdp{slot:02x}.example.com") }]
         },
         owner: None,
+        dp_proprietary_data: None,
     }
 }
 
@@ -106,7 +108,10 @@ fn delete(iccid: &str) -> String {
 
 #[test]
 fn enable_profile_results() {
-    let mut c = card(&three_profiles());
+    // B operational here: the Test-profile rules have their own tests (tests/lifecycle_rules.rs).
+    let mut state = three_profiles();
+    state.profiles[1].class = ProfileClass::Operational;
+    let mut c = card(&state);
     assert_eq!(es10(&mut c, &enable("98001032547698109999")), hex("BF3103800101"), "iccidOrAidNotFound");
     assert_eq!(es10(&mut c, &enable(ICCID_A)), hex("BF3103800102"), "profileNotInDisabledState");
     // By ISD-P AID too; B gets enabled, A implicitly disabled.
@@ -129,6 +134,7 @@ fn enable_profile_results() {
     assert_eq!(es10(&mut c, &enable(ICCID_C)), hex("BF3103800100"));
     assert_eq!(es10(&mut c, &enable(ICCID_A)), hex("BF3103800103"));
     assert_eq!(c.0.state().profiles[2].state, ProfileState::Enabled);
+    assert_eq!(c.0.state().config.test_fallback, None, "no Test profile involved");
     // Enable C: B disabled (no notification for B), C enabled (notification): seq 2.
     let n = &c.0.state().notifications;
     assert_eq!(
@@ -242,10 +248,10 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (0..4usize).prop_map(Op::Enable),
-        (0..4usize).prop_map(Op::Disable),
-        (0..4usize).prop_map(Op::Delete),
-        (0..4usize).prop_map(Op::Nickname),
+        (0..5usize).prop_map(Op::Enable),
+        (0..5usize).prop_map(Op::Disable),
+        (0..5usize).prop_map(Op::Delete),
+        (0..5usize).prop_map(Op::Nickname),
         (1..8u8).prop_map(Op::MemoryReset),
         (0..12u64).prop_map(Op::Remove),
         Just(Op::Reset),
@@ -262,17 +268,20 @@ const INSTALL_ICCIDS: [[u8; 10]; 5] = [
     [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x33],
 ];
 
-const ICCIDS: [&str; 4] = [ICCID_A, ICCID_B, ICCID_C, "98001032547698109999"];
+const ICCIDS: [&str; 5] = [ICCID_A, ICCID_B, ICCID_C, ICCID_D, "98001032547698109999"];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
     fn lifecycle_invariants(ops in proptest::collection::vec(op(), 1..30)) {
+        // The three profiles and D, a second Test profile (for Test → Test switches).
+        let mut initial = three_profiles();
+        initial.profiles.push(profile(ICCID_D, 0x13, ProfileState::Disabled, ProfileClass::Test, 0, 0b0110));
         let mut storage = MemStorage::new();
-        install(&mut storage, &three_profiles());
+        install(&mut storage, &initial);
         let mut config = default_config();
-        config.profile_capacity = 4;
+        config.profile_capacity = 5;
         let mut c = TestCard::with_config(config, storage, 1);
         let mut downloads = 0u64;
         let mut max_seq = 0u64;
@@ -288,8 +297,9 @@ proptest! {
                 Op::Remove(seq) => Some(format!("BF3003 8001{seq:02X}")),
                 Op::Reset | Op::Install(_) => None,
             };
+            let mut response = Vec::new();
             match (&op, der) {
-                (_, Some(der)) => { es10(&mut c, &der); }
+                (_, Some(der)) => { response = es10(&mut c, &der); }
                 (Op::Install(i), None) => {
                     downloads += 1;
                     let mut smdp = veuicc::testkit::smdp::TestSmdp::new(veuicc::testkit::pki::default_pki(), "smdp.example.com", downloads);
@@ -298,7 +308,7 @@ proptest! {
                     let result = veuicc::testkit::lpa::download(&mut lpa, &mut smdp, &profile);
                     lpa.close().unwrap();
                     let exists = before.profiles.iter().any(|p| p.iccid.as_ref() == INSTALL_ICCIDS[*i]);
-                    let full = before.profiles.len() >= 4;
+                    let full = before.profiles.len() >= 5;
                     prop_assert_eq!(result.is_ok(), !exists && !full, "install {:?}: {:?}", i, result);
                 }
                 (_, None) => { c.reset(); }
@@ -306,16 +316,62 @@ proptest! {
             let after = c.0.state().clone();
             // At most one enabled profile (SGP.22 v2).
             prop_assert!(after.profiles.iter().filter(|p| p.state == ProfileState::Enabled).count() <= 1);
-            // PPRs: outside a memory reset, a PPR1 profile that was enabled stays enabled,
-            // and a PPR2 profile is never deleted.
+            let target = |i: &usize| before.profiles.iter().find(|p| p.iccid.as_ref() == hex(ICCIDS[*i]).as_slice());
+            let to_test = matches!(&op, Op::Enable(i) if target(i).is_some_and(|p| p.class == ProfileClass::Test));
+            // PPRs: outside a memory reset, a PPR1 profile that was enabled stays enabled
+            // (unless a Test profile replaced it: SGP.21 TPRO8), and a PPR2 profile is never deleted.
             if !matches!(op, Op::MemoryReset(_)) {
                 for p in &before.profiles {
                     let now = after.profiles.iter().find(|q| q.iccid == p.iccid);
                     if p.ppr & PPR2 != 0 { prop_assert!(now.is_some(), "PPR2 profile deleted by {op:?}"); }
-                    if p.ppr & PPR1 != 0 && p.state == ProfileState::Enabled {
+                    if p.ppr & PPR1 != 0 && p.state == ProfileState::Enabled && !to_test {
                         prop_assert_eq!(now.map(|q| q.state), Some(ProfileState::Enabled), "PPR1 profile disabled by {:?}", op);
                     }
                 }
+            }
+            // Test-profile fall-back: remembered only while a Test profile is the enabled one,
+            // and it names a disabled non-test profile on the card.
+            if let Some(aid) = &after.config.test_fallback {
+                let enabled: Vec<_> = after.profiles.iter().filter(|p| p.state == ProfileState::Enabled).collect();
+                prop_assert!(enabled.len() == 1 && enabled[0].class == ProfileClass::Test, "{:?}", op);
+                prop_assert!(after.profiles.iter().any(|p| p.isdp_aid == *aid && p.class != ProfileClass::Test && p.state == ProfileState::Disabled));
+            }
+            let enabled_before = before.profiles.iter().find(|p| p.state == ProfileState::Enabled);
+            match &op {
+                Op::Enable(i) => match target(i) {
+                    // While a Test profile is enabled, only the remembered profile may come back.
+                    Some(t) if t.class != ProfileClass::Test && t.state == ProfileState::Disabled
+                        && before.config.test_fallback.as_ref().is_some_and(|aid| *aid != t.isdp_aid) => {
+                        prop_assert_eq!(&response, &hex("BF3103800104"));
+                        prop_assert_eq!(&after, &before);
+                    }
+                    // TPRO8: a Test profile replaces any non-test profile, PPR1 or not, and the card remembers it.
+                    Some(t) if t.class == ProfileClass::Test && t.state == ProfileState::Disabled
+                        && enabled_before.is_none_or(|e| e.class != ProfileClass::Test || e.ppr & PPR1 == 0) => {
+                        prop_assert_eq!(&response, &hex("BF3103800100"));
+                        let expected = match enabled_before {
+                            Some(e) if e.class != ProfileClass::Test => Some(e.isdp_aid.clone()),
+                            Some(_) => before.config.test_fallback.clone(),
+                            None => None,
+                        };
+                        prop_assert_eq!(&after.config.test_fallback, &expected);
+                    }
+                    _ => {}
+                },
+                // TPRO10: disabling the Test profile re-enables the remembered one.
+                Op::Disable(i) => match (target(i), &before.config.test_fallback) {
+                    (Some(t), Some(aid)) if t.state == ProfileState::Enabled => {
+                        prop_assert_eq!(&response, &hex("BF3203800100"));
+                        let back = after.profiles.iter().find(|p| p.isdp_aid == *aid).map(|p| p.state);
+                        prop_assert_eq!(back, Some(ProfileState::Enabled));
+                        prop_assert_eq!(&after.config.test_fallback, &None);
+                    }
+                    _ => {}
+                },
+                Op::Install(_) | Op::Nickname(_) | Op::Remove(_) | Op::Reset => {
+                    prop_assert_eq!(&after.config.test_fallback, &before.config.test_fallback);
+                }
+                _ => {}
             }
             // Sequence numbers strictly increase and never repeat, across everything.
             let fresh: Vec<_> = after.notifications.iter().filter(|n| !before.notifications.iter().any(|m| m.seq == n.seq)).collect();

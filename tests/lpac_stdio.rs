@@ -30,7 +30,8 @@ fn chip_info_through_the_stdio_backend() {
     let data = &v["payload"]["data"];
     assert_eq!(data["eidValue"], "89999001000010000000000000000038");
     assert_eq!(data["EuiccConfiguredAddresses"], "BF3C11810F6C70612E64732E67736D612E636F6D");
-    assert_eq!(data["rulesAuthorisationTable"], "BF4302A000");
+    // The default RAT: PPR1 and PPR2 for every operator (mccMnc EEEEEE), no consent.
+    assert_eq!(data["rulesAuthorisationTable"], "BF4314A012301080020560A10730058003EEEEEE820100");
     assert!(data["EUICCInfo2"].as_str().unwrap().starts_with("BF22"), "{data}");
     assert_eq!(data["channel"], 1, "lpac wants channels 1-3");
     // The trace has every exchange, the channel open/select and the power events.

@@ -399,6 +399,13 @@ pub struct DpProprietaryData {
     pub dp_oid: ObjectIdentifier,
 }
 
+impl DpProprietaryData {
+    /// `dpProprietaryData` naming the SM-DP+ `dp_oid`.
+    pub fn new(dp_oid: ObjectIdentifier) -> Self {
+        DpProprietaryData { dp_oid }
+    }
+}
+
 /// `ConfigureISDPRequest ::= [36] SEQUENCE { dpProprietaryData [24] OPTIONAL }` — `BF24`.
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
 #[rasn(tag(context, 36), identifier = "ConfigureISDPRequest")]

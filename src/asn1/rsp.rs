@@ -242,6 +242,9 @@ pub struct ProfileInfo {
     /// `profileOwner [23] OperatorId OPTIONAL` — `B7`.
     #[rasn(tag(context, 23))]
     pub profile_owner: Option<OperatorId>,
+    /// `dpProprietaryData [24] DpProprietaryData OPTIONAL` — `B8`.
+    #[rasn(tag(context, 24))]
+    pub dp_proprietary_data: Option<super::download::DpProprietaryData>,
     /// `profilePolicyRules [25] PprIds OPTIONAL` — tag `99`.
     #[rasn(tag(context, 25))]
     pub profile_policy_rules: Option<BitString>,
@@ -321,7 +324,8 @@ pub struct ProfilePolicyAuthorisationRule {
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(automatic_tags, identifier = "OperatorId")]
 pub struct OperatorId {
-    /// `mccMnc OCTET STRING (SIZE(3))` — 3GPP TS 24.008 coding; `F` nibbles are wildcards.
+    /// `mccMnc OCTET STRING (SIZE(3))` — 3GPP TS 24.008 coding (`F` fills a two-digit MNC);
+    /// in a RAT rule an `E` nibble matches any nibble (SGP.22 v2.5 §2.9.2.2).
     pub mcc_mnc: FixedOctetString<3>,
     /// `gid1 OCTET STRING OPTIONAL` — EF.GID1 content.
     pub gid1: Option<OctetString>,
@@ -421,16 +425,49 @@ pub struct DeleteProfileResponse {
 }
 
 /// `SetNicknameRequest ::= [41] SEQUENCE { iccid Iccid, profileNickname [16] }` — `BF29 { 5A, 90 }`.
-#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+///
+/// Decoding also accepts the nickname under `8F` (`[15]`): pySim's `SetNickname` sends
+/// it there and real cards (sysmoEUICC1) answer ok. Exactly one of `8F`/`90` must be
+/// present; encoding always writes `90`.
+#[derive(AsnType, Encode, Debug, Clone, PartialEq, Eq)]
 #[rasn(tag(context, 41), identifier = "SetNicknameRequest")]
 #[non_exhaustive]
 pub struct SetNicknameRequest {
     /// `iccid` — `5A`.
     #[rasn(tag(application, 26))]
     pub iccid: OctetString,
-    /// `profileNickname [16] UTF8String (SIZE(0..64))` — `90`.
+    /// `profileNickname [16] UTF8String (SIZE(0..64))` — `90` (or `8F` when decoded).
     #[rasn(tag(context, 16))]
     pub profile_nickname: Utf8String,
+}
+
+/// What a `BF29` may hold on the wire: the nickname under `90` or pySim's `8F`.
+#[derive(AsnType, Decode, Debug)]
+#[rasn(tag(context, 41), identifier = "SetNicknameRequest")]
+#[non_exhaustive]
+struct SetNicknameWire {
+    #[rasn(tag(application, 26))]
+    iccid: OctetString,
+    #[rasn(tag(context, 15))]
+    nickname_8f: Option<Utf8String>,
+    #[rasn(tag(context, 16))]
+    profile_nickname: Option<Utf8String>,
+}
+
+impl Decode for SetNicknameRequest {
+    fn decode_with_tag_and_constraints<D: Decoder>(
+        decoder: &mut D,
+        tag: Tag,
+        constraints: &Constraints,
+    ) -> Result<Self, D::Error> {
+        let wire = SetNicknameWire::decode_with_tag_and_constraints(decoder, tag, constraints)?;
+        match (wire.nickname_8f, wire.profile_nickname) {
+            (Some(nickname), None) | (None, Some(nickname)) => {
+                Ok(SetNicknameRequest { iccid: wire.iccid, profile_nickname: nickname })
+            }
+            _ => Err(rasn::de::Error::missing_field("profileNickname", decoder.codec())),
+        }
+    }
 }
 
 impl SetNicknameRequest {

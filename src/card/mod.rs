@@ -214,6 +214,18 @@ impl<P: Platform> Card<P> {
         self.isdr.take_refresh_request()
     }
 
+    /// Test hook for LPA developers: while `busy`, the card acts as if a proactive
+    /// (CAT) session were pending, and ES10c EnableProfile, DisableProfile and
+    /// eUICCMemoryReset answer `catBusy(5)` without changing anything (DeleteProfile
+    /// and every other command are unaffected). Volatile, like a real proactive
+    /// session: a reset or power cycle ends it.
+    ///
+    /// The card also answers `catBusy(5)` by itself while a download session is
+    /// loading a BPP (DeleteProfile then answers `undefinedError(127)`).
+    pub fn set_cat_busy(&mut self, busy: bool) {
+        self.isdr.set_cat_busy(busy);
+    }
+
     /// True while powered.
     pub fn is_powered(&self) -> bool {
         self.powered

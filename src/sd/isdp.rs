@@ -454,8 +454,9 @@ mod tests {
         assert_eq!(load(&bad, 2000).unwrap_err(), fail(BppCommand::ConfigureIsdp, ErrorReason::Scp03tStructureError));
         // Too little memory for the profile.
         let mut loader = BppLoader::new(&RUST_CRYPTO, &keys(), body.len(), 10);
+        assert!(matches!(loader.feed(&body), Ok(Progress::Metadata)), "the loader stops after StoreMetadata");
         assert_eq!(
-            loader.feed(&body).unwrap_err(),
+            loader.feed(&[]).unwrap_err(),
             fail(BppCommand::LoadProfileElements, ErrorReason::InsufficientMemory)
         );
         // More bytes than BF36 announced.

@@ -1,7 +1,11 @@
 //! Typed persistent records, DER-encoded (our own private ASN.1 module).
 //!
 //! Persisted types are a compatibility boundary: change them only with a new
-//! [`super::FORMAT_VERSION`] and a migration.
+//! [`super::FORMAT_VERSION`] and a migration. One change is compatible and needs
+//! neither: an `Option` field added at the end of a record (automatic tags give it
+//! the next context number), because a record written before it still decodes, with
+//! the field `None`. Old code cannot read such a newer record; a card's state is
+//! only ever opened by the same or newer code.
 //!
 //! | record name | content |
 //! |---|---|
@@ -52,6 +56,12 @@ pub struct ConfigRecord {
     /// The EID of the card this state belongs to (written with the first commit): a card
     /// with another identity refuses to start on it.
     pub eid: Option<OctetString>,
+    /// The ISD-P AID of the Operational or Provisioning profile that was enabled when
+    /// a Test profile was enabled over it (SGP.21 TPRO8): disabling the Test profile
+    /// re-enables it (TPRO10), and while the Test profile is enabled no other
+    /// non-test profile may be enabled. `None` when no Test profile is enabled or
+    /// none replaced another profile. Added after format version 1 shipped (compatible: see above).
+    pub test_fallback: Option<OctetString>,
 }
 
 /// A profile-management event (SGP.22 `NotificationEvent` bit numbers).
@@ -142,6 +152,10 @@ pub struct ProfileRecord {
     pub notification_config: Vec<NotificationConfig>,
     /// Profile owner from the metadata.
     pub owner: Option<Owner>,
+    /// `dpProprietaryData` (the DER of the `DpProprietaryData` SEQUENCE: the SM-DP+'s
+    /// OID and whatever the SM-DP+ added), returned by GetProfilesInfo under `B8`.
+    /// Added after format version 1 shipped (compatible: see the module docs).
+    pub dp_proprietary_data: Option<OctetString>,
 }
 
 /// `PprIds` bit of PPR1: disabling this profile is not allowed.
@@ -284,5 +298,70 @@ impl CardState {
     /// Record name of the profile in ISD-P number `n`.
     pub fn profile_record_name(n: u16) -> String {
         format!("p.{n:04x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ConfigRecord` as format version 1 first wrote it.
+    #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+    #[rasn(automatic_tags)]
+    struct ConfigRecordV1 {
+        default_dp_address: Option<Utf8String>,
+        last_seq_number: u64,
+        eid: Option<OctetString>,
+    }
+
+    /// `ProfileRecord` as format version 1 first wrote it.
+    #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+    #[rasn(automatic_tags)]
+    struct ProfileRecordV1 {
+        iccid: OctetString,
+        isdp_aid: OctetString,
+        state: ProfileState,
+        nickname: Option<Utf8String>,
+        service_provider_name: Utf8String,
+        profile_name: Utf8String,
+        icon: Option<Icon>,
+        class: ProfileClass,
+        ppr: u8,
+        notification_config: Vec<NotificationConfig>,
+        owner: Option<Owner>,
+    }
+
+    #[test]
+    fn records_written_before_the_optional_fields_still_decode() {
+        let old = ConfigRecordV1 {
+            default_dp_address: Some("smdp.example.com".into()),
+            last_seq_number: 7,
+            eid: Some(OctetString::from_static(&[0x89; 16])),
+        };
+        let new: ConfigRecord = rasn::der::decode(&rasn::der::encode(&old).unwrap()).unwrap();
+        assert_eq!(
+            new,
+            ConfigRecord {
+                default_dp_address: old.default_dp_address,
+                last_seq_number: 7,
+                eid: old.eid,
+                test_fallback: None
+            }
+        );
+        let old = ProfileRecordV1 {
+            iccid: OctetString::from_static(&[0x98; 10]),
+            isdp_aid: OctetString::from_static(&[0xA0; 16]),
+            state: ProfileState::Enabled,
+            nickname: None,
+            service_provider_name: "SP".into(),
+            profile_name: "P".into(),
+            icon: None,
+            class: ProfileClass::Test,
+            ppr: PPR1,
+            notification_config: Vec::new(),
+            owner: None,
+        };
+        let new: ProfileRecord = rasn::der::decode(&rasn::der::encode(&old).unwrap()).unwrap();
+        assert_eq!((new.iccid, new.class, new.ppr, new.dp_proprietary_data), (old.iccid, old.class, PPR1, None));
     }
 }

@@ -67,6 +67,8 @@ pub struct ProfileToInstall {
     pub upp: Vec<u8>,
     /// Protect the profile elements with PPKs (ReplaceSessionKeys, `A2`).
     pub replace_session_keys: bool,
+    /// ConfigureISDP (`BF24`: dpProprietaryData).
+    pub configure: ConfigureIsdpRequest,
 }
 
 impl ProfileToInstall {
@@ -76,6 +78,7 @@ impl ProfileToInstall {
             metadata: StoreMetadataRequest::new(iccid.to_vec(), "veuicc test operator", "veuicc test profile"),
             upp: opaque_upp(size),
             replace_session_keys: false,
+            configure: ConfigureIsdpRequest::default(),
         }
     }
 }
@@ -406,7 +409,7 @@ impl TestSmdp {
         debug_assert!(rasn::der::decode::<InitialiseSecureChannelRequest>(&isc).is_ok());
 
         let mut bsp = Bsp::new(&crate::crypto::RUST_CRYPTO, &keys);
-        let configure = rasn::der::encode(&ConfigureIsdpRequest::default()).unwrap_or_default();
+        let configure = rasn::der::encode(&profile.configure).unwrap_or_default();
         let configure_isdp = tlv(&[0xA0], &bsp.wrap(0x87, &configure, true).map_err(|e| e.to_string())?);
         let metadata = rasn::der::encode(&profile.metadata).map_err(|e| e.to_string())?;
         let mut store_metadata = Vec::new();

@@ -514,7 +514,7 @@ fn feed<P: Platform>(
 /// profile record, its package and the install notification (with the PIR) together.
 fn install<P: Platform>(ctx: &mut Ctx<'_, P>, loading: &Loading, profile: LoadedProfile) -> Result<Vec<u8>> {
     let md: &StoreMetadataRequest = &profile.metadata;
-    let record = match super::metadata::profile_record(ctx.config, ctx.state, md) {
+    let record = match super::metadata::profile_record_from(ctx.config, ctx.state, &profile.configure, md) {
         Ok(r) => r,
         Err(e) => return finish_error(ctx, &loading.auth, Some(&loading.smdp_oid), e),
     };

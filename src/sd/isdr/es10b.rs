@@ -6,9 +6,9 @@ use crate::asn1::download::NotificationMetadata;
 use crate::asn1::rsp::{
     EuiccInfo1, EuiccInfo2, GetEuiccChallengeRequest, GetEuiccChallengeResponse, GetEuiccInfo1Request,
     GetEuiccInfo2Request, GetRatRequest, GetRatResponse, ListNotificationRequest, ListNotificationResponse,
-    ListNotificationResult, NotificationSearch, NotificationSentRequest, NotificationSentResponse,
-    RetrieveNotificationsListRequest, RetrieveNotificationsListResponse, RetrieveNotificationsListResult,
-    rsp_capability,
+    ListNotificationResult, NotificationSearch, NotificationSentRequest, NotificationSentResponse, OperatorId,
+    ProfilePolicyAuthorisationRule, RetrieveNotificationsListRequest, RetrieveNotificationsListResponse,
+    RetrieveNotificationsListResult, rsp_capability,
 };
 use crate::config::{FIRMWARE_VERSION, SGP22_VERSION, Version};
 use crate::platform::Platform;
@@ -98,12 +98,33 @@ pub(super) fn get_euicc_challenge<P: Platform>(
     (GetEuiccChallengeResponse { euicc_challenge: FixedOctetString::new(challenge) }, challenge)
 }
 
-/// ES10b.GetRAT — SGP.22 v2.5 §5.7.16.
+/// ES10b.GetRAT — SGP.22 v2.5 §5.7.16, §2.9.2.
 ///
-/// The Rules Authorisation Table from the card configuration. It is empty until
-/// the lifecycle issue enforces profile policy rules: an empty RAT allows no PPR.
-pub(super) fn get_rat<P: Platform>(_req: GetRatRequest, _ctx: &mut Ctx<'_, P>) -> GetRatResponse {
-    GetRatResponse { rat: Vec::new() }
+/// The Rules Authorisation Table of the card configuration ([`crate::config::CardConfig::rat`]),
+/// rule by rule: `30 { 80 pprIds, A1 { 30 { 80 03 mccMnc, 81 gid1?, 82 gid2? } … }, 82 pprFlags }`.
+/// The default table answers `BF43 14 A0 12 30 10 80 02 05 60 A1 07 30 05 80 03 EEEEEE 82 01 00`
+/// (PPR1 and PPR2 for every operator, no consent); an empty one `BF43 02 A0 00`.
+pub(super) fn get_rat<P: Platform>(_req: GetRatRequest, ctx: &mut Ctx<'_, P>) -> GetRatResponse {
+    let bits = |mask: u8| named_bits(&(0..8).filter(|b| mask & (1 << b) != 0).collect::<Vec<_>>());
+    let rat = ctx
+        .config
+        .rat
+        .iter()
+        .map(|rule| ProfilePolicyAuthorisationRule {
+            ppr_ids: bits(rule.ppr_ids),
+            allowed_operators: rule
+                .allowed_operators
+                .iter()
+                .map(|o| OperatorId {
+                    mcc_mnc: FixedOctetString::new(o.mcc_mnc),
+                    gid1: o.gid1.clone().map(Into::into),
+                    gid2: o.gid2.clone().map(Into::into),
+                })
+                .collect(),
+            ppr_flags: bits(u8::from(rule.consent_required)),
+        })
+        .collect();
+    GetRatResponse { rat }
 }
 
 /// The `NotificationMetadata` (`BF2F`) of a stored notification.

@@ -80,6 +80,10 @@ fn profile_info(p: &ProfileRecord, tags: &[u32]) -> ProfileInfo {
                 gid2: o.gid2.clone(),
             })
         }),
+        dp_proprietary_data: want(0xB8)
+            .then_some(p.dp_proprietary_data.as_ref())
+            .flatten()
+            .and_then(|d| rasn::der::decode(d).ok()),
         profile_policy_rules: want(0x99).then(|| super::es10b::named_bits(&set_bits(p.ppr))),
     }
 }
@@ -156,34 +160,111 @@ fn set_state(state: &mut CardState, index: usize, to: ProfileState) {
     }
 }
 
+/// What keeps ES10c from changing profile states right now (volatile ISD-R state).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Busy {
+    /// A proactive session is pending (`Card::set_cat_busy`, a test hook).
+    pub(super) cat: bool,
+    /// A download session is loading a BPP (between the `BF36` start and the PIR).
+    pub(super) loading: bool,
+}
+
+impl Busy {
+    fn any(self) -> bool {
+        self.cat || self.loading
+    }
+}
+
+/// `EnableProfile`/`DisableProfile`/`eUICCMemoryReset` result `catBusy(5)`.
+const CAT_BUSY: i32 = 5;
+/// `wrongProfileReenabling(4)` (EnableProfile).
+const WRONG_PROFILE_REENABLING: i32 = 4;
+/// `undefinedError(127)`.
+const UNDEFINED_ERROR: i32 = 127;
+
+/// Forgets the Test-profile fall-back unless it still means something: a Test profile
+/// is enabled and the remembered profile is still on the card (a disabled non-test one).
+fn check_fallback(state: &mut CardState) {
+    let test_enabled = state.profiles.iter().any(|p| p.class == ProfileClass::Test && p.state == ProfileState::Enabled);
+    let remembered = |aid: &rasn::types::OctetString| {
+        state.profiles.iter().any(|p| p.isdp_aid == *aid && p.class != ProfileClass::Test)
+    };
+    if !(test_enabled && state.config.test_fallback.as_ref().is_some_and(remembered)) {
+        state.config.test_fallback = None;
+    }
+}
+
 /// ES10c.EnableProfile — SGP.22 v2.5 §5.7.17.
 ///
 /// One enabled profile at a time (SGP.22 v2): the enabled one is disabled first,
-/// which PPR1 on it forbids (`disallowedByPolicy`). Notifications follow each
+/// which PPR1 on it forbids (`disallowedByPolicy(3)`). Notifications follow each
 /// profile's configuration: the disable (if any) before the enable.
-/// `wrongProfileReenabling(4)` and `catBusy(5)` are never produced: the card has
-/// no fall-back state and no proactive sessions.
+///
+/// Test profiles, the card's reading of SGP.21 TPRO8/TPRO10 (the SGP.22 v2.5 text
+/// of §5.7.16–17 is not at hand; these are the rules it implements):
+/// * Enabling a Test profile while an Operational or Provisioning profile is enabled
+///   disables that one even if it has PPR1 (TPRO8 overrides POL RULE1), and the card
+///   remembers it persistently (`ConfigRecord::test_fallback`, its ISD-P AID).
+///   Switching from one Test profile to another keeps what is remembered.
+/// * While a Test profile is enabled and a profile is remembered, enabling any other
+///   Operational or Provisioning profile is `wrongProfileReenabling(4)`; enabling the
+///   remembered one is ok (the Test profile is disabled) and forgets it.
+/// * Disabling the Test profile re-enables the remembered one (TPRO10), see
+///   [`disable_profile`].
+/// * A Test profile enabled when no other profile was enabled remembers nothing:
+///   disabling it leaves no profile enabled, and any profile may replace it.
+/// * Deleting the remembered profile, or an eUICCMemoryReset that deletes it or the
+///   enabled Test profile, forgets it; nothing is re-enabled then.
+/// * A Test profile with PPR1 is protected like any other (TPRO8 lifts PPR1 only
+///   from the non-test profile it replaces).
+///
+/// `catBusy(5)` while a proactive session is pending (`Card::set_cat_busy`) or a
+/// download session is loading a BPP, checked before anything else; nothing changes then.
 pub(super) fn enable_profile<P: Platform>(
     req: EnableProfileRequest,
     ctx: &mut Ctx<'_, P>,
+    busy: Busy,
 ) -> Result<EnableProfileResponse> {
     let answer = |code: i32| Ok(EnableProfileResponse { enable_result: code.into() });
+    if busy.any() {
+        return answer(CAT_BUSY);
+    }
     let mut new = ctx.state.clone();
     let Some(i) = find(&new, &req.profile_identifier) else { return answer(1) };
-    if new.profiles.get(i).is_some_and(|p| p.state == ProfileState::Enabled) {
+    let Some(target) = new.profiles.get(i) else { return answer(1) };
+    if target.state == ProfileState::Enabled {
         return answer(2);
     }
-    let enabled = |(o, p): (usize, &ProfileRecord)| (o != i && p.state == ProfileState::Enabled).then_some(o);
-    let others: Vec<usize> = new.profiles.iter().enumerate().filter_map(enabled).collect();
-    if new
+    let to_test = target.class == ProfileClass::Test;
+    let target_aid = target.isdp_aid.clone();
+    let others: Vec<&ProfileRecord> = new
         .profiles
         .iter()
         .enumerate()
-        .filter_map(enabled)
-        .any(|o| new.profiles.get(o).is_some_and(|p| p.ppr & PPR1 != 0))
-    {
+        .filter(|(o, p)| *o != i && p.state == ProfileState::Enabled)
+        .map(|(_, p)| p)
+        .collect();
+    let test_enabled = others.iter().any(|p| p.class == ProfileClass::Test);
+    if !to_test && test_enabled && new.config.test_fallback.as_ref().is_some_and(|aid| *aid != target_aid) {
+        return answer(WRONG_PROFILE_REENABLING);
+    }
+    // TPRO8: a Test profile may replace a non-test profile whatever its PPR1.
+    if others.iter().any(|p| p.ppr & PPR1 != 0 && !(to_test && p.class != ProfileClass::Test)) {
         return answer(3);
     }
+    let replaced = others.iter().find(|p| p.class != ProfileClass::Test).map(|p| p.isdp_aid.clone());
+    new.config.test_fallback = match (to_test, replaced) {
+        (true, Some(aid)) => Some(aid),
+        (true, None) if test_enabled => new.config.test_fallback.take(),
+        _ => None,
+    };
+    let others: Vec<usize> = new
+        .profiles
+        .iter()
+        .enumerate()
+        .filter(|(o, p)| *o != i && p.state == ProfileState::Enabled)
+        .map(|(o, _)| o)
+        .collect();
     for o in others {
         set_state(&mut new, o, ProfileState::Disabled);
         notify(&mut new, o, NotificationEvent::Disable);
@@ -195,11 +276,20 @@ pub(super) fn enable_profile<P: Platform>(
 }
 
 /// ES10c.DisableProfile — SGP.22 v2.5 §5.7.18. PPR1 forbids it (`disallowedByPolicy`).
+///
+/// Disabling a Test profile that replaced an Operational or Provisioning profile
+/// re-enables that profile in the same commit (SGP.21 TPRO10, see [`enable_profile`]),
+/// with its enable notification after the Test profile's disable notification (each
+/// if configured), and forgets it. `catBusy(5)` as for EnableProfile.
 pub(super) fn disable_profile<P: Platform>(
     req: DisableProfileRequest,
     ctx: &mut Ctx<'_, P>,
+    busy: Busy,
 ) -> Result<DisableProfileResponse> {
     let answer = |code: i32| Ok(DisableProfileResponse { disable_result: code.into() });
+    if busy.any() {
+        return answer(CAT_BUSY);
+    }
     let mut new = ctx.state.clone();
     let Some(i) = find(&new, &req.profile_identifier) else { return answer(1) };
     let Some(p) = new.profiles.get(i) else { return answer(1) };
@@ -209,19 +299,36 @@ pub(super) fn disable_profile<P: Platform>(
     if p.ppr & PPR1 != 0 {
         return answer(3);
     }
+    let from_test = p.class == ProfileClass::Test;
     set_state(&mut new, i, ProfileState::Disabled);
     notify(&mut new, i, NotificationEvent::Disable);
+    if let Some(aid) = new.config.test_fallback.take().filter(|_| from_test) {
+        let back = new.profiles.iter().position(|p| p.isdp_aid == aid && p.state == ProfileState::Disabled);
+        if let Some(r) = back {
+            set_state(&mut new, r, ProfileState::Enabled);
+            notify(&mut new, r, NotificationEvent::Enable);
+        }
+    }
+    check_fallback(&mut new);
     super::commit(ctx, new, Txn::new())?;
     answer(0)
 }
 
 /// ES10c.DeleteProfile — SGP.22 v2.5 §5.7.19. Only a disabled profile; PPR2 forbids it.
-/// The ISD-P, its metadata and its profile package go in one commit.
+/// The ISD-P, its metadata and its profile package go in one commit. Deleting the
+/// profile a Test profile will fall back to forgets it (see [`enable_profile`]).
+/// While a download session is loading a BPP the answer is `undefinedError(127)`
+/// (DeleteProfile has no `catBusy`) and nothing changes; a pending proactive session
+/// does not matter here.
 pub(super) fn delete_profile<P: Platform>(
     req: DeleteProfileRequest,
     ctx: &mut Ctx<'_, P>,
+    busy: Busy,
 ) -> Result<DeleteProfileResponse> {
     let answer = |code: i32| Ok(DeleteProfileResponse { delete_result: code.into() });
+    if busy.loading {
+        return answer(UNDEFINED_ERROR);
+    }
     let mut new = ctx.state.clone();
     let Some(i) = find(&new, &req.0) else { return answer(1) };
     let Some(p) = new.profiles.get(i) else { return answer(1) };
@@ -235,6 +342,7 @@ pub(super) fn delete_profile<P: Platform>(
     extra.remove(&p.package_name());
     notify(&mut new, i, NotificationEvent::Delete);
     new.profiles.remove(i);
+    check_fallback(&mut new);
     super::commit(ctx, new, extra)?;
     answer(0)
 }
@@ -260,10 +368,17 @@ pub(super) fn set_nickname<P: Platform>(req: SetNicknameRequest, ctx: &mut Ctx<'
 /// (back to the factory default). Profiles go whatever their state and PPRs;
 /// provisioning profiles stay. No notifications are made, pending ones stay, and
 /// the sequence counter keeps counting. `nothingToDelete(1)` when nothing changed.
+/// A reset that deletes the enabled Test profile or the profile it would fall back to
+/// forgets the fall-back and re-enables nothing (see [`enable_profile`]).
+/// `catBusy(5)` as for EnableProfile.
 pub(super) fn euicc_memory_reset<P: Platform>(
     req: EuiccMemoryResetRequest,
     ctx: &mut Ctx<'_, P>,
+    busy: Busy,
 ) -> Result<EuiccMemoryResetResponse> {
+    if busy.any() {
+        return Ok(EuiccMemoryResetResponse { reset_result: CAT_BUSY.into() });
+    }
     let bit = |n: usize| req.reset_options.get(n).is_some_and(|b| *b);
     let mut new = ctx.state.clone();
     let mut extra = Txn::new();
@@ -274,6 +389,7 @@ pub(super) fn euicc_memory_reset<P: Platform>(
         }
         !goes
     });
+    check_fallback(&mut new);
     if bit(2) {
         new.config.default_dp_address = ctx.config.default_dp_address.as_deref().map(Into::into);
     }

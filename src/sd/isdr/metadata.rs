@@ -5,10 +5,11 @@
 //! Run when the `A1` sequence completes, before any profile element is decrypted,
 //! so a profile the card will refuse costs no more of the BPP than its metadata.
 
-use crate::asn1::download::StoreMetadataRequest;
+use crate::asn1::download::{ConfigureIsdpRequest, StoreMetadataRequest};
+use crate::asn1::rsp::OperatorId;
 use crate::config::CardConfig;
 use crate::sd::isdp::{BppCommand, BppError, ErrorReason};
-use crate::store::{CardState, ProfileClass, ProfileRecord, ProfileState};
+use crate::store::{CardState, PPR1, PPR2, ProfileClass, ProfileRecord, ProfileState};
 
 /// ISD-P AIDs: `A0000005591010FFFFFFFF8900 <nn> 00` (SGP.02 Annex H numbering, as real
 /// cards do: `…8900001000`, `…8900001100`, …); `nn` starts at `10`.
@@ -18,14 +19,50 @@ fn fail(command: BppCommand, reason: ErrorReason) -> BppError {
     BppError { command, reason }
 }
 
+/// Whether the Rules Authorisation Table lets the profile owner `owner` set the
+/// profile policy rules `ppr` (SGP.22 v2.5 §2.9.2.2, the card's reading).
+///
+/// Each of PPR1 and PPR2 that the metadata sets needs a RAT rule that lists it and
+/// names an operator matching `profileOwner` ([`crate::config::OperatorMatch::matches`]:
+/// `E` nibbles are wildcards, GIDs compared when the rule has them). Different PPRs
+/// may be granted by different rules. A PPR without a `profileOwner` matches no rule.
+/// `pprUpdateControl(0)` is not a policy rule and needs no authorisation;
+/// `consentRequired` is for the LPA (end-user consent before the download) and does
+/// not change the card's answer.
+fn pprs_allowed(config: &CardConfig, ppr: u8, owner: Option<&OperatorId>) -> bool {
+    [PPR1, PPR2].into_iter().filter(|bit| ppr & bit != 0).all(|bit| {
+        owner.is_some_and(|o| {
+            config.rat.iter().filter(|rule| rule.ppr_ids & bit != 0).any(|rule| {
+                rule.allowed_operators
+                    .iter()
+                    .any(|m| m.matches(o.mcc_mnc.as_slice(), o.gid1.as_deref(), o.gid2.as_deref()))
+            })
+        })
+    })
+}
+
 /// The record a profile with metadata `md` gets on a card in `state`, or the
 /// `ErrorResult` that refuses it: ICCID not 10 bytes → incorrectInputValues(1),
 /// ICCID present → installFailedDueToIccidAlreadyExistsOnEuicc(9), class outside
 /// test/provisioning/operational → unsupportedProfileClass(6), a PPR the RAT does
-/// not allow → pprNotAllowed(15), no free ISD-P slot → insufficient memory(10).
+/// not allow for the profile's owner → pprNotAllowed(15) ([`pprs_allowed`]), no free
+/// ISD-P slot → insufficient memory(10).
 pub(super) fn profile_record(
     config: &CardConfig,
     state: &CardState,
+    md: &StoreMetadataRequest,
+) -> Result<ProfileRecord, BppError> {
+    profile_record_from(config, state, &ConfigureIsdpRequest::default(), md)
+}
+
+/// [`profile_record`] that also keeps the `dpProprietaryData` (`B8`) of the BPP's
+/// ConfigureISDP command (SGP.22 v2.5 §5.5.2; in v2.5 the field is part of
+/// `ConfigureISDPRequest`, not of `StoreMetadataRequest`), so GetProfilesInfo can
+/// return it. Stored as the DER of the `DpProprietaryData` SEQUENCE.
+pub(super) fn profile_record_from(
+    config: &CardConfig,
+    state: &CardState,
+    configure: &ConfigureIsdpRequest,
     md: &StoreMetadataRequest,
 ) -> Result<ProfileRecord, BppError> {
     let refuse = |reason| fail(BppCommand::StoreMetadata, reason);
@@ -46,8 +83,7 @@ pub(super) fn profile_record(
         .profile_policy_rules
         .as_ref()
         .map_or(0u8, |b| (0..8).filter(|&i| b.get(i).is_some_and(|x| *x)).fold(0, |acc, i| acc | (1 << i)));
-    // The RAT allows no PPR yet (GetRAT answers an empty table).
-    if ppr & (crate::store::PPR1 | crate::store::PPR2) != 0 {
+    if !pprs_allowed(config, ppr, md.profile_owner.as_ref()) {
         return Err(refuse(ErrorReason::PprNotAllowed));
     }
     let slot = (0x10..0x10u8.saturating_add(config.profile_capacity))
@@ -82,5 +118,33 @@ pub(super) fn profile_record(
             gid1: o.gid1.clone(),
             gid2: o.gid2.clone(),
         }),
+        dp_proprietary_data: configure
+            .dp_proprietary_data
+            .as_ref()
+            .and_then(|d| rasn::der::encode(d).ok())
+            .map(Into::into),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asn1::download::DpProprietaryData;
+    use crate::config::Eid;
+    use alloc::vec;
+    use rasn::types::ObjectIdentifier;
+
+    #[test]
+    fn dp_proprietary_data_comes_from_configure_isdp() {
+        let config = CardConfig::new(Eid::parse("89049032123451234512345678901235").unwrap());
+        let md = StoreMetadataRequest::new(vec![0x98; 10], "SP", "Name");
+        let plain = profile_record(&config, &CardState::default(), &md).unwrap();
+        assert_eq!(plain.dp_proprietary_data, None);
+        let mut configure = ConfigureIsdpRequest::default();
+        let oid = ObjectIdentifier::new(vec![2, 999, 10]).unwrap();
+        configure.dp_proprietary_data = Some(DpProprietaryData::new(oid));
+        let record = profile_record_from(&config, &CardState::default(), &configure, &md).unwrap();
+        // SEQUENCE { OBJECT IDENTIFIER 2.999.10 }
+        assert_eq!(record.dp_proprietary_data.as_deref(), Some(&[0x30, 0x05, 0x06, 0x03, 0x88, 0x37, 0x0A][..]));
+    }
 }

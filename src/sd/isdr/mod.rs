@@ -76,6 +76,8 @@ pub struct Isdr {
     refresh_requested: bool,
     /// The BPP command a load was running when its session was dropped (for its PIR).
     interrupted: Option<crate::sd::isdp::BppCommand>,
+    /// A proactive session is pending (test hook, see `Card::set_cat_busy`).
+    cat_busy: bool,
 }
 
 impl Isdr {
@@ -102,6 +104,11 @@ impl Isdr {
             self.interrupted = Some(command);
         }
         self.session = download::Session::Idle;
+    }
+
+    /// Pretends a proactive (CAT) session is pending, or ends it (see `Card::set_cat_busy`).
+    pub fn set_cat_busy(&mut self, busy: bool) {
+        self.cat_busy = busy;
     }
 
     /// Takes the pending refresh request (see `Card::take_refresh_request`).
@@ -183,6 +190,7 @@ impl Isdr {
             return download::load_bpp(der, ctx, &mut self.session);
         }
         let request = Es10Request::decode(der).map_err(errors::decode_status)?;
+        let busy = es10c::Busy { cat: self.cat_busy, loading: matches!(self.session, download::Session::Loading(..)) };
         let response = match request {
             Es10Request::GetEuiccConfiguredAddresses(r) => {
                 Es10Response::GetEuiccConfiguredAddresses(es10a::get_euicc_configured_addresses(r, ctx))
@@ -212,19 +220,21 @@ impl Isdr {
             Es10Request::GetProfilesInfo(r) => Es10Response::GetProfilesInfo(es10c::get_profiles_info(r, ctx)),
             Es10Request::EnableProfile(r) => {
                 let refresh = r.refresh_flag;
-                let resp = es10c::enable_profile(r, ctx)?;
+                let resp = es10c::enable_profile(r, ctx, busy)?;
                 self.refresh_requested |= refresh && resp.enable_result == 0.into();
                 Es10Response::EnableProfile(resp)
             }
             Es10Request::DisableProfile(r) => {
                 let refresh = r.refresh_flag;
-                let resp = es10c::disable_profile(r, ctx)?;
+                let resp = es10c::disable_profile(r, ctx, busy)?;
                 self.refresh_requested |= refresh && resp.disable_result == 0.into();
                 Es10Response::DisableProfile(resp)
             }
-            Es10Request::DeleteProfile(r) => Es10Response::DeleteProfile(es10c::delete_profile(r, ctx)?),
+            Es10Request::DeleteProfile(r) => Es10Response::DeleteProfile(es10c::delete_profile(r, ctx, busy)?),
             Es10Request::SetNickname(r) => Es10Response::SetNickname(es10c::set_nickname(r, ctx)?),
-            Es10Request::EuiccMemoryReset(r) => Es10Response::EuiccMemoryReset(es10c::euicc_memory_reset(r, ctx)?),
+            Es10Request::EuiccMemoryReset(r) => {
+                Es10Response::EuiccMemoryReset(es10c::euicc_memory_reset(r, ctx, busy)?)
+            }
             Es10Request::ListNotification(r) => Es10Response::ListNotification(es10b::list_notification(r, ctx)),
             Es10Request::RetrieveNotificationsList(r) => {
                 Es10Response::RetrieveNotificationsList(es10b::retrieve_notifications_list(r, ctx)?)
