@@ -66,6 +66,9 @@ fn every_download_error_code() {
         (Break::CrtValues, DownloadError::Install { command: 0, reason: 4 }),
         (Break::MetadataMac, DownloadError::Install { command: 2, reason: 8 }),
         (Break::ProfileSegment, DownloadError::Install { command: 5, reason: 8 }),
+        (Break::RemoteOpId, DownloadError::Install { command: 0, reason: 5 }),
+        (Break::SmdpOtpk, DownloadError::Install { command: 0, reason: 1 }),
+        (Break::SegmentTag, DownloadError::Install { command: 5, reason: 7 }),
     ];
     for (broken, expected) in cases {
         let mut card = TestCard::new(1);
@@ -419,4 +422,40 @@ fn dp_proprietary_data_from_configure_isdp_is_kept() {
     req.extend(hex::decode("5C01B8"));
     let out = lpa.store_data(&req).unwrap();
     assert_eq!(out, hex::decode("BF2D0BA009E307B80506038837 0A".replace(' ', "").as_str()));
+}
+
+/// CERT.DPauth / CERT.DPpb whose key is declared on brainpoolP256r1 (correctly signed by the
+/// CI): AuthenticateServer and PrepareDownload answer unsupportedCurve(3), and nothing changes.
+#[test]
+fn certificates_on_another_curve() {
+    use veuicc::crypto::cert::oid;
+    use veuicc::testkit::pki::spki_on_curve;
+    use veuicc::testkit::smdp::SmdpKeys;
+    let pki = default_pki();
+    let on_brainpool = |issued: &veuicc::testkit::pki::Issued| {
+        let mut t = issued.template.clone();
+        t.spki = spki_on_curve(issued.key.verifying_key(), &oid::BRAINPOOL_P256R1);
+        t.sign(&pki.ci.key)
+    };
+    for (which, expected) in [("DPauth", DownloadError::Authenticate(3)), ("DPpb", DownloadError::Prepare(3))] {
+        let mut keys = SmdpKeys::from_pki(pki);
+        if which == "DPauth" {
+            keys.dpauth = on_brainpool(&pki.dpauth);
+        } else {
+            keys.dppb = on_brainpool(&pki.dppb);
+        }
+        let mut card = TestCard::new(1);
+        let mut lpa = Es10Client::open(&mut card).unwrap();
+        let nvm = free_nvm(&mut lpa);
+        let err = download(
+            &mut lpa,
+            &mut TestSmdp::with_keys(keys, "smdp.example.com", 2),
+            &ProfileToInstall::sample(ICCID, 2000),
+        )
+        .unwrap_err();
+        assert_eq!(err, expected, "{which}");
+        assert_eq!(free_nvm(&mut lpa), nvm, "{which}");
+        lpa.close().unwrap();
+        assert!(card.0.state().profiles.is_empty() && card.0.state().notifications.is_empty(), "{which}");
+    }
 }

@@ -56,6 +56,12 @@ pub enum Break {
     ProfileSegment,
     /// One bit of the StoreMetadata segment's MAC is flipped.
     MetadataMac,
+    /// InitialiseSecureChannel asks for remoteOpId 2 (only installBoundProfilePackage(1) exists).
+    RemoteOpId,
+    /// otPK.DP.ECKA in InitialiseSecureChannel is not a point on the curve (correctly signed).
+    SmdpOtpk,
+    /// The first profile-element segment carries tag `87` instead of `86` (correctly MACed).
+    SegmentTag,
 }
 
 /// What to install.
@@ -394,10 +400,15 @@ impl TestSmdp {
         let mut crt = tlv(&[0x80], &[0x88]);
         crt.extend(tlv(&[0x81], &[key_len]));
         crt.extend(tlv(&[0x84], &host_id));
-        let mut content = tlv(&[0x82], &[0x01]);
+        let remote_op = if self.is(Break::RemoteOpId) { 0x02 } else { 0x01 };
+        let mut content = tlv(&[0x82], &[remote_op]);
         content.extend(tlv(&[0x80], &tid));
         content.extend(tlv(&[0xA6], &crt));
-        content.extend(tlv(&[0x5F, 0x49], &ot_pk));
+        let mut sent_pk = ot_pk.clone();
+        if self.is(Break::SmdpOtpk) {
+            flip(&mut sent_pk, 64);
+        }
+        content.extend(tlv(&[0x5F, 0x49], &sent_pk));
         let mut msg = content.clone();
         msg.extend(tlv(&[0x5F, 0x49], &signed2.euicc_otpk));
         let mut smdp_sign = sign(&self.keys.dppb_key, &msg);
@@ -432,8 +443,9 @@ impl TestSmdp {
             None
         };
         let mut profile_elements = Vec::new();
-        for chunk in profile.upp.chunks(1007) {
-            profile_elements.push(bsp.wrap(0x86, chunk, true).map_err(|e| e.to_string())?);
+        for (i, chunk) in profile.upp.chunks(1007).enumerate() {
+            let tag = if i == 0 && self.is(Break::SegmentTag) { 0x87 } else { 0x86 };
+            profile_elements.push(bsp.wrap(tag, chunk, true).map_err(|e| e.to_string())?);
         }
         if self.is(Break::ProfileSegment)
             && let Some(b) = profile_elements.last_mut().and_then(|s| s.get_mut(6))
