@@ -56,6 +56,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("asn1", &[]),
     ("platform", &[]),
     ("scp03t", &[]),
+    ("saip", &["asn1"]),
     ("config", &["platform"]),
     ("store", &["platform"]),
     ("crypto", &["asn1", "platform", "config"]),
