@@ -20,6 +20,8 @@
 pub mod asn;
 mod der;
 
+use crate::asn1::tlv::push_len;
+
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -250,6 +252,10 @@ pub struct ProfileHeader {
     pub iccid: [u8; 10],
     /// `eUICC-Mandatory-services`.
     pub mandatory_services: Services,
+    /// Mandatory services from a later SAIP version than this card knows (`ServicesList`
+    /// extension fields). An eUICC cannot offer a service it does not know, so the installer
+    /// should refuse a profile where this is not 0 (SAIP v2.3 §8.2.1, `eUICC-Mandatory-services`).
+    pub unknown_mandatory_services: usize,
     /// `eUICC-Mandatory-GFSTEList`: the template OIDs, dotted (`"2.23.143.1.2.1"`).
     pub mandatory_templates: Vec<String>,
 }
@@ -573,7 +579,19 @@ pub fn check(upp: &[u8]) -> Result<Summary, PeError> {
 
 /// Decodes `header` (SAIP v2.3 §8.2.1).
 fn decode_header(pe: &ProfileElementRef<'_>) -> Result<ProfileHeader, PeError> {
-    let h: asn::ProfileHeader = rasn::der::decode(pe.raw).map_err(|_| PeError::BadHeader { offset: pe.offset })?;
+    let bad = PeError::BadHeader { offset: pe.offset };
+    // Extension fields of ProfileHeader (after iotOptions [9]) and of ServicesList (after eaka [29]).
+    let mut unknown_services = 0;
+    let known = prune(pe, 9, |tag, value| {
+        if tag != 0xA5 {
+            return Some(value.to_vec());
+        }
+        let (services, dropped) = prune_fields(value, 29, |_, v| Some(v.to_vec()))?;
+        unknown_services = dropped;
+        Some(services)
+    })
+    .ok_or(bad.clone())?;
+    let h: asn::ProfileHeader = rasn::der::decode(&known).map_err(|_| bad)?;
     if !(2..=3).contains(&h.major_version) {
         return Err(PeError::UnsupportedVersion { major: h.major_version, minor: h.minor_version });
     }
@@ -599,14 +617,36 @@ fn decode_header(pe: &ProfileElementRef<'_>) -> Result<ProfileHeader, PeError> {
         profile_type: h.profile_type,
         iccid,
         mandatory_services: Services(h.mandatory_services.bits()),
+        unknown_mandatory_services: unknown_services,
         mandatory_templates,
     })
 }
 
 /// Decodes `akaParameter` (SAIP v2.3 §8.4.4) and checks algorithm and key sizes.
 fn decode_aka(pe: &ProfileElementRef<'_>, identification: u16) -> Result<AkaSummary, PeError> {
-    let a: asn::PeAkaParameter =
-        rasn::der::decode(pe.raw).map_err(|_| PeError::BadAka { offset: pe.offset, identification })?;
+    let bad = PeError::BadAka { offset: pe.offset, identification };
+    // Extension fields of PE-AKAParameter (after sqnInit [5]), AlgoParameter (after numberOfKeccak [7])
+    // and MappingParameter (after mappingSource [1]).
+    let known = prune(pe, 5, |tag, value| {
+        if tag != 0xA1 {
+            return Some(value.to_vec());
+        }
+        let (choice, rest) = der::read(value).ok()?;
+        let max = match choice.tag {
+            0xA0 => 1,
+            0xA1 => 7,
+            _ => return Some(value.to_vec()),
+        };
+        let (inner, _) = prune_fields(choice.value, max, |_, v| Some(v.to_vec()))?;
+        let mut out = Vec::with_capacity(value.len());
+        out.push(u8::try_from(choice.tag).ok()?);
+        push_len(&mut out, inner.len());
+        out.extend_from_slice(&inner);
+        out.extend_from_slice(rest);
+        Some(out)
+    })
+    .ok_or(bad.clone())?;
+    let a: asn::PeAkaParameter = rasn::der::decode(&known).map_err(|_| bad)?;
     let p = match a.algo_configuration {
         asn::AlgoConfiguration::AlgoParameter(p) => p,
         asn::AlgoConfiguration::MappingParameter(m) => {
@@ -650,4 +690,50 @@ fn decode_aka(pe: &ProfileElementRef<'_>, identification: u16) -> Result<AkaSumm
         opc_len,
         mapping_source: None,
     })
+}
+
+/// The element `pe` re-encoded without the extension fields of its SEQUENCE: fields whose tag is
+/// not a context tag numbered `..= max_known` are dropped (`EXTENSIBILITY IMPLIED`: a later SAIP
+/// version may append fields, which this card ignores; rasn 0.30 refuses unknown trailing fields
+/// even in a `#[non_exhaustive]` type). `map` rewrites each kept field's value (to prune a nested
+/// SEQUENCE). `None` if the fields are not DER TLVs.
+fn prune(
+    pe: &ProfileElementRef<'_>,
+    max_known: u32,
+    map: impl FnMut(u32, &[u8]) -> Option<Vec<u8>>,
+) -> Option<Vec<u8>> {
+    let (outer, _) = der::read(pe.raw).ok()?;
+    let (value, _) = prune_fields(outer.value, max_known, map)?;
+    let mut out = Vec::with_capacity(pe.raw.len());
+    out.push(u8::try_from(outer.tag).ok()?);
+    push_len(&mut out, value.len());
+    out.extend_from_slice(&value);
+    Some(out)
+}
+
+/// The fields of a SEQUENCE value with context tags numbered `..= max_known`, each value passed
+/// through `map`; and how many fields were dropped.
+fn prune_fields(
+    mut value: &[u8],
+    max_known: u32,
+    mut map: impl FnMut(u32, &[u8]) -> Option<Vec<u8>>,
+) -> Option<(Vec<u8>, usize)> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut dropped = 0;
+    while !value.is_empty() {
+        let (field, rest) = der::read(value).ok()?;
+        value = rest;
+        // Single-byte context tags only: [0]..[30]; a multi-byte tag is [31] or more.
+        let known = field.tag <= 0xFF && field.tag & 0xC0 == 0x80 && field.tag & 0x1F <= max_known.min(30);
+        if !known {
+            dropped += 1;
+            continue;
+        }
+        let tag = u8::try_from(field.tag).ok()?;
+        let mapped = map(field.tag, field.value)?;
+        out.push(tag);
+        push_len(&mut out, mapped.len());
+        out.extend_from_slice(&mapped);
+    }
+    Some((out, dropped))
 }
