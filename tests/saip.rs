@@ -351,6 +351,28 @@ proptest! {
     }
 
     #[test]
+    fn random_header_and_aka_fields_never_panic(
+        oid in proptest::collection::vec(any::<u8>(), 0..40),
+        services in proptest::collection::vec(any::<u8>(), 0..40),
+        algo in proptest::collection::vec(any::<u8>(), 0..80),
+        tail in proptest::collection::vec(any::<u8>(), 0..40),
+    ) {
+        let pes = pes(&profile().to_der());
+        let mut h = vec![0x80, 0x01, 0x02, 0x81, 0x01, 0x03];
+        h.extend(tlv(0x83, &hex(ICCID)));
+        h.extend(tlv(0xA5, &services));
+        h.extend(tlv(0xA6, &tlv(0x06, &oid)));
+        h.extend_from_slice(&tail);
+        let mut v = pes.clone();
+        v[0] = tlv(0xA0, &h);
+        let _ = check(&v.concat());
+        let mut a = vec![0xA0, 0x03, 0x81, 0x01, 0x06];
+        a.extend(tlv(0xA1, &tlv(0xA1, &algo)));
+        a.extend_from_slice(&tail);
+        let _ = check(&replace(&pes, PeKind::AkaParameter, tlv(0xA4, &a)));
+    }
+
+    #[test]
     fn shuffled_elements_never_panic(order in Just((0..8usize).collect::<Vec<_>>()).prop_shuffle()) {
         let pes = pes(&profile().to_der());
         let upp: Vec<u8> = order.iter().flat_map(|&i| pes[i].clone()).collect();

@@ -2,7 +2,7 @@
 //!
 //! Stricter than [`crate::asn1::tlv::next_tlv`]: it rejects the indefinite form, non-minimal
 //! lengths and non-minimal high tag numbers, because a profile package is DER
-//! (TCA SAIP v2.3 §2.2: "encoded in DER").
+//! (TCA SAIP: profile elements are DER-encoded; usim-saip.md §1).
 
 /// Why a TLV header is not DER.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

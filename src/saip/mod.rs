@@ -1,13 +1,13 @@
 //! TCA SAIP profile packages: the checks the card runs on an Unprotected Profile Package (UPP).
 //!
 //! A UPP is a plain concatenation of DER `ProfileElement` values with no outer wrapper
-//! (TCA eUICC Profile Package: Interoperable Format Technical Specification v2.3 §2.2, v3.3.1 §8;
+//! (TCA eUICC Profile Package: Interoperable Format Technical Specification v2.3 / v3.3.1;
 //! usim-saip.md §1). [`elements`] walks the outer TLVs; [`check`] enforces the package rules and
 //! decodes the two elements the card needs in full, `header` and `akaParameter` (rasn types in
 //! [`asn`]). Other elements are only checked to be well-formed DER on the outside and to start with
 //! a `PEHeader`. Nothing here panics on any input, and no key bytes are kept: keys are only measured.
 //!
-//! Rules (SAIP v2.3 §8.1 "Profile element sequence", usim-saip.md §1.1):
+//! Rules (TCA SAIP, profile element sequence; usim-saip.md §1.1):
 //! * every element is one DER TLV whose tag is a known `ProfileElement` alternative;
 //! * `header` is first and appears once; `end` is last and nothing follows it;
 //! * `mf` appears once and before any other file-system element (`genericFileManagement` and the
@@ -15,7 +15,11 @@
 //! * each element other than `header` starts with `PEHeader { mandated NULL OPTIONAL, identification UInt15 }`;
 //! * `header`: a supported major version (2 or 3), an ICCID of exactly 10 bytes;
 //! * `akaParameter`: algorithm 1 (Milenage), 2 (TUAK) or 3 (USIM test algorithm); a key of 16 or 32
-//!   bytes (16 for Milenage); an OPc of the key's size for Milenage, 32 bytes for TUAK.
+//!   bytes (16 for Milenage); an OPc of 16 bytes for Milenage, 32 bytes (TOPc) for TUAK.
+//!
+//! The module is `EXTENSIBILITY IMPLIED`: fields a later SAIP version appends to `ProfileHeader`,
+//! `ServicesList`, `PE-AKAParameter` or `AlgoParameter` are skipped, not refused; unknown mandatory
+//! services are counted in [`ProfileHeader::unknown_mandatory_services`] for the installer to refuse.
 
 pub mod asn;
 mod der;
@@ -239,7 +243,7 @@ impl Services {
     }
 }
 
-/// The decoded `ProfileHeader` (SAIP v2.3 §8.2.1; usim-saip.md §1.3), the parts the card keeps.
+/// The decoded `ProfileHeader` (TCA SAIP `ProfileHeader`; usim-saip.md §1.3), the parts the card keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileHeader {
     /// `major-version`.
@@ -254,7 +258,7 @@ pub struct ProfileHeader {
     pub mandatory_services: Services,
     /// Mandatory services from a later SAIP version than this card knows (`ServicesList`
     /// extension fields). An eUICC cannot offer a service it does not know, so the installer
-    /// should refuse a profile where this is not 0 (SAIP v2.3 §8.2.1, `eUICC-Mandatory-services`).
+    /// should refuse a profile where this is not 0 (TCA SAIP `ProfileHeader.eUICC-Mandatory-services`).
     pub unknown_mandatory_services: usize,
     /// `eUICC-Mandatory-GFSTEList`: the template OIDs, dotted (`"2.23.143.1.2.1"`).
     pub mandatory_templates: Vec<String>,
@@ -292,7 +296,7 @@ impl Algorithm {
     }
 }
 
-/// What one `akaParameter` element carries, without the key bytes (SAIP v2.3 §8.4.4; usim-saip.md §1.4).
+/// What one `akaParameter` element carries, without the key bytes (TCA SAIP `PE-AKAParameter`; usim-saip.md §1.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AkaSummary {
     /// `aka-header.identification`.
@@ -577,7 +581,7 @@ pub fn check(upp: &[u8]) -> Result<Summary, PeError> {
     Err(PeError::EndMissing)
 }
 
-/// Decodes `header` (SAIP v2.3 §8.2.1).
+/// Decodes `header` (`ProfileHeader`; usim-saip.md §1.3).
 fn decode_header(pe: &ProfileElementRef<'_>) -> Result<ProfileHeader, PeError> {
     let bad = PeError::BadHeader { offset: pe.offset };
     // Extension fields of ProfileHeader (after iotOptions [9]) and of ServicesList (after eaka [29]).
@@ -622,7 +626,7 @@ fn decode_header(pe: &ProfileElementRef<'_>) -> Result<ProfileHeader, PeError> {
     })
 }
 
-/// Decodes `akaParameter` (SAIP v2.3 §8.4.4) and checks algorithm and key sizes.
+/// Decodes `akaParameter` (`PE-AKAParameter`; usim-saip.md §1.4) and checks algorithm and key sizes.
 fn decode_aka(pe: &ProfileElementRef<'_>, identification: u16) -> Result<AkaSummary, PeError> {
     let bad = PeError::BadAka { offset: pe.offset, identification };
     // Extension fields of PE-AKAParameter (after sqnInit [5]), AlgoParameter (after numberOfKeccak [7])

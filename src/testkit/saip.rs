@@ -140,7 +140,7 @@ impl TestProfile {
         (head, tail)
     }
 
-    /// `header` (`A0`, SAIP v2.3 §8.2.1): version 2.3, profileType, iccid, mandatory services
+    /// `header` (`A0`, `ProfileHeader`; usim-saip.md §1.3): version 2.3, profileType, iccid, mandatory services
     /// (usim + the algorithm), mandatory templates (MF, USIM).
     fn header(&self) -> Vec<u8> {
         let algo_service: &[u8] = match self.algorithm {
@@ -165,7 +165,7 @@ impl TestProfile {
     /// `mf` (`B0`, PE-MF): MF with its PIN status template, EF.PL "en", EF.ICCID, EF.DIR with the
     /// USIM record, EF.ARR with 15 rules.
     fn mf(&self, id: u16) -> Vec<u8> {
-        // TS 102 221 §11.1.1.4.10: PS_DO (PIN1 disabled, ADM1 enabled), key references 01 and 0A.
+        // TS 102 221 PIN status template DO: PS_DO (PIN1 disabled, ADM1 enabled), key references 01 and 0A.
         let ps_mf = [0x90, 0x01, 0x40, 0x83, 0x01, 0x01, 0x83, 0x01, 0x0A];
         let mut usim_record = tlv(&[0x61], &cat(&[&tlv(&[0x4F], &USIM_AID), &tlv(&[0x50], b"USIM")]));
         usim_record.resize(DIR_RECORD, 0xFF);
@@ -332,7 +332,7 @@ fn linear_fixed(record: usize, size: usize) -> Vec<u8> {
     Fcp { descriptor: Some(&descriptor), size: Some(size), ..Fcp::default() }.encode(0xA1)
 }
 
-/// An EF.ARR (`tag` = its field in the PE) with `n` records (TS 102 221 §9.2.4 expanded format).
+/// An EF.ARR (`tag` = its field in the PE) with `n` records (TS 102 221 security attributes, expanded format).
 /// The template record numbers mean: 1, 10, 11, 14 readable always; 5 read/update with PIN1;
 /// the rest read with PIN1. Everything else needs ADM1. A small rule set, not TS.48's bytes.
 fn arr_file(tag: u8, n: usize) -> Vec<u8> {
@@ -360,7 +360,7 @@ fn arr_file(tag: u8, n: usize) -> Vec<u8> {
     file(tag, &[linear_fixed(ARR_RECORD, content.len()), fill(&content)])
 }
 
-/// A PIN/PUK value: ASCII digits padded with `FF` to 8 bytes (TS 102 221 §9.5.2).
+/// A PIN/PUK value: ASCII digits padded with `FF` to 8 bytes (TS 102 221 PIN coding).
 fn secret8(digits: &str) -> [u8; 8] {
     let mut v = [0xFF; 8];
     for (d, s) in v.iter_mut().zip(digits.bytes()) {
