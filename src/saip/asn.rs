@@ -3,7 +3,7 @@
 //!
 //! Source: TCA eUICC Profile Package `PEDefinitions` v3.3.1 (module OID `{2 23 143 1 1 3}`),
 //! `DEFINITIONS AUTOMATIC TAGS EXTENSIBILITY IMPLIED`. Each type carries the context tag it has as an
-//! alternative of the `ProfileElement` CHOICE (`header` [0], `akaParameter` [4]; usim-saip.md §1.1),
+//! alternative of the `ProfileElement` CHOICE (`header [0]`, `akaParameter [4]`; usim-saip.md §1.1),
 //! so the bytes of one element decode as they are. Every SEQUENCE is extensible (`#[non_exhaustive]`),
 //! so a package from a later SAIP version with extra fields still decodes. Fields with a `DEFAULT`
 //! are `Option`s: absent means the default.
