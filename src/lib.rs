@@ -19,6 +19,7 @@
 //! * [`config`] — what a card is: EID, capacity, versions.
 //! * [`crypto`] — ECDSA r‖s ↔ DER and the SGP.22 certificate checks with their error codes.
 //! * [`identity`] — EID, SK.EUICC, CERT.EUICC/EUM, trusted CIs, validated at load.
+//! * [`saip`] — TCA SAIP profile packages: profile element walk and the package checks.
 //! * [`scp03t`] — SCP03t/BSP key derivation and BPP segment protection.
 //! * `host` (feature `std`) and `testkit` (feature `testkit`) — adapters and test tools.
 //!
@@ -60,6 +61,7 @@ pub mod config;
 pub mod crypto;
 pub mod identity;
 pub mod platform;
+pub mod saip;
 pub mod scp03t;
 pub mod sd;
 pub mod store;

@@ -16,8 +16,10 @@ fn download_then_manage() {
     let dir = std::env::temp_dir().join(format!("veuicc-cli-dl-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let d = dir.to_str().unwrap();
-    // A package given as a file is stored byte for byte.
-    let upp = veuicc::testkit::smdp::opaque_upp(5000);
+    // A package given as a file is stored byte for byte; the metadata takes its header's ICCID.
+    let upp = veuicc::testkit::saip::TestProfile::new([0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14])
+        .with_padding(5000)
+        .to_der();
     let file = dir.with_extension("der");
     std::fs::write(&file, &upp).unwrap();
     let (code, out, err) = veuicc(&["download", "--state", d, "--profile", file.to_str().unwrap(), "--name", "Travel"]);

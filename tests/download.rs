@@ -459,3 +459,36 @@ fn certificates_on_another_curve() {
         assert!(card.0.state().profiles.is_empty() && card.0.state().notifications.is_empty(), "{which}");
     }
 }
+
+/// The profile package is checked as a SAIP package once complete: a package that is not one
+/// → installFailedDueToPEProcessingError(12); a header ICCID other than the metadata's →
+/// installFailedDueToDataMismatch(13). Nothing is installed, only the PIR remains.
+#[test]
+fn profile_packages_the_card_refuses() {
+    use veuicc::testkit::saip::TestProfile;
+    let other_iccid = [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x22];
+    let mut truncated = TestProfile::new(ICCID).to_der();
+    truncated.truncate(truncated.len() - 3);
+    let cases: Vec<(&str, Vec<u8>, i64)> = vec![
+        ("opaque TLVs", veuicc::testkit::smdp::opaque_upp(3000), 12),
+        ("truncated end", truncated, 12),
+        ("header ICCID differs", TestProfile::new(other_iccid).with_padding(3000).to_der(), 13),
+    ];
+    for (what, upp, reason) in cases {
+        let mut card = TestCard::new(1);
+        let mut profile = ProfileToInstall::sample(ICCID, 3000);
+        profile.upp = upp;
+        let mut lpa = Es10Client::open(&mut card).unwrap();
+        let nvm = free_nvm(&mut lpa);
+        let err = download(&mut lpa, &mut TestSmdp::new(default_pki(), "smdp.example.com", 2), &profile).unwrap_err();
+        assert_eq!(err, DownloadError::Install { command: 5, reason }, "{what}");
+        let nvm_after = free_nvm(&mut lpa);
+        lpa.close().unwrap();
+        assert!(card.0.state().profiles.is_empty(), "{what}");
+        assert_eq!(card.0.state().notifications.len(), 1, "{what}: the PIR");
+        let free = |ext: &[u8]| u32::from_be_bytes(ext[5..9].try_into().unwrap());
+        assert!(free(&nvm) - free(&nvm_after) < 1024, "{what}: only the PIR is stored");
+        let store = Store::open(card.storage()).unwrap();
+        assert!(store.names().all(|n| !n.starts_with("u.")), "{what}: no package stored");
+    }
+}

@@ -60,11 +60,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("asn1", &[]),
     ("platform", &["crypto::provider"]),
     ("scp03t", &["crypto::provider"]),
+    ("saip", &["asn1"]),
     ("config", &["platform"]),
     ("store", &["platform"]),
     ("crypto", &["asn1", "platform", "config"]),
     ("identity", &["crypto", "asn1", "platform", "config"]),
-    ("sd", &["apdu", "asn1", "config", "crypto", "identity", "platform", "scp03t", "store", "sd"]),
+    ("sd", &["apdu", "asn1", "config", "crypto", "identity", "platform", "saip", "scp03t", "store", "sd"]),
     ("card", &["apdu", "asn1", "config", "crypto", "identity", "platform", "scp03t", "sd", "store"]),
 ];
 

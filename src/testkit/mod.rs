@@ -7,6 +7,7 @@
 mod client;
 pub mod lpa;
 pub mod pki;
+pub mod saip;
 pub mod smdp;
 pub mod tearing;
 

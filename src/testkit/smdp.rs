@@ -78,20 +78,22 @@ pub struct ProfileToInstall {
 }
 
 impl ProfileToInstall {
-    /// A profile with ICCID `iccid` (EF.ICCID bytes), operational, with a package of about `size` bytes.
+    /// A profile with ICCID `iccid` (EF.ICCID bytes), operational, whose package is the test
+    /// kit's SAIP test profile ([`crate::testkit::saip::TestProfile`]) padded to `size` bytes
+    /// (or its natural size, about 1.5 KB, if that is larger).
     pub fn sample(iccid: [u8; 10], size: usize) -> ProfileToInstall {
         ProfileToInstall {
             metadata: StoreMetadataRequest::new(iccid.to_vec(), "veuicc test operator", "veuicc test profile"),
-            upp: opaque_upp(size),
+            upp: crate::testkit::saip::TestProfile::new(iccid).with_padding(size).to_der(),
             replace_session_keys: false,
             configure: ConfigureIsdpRequest::default(),
         }
     }
 }
 
-/// Profile elements as opaque DER TLVs of about `size` bytes in all (`A0` first, `AA`
-/// last, in the SAIP PE tag space). The card stores profile elements as delivered and
-/// does not interpret them yet; the SAIP issue replaces this with a real package.
+/// Opaque DER TLVs of about `size` bytes in the SAIP PE tag space (`A0` first, `AA` last)
+/// that are *not* a valid SAIP package (no `mf`, no PE headers): the card refuses them with
+/// installFailedDueToPEProcessingError. For negative tests.
 pub fn opaque_upp(size: usize) -> Vec<u8> {
     let mut out = tlv(&[0xA0], &[0x80, 0x01, 0x02, 0x81, 0x01, 0x03]);
     let mut n = 0u8;

@@ -11,6 +11,9 @@ use veuicc::testkit::lpa::{DownloadError, download};
 use veuicc::testkit::pki::default_pki;
 use veuicc::testkit::smdp::{ProfileToInstall, TestSmdp};
 
+/// The ICCID of the generated test package.
+const DEFAULT_ICCID: &str = "89000123456789012341";
+
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Directory holding the card's persistent state.
@@ -22,9 +25,10 @@ pub(crate) struct Args {
     /// The profile package (UPP: DER profile elements) to install, as delivered; default: a generated one.
     #[arg(long)]
     profile: Option<PathBuf>,
-    /// ICCID for the metadata, as printed on a SIM.
-    #[arg(long, default_value = "89000123456789012341")]
-    iccid: String,
+    /// ICCID for the metadata, as printed on a SIM; default: the one in the package's
+    /// ProfileHeader (89000123456789012341 for the generated package).
+    #[arg(long)]
+    iccid: Option<String>,
     /// Profile name for the metadata.
     #[arg(long, default_value = "veuicc test profile")]
     name: String,
@@ -80,11 +84,22 @@ fn name(e: &DownloadError) -> String {
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
-    let iccid: [u8; 10] = iccid_bytes(&args.iccid)?.try_into().map_err(|_| "ICCID: 10 bytes".to_string())?;
+    let package = match &args.profile {
+        Some(path) => Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None => None,
+    };
+    // The metadata names the ICCID of the package (as an SM-DP+ does), unless told otherwise;
+    // a package that does not parse goes as it is, for the card to judge.
+    let from_package = package.as_deref().and_then(|p| veuicc::saip::check(p).ok()).map(|s| s.header.iccid);
+    let iccid: [u8; 10] = match (&args.iccid, from_package) {
+        (Some(text), _) => iccid_bytes(text)?.try_into().map_err(|_| "ICCID: 10 bytes".to_string())?,
+        (None, Some(iccid)) => iccid,
+        (None, None) => iccid_bytes(DEFAULT_ICCID)?.try_into().map_err(|_| "ICCID: 10 bytes".to_string())?,
+    };
     let mut profile = ProfileToInstall::sample(iccid, 8 * 1024);
     profile.metadata.profile_name = args.name.clone();
-    if let Some(path) = &args.profile {
-        profile.upp = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(upp) = package {
+        profile.upp = upp;
     }
     let card = AnyCard::open(args.state.as_ref(), args.identity.as_deref())?;
     let mut lpa = Es10Client::open(card).map_err(|e| e.to_string())?;
@@ -92,7 +107,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     match download(&mut lpa, &mut smdp, &profile) {
         Ok(_) => {
             lpa.close().map_err(|e| e.to_string())?;
-            println!("{}", args.iccid);
+            println!("{}", crate::state::iccid(&iccid));
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -518,6 +518,10 @@ fn install<P: Platform>(ctx: &mut Ctx<'_, P>, loading: &Loading, profile: Loaded
         Ok(r) => r,
         Err(e) => return finish_error(ctx, &loading.auth, Some(&loading.smdp_oid), e),
     };
+    if let Err(reason) = check_package(&profile.upp, md) {
+        let e = error(BppCommand::LoadProfileElements, reason);
+        return finish_error(ctx, &loading.auth, Some(&loading.smdp_oid), e);
+    }
     let aid = record.isdp_aid.clone();
     let mut new = ctx.state.clone();
     let seq = new.next_seq();
@@ -537,6 +541,24 @@ fn install<P: Platform>(ctx: &mut Ctx<'_, P>, loading: &Loading, profile: Loaded
     new.install = None;
     commit(ctx, new, extra)?;
     Ok(pir)
+}
+
+/// The profile package must be a well-formed SAIP package (TCA eUICC Profile Package:
+/// header first, `end` last, `mf` before the file system, decodable header and AKA
+/// parameters, no mandatory service the card does not know) →
+/// else installFailedDueToPEProcessingError(12); its header's ICCID must be the one
+/// StoreMetadata announced → else installFailedDueToDataMismatch(13) (SGP.22 v2.5 §2.5.5;
+/// an older text names it installFailedDueToIccidMismatch). The package is stored as
+/// delivered either way: the check reads, it never rewrites.
+fn check_package(upp: &[u8], md: &StoreMetadataRequest) -> core::result::Result<(), ErrorReason> {
+    let summary = crate::saip::check(upp).map_err(|_| ErrorReason::PeProcessingError)?;
+    if summary.header.unknown_mandatory_services != 0 {
+        return Err(ErrorReason::PeProcessingError);
+    }
+    if summary.header.iccid.as_slice() != md.iccid.as_ref() {
+        return Err(ErrorReason::DataMismatch);
+    }
+    Ok(())
 }
 
 fn trim_notifications(state: &mut crate::store::CardState) {
