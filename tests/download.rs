@@ -492,3 +492,33 @@ fn profile_packages_the_card_refuses() {
         assert!(store.names().all(|n| !n.starts_with("u.")), "{what}: no package stored");
     }
 }
+
+/// A Test-class profile must use the USIM test algorithm (no network credentials, SGP.21
+/// TPRO2): with Milenage keys → testProfileInstallFailedDueToInvalidNaaKey(14); with the test
+/// algorithm it installs.
+#[test]
+fn test_profiles_carry_test_keys_only() {
+    use veuicc::saip::Algorithm;
+    use veuicc::testkit::saip::TestProfile;
+    for (algorithm, expected) in [(Algorithm::Milenage, Some(14)), (Algorithm::TestAlgorithm, None)] {
+        let mut card = TestCard::new(1);
+        let mut profile = ProfileToInstall::sample(ICCID, 3000);
+        profile.metadata.profile_class = Some(0.into());
+        let mut package = TestProfile::new(ICCID).with_padding(3000);
+        package.algorithm = algorithm;
+        profile.upp = package.to_der();
+        let mut lpa = Es10Client::open(&mut card).unwrap();
+        let got = download(&mut lpa, &mut TestSmdp::new(default_pki(), "smdp.example.com", 2), &profile);
+        lpa.close().unwrap();
+        match expected {
+            Some(reason) => {
+                assert_eq!(got.unwrap_err(), DownloadError::Install { command: 5, reason }, "{algorithm:?}");
+                assert!(card.0.state().profiles.is_empty());
+            }
+            None => {
+                got.unwrap();
+                assert_eq!(card.0.state().profiles.len(), 1);
+            }
+        }
+    }
+}

@@ -518,7 +518,7 @@ fn install<P: Platform>(ctx: &mut Ctx<'_, P>, loading: &Loading, profile: Loaded
         Ok(r) => r,
         Err(e) => return finish_error(ctx, &loading.auth, Some(&loading.smdp_oid), e),
     };
-    if let Err(reason) = check_package(&profile.upp, md) {
+    if let Err(reason) = check_package(&profile.upp, md, record.class) {
         let e = error(BppCommand::LoadProfileElements, reason);
         return finish_error(ctx, &loading.auth, Some(&loading.smdp_oid), e);
     }
@@ -548,15 +548,27 @@ fn install<P: Platform>(ctx: &mut Ctx<'_, P>, loading: &Loading, profile: Loaded
 /// parameters, no mandatory service the card does not know) →
 /// else installFailedDueToPEProcessingError(12); its header's ICCID must be the one
 /// StoreMetadata announced → else installFailedDueToDataMismatch(13) (SGP.22 v2.5 §2.5.5;
-/// an older text names it installFailedDueToIccidMismatch). The package is stored as
+/// an older text names it installFailedDueToIccidMismatch). A Test profile must not carry
+/// network credentials (SGP.21 TPRO2): each of its `akaParameter`s uses the USIM test
+/// algorithm (or maps another NAA's keys) → else testProfileInstallFailedDueToInvalidNaaKey(14)
+/// (the card's reading; GSMA TS.48 test profiles use algorithm 3). The package is stored as
 /// delivered either way: the check reads, it never rewrites.
-fn check_package(upp: &[u8], md: &StoreMetadataRequest) -> core::result::Result<(), ErrorReason> {
+fn check_package(
+    upp: &[u8],
+    md: &StoreMetadataRequest,
+    class: crate::store::ProfileClass,
+) -> core::result::Result<(), ErrorReason> {
     let summary = crate::saip::check(upp).map_err(|_| ErrorReason::PeProcessingError)?;
     if summary.header.unknown_mandatory_services != 0 {
         return Err(ErrorReason::PeProcessingError);
     }
     if summary.header.iccid.as_slice() != md.iccid.as_ref() {
         return Err(ErrorReason::DataMismatch);
+    }
+    let network_key =
+        |a: &crate::saip::AkaSummary| a.algorithm.is_some_and(|x| x != crate::saip::Algorithm::TestAlgorithm);
+    if class == crate::store::ProfileClass::Test && summary.aka.iter().any(network_key) {
+        return Err(ErrorReason::InvalidNaaKey);
     }
     Ok(())
 }
