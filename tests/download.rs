@@ -522,3 +522,25 @@ fn test_profiles_carry_test_keys_only() {
         }
     }
 }
+
+/// A card without a PKI identity cannot sign euiccSigned1: AuthenticateServer answers
+/// undefinedError(127), the session ends, nothing changes.
+#[test]
+fn a_card_without_identity_answers_undefined_error() {
+    use veuicc::asn1::download::{AuthenticateServerResponse, AuthenticateServerResult};
+    let mut config = veuicc::testkit::default_config();
+    config.eid = veuicc::config::Eid::parse("89049032123451234512345678901235").unwrap();
+    let mut card = TestCard::with_config(config, veuicc::store::MemStorage::new(), 1);
+    assert!(card.0.identity().is_none());
+    let before = card.0.state().clone();
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    let challenge = lpa.get_euicc_challenge().unwrap();
+    let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 2);
+    let out = lpa.store_data(&smdp.initiate_authentication(challenge, None)).unwrap();
+    match rasn::der::decode::<AuthenticateServerResponse>(&out).unwrap().0 {
+        AuthenticateServerResult::Error(e) => assert_eq!(e.authenticate_error_code, 127.into()),
+        AuthenticateServerResult::Ok(_) => panic!("signed without an identity"),
+    }
+    lpa.close().unwrap();
+    assert_eq!(*card.0.state(), before);
+}
