@@ -26,10 +26,11 @@ use p256::pkcs8::DecodePrivateKey as _;
 pub struct EuiccSecretKey(SecretScalar);
 
 impl EuiccSecretKey {
-    /// From the 32-byte big-endian scalar.
+    /// From the big-endian scalar (24 to 32 bytes, left-padded; zero or not below the group
+    /// order is an error).
     pub fn from_bytes(scalar: &[u8]) -> Result<EuiccSecretKey, KeyError> {
-        let bytes: [u8; 32] = scalar.try_into().map_err(|_| KeyError)?;
-        Ok(EuiccSecretKey(SecretScalar::new(bytes)))
+        let sk = p256::SecretKey::from_slice(scalar).map_err(|_| KeyError)?;
+        Ok(EuiccSecretKey::from_secret_key(&sk))
     }
 
     /// From a DER SEC1 `ECPrivateKey` (RFC 5915; the `EC PRIVATE KEY` PEM label) or PKCS#8 `PrivateKeyInfo`.
@@ -37,12 +38,18 @@ impl EuiccSecretKey {
         let sk = p256::SecretKey::from_sec1_der(der)
             .or_else(|_| p256::SecretKey::from_pkcs8_der(der))
             .map_err(|_| KeyError)?;
-        Ok(EuiccSecretKey(SecretScalar::new(sk.to_bytes().into())))
+        Ok(EuiccSecretKey::from_secret_key(&sk))
     }
 
     /// From a RustCrypto signing key (the test kit's keys).
     pub fn from_signing_key(key: p256::ecdsa::SigningKey) -> EuiccSecretKey {
-        EuiccSecretKey(SecretScalar::new(key.to_bytes().into()))
+        EuiccSecretKey::from_secret_key(&p256::SecretKey::from(key))
+    }
+
+    /// Copies the scalar, wiping the temporary copy.
+    fn from_secret_key(sk: &p256::SecretKey) -> EuiccSecretKey {
+        let bytes = zeroize::Zeroizing::new(sk.to_bytes());
+        EuiccSecretKey(SecretScalar::from_slice(bytes.as_slice()))
     }
 }
 
@@ -117,6 +124,8 @@ pub struct Identity {
     eid: Eid,
     /// SK.EUICC.ECDSA, prepared by the crypto provider (it owns and wipes the scalar).
     signer: Box<dyn EcdsaSigner>,
+    /// SK.EUICC.ECDSA, kept for other providers ([`Identity::signer_for`]).
+    key: EuiccSecretKey,
     euicc_cert: Vec<u8>,
     eum_cert: Vec<u8>,
     cis: Vec<TrustedCi>,
@@ -167,7 +176,7 @@ impl Identity {
         if euicc.key != signer.public_key() {
             return Err(IdentityError::KeyMismatch);
         }
-        Ok(Identity { eid: euicc.eid, signer, euicc_cert, eum_cert, cis, signing_ci: eum.ci_pkid })
+        Ok(Identity { eid: euicc.eid, signer, key, euicc_cert, eum_cert, cis, signing_ci: eum.ci_pkid })
     }
 
     /// As [`Identity::new`], and the certificate must carry `eid`.
@@ -198,6 +207,16 @@ impl Identity {
     /// CERT.EUM.ECDSA, DER.
     pub fn eum_cert(&self) -> &[u8] {
         &self.eum_cert
+    }
+
+    /// SK.EUICC.ECDSA prepared by `crypto` (a card prepares it with its platform's provider).
+    /// The result signs for the same public key, or `KeyMismatch` if the provider disagrees.
+    pub fn signer_for(&self, crypto: &dyn CryptoProvider) -> Result<Box<dyn EcdsaSigner>, IdentityError> {
+        let signer = crypto.signing_key(&self.key.0).map_err(|_| IdentityError::BadKey)?;
+        if signer.public_key() != self.signer.public_key() {
+            return Err(IdentityError::KeyMismatch);
+        }
+        Ok(signer)
     }
 
     /// PK.EUICC.ECDSA.

@@ -215,6 +215,16 @@ fn mf_first_and_once() {
     let mut gfm = pes.clone();
     gfm.insert(1, hex("A1 05 A003 810109"));
     assert!(matches!(check(&gfm.concat()), Err(PeError::MfMissing { kind: PeKind::GenericFileManagement, .. })));
+    // An IoT Minimal profile: `iot` (BF20) carries its own MF, no `mf` element before it.
+    let iot = [
+        header(3, &hex(ICCID), &[]),
+        hex("BF20 05 A003 810102"),
+        hex("A1 05 A003 810103"),
+        aka(1, &[0x11; 16], &[0x22; 16]),
+        hex("AA 07 A0 05 80 00 81 01 07"),
+    ];
+    let summary = check(&iot.concat()).unwrap();
+    assert_eq!(summary.order.get(1).map(|(k, _)| *k), Some(PeKind::Iot));
 }
 
 #[test]

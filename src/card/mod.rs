@@ -27,6 +27,7 @@ use crate::identity::Identity;
 use crate::platform::Platform;
 use crate::sd::isdr::{Ctx, Isdr};
 use crate::store::{self, CardState, Store};
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
@@ -78,6 +79,8 @@ pub enum Error<E> {
         /// The EID of the card being started.
         card: crate::config::Eid,
     },
+    /// The platform's crypto provider cannot prepare the identity's private key.
+    Key,
 }
 
 impl<E: fmt::Display> fmt::Display for Error<E> {
@@ -87,6 +90,7 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
             Error::WrongCard { state, card } => {
                 write!(f, "card state belongs to the card with EID {state}, not to this one ({card})")
             }
+            Error::Key => f.write_str("the platform's crypto provider refuses SK.EUICC"),
         }
     }
 }
@@ -97,6 +101,8 @@ impl<E: fmt::Debug + fmt::Display> core::error::Error for Error<E> {}
 pub struct Card<P: Platform> {
     config: CardConfig,
     identity: Option<Arc<Identity>>,
+    /// SK.EUICC prepared by the platform's crypto provider.
+    signer: Option<Box<dyn crate::crypto::EcdsaSigner>>,
     platform: P,
     store: Store,
     state: CardState,
@@ -121,6 +127,7 @@ impl<P: Platform> Card<P> {
         let mut card = Card {
             config,
             identity: None,
+            signer: None,
             platform,
             store,
             state,
@@ -141,6 +148,9 @@ impl<P: Platform> Card<P> {
         platform: P,
     ) -> core::result::Result<Card<P>, Error<StorageError<P>>> {
         let mut card = Card::new(config, platform)?;
+        // Signing goes through the platform's provider, like every other primitive.
+        let signer = identity.signer_for(card.platform.crypto()).map_err(|_| Error::Key)?;
+        card.signer = Some(signer);
         card.identity = Some(identity);
         Ok(card)
     }
@@ -317,6 +327,7 @@ impl<P: Platform> Card<P> {
                 let mut ctx = Ctx {
                     config: &self.config,
                     identity: self.identity.as_deref(),
+                    signer: self.signer.as_deref(),
                     store: &mut self.store,
                     state: &mut self.state,
                     platform: &mut self.platform,

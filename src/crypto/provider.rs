@@ -63,6 +63,18 @@ impl SecretScalar {
         SecretScalar(bytes)
     }
 
+    /// Copies a big-endian value of at most 32 bytes, left-padded with zeros (more than 32
+    /// bytes keeps the last 32). No intermediate copy is left behind.
+    pub fn from_slice(bytes: &[u8]) -> SecretScalar {
+        let mut out = SecretScalar([0u8; 32]);
+        let n = bytes.len().min(32);
+        let src = bytes.get(bytes.len() - n..).unwrap_or_default();
+        if let Some(dst) = out.0.get_mut(32 - n..) {
+            dst.copy_from_slice(src);
+        }
+        out
+    }
+
     /// The bytes.
     pub fn expose(&self) -> &[u8; 32] {
         &self.0

@@ -88,15 +88,16 @@ impl CryptoProvider for RustCrypto {
     fn keypair_from_random(&self, random: &[u8; 32]) -> Option<(SecretScalar, PublicKey)> {
         let sk = p256::SecretKey::from_slice(random).ok()?;
         let public = uncompressed(&sk.public_key()).ok()?;
-        Some((SecretScalar::new(sk.to_bytes().into()), public))
+        let bytes = zeroize::Zeroizing::new(sk.to_bytes());
+        Some((SecretScalar::from_slice(bytes.as_slice()), public))
     }
 
     fn ecdh(&self, secret: &SecretScalar, peer: &PublicKey) -> Result<SecretScalar, EncodingError> {
         let sk = p256::SecretKey::from_slice(secret.expose()).map_err(|_| EncodingError)?;
         let pk = p256::PublicKey::from_sec1_bytes(peer.as_bytes()).map_err(|_| EncodingError)?;
         let shared = p256::ecdh::diffie_hellman(sk.to_nonzero_scalar(), pk.as_affine());
-        let z: [u8; 32] = shared.raw_secret_bytes().as_slice().try_into().map_err(|_| EncodingError)?;
-        Ok(SecretScalar::new(z))
+        // `SharedSecret` wipes itself on drop; the copy goes straight into a `SecretScalar`.
+        Ok(SecretScalar::from_slice(shared.raw_secret_bytes().as_slice()))
     }
 
     fn aes128_encrypt_block(&self, key: &[u8; 16], block: &mut [u8; 16]) {

@@ -118,10 +118,11 @@ impl PeKind {
         KINDS.iter().find(|(_, k, _)| *k == self).map_or("?", |(_, _, n)| n)
     }
 
-    /// Whether the element creates files, so needs the MF: `genericFileManagement` and every
-    /// template element (`mf` … `opt-iot`, tags `B0`–`BF21`).
+    /// Whether the element creates files under an MF created before it: `genericFileManagement`
+    /// and every template element (`mf` … `df-5gprose`, tags `B0`–`BF1F`). `iot` and `opt-iot`
+    /// are not: `PE-IoT` carries its own `mf` (the IoT Minimal profile has no `mf` element).
     pub fn is_file_system(self) -> bool {
-        self == PeKind::GenericFileManagement || self.tag() >= 0xB0
+        self == PeKind::GenericFileManagement || (self.tag() >= 0xB0 && !matches!(self, PeKind::Iot | PeKind::OptIot))
     }
 }
 
@@ -561,6 +562,9 @@ pub fn check(upp: &[u8]) -> Result<Summary, PeError> {
             seen_mf = true;
         } else if kind.is_file_system() && !seen_mf {
             return Err(PeError::MfMissing { offset: pe.offset, kind, identification });
+        } else if kind == PeKind::Iot {
+            // An IoT Minimal profile's MF comes with its `iot` element.
+            seen_mf = true;
         }
         match kind {
             PeKind::AkaParameter => aka.push(decode_aka(&pe, identification)?),

@@ -28,7 +28,7 @@ use crate::asn1::download::{
 use crate::asn1::rsp::GetEuiccInfo2Request;
 use crate::asn1::tlv::tlv;
 use crate::crypto::cert::{self, CertError, Role, VerifiedCert};
-use crate::crypto::{CryptoProvider, SecretScalar};
+use crate::crypto::{CryptoProvider, EcdsaSigner, SecretScalar};
 use crate::platform::{Clock, Platform};
 use crate::scp03t::SessionKeys;
 use crate::sd::isdp::{BppCommand, BppError, BppLoader, ErrorReason, LoadedProfile, Progress};
@@ -118,8 +118,9 @@ impl Session {
     }
 }
 
-fn identity<'a, P: Platform>(ctx: &Ctx<'a, P>) -> Option<&'a crate::identity::Identity> {
-    ctx.identity
+/// The card's identity and SK.EUICC as prepared by the platform's crypto provider.
+fn identity<'a, P: Platform>(ctx: &Ctx<'a, P>) -> Option<(&'a crate::identity::Identity, &'a dyn EcdsaSigner)> {
+    Some((ctx.identity?, ctx.signer?))
 }
 
 fn now<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<crate::platform::UnixTime> {
@@ -177,7 +178,7 @@ pub(super) fn authenticate_server<P: Platform>(
         Session::Challenged { challenge, .. } => challenge,
         _ => return Ok(auth_error(&tid, code::NO_SESSION_CONTEXT)),
     };
-    let Some(id) = identity(ctx) else { return Ok(auth_error(&tid, code::UNDEFINED_ERROR)) };
+    let Some((id, signer)) = identity(ctx) else { return Ok(auth_error(&tid, code::UNDEFINED_ERROR)) };
     // The card must also hold a chain to that CI to sign euiccSigned1 for it.
     if !id.signs_for(&req.euicc_ci_pkid_to_be_used) {
         return Ok(auth_error(&tid, CertError::CiPkUnknown.code() as i32));
@@ -212,7 +213,7 @@ pub(super) fn authenticate_server<P: Platform>(
         ctx_params1: req.ctx_params1.clone(),
     };
     let signed1 = rasn::der::encode(&euicc_signed1).map_err(|_| Status::Unknown)?;
-    let signature = id.sign(&signed1);
+    let signature = signer.sign(&signed1);
     *session = Session::Authenticated(
         Box::new(Authenticated {
             transaction_id: tid.to_vec(),
@@ -268,7 +269,7 @@ pub(super) fn prepare_download<P: Platform>(
     if tid.as_ref() != auth.transaction_id.as_slice() {
         return fail(session, auth, code::INVALID_TRANSACTION_ID);
     }
-    let Some(id) = identity(ctx) else { return fail(session, auth, code::UNDEFINED_ERROR) };
+    let Some((id, signer)) = identity(ctx) else { return fail(session, auth, code::UNDEFINED_ERROR) };
     let now = now(ctx);
     let crypto = ctx.platform.crypto();
     let dp_pb = match cert::verify_dp_cert(
@@ -303,7 +304,7 @@ pub(super) fn prepare_download<P: Platform>(
     let signed2 = rasn::der::encode(&euicc_signed2).map_err(|_| Status::Unknown)?;
     let mut msg = signed2.clone();
     msg.extend(tlv(&[0x5F, 0x37], &smdp_signature2));
-    let signature = id.sign(&msg);
+    let signature = signer.sign(&msg);
     *session = Session::Prepared(Box::new(Prepared { auth: *auth, dp_pb, ot_sk, ot_pk, head: Vec::new() }), channel);
     Ok(PrepareDownloadResponse(PrepareDownloadResult::Ok(PrepareDownloadResponseOk {
         euicc_signed2: Any::new(signed2),
@@ -332,7 +333,7 @@ pub(super) fn cancel_session<P: Platform>(
     let Some(auth) = auth.filter(|a| a.transaction_id.as_slice() == req.transaction_id.as_ref()) else {
         return Ok(CancelSessionResponse(CancelSessionResult::Error(code::INVALID_TRANSACTION_ID.into())));
     };
-    let Some(id) = identity(ctx) else {
+    let Some((_, signer)) = identity(ctx) else {
         return Ok(CancelSessionResponse(CancelSessionResult::Error(code::UNDEFINED_ERROR.into())));
     };
     // EuiccCancelSessionSigned ::= SEQUENCE { transactionId [0], smdpOid [1] (implicit OID), reason [2] }
@@ -341,7 +342,7 @@ pub(super) fn cancel_session<P: Platform>(
     body.extend(tlv(&[0x81], &auth.dp_auth_oid));
     body.extend(tlv(&[0x82], reason.get(2..).unwrap_or_default()));
     let signed = tlv(&[0x30], &body);
-    let signature = id.sign(&signed);
+    let signature = signer.sign(&signed);
     if matches!(session, Session::Loading(..)) && ctx.state.install.is_some() {
         // An abandoned load, not an interrupted one: no PIR.
         let mut new = ctx.state.clone();
@@ -646,7 +647,7 @@ fn signed_pir<P: Platform>(
     iccid: Option<&OctetString>,
     final_result: FinalResult,
 ) -> Result<Vec<u8>> {
-    let id = identity(ctx).ok_or(Status::ConditionsNotSatisfied)?;
+    let (_, signer) = identity(ctx).ok_or(Status::ConditionsNotSatisfied)?;
     let metadata = NotificationMetadata {
         seq_number: seq.into(),
         profile_management_operation: es10b::named_bits(&[NotificationEvent::Install.bit()]),
@@ -660,7 +661,7 @@ fn signed_pir<P: Platform>(
     let result = rasn::der::encode(&final_result).map_err(|_| Status::Unknown)?;
     body.extend(tlv(&[0xA2], &result));
     let data = tlv(&[0xBF, 0x27], &body);
-    let signature = id.sign(&data);
+    let signature = signer.sign(&data);
     let mut pir = data;
     pir.extend(tlv(&[0x5F, 0x37], &signature));
     Ok(tlv(&[0xBF, 0x37], &pir))

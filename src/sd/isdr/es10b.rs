@@ -182,7 +182,7 @@ pub(super) fn retrieve_notifications_list<P: Platform>(
 ) -> Result<RetrieveNotificationsListResponse> {
     let error =
         || RetrieveNotificationsListResponse(RetrieveNotificationsListResult::NotificationsListResultError(127.into()));
-    let Some(id) = ctx.identity else { return Ok(error()) };
+    let (Some(id), Some(signer)) = (ctx.identity, ctx.signer) else { return Ok(error()) };
     let wanted = |n: &&NotificationRecord| match &req.search_criteria {
         None => true,
         Some(NotificationSearch::SeqNumber(seq)) => u64::try_from(seq).ok() == Some(n.seq),
@@ -194,7 +194,7 @@ pub(super) fn retrieve_notifications_list<P: Platform>(
             Some(pir) => list.push(rasn::types::Any::new(pir.to_vec())),
             None => {
                 let tbs = rasn::der::encode(&metadata(n)).map_err(|_| crate::apdu::Status::Unknown)?;
-                let signature = id.sign(&tbs);
+                let signature = signer.sign(&tbs);
                 let mut body = tbs;
                 body.extend(crate::asn1::tlv::tlv(&[0x5F, 0x37], &signature));
                 body.extend_from_slice(id.euicc_cert());

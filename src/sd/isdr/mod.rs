@@ -41,6 +41,8 @@ pub(crate) struct Ctx<'a, P: Platform> {
     pub(crate) config: &'a CardConfig,
     /// The card's PKI identity; `None` on a card without one (no signing functions).
     pub(crate) identity: Option<&'a crate::identity::Identity>,
+    /// SK.EUICC prepared by the platform's crypto provider (present with `identity`).
+    pub(crate) signer: Option<&'a dyn crate::crypto::EcdsaSigner>,
     pub(crate) store: &'a mut Store,
     pub(crate) state: &'a mut CardState,
     pub(crate) platform: &'a mut P,
@@ -183,7 +185,9 @@ impl Isdr {
     fn dispatch<P: Platform>(&mut self, der: &[u8], channel: u8, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
         let loading = matches!(self.session, download::Session::Loading(..));
         if !loading && ctx.state.install.is_some() {
-            download::settle_interrupted(ctx, self.interrupted.take())?;
+            // Forget the interrupted command only once its PIR is committed.
+            download::settle_interrupted(ctx, self.interrupted)?;
+            self.interrupted = None;
         }
         let bpp_piece = crate::asn1::outer_tag(der) == Some(0xBF36) || (loading && der.first() != Some(&0xBF));
         if bpp_piece {
