@@ -31,6 +31,14 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// `src/` and every Rust file below it.
+fn src_files() -> (PathBuf, Vec<PathBuf>) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![];
+    rust_files(&src, &mut files);
+    (src, files)
+}
+
 /// The top-level module a file belongs to (`src/sd/isdr/es10a.rs` → `sd`).
 fn module_of(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).unwrap();
@@ -71,9 +79,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 #[test]
 fn core_modules_do_not_name_std() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = vec![];
-    rust_files(&src, &mut files);
+    let (src, files) = src_files();
     let mut offenders = vec![];
     for f in &files {
         let m = module_of(&src, f);
@@ -90,9 +96,7 @@ fn core_modules_do_not_name_std() {
 
 #[test]
 fn core_modules_respect_the_layering() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = vec![];
-    rust_files(&src, &mut files);
+    let (src, files) = src_files();
     let mut violations = vec![];
     for f in &files {
         let m = module_of(&src, f);
@@ -139,9 +143,7 @@ const CRYPTO_CRATE_USERS: &[(&str, &str)] = &[
 
 #[test]
 fn card_logic_calls_crypto_only_through_the_provider() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = vec![];
-    rust_files(&src, &mut files);
+    let (src, files) = src_files();
     let mut offenders = vec![];
     for f in &files {
         let m = module_of(&src, f);
@@ -164,9 +166,7 @@ fn card_logic_calls_crypto_only_through_the_provider() {
 
 #[test]
 fn only_store_writes_storage() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = vec![];
-    rust_files(&src, &mut files);
+    let (src, files) = src_files();
     for f in &files {
         let m = module_of(&src, f);
         if ["store", "host", "testkit", "bin", "platform"].contains(&m.as_str()) {
