@@ -27,7 +27,7 @@ use crate::asn1::download::{
 };
 use crate::asn1::rsp::GetEuiccInfo2Request;
 use crate::asn1::tlv::tlv;
-use crate::crypto::cert::{self, CertError, Role, VerifiedCert};
+use crate::crypto::cert::{self, AuthenticateErrorCode, CertError, DownloadErrorCode, Role, VerifiedCert};
 use crate::crypto::{CryptoProvider, EcdsaSigner, SecretScalar};
 use crate::platform::{Clock, Platform};
 use crate::scp03t::SessionKeys;
@@ -38,10 +38,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use rasn::types::{Any, Integer, OctetString};
 
-/// `AuthenticateErrorCode` / `DownloadErrorCode` values used here.
-mod code {
-    pub(super) const NO_SESSION_CONTEXT: i32 = 4;
-    pub(super) const EUICC_CHALLENGE_MISMATCH: i32 = 6;
+/// `CancelSessionResponse` error codes (SGP.22 v2.5 §5.7.14).
+mod cancel_code {
     pub(super) const INVALID_TRANSACTION_ID: i32 = 5;
     pub(super) const UNDEFINED_ERROR: i32 = 127;
 }
@@ -151,10 +149,10 @@ fn raw_sig(bytes: &[u8]) -> Option<[u8; 64]> {
 
 // ---------------------------------------------------------------- AuthenticateServer
 
-fn auth_error(tid: &OctetString, code: i32) -> AuthenticateServerResponse {
+fn auth_error(tid: &OctetString, code: AuthenticateErrorCode) -> AuthenticateServerResponse {
     AuthenticateServerResponse(AuthenticateServerResult::Error(AuthenticateResponseError {
         transaction_id: tid.clone(),
-        authenticate_error_code: code.into(),
+        authenticate_error_code: (code as i32).into(),
     }))
 }
 
@@ -176,12 +174,12 @@ pub(super) fn authenticate_server<P: Platform>(
     let tid = signed.transaction_id.clone();
     let challenge = match core::mem::take(session) {
         Session::Challenged { challenge, .. } => challenge,
-        _ => return Ok(auth_error(&tid, code::NO_SESSION_CONTEXT)),
+        _ => return Ok(auth_error(&tid, AuthenticateErrorCode::NoSessionContext)),
     };
-    let Some((id, signer)) = identity(ctx) else { return Ok(auth_error(&tid, code::UNDEFINED_ERROR)) };
+    let Some((id, signer)) = identity(ctx) else { return Ok(auth_error(&tid, AuthenticateErrorCode::UndefinedError)) };
     // The card must also hold a chain to that CI to sign euiccSigned1 for it.
     if !id.signs_for(&req.euicc_ci_pkid_to_be_used) {
-        return Ok(auth_error(&tid, CertError::CiPkUnknown.code() as i32));
+        return Ok(auth_error(&tid, CertError::CiPkUnknown.code()));
     }
     let now = now(ctx);
     let crypto = ctx.platform.crypto();
@@ -194,13 +192,13 @@ pub(super) fn authenticate_server<P: Platform>(
         now,
     ) {
         Ok(v) => v,
-        Err(e) => return Ok(auth_error(&tid, e.code() as i32)),
+        Err(e) => return Ok(auth_error(&tid, e.code())),
     };
     if let Err(e) = server.verify(crypto, req.server_signed1.as_bytes(), &req.server_signature1) {
-        return Ok(auth_error(&tid, e.code() as i32));
+        return Ok(auth_error(&tid, e.code()));
     }
     if signed.euicc_challenge.as_slice() != challenge {
-        return Ok(auth_error(&tid, code::EUICC_CHALLENGE_MISMATCH));
+        return Ok(auth_error(&tid, AuthenticateErrorCode::EuiccChallengeMismatch));
     }
     if !(1..=16).contains(&tid.len()) {
         return Err(Status::IncorrectData);
@@ -234,10 +232,10 @@ pub(super) fn authenticate_server<P: Platform>(
 
 // ---------------------------------------------------------------- PrepareDownload
 
-fn download_error(tid: &OctetString, code: i32) -> PrepareDownloadResponse {
+fn download_error(tid: &OctetString, code: DownloadErrorCode) -> PrepareDownloadResponse {
     PrepareDownloadResponse(PrepareDownloadResult::Error(PrepareDownloadResponseError {
         transaction_id: tid.clone(),
-        download_error_code: code.into(),
+        download_error_code: (code as i32).into(),
     }))
 }
 
@@ -259,17 +257,17 @@ pub(super) fn prepare_download<P: Platform>(
         Session::Authenticated(auth, channel) => (auth, channel),
         other => {
             *session = other;
-            return Ok(download_error(&tid, code::NO_SESSION_CONTEXT));
+            return Ok(download_error(&tid, DownloadErrorCode::NoSessionContext));
         }
     };
-    let fail = |session: &mut Session, auth: Box<Authenticated>, code: i32| {
+    let fail = |session: &mut Session, auth: Box<Authenticated>, code: DownloadErrorCode| {
         *session = Session::Authenticated(auth, channel);
         Ok(download_error(&tid, code))
     };
     if tid.as_ref() != auth.transaction_id.as_slice() {
-        return fail(session, auth, code::INVALID_TRANSACTION_ID);
+        return fail(session, auth, DownloadErrorCode::InvalidTransactionId);
     }
-    let Some((id, signer)) = identity(ctx) else { return fail(session, auth, code::UNDEFINED_ERROR) };
+    let Some((id, signer)) = identity(ctx) else { return fail(session, auth, DownloadErrorCode::UndefinedError) };
     let now = now(ctx);
     let crypto = ctx.platform.crypto();
     let dp_pb = match cert::verify_dp_cert(
@@ -281,22 +279,22 @@ pub(super) fn prepare_download<P: Platform>(
         now,
     ) {
         Ok(v) => v,
-        Err(e) => return fail(session, auth, e.download_code() as i32),
+        Err(e) => return fail(session, auth, e.download_code()),
     };
     let mut msg = req.smdp_signed2.as_bytes().to_vec();
     msg.extend(tlv(&[0x5F, 0x37], &auth.euicc_signature1));
     if let Err(e) = dp_pb.verify(crypto, &msg, &req.smdp_signature2) {
-        return fail(session, auth, e.download_code() as i32);
+        return fail(session, auth, e.download_code());
     }
     if signed.cc_required_flag && req.hash_cc.as_ref().is_none_or(|h| h.len() != 32) {
-        return fail(session, auth, code::UNDEFINED_ERROR);
+        return fail(session, auth, DownloadErrorCode::UndefinedError);
     }
     let Some(smdp_signature2) = raw_sig(&req.smdp_signature2) else {
-        return fail(session, auth, CertError::BadSignature.download_code() as i32);
+        return fail(session, auth, CertError::BadSignature.download_code());
     };
     let (_, rng, _) = ctx.platform.split();
     let Some((ot_sk, ot_pk)) = one_time_key(crypto, rng) else {
-        return fail(session, auth, code::UNDEFINED_ERROR);
+        return fail(session, auth, DownloadErrorCode::UndefinedError);
     };
     let ot_pk = ot_pk.as_bytes().to_vec();
     let euicc_signed2 =
@@ -331,10 +329,10 @@ pub(super) fn cancel_session<P: Platform>(
         Session::Idle | Session::Challenged { .. } => None,
     };
     let Some(auth) = auth.filter(|a| a.transaction_id.as_slice() == req.transaction_id.as_ref()) else {
-        return Ok(CancelSessionResponse(CancelSessionResult::Error(code::INVALID_TRANSACTION_ID.into())));
+        return Ok(CancelSessionResponse(CancelSessionResult::Error(cancel_code::INVALID_TRANSACTION_ID.into())));
     };
     let Some((_, signer)) = identity(ctx) else {
-        return Ok(CancelSessionResponse(CancelSessionResult::Error(code::UNDEFINED_ERROR.into())));
+        return Ok(CancelSessionResponse(CancelSessionResult::Error(cancel_code::UNDEFINED_ERROR.into())));
     };
     // EuiccCancelSessionSigned ::= SEQUENCE { transactionId [0], smdpOid [1] (implicit OID), reason [2] }
     let reason = rasn::der::encode(&req.reason).map_err(|_| Status::Unknown)?;
