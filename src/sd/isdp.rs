@@ -218,6 +218,11 @@ impl BppLoader {
         }
     }
 
+    /// The ConfigureISDP content, once its sequence is complete.
+    pub fn configure(&self) -> Option<&ConfigureIsdpRequest> {
+        self.configure.as_ref()
+    }
+
     /// The StoreMetadata content, once its sequence is complete.
     pub fn metadata(&self) -> Option<&StoreMetadataRequest> {
         self.metadata.as_ref()

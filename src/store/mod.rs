@@ -25,8 +25,8 @@ mod records;
 
 pub use mem::{MemStorage, MemStorageError};
 pub use records::{
-    CardState, ConfigRecord, Icon, InstallRecord, NotificationConfig, NotificationEvent, NotificationRecord, Owner,
-    PPR1, PPR2, ProfileClass, ProfileRecord, ProfileState,
+    CardState, ConfigRecord, Icon, InstallRecord, MAX_NOTIFICATIONS, NotificationConfig, NotificationEvent,
+    NotificationRecord, Owner, PPR1, PPR2, ProfileClass, ProfileRecord, ProfileState,
 };
 
 use crate::platform::Storage;

@@ -223,6 +223,8 @@ pub struct InstallRecord {
 
 /// Record name of the configuration.
 pub(crate) const CONFIG: &str = "config";
+/// Pending notifications kept at most (see [`CardState::push_notification`]).
+pub const MAX_NOTIFICATIONS: usize = 64;
 /// Record name of the load in progress.
 pub(crate) const INSTALL: &str = "install";
 
@@ -280,6 +282,14 @@ impl CardState {
             txn.remove(name);
         }
         Ok(())
+    }
+
+    /// Appends a pending notification; with more than [`MAX_NOTIFICATIONS`] pending, the
+    /// oldest is dropped (the newest events are the ones an SM-DP+ still needs).
+    pub fn push_notification(&mut self, n: NotificationRecord) {
+        self.notifications.push(n);
+        let excess = self.notifications.len().saturating_sub(MAX_NOTIFICATIONS);
+        self.notifications.drain(..excess);
     }
 
     /// Hands out the next notification sequence number.

@@ -32,7 +32,7 @@ use crate::crypto::{CryptoProvider, EcdsaSigner, SecretScalar};
 use crate::platform::{Clock, Platform};
 use crate::scp03t::SessionKeys;
 use crate::sd::isdp::{BppCommand, BppError, BppLoader, ErrorReason, LoadedProfile, Progress};
-use crate::store::{InstallRecord, NotificationEvent, NotificationRecord, Txn};
+use crate::store::{InstallRecord, NotificationEvent, NotificationRecord, ProfileRecord, Txn};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -75,8 +75,13 @@ pub(crate) struct Prepared {
 #[derive(Debug)]
 pub(crate) struct Loading {
     auth: Authenticated,
+    /// The SM-DP+ OID of CERT.DPpb (the PIR's smdpOid).
     smdp_oid: Vec<u8>,
     loader: BppLoader,
+    /// The ISD-P record, made when StoreMetadata passed its checks. Profiles cannot change
+    /// while a BPP loads (lifecycle commands answer catBusy/undefinedError), so it holds at
+    /// the install.
+    record: Option<ProfileRecord>,
 }
 
 /// The download session (volatile: reset, power loss or closing its channel ends it).
@@ -380,13 +385,8 @@ pub(super) fn load_bpp<P: Platform>(payload: &[u8], ctx: &mut Ctx<'_, P>, sessio
         Session::Prepared(mut prepared, channel) => {
             prepared.head.extend_from_slice(payload);
             if prepared.head.len() > MAX_BPP_HEAD {
-                let auth = prepared.auth;
-                return finish_error(
-                    ctx,
-                    &auth,
-                    None,
-                    error(BppCommand::InitialiseSecureChannel, ErrorReason::IncorrectInputValues),
-                );
+                let e = error(BppCommand::InitialiseSecureChannel, ErrorReason::IncorrectInputValues);
+                return fail_install(ctx, &pir_session(&prepared.auth, &[]), e);
             }
             let head = prepared.head.clone();
             // BF36 header, then a complete BF23.
@@ -408,20 +408,16 @@ pub(super) fn load_bpp<P: Platform>(payload: &[u8], ctx: &mut Ctx<'_, P>, sessio
             };
             let after = rest.get(isc_hdr + isc_len..).unwrap_or_default().to_vec();
             let remaining = bpp_len.checked_sub(isc_hdr + isc_len);
-            let prepared = *prepared;
+            let pir = pir_session(&prepared.auth, prepared.dp_pb.smdp_oid.as_deref().unwrap_or_default());
             match initialise_secure_channel(ctx, &prepared, isc, remaining) {
-                Err(e) => finish_error(ctx, &prepared.auth, prepared.dp_pb.smdp_oid.as_deref(), e),
+                Err(e) => fail_install(ctx, &pir, e),
                 Ok(loader) => {
-                    let smdp_oid = prepared.dp_pb.smdp_oid.clone().unwrap_or_default();
                     // From here an interruption must leave a PIR: note the load in the store.
                     let mut new = ctx.state.clone();
-                    new.install = Some(InstallRecord {
-                        transaction_id: prepared.auth.transaction_id.clone().into(),
-                        server_address: prepared.auth.server_address.clone(),
-                        smdp_oid: smdp_oid.clone().into(),
-                    });
+                    new.install = Some(pir.clone());
                     commit(ctx, new, Txn::new())?;
-                    let loading = Box::new(Loading { auth: prepared.auth, smdp_oid, loader });
+                    let smdp_oid = pir.smdp_oid.to_vec();
+                    let loading = Box::new(Loading { auth: prepared.auth, smdp_oid, loader, record: None });
                     feed(ctx, session, loading, channel, &after)
                 }
             }
@@ -490,52 +486,51 @@ fn feed<P: Platform>(
     while let Ok(Progress::Metadata) = progress {
         // StoreMetadata is checked as soon as it is complete (SGP.22 v2.5 §5.5.3): a
         // profile the card refuses costs no profile-element decryption.
-        let verdict = match loading.loader.metadata() {
-            Some(md) => super::metadata::profile_record(ctx.config, ctx.state, md).map(|_| ()),
-            None => Err(error(BppCommand::StoreMetadata, ErrorReason::Scp03tStructureError)),
+        let record = match (loading.loader.configure(), loading.loader.metadata()) {
+            (Some(configure), Some(md)) => super::metadata::profile_record(ctx.config, ctx.state, configure, md),
+            _ => Err(error(BppCommand::StoreMetadata, ErrorReason::Scp03tStructureError)),
         };
-        progress = match verdict {
-            Ok(()) => loading.loader.feed(&[]),
-            Err(e) => Err(e),
-        };
+        progress = record.and_then(|record| {
+            loading.record = Some(record);
+            loading.loader.feed(&[])
+        });
     }
     match progress {
         Ok(Progress::NeedMore | Progress::Metadata) => {
             *session = Session::Loading(loading, channel);
             Ok(Vec::new())
         }
-        Ok(Progress::Complete(profile)) => install(ctx, &loading, *profile),
-        Err(e) => finish_error(ctx, &loading.auth, Some(&loading.smdp_oid), e),
+        Ok(Progress::Complete(profile)) => install(ctx, *loading, *profile),
+        Err(e) => fail_install(ctx, &loading.pir(), e),
     }
 }
 
-/// Creates the ISD-P: checks the metadata against the card, then commits the
-/// profile record, its package and the install notification (with the PIR) together.
-fn install<P: Platform>(ctx: &mut Ctx<'_, P>, loading: &Loading, profile: LoadedProfile) -> Result<Vec<u8>> {
-    let md: &StoreMetadataRequest = &profile.metadata;
-    let record = match super::metadata::profile_record_from(ctx.config, ctx.state, &profile.configure, md) {
-        Ok(r) => r,
-        Err(e) => return finish_error(ctx, &loading.auth, Some(&loading.smdp_oid), e),
+/// Creates the ISD-P: checks the profile package, then commits the profile record (made
+/// at StoreMetadata), its package and the install notification (with the PIR) together.
+fn install<P: Platform>(ctx: &mut Ctx<'_, P>, loading: Loading, profile: LoadedProfile) -> Result<Vec<u8>> {
+    let pir_facts = loading.pir();
+    let Some(record) = loading.record else {
+        let e = error(BppCommand::StoreMetadata, ErrorReason::Scp03tStructureError);
+        return fail_install(ctx, &pir_facts, e);
     };
-    if let Err(reason) = check_package(&profile.upp, md, record.class) {
+    if let Err(reason) = check_package(&profile.upp, &profile.metadata, record.class) {
         let e = error(BppCommand::LoadProfileElements, reason);
-        return finish_error(ctx, &loading.auth, Some(&loading.smdp_oid), e);
+        return fail_install(ctx, &pir_facts, e);
     }
     let aid = record.isdp_aid.clone();
     let mut new = ctx.state.clone();
     let seq = new.next_seq();
     let final_result = FinalResult::Success(SuccessResult { aid, sima_response: OctetString::from_static(&[]) });
-    let pir = signed_pir(ctx, &pir_session(&loading.auth, &loading.smdp_oid), seq, Some(&record.iccid), final_result)?;
+    let pir = signed_pir(ctx, &pir_facts, seq, Some(&record.iccid), final_result)?;
     let mut extra = Txn::new();
     extra.put(&record.package_name(), profile.upp);
-    new.notifications.push(NotificationRecord {
+    new.push_notification(NotificationRecord {
         seq,
         event: NotificationEvent::Install,
-        address: loading.auth.server_address.clone(),
+        address: pir_facts.server_address,
         iccid: Some(record.iccid.clone()),
         pir: Some(pir.clone().into()),
     });
-    trim_notifications(&mut new);
     new.profiles.push(record);
     new.install = None;
     commit(ctx, new, extra)?;
@@ -572,21 +567,11 @@ fn check_package(
     Ok(())
 }
 
-fn trim_notifications(state: &mut crate::store::CardState) {
-    while state.notifications.len() > super::es10c::MAX_NOTIFICATIONS {
-        state.notifications.remove(0);
+impl Loading {
+    /// What its PIR names (also the store's note that a load is under way).
+    fn pir(&self) -> InstallRecord {
+        pir_session(&self.auth, &self.smdp_oid)
     }
-}
-
-/// The load failed: the signed PIR with `errorResult`, kept as a notification
-/// (SGP.22 v2.5 §3.1.3: the PIR is delivered whether the install worked or not).
-fn finish_error<P: Platform>(
-    ctx: &mut Ctx<'_, P>,
-    auth: &Authenticated,
-    smdp_oid: Option<&[u8]>,
-    e: BppError,
-) -> Result<Vec<u8>> {
-    fail_install(ctx, &pir_session(auth, smdp_oid.unwrap_or_default()), e)
 }
 
 /// The session facts a PIR names.
@@ -615,6 +600,8 @@ pub(super) fn settle_interrupted<P: Platform>(ctx: &mut Ctx<'_, P>, command: Opt
     fail_install(ctx, &install, e).map(|_| ())
 }
 
+/// The load failed: the signed PIR with `errorResult`, kept as a notification
+/// (SGP.22 v2.5 §3.1.3: the PIR is delivered whether the install worked or not).
 fn fail_install<P: Platform>(ctx: &mut Ctx<'_, P>, session: &InstallRecord, e: BppError) -> Result<Vec<u8>> {
     let mut new = ctx.state.clone();
     let seq = new.next_seq();
@@ -624,14 +611,13 @@ fn fail_install<P: Platform>(ctx: &mut Ctx<'_, P>, session: &InstallRecord, e: B
         sima_response: None,
     });
     let pir = signed_pir(ctx, session, seq, None, result)?;
-    new.notifications.push(NotificationRecord {
+    new.push_notification(NotificationRecord {
         seq,
         event: NotificationEvent::Install,
         address: session.server_address.clone(),
         iccid: None,
         pir: Some(pir.clone().into()),
     });
-    trim_notifications(&mut new);
     new.install = None;
     commit(ctx, new, Txn::new())?;
     Ok(pir)

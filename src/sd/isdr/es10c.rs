@@ -131,10 +131,6 @@ pub(super) fn get_profiles_info<P: Platform>(
     ProfileInfoListResponse(ProfileInfoListResult::ProfileInfoListOk(list))
 }
 
-/// Pending notifications kept at most; when full, the oldest one is dropped to
-/// make room (the newest events are the ones an SM-DP+ still needs).
-pub(crate) const MAX_NOTIFICATIONS: usize = 64;
-
 fn find(state: &CardState, id: &ProfileIdentifier) -> Option<usize> {
     match id {
         ProfileIdentifier::IsdpAid(aid) => state.profiles.iter().position(|p| p.isdp_aid == *aid),
@@ -148,10 +144,7 @@ fn notify(state: &mut CardState, index: usize, event: NotificationEvent) {
     let Some(address) = p.notification_address(event).map(Into::into) else { return };
     let iccid = Some(p.iccid.clone());
     let seq = state.next_seq();
-    state.notifications.push(NotificationRecord { seq, event, address, iccid, pir: None });
-    while state.notifications.len() > MAX_NOTIFICATIONS {
-        state.notifications.remove(0);
-    }
+    state.push_notification(NotificationRecord { seq, event, address, iccid, pir: None });
 }
 
 fn set_state(state: &mut CardState, index: usize, to: ProfileState) {

@@ -47,19 +47,12 @@ fn pprs_allowed(config: &CardConfig, ppr: u8, owner: Option<&OperatorId>) -> boo
 /// test/provisioning/operational → unsupportedProfileClass(6), a PPR the RAT does
 /// not allow for the profile's owner → pprNotAllowed(15) ([`pprs_allowed`]), no free
 /// ISD-P slot → insufficient memory(10).
+///
+/// The record keeps the `dpProprietaryData` (`B8`) of the BPP's ConfigureISDP command
+/// (SGP.22 v2.5 §5.5.2; in v2.5 the field is part of `ConfigureISDPRequest`, not of
+/// `StoreMetadataRequest`), so GetProfilesInfo can return it. Stored as the DER of the
+/// `DpProprietaryData` SEQUENCE.
 pub(super) fn profile_record(
-    config: &CardConfig,
-    state: &CardState,
-    md: &StoreMetadataRequest,
-) -> Result<ProfileRecord, BppError> {
-    profile_record_from(config, state, &ConfigureIsdpRequest::default(), md)
-}
-
-/// [`profile_record`] that also keeps the `dpProprietaryData` (`B8`) of the BPP's
-/// ConfigureISDP command (SGP.22 v2.5 §5.5.2; in v2.5 the field is part of
-/// `ConfigureISDPRequest`, not of `StoreMetadataRequest`), so GetProfilesInfo can
-/// return it. Stored as the DER of the `DpProprietaryData` SEQUENCE.
-pub(super) fn profile_record_from(
     config: &CardConfig,
     state: &CardState,
     configure: &ConfigureIsdpRequest,
@@ -138,12 +131,12 @@ mod tests {
     fn dp_proprietary_data_comes_from_configure_isdp() {
         let config = CardConfig::new(Eid::parse("89049032123451234512345678901235").unwrap());
         let md = StoreMetadataRequest::new(vec![0x98; 10], "SP", "Name");
-        let plain = profile_record(&config, &CardState::default(), &md).unwrap();
+        let plain = profile_record(&config, &CardState::default(), &ConfigureIsdpRequest::default(), &md).unwrap();
         assert_eq!(plain.dp_proprietary_data, None);
         let mut configure = ConfigureIsdpRequest::default();
         let oid = ObjectIdentifier::new(vec![2, 999, 10]).unwrap();
         configure.dp_proprietary_data = Some(DpProprietaryData::new(oid));
-        let record = profile_record_from(&config, &CardState::default(), &configure, &md).unwrap();
+        let record = profile_record(&config, &CardState::default(), &configure, &md).unwrap();
         // SEQUENCE { OBJECT IDENTIFIER 2.999.10 }
         assert_eq!(record.dp_proprietary_data.as_deref(), Some(&[0x30, 0x05, 0x06, 0x03, 0x88, 0x37, 0x0A][..]));
     }
