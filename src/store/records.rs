@@ -315,6 +315,26 @@ impl CardState {
 mod tests {
     use super::*;
 
+    /// Past the bound, each new notification drops the oldest; sequence numbers go on.
+    #[test]
+    fn notifications_keep_the_newest() {
+        let mut state = CardState::default();
+        for _ in 0..MAX_NOTIFICATIONS + 3 {
+            let seq = state.next_seq();
+            let address = Utf8String::from("smdp.example.com");
+            state.push_notification(NotificationRecord {
+                seq,
+                event: NotificationEvent::Install,
+                address,
+                iccid: None,
+                pir: None,
+            });
+        }
+        assert_eq!(state.notifications.len(), MAX_NOTIFICATIONS);
+        assert_eq!(state.notifications.first().map(|n| n.seq), Some(4));
+        assert_eq!(state.notifications.last().map(|n| n.seq), Some(MAX_NOTIFICATIONS as u64 + 3));
+    }
+
     /// `ConfigRecord` as format version 1 first wrote it.
     #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
     #[rasn(automatic_tags)]
