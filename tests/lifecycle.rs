@@ -14,14 +14,13 @@
 )]
 
 mod support;
-use support::hex;
+use support::{card, es10, hex, install};
 
 use proptest::prelude::*;
 use veuicc::card::Card;
-use veuicc::platform::Storage;
 use veuicc::store::{
     CardState, MemStorage, NotificationConfig, NotificationEvent, PPR1, PPR2, ProfileClass, ProfileRecord,
-    ProfileState, Store, Txn,
+    ProfileState, Store,
 };
 use veuicc::testkit::tearing::{TearingPlatform, TearingStorage, card_on, tear_every_write};
 use veuicc::testkit::{Es10Client, TestCard, default_config};
@@ -66,30 +65,6 @@ fn three_profiles() -> CardState {
         ],
         ..CardState::default()
     }
-}
-
-/// Writes `state` (and a profile package per profile) into `storage`.
-fn install<S: Storage>(storage: &mut S, state: &CardState) {
-    let mut store = Store::open(storage).unwrap();
-    let mut txn = Txn::new();
-    CardState::default().diff_into::<()>(state, &mut txn).unwrap();
-    for p in &state.profiles {
-        txn.put(&p.package_name(), vec![0xA0, 0x00]);
-    }
-    store.commit(storage, txn).unwrap();
-}
-
-fn card(state: &CardState) -> TestCard {
-    let mut storage = MemStorage::new();
-    install(&mut storage, state);
-    TestCard::with_config(default_config(), storage, 1)
-}
-
-fn es10(card: &mut TestCard, der: &str) -> Vec<u8> {
-    let mut lpa = Es10Client::open(&mut *card).unwrap();
-    let r = lpa.store_data(&hex(der)).unwrap();
-    lpa.close().unwrap();
-    r
 }
 
 fn states(card: &TestCard) -> Vec<(String, ProfileState)> {

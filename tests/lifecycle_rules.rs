@@ -15,14 +15,13 @@
 )]
 
 mod support;
-use support::hex;
+use support::{card, es10, hex, install};
 
 use veuicc::card::Card;
 use veuicc::config::{OperatorMatch, RatRule};
-use veuicc::platform::Storage;
 use veuicc::store::{
     CardState, MemStorage, NotificationConfig, NotificationEvent, Owner, PPR1, ProfileClass, ProfileRecord,
-    ProfileState, Store, Txn,
+    ProfileState,
 };
 use veuicc::testkit::lpa::{DownloadError, download, read_pir};
 use veuicc::testkit::pki::default_pki;
@@ -76,29 +75,6 @@ fn five_profiles() -> CardState {
         ],
         ..CardState::default()
     }
-}
-
-fn install<S: Storage>(storage: &mut S, state: &CardState) {
-    let mut store = Store::open(storage).unwrap();
-    let mut txn = Txn::new();
-    CardState::default().diff_into::<()>(state, &mut txn).unwrap();
-    for p in &state.profiles {
-        txn.put(&p.package_name(), vec![0xA0, 0x00]);
-    }
-    store.commit(storage, txn).unwrap();
-}
-
-fn card(state: &CardState) -> TestCard {
-    let mut storage = MemStorage::new();
-    install(&mut storage, state);
-    TestCard::with_config(default_config(), storage, 1)
-}
-
-fn es10(card: &mut TestCard, der: &str) -> Vec<u8> {
-    let mut lpa = Es10Client::open(&mut *card).unwrap();
-    let r = lpa.store_data(&hex(der)).unwrap();
-    lpa.close().unwrap();
-    r
 }
 
 fn enable(iccid: &str) -> String {

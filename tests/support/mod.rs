@@ -14,3 +14,31 @@ pub(crate) fn veuicc(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
+
+/// Writes `state` (and a two-byte profile package per profile) into `storage`, as a
+/// completed download leaves them.
+pub(crate) fn install<S: veuicc::platform::Storage>(storage: &mut S, state: &veuicc::store::CardState) {
+    use veuicc::store::{CardState, Store, Txn};
+    let mut store = Store::open(storage).unwrap();
+    let mut txn = Txn::new();
+    CardState::default().diff_into::<()>(state, &mut txn).unwrap();
+    for p in &state.profiles {
+        txn.put(&p.package_name(), vec![0xA0, 0x00]);
+    }
+    store.commit(storage, txn).unwrap();
+}
+
+/// A default test card whose state is `state`.
+pub(crate) fn card(state: &veuicc::store::CardState) -> veuicc::testkit::TestCard {
+    let mut storage = veuicc::store::MemStorage::new();
+    install(&mut storage, state);
+    veuicc::testkit::TestCard::with_config(veuicc::testkit::default_config(), storage, 1)
+}
+
+/// One ES10 command (hex DER) on a fresh logical channel; the response DER.
+pub(crate) fn es10(card: &mut veuicc::testkit::TestCard, der: &str) -> Vec<u8> {
+    let mut lpa = veuicc::testkit::Es10Client::open(&mut *card).unwrap();
+    let r = lpa.store_data(&hex(der)).unwrap();
+    lpa.close().unwrap();
+    r
+}
