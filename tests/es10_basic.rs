@@ -12,7 +12,7 @@
 )]
 
 mod support;
-use support::hex;
+use support::{es10, hex};
 
 use der::{Any, Decode, Reader, SliceReader, Tag, TagNumber, Tagged};
 use veuicc::asn1::rsp::{ProfileInfoListRequest, ProfileInfoListResult, SearchCriteria};
@@ -29,14 +29,6 @@ fn sgp26_config() -> CardConfig {
     config.ci_pkids_verification = vec![hex(SGP26_CI_SKI)];
     config.ci_pkids_signing = vec![hex(SGP26_CI_SKI)];
     config
-}
-
-/// Sends one ES10 command through a fresh lpac-style session; returns the response DER.
-fn es10(card: &mut TestCard, der: &str) -> Vec<u8> {
-    let mut client = Es10Client::open(&mut *card).unwrap();
-    let out = client.store_data(&hex(der)).unwrap();
-    client.close().unwrap();
-    out
 }
 
 /// The TLVs inside a constructed value, decoded by `der`.
