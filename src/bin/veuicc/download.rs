@@ -91,10 +91,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     // The metadata names the ICCID of the package (as an SM-DP+ does), unless told otherwise;
     // a package that does not parse goes as it is, for the card to judge.
     let from_package = package.as_deref().and_then(|p| veuicc::saip::check(p).ok()).map(|s| s.header.iccid);
-    let iccid: [u8; 10] = match (&args.iccid, from_package) {
-        (Some(text), _) => iccid_bytes(text)?.try_into().map_err(|_| "ICCID: 10 bytes".to_string())?,
+    let iccid: [u8; 10] = match (args.iccid.as_deref(), from_package) {
         (None, Some(iccid)) => iccid,
-        (None, None) => iccid_bytes(DEFAULT_ICCID)?.try_into().map_err(|_| "ICCID: 10 bytes".to_string())?,
+        (text, _) => {
+            iccid_bytes(text.unwrap_or(DEFAULT_ICCID))?.try_into().map_err(|_| "ICCID: 10 bytes".to_string())?
+        }
     };
     let mut profile = ProfileToInstall::sample(iccid, 8 * 1024);
     profile.metadata.profile_name = args.name.clone();
