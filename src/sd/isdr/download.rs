@@ -386,7 +386,11 @@ pub(super) fn load_bpp<P: Platform>(payload: &[u8], ctx: &mut Ctx<'_, P>, sessio
             prepared.head.extend_from_slice(payload);
             if prepared.head.len() > MAX_BPP_HEAD {
                 let e = error(BppCommand::InitialiseSecureChannel, ErrorReason::IncorrectInputValues);
-                return fail_install(ctx, &pir_session(&prepared.auth, &[]), e);
+                return fail_install(
+                    ctx,
+                    &pir_session(&prepared.auth, prepared.dp_pb.smdp_oid.as_deref().unwrap_or_default()),
+                    e,
+                );
             }
             let head = prepared.head.clone();
             // BF36 header, then a complete BF23.

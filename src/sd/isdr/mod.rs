@@ -194,7 +194,7 @@ impl Isdr {
             return download::load_bpp(der, ctx, &mut self.session);
         }
         let request = Es10Request::decode(der).map_err(errors::decode_status)?;
-        let busy = es10c::Busy { cat: self.cat_busy, loading: matches!(self.session, download::Session::Loading(..)) };
+        let busy = es10c::Busy { cat: self.cat_busy, loading };
         let response = match request {
             Es10Request::GetEuiccConfiguredAddresses(r) => {
                 Es10Response::GetEuiccConfiguredAddresses(es10a::get_euicc_configured_addresses(r, ctx))
