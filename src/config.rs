@@ -160,6 +160,89 @@ pub struct CardConfig {
     /// PPR2 to every operator ([`RatRule::any_operator`]); an empty table allows no PPR,
     /// so a profile whose metadata sets one is refused with `pprNotAllowed(15)`.
     pub rat: Vec<RatRule>,
+    /// What GetEUICCInfo2 reports beyond what the card computes (free memory, CI lists,
+    /// `additionalProfile`): capabilities, versions, certification.
+    pub info2: Info2Config,
+}
+
+/// The fixed fields of EUICCInfo2 (SGP.22 v2.5 §5.7.8), set at manufacture.
+///
+/// The defaults describe veuicc as a card would: the UICC features its profiles may
+/// use, the specification versions it follows, and a test accreditation label.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Info2Config {
+    /// `uiccCapability` bits set (SAIP `UICCCapability` bit numbers, see [`uicc_capability`]).
+    pub uicc_capability: Vec<usize>,
+    /// `ts102241Version`: the ETSI TS 102 241 (UICC API for Java Card) version, if any.
+    pub ts102241_version: Option<Version>,
+    /// `globalplatformVersion`: the GlobalPlatform Card Specification version, if any.
+    pub globalplatform_version: Option<Version>,
+    /// `ppVersion`: the Protection Profile (SGP.25) version.
+    pub pp_version: Version,
+    /// `sasAcreditationNumber` (at most 64 characters; longer is cut).
+    pub sas_accreditation_number: String,
+    /// `euiccCategory`: other(0), basicEuicc(1), mediumEuicc(2), contactlessEuicc(3); `None` omits it.
+    pub euicc_category: Option<u8>,
+    /// `forbiddenProfilePolicyRules` as a `PprIds` mask (bit 1 = PPR1, bit 2 = PPR2); `None` omits it.
+    pub forbidden_ppr: Option<u8>,
+}
+
+/// `UICCCapability` bit numbers (TCA SAIP PEDefinitions).
+pub mod uicc_capability {
+    /// `usimSupport(1)`.
+    pub const USIM: usize = 1;
+    /// `isimSupport(2)`.
+    pub const ISIM: usize = 2;
+    /// `csimSupport(3)`.
+    pub const CSIM: usize = 3;
+    /// `akaMilenage(4)`.
+    pub const AKA_MILENAGE: usize = 4;
+    /// `akaTuak128(6)`.
+    pub const AKA_TUAK128: usize = 6;
+    /// `akaTuak256(7)`.
+    pub const AKA_TUAK256: usize = 7;
+    /// `usimTestAlgorithm(8)`.
+    pub const USIM_TEST_ALGORITHM: usize = 8;
+    /// `multipleUsimSupport(16)`.
+    pub const MULTIPLE_USIM: usize = 16;
+    /// `multipleIsimSupport(17)`.
+    pub const MULTIPLE_ISIM: usize = 17;
+    /// `berTlvFileSupport(19)`.
+    pub const BER_TLV_FILE: usize = 19;
+    /// `dfLinkSupport(20)`.
+    pub const DF_LINK: usize = 20;
+    /// `getIdentity(22)`.
+    pub const GET_IDENTITY: usize = 22;
+}
+
+impl Default for Info2Config {
+    /// USIM and ISIM with Milenage, TUAK and the test algorithm, BER-TLV files and
+    /// linked DFs (what the GSMA TS.48 test profiles use); ETSI TS 102 241 v15.1.0,
+    /// GlobalPlatform 2.3.0, Protection Profile 1.0.0 (the values real consumer eUICCs
+    /// report), accreditation `VEUICC-TEST`, category basicEuicc.
+    fn default() -> Info2Config {
+        use uicc_capability::*;
+        Info2Config {
+            uicc_capability: alloc::vec![
+                USIM,
+                ISIM,
+                AKA_MILENAGE,
+                AKA_TUAK128,
+                AKA_TUAK256,
+                USIM_TEST_ALGORITHM,
+                MULTIPLE_USIM,
+                MULTIPLE_ISIM,
+                BER_TLV_FILE,
+                DF_LINK,
+            ],
+            ts102241_version: Some(Version(15, 1, 0)),
+            globalplatform_version: Some(Version(2, 3, 0)),
+            pp_version: Version(1, 0, 0),
+            sas_accreditation_number: String::from("VEUICC-TEST"),
+            euicc_category: Some(1),
+            forbidden_ppr: None,
+        }
+    }
 }
 
 /// One `ProfilePolicyAuthorisationRule` of the Rules Authorisation Table.
@@ -244,6 +327,7 @@ impl CardConfig {
             default_dp_address: None,
             max_es10_command: 32 * 1024,
             rat: alloc::vec![RatRule::any_operator()],
+            info2: Info2Config::default(),
         }
     }
 }

@@ -405,7 +405,8 @@ fn metadata_is_refused_before_any_profile_element() {
     assert!(card.0.state().install.is_none());
 }
 
-/// dpProprietaryData sent in ConfigureISDP (`BF24 { B8 { 06 dpOid } }`) is kept with the
+/// dpProprietaryData sent in ConfigureISDP (`BF24 { B8 { 80 dpOid } }`: the module's automatic
+/// tags make `dpOid` `[0]`, as osmo-smdpp sends it) is kept with the
 /// profile and returned by GetProfilesInfo when the tag list asks for `B8`.
 #[test]
 fn dp_proprietary_data_from_configure_isdp_is_kept() {
@@ -416,12 +417,12 @@ fn dp_proprietary_data_from_configure_isdp_is_kept() {
     profile.configure.dp_proprietary_data = Some(DpProprietaryData::new(oid));
     let mut lpa = Es10Client::open(&mut card).unwrap();
     download(&mut lpa, &mut TestSmdp::new(default_pki(), "smdp.example.com", 2), &profile).unwrap();
-    // BF2D { A0 { 5A iccid } 5C 01 B8 } → BF2D { A0 { E3 { B8 05 { 06 03 88 37 0A } } } }
+    // BF2D { A0 { 5A iccid } 5C 01 B8 } → BF2D { A0 { E3 { B8 05 { 80 03 88 37 0A } } } }
     let mut req = hex::decode("BF2D11A00C5A0A");
     req.extend(ICCID);
     req.extend(hex::decode("5C01B8"));
     let out = lpa.store_data(&req).unwrap();
-    assert_eq!(out, hex::decode("BF2D0BA009E307B80506038837 0A".replace(' ', "").as_str()));
+    assert_eq!(out, hex::decode("BF2D0BA009E307B80580038837 0A".replace(' ', "").as_str()));
 }
 
 /// CERT.DPauth / CERT.DPpb whose key is declared on brainpoolP256r1 (correctly signed by the

@@ -89,20 +89,30 @@ fn euicc_info2_fields() {
             ctx(3, false),    // euiccFirmwareVer
             ctx(4, false),    // extCardResource
             ctx(5, false),    // uiccCapability
+            ctx(6, false),    // ts102241Version
+            ctx(7, false),    // globalplatformVersion
             ctx(8, false),    // rspCapability
             ctx(9, true),     // euiccCiPKIdListForVerification
             ctx(10, true),    // euiccCiPKIdListForSigning
+            ctx(11, false),   // euiccCategory
             Tag::OctetString, // ppVersion
             Tag::Utf8String,  // sasAcreditationNumber
         ]
     );
+    // The configured defaults: TS 102 241 v15.1.0, GlobalPlatform 2.3.0, basicEuicc,
+    // Protection Profile 1.0.0, a test accreditation label.
+    assert_eq!((fields[5].value(), fields[6].value()), (&[15, 1, 0][..], &[2, 3, 0][..]));
+    assert_eq!(fields[10].value(), [1]);
+    assert_eq!((fields[11].value(), fields[12].value()), (&[1, 0, 0][..], &b"VEUICC-TEST"[..]));
     assert_eq!(fields[1].value(), [2, 5, 0]);
     // extCardResource: 0 applications, 1 MiB free NVM (nothing stored yet), 16 KiB RAM.
     assert_eq!(fields[3].value(), hex("810100 820400100000 83024000"));
-    // rspCapability: additionalProfile(0) only; uiccCapability: nothing claimed yet.
-    assert_eq!(fields[5].value(), [0x07, 0x80]);
-    assert_eq!(fields[4].value(), [0x00]);
-    assert_eq!(children(fields[6].value())[0].value(), hex(SGP26_CI_SKI));
+    // rspCapability: additionalProfile(0), testProfileSupport(3), deviceInfoExtensibilitySupport(4)
+    // (`03 98`, as a sysmoEUICC1 answers); uiccCapability: usim, isim, Milenage, TUAK-128/256,
+    // test algorithm, multiple USIM/ISIM, BER-TLV files, DF links.
+    assert_eq!(fields[7].value(), [0x03, 0x98]);
+    assert_eq!(fields[4].value(), [0x03, 0x6B, 0x80, 0xD8]);
+    assert_eq!(children(fields[8].value())[0].value(), hex(SGP26_CI_SKI));
 }
 
 #[test]

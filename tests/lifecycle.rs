@@ -14,7 +14,7 @@
 )]
 
 mod support;
-use support::{card, es10, hex, install};
+use support::{card, es10, es10_sw, hex, install};
 
 use proptest::prelude::*;
 use veuicc::card::Card;
@@ -116,8 +116,11 @@ fn enable_profile_results() {
         n.iter().map(|n| (n.seq, n.event)).collect::<Vec<_>>(),
         [(1, NotificationEvent::Disable), (2, NotificationEvent::Enable)]
     );
-    // A wrong-sized ICCID is simply not found.
-    assert_eq!(es10(&mut c, "BF310D A008 5A06000000000000 810100"), hex("BF3103800101"));
+    // A wrong-sized ICCID breaks `Iccid ::= OCTET STRING (SIZE(10))`: malformed, 6A80.
+    assert_eq!(es10_sw(&mut c, "BF310D A008 5A06000000000000 810100"), 0x6A80);
+    let before = c.0.state().clone();
+    assert_eq!(es10_sw(&mut c, "BF3211 A00C 4F11A0000005591010FFFFFFFF890000110000 810100"), 0x6A80, "17-byte AID");
+    assert_eq!(*c.0.state(), before);
 }
 
 #[test]
@@ -155,8 +158,15 @@ fn set_nickname_results() {
     assert_eq!(es10(&mut c, &format!("BF2912 5A0A{ICCID_B} 9004776F726B")), hex("BF2903800100"));
     assert_eq!(c.0.state().profiles[1].nickname.as_deref(), Some("work"));
     assert_eq!(es10(&mut c, "BF2912 5A0A98001032547698109999 9004776F726B"), hex("BF2903800101"));
+    // profileNickname is UTF8String (SIZE(0..64)), counted in characters: 64 of them in
+    // two-byte UTF-8 fit, 65 are malformed (6A80) and change nothing.
+    let cyrillic = "D0B4".repeat(64);
+    assert_eq!(es10(&mut c, &format!("BF2981 8F 5A0A{ICCID_B} 908180{cyrillic}")), hex("BF2903800100"));
+    assert_eq!(c.0.state().profiles[1].nickname.as_deref().map(|n| n.chars().count()), Some(64));
     let long = "61".repeat(65);
-    assert_eq!(es10(&mut c, &format!("BF294F 5A0A{ICCID_B} 9041{long}")), hex("BF290380017F"));
+    assert_eq!(es10_sw(&mut c, &format!("BF294F 5A0A{ICCID_B} 9041{long}")), 0x6A80);
+    assert_eq!(es10_sw(&mut c, &format!("BF294F 5A0A{ICCID_B} 8F41{long}")), 0x6A80, "pySim's 8F too");
+    assert_eq!(c.0.state().profiles[1].nickname.as_deref().map(|n| n.chars().count()), Some(64));
     // An empty nickname removes it.
     assert_eq!(es10(&mut c, &format!("BF290E 5A0A{ICCID_B} 9000")), hex("BF2903800100"));
     assert_eq!(c.0.state().profiles[1].nickname, None);
@@ -184,6 +194,26 @@ fn memory_reset_results() {
     // Pending notifications stay; the counter goes on.
     assert_eq!(c.0.state().notifications.len(), 1);
     assert_eq!(c.0.state().config.last_seq_number, 1);
+    // Malformed BIT STRINGs: unused bits without data, a set unused bit, too many unused bits.
+    for bad in ["BF3403 820107", "BF3404 8202 0101", "BF3404 8202 0880", "BF3402 8200"] {
+        assert_eq!(es10_sw(&mut c, bad), 0x6A80, "{bad}");
+    }
+}
+
+/// pySim's `euicc_memory_reset` sends `82 01 E0`: the three option bits without the BIT
+/// STRING's unused-bits octet. A lone content octet above 7 cannot be an unused-bits count, so
+/// the card reads it as the option bits, as pySim means it.
+#[test]
+fn memory_reset_as_pysim_sends_it() {
+    let mut c = card(&three_profiles());
+    es10(&mut c, "BF3F12 8010 736D64702E6578616D706C652E636F6D");
+    assert_eq!(es10(&mut c, "BF3403 8201 E0"), hex("BF3403800100"));
+    assert!(c.0.state().profiles.is_empty());
+    assert_eq!(c.0.state().config.default_dp_address, None);
+    // Only deleteFieldLoadedTestProfiles (bit 1): `40`.
+    let mut c = card(&three_profiles());
+    assert_eq!(es10(&mut c, "BF3403 8201 40"), hex("BF3403800100"));
+    assert_eq!(c.0.state().profiles.len(), 2, "only the Test profile went");
 }
 
 #[test]
@@ -429,16 +459,17 @@ fn profiles_info_notification_configuration_and_owner() {
     state.profiles[1].owner =
         Some(veuicc::store::Owner { mcc_mnc: hex("00F110").into(), gid1: Some(hex("AB").into()), gid2: None });
     let mut c = card(&state);
-    // A: B6 { 30 { 03 02 04 70 (enable, disable, delete), 0C "smdp10.example.com" } }, no owner.
+    // A: B6 { 30 { 80 02 04 70 (enable, disable, delete), 81 "smdp10.example.com" } }, no owner
+    // (automatic tags: NotificationConfigurationInformation has no tagged component).
     let addr = "736D647031302E6578616D706C652E636F6D";
     assert_eq!(
         es10(&mut c, &format!("BF2D12 A00C5A0A{ICCID_A} 5C02B6B7")),
-        hex(&format!("BF2D20 A01E E31C B61A 3018 03020470 0C12{addr}"))
+        hex(&format!("BF2D20 A01E E31C B61A 3018 80020470 8112{addr}"))
     );
-    // B: delete only (03 02 04 10), owner { 80 03 00F110, 81 01 AB }.
+    // B: delete only (80 02 04 10), owner { 80 03 00F110, 81 01 AB }.
     let addr = "736D647031312E6578616D706C652E636F6D";
     assert_eq!(
         es10(&mut c, &format!("BF2D12 A00C5A0A{ICCID_B} 5C02B6B7")),
-        hex(&format!("BF2D2A A028 E326 B61A 3018 03020410 0C12{addr} B708 800300F110 8101AB"))
+        hex(&format!("BF2D2A A028 E326 B61A 3018 80020410 8112{addr} B708 800300F110 8101AB"))
     );
 }

@@ -294,12 +294,12 @@ fn set_nickname_under_8f_or_90() {
 #[test]
 fn dp_proprietary_data_in_profiles_info() {
     let mut state = five_profiles();
-    // DpProprietaryData { dpOid 1.2.3 }
-    state.profiles[1].dp_proprietary_data = Some(hex("3004 06022A03").into());
+    // DpProprietaryData { dpOid 1.2.3 } (automatic tag [0])
+    state.profiles[1].dp_proprietary_data = Some(hex("3004 80022A03").into());
     let mut c = card(&state);
     assert_eq!(
         es10(&mut c, &format!("BF2D12 A00C5A0A{ICCID_T} 5C02B899")),
-        hex("BF2D0D A00B E309 B804 06022A03 990100"),
+        hex("BF2D0D A00B E309 B804 80022A03 990100"),
         "B8 (implicit [24] on the SEQUENCE) before 99"
     );
     assert_eq!(es10(&mut c, &format!("BF2D11 A00C5A0A{ICCID_A} 5C01B8")), hex("BF2D04 A002 E300"), "none stored");

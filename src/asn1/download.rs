@@ -58,8 +58,8 @@ impl AuthenticateServerRequest {
 #[rasn(identifier = "ServerSigned1")]
 #[non_exhaustive]
 pub struct ServerSigned1 {
-    /// `transactionId [0]`.
-    #[rasn(tag(context, 0))]
+    /// `transactionId [0]` — 1 to 16 bytes.
+    #[rasn(tag(context, 0), size("1..=16"))]
     pub transaction_id: TransactionId,
     /// `euiccChallenge [1] Octet16`.
     #[rasn(tag(context, 1))]
@@ -138,8 +138,8 @@ pub struct AuthenticateResponseOk {
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(identifier = "EuiccSigned1")]
 pub struct EuiccSigned1 {
-    /// `transactionId [0]`.
-    #[rasn(tag(context, 0))]
+    /// `transactionId [0]` — 1 to 16 bytes.
+    #[rasn(tag(context, 0), size("1..=16"))]
     pub transaction_id: TransactionId,
     /// `serverAddress [3]`.
     #[rasn(tag(context, 3))]
@@ -157,8 +157,8 @@ pub struct EuiccSigned1 {
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(identifier = "AuthenticateResponseError")]
 pub struct AuthenticateResponseError {
-    /// `transactionId [0]`.
-    #[rasn(tag(context, 0))]
+    /// `transactionId [0]` — 1 to 16 bytes.
+    #[rasn(tag(context, 0), size("1..=16"))]
     pub transaction_id: TransactionId,
     /// `authenticateErrorCode` (see `sd::isdr` for the values).
     pub authenticate_error_code: Integer,
@@ -177,6 +177,7 @@ pub struct PrepareDownloadRequest {
     #[rasn(tag(application, 55))]
     pub smdp_signature2: OctetString,
     /// `hashCc Octet32 OPTIONAL` — SHA-256(SHA-256(CC) ‖ transactionId), made by the LPA.
+    #[rasn(size("32"))]
     pub hash_cc: Option<OctetString>,
     /// `smdpCertificate Certificate` — CERT.DPpb.ECDSA (raw).
     pub smdp_certificate: Any,
@@ -204,8 +205,8 @@ impl PrepareDownloadRequest {
 #[rasn(identifier = "SmdpSigned2")]
 #[non_exhaustive]
 pub struct SmdpSigned2 {
-    /// `transactionId [0]`.
-    #[rasn(tag(context, 0))]
+    /// `transactionId [0]` — 1 to 16 bytes.
+    #[rasn(tag(context, 0), size("1..=16"))]
     pub transaction_id: TransactionId,
     /// `ccRequiredFlag BOOLEAN`.
     pub cc_required_flag: bool,
@@ -255,8 +256,8 @@ pub struct PrepareDownloadResponseOk {
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(identifier = "EUICCSigned2")]
 pub struct EuiccSigned2 {
-    /// `transactionId [0]`.
-    #[rasn(tag(context, 0))]
+    /// `transactionId [0]` — 1 to 16 bytes.
+    #[rasn(tag(context, 0), size("1..=16"))]
     pub transaction_id: TransactionId,
     /// `euiccOtpk [APPLICATION 73]` — otPK.EUICC.ECKA, `04 ‖ X ‖ Y`.
     #[rasn(tag(application, 73))]
@@ -269,8 +270,8 @@ pub struct EuiccSigned2 {
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(identifier = "PrepareDownloadResponseError")]
 pub struct PrepareDownloadResponseError {
-    /// `transactionId [0]`.
-    #[rasn(tag(context, 0))]
+    /// `transactionId [0]` — 1 to 16 bytes.
+    #[rasn(tag(context, 0), size("1..=16"))]
     pub transaction_id: TransactionId,
     /// `downloadErrorCode`.
     pub download_error_code: Integer,
@@ -283,7 +284,8 @@ pub struct PrepareDownloadResponseError {
 #[rasn(tag(context, 65), automatic_tags, identifier = "CancelSessionRequest")]
 #[non_exhaustive]
 pub struct CancelSessionRequest {
-    /// `transactionId TransactionId`.
+    /// `transactionId TransactionId` — 1 to 16 bytes.
+    #[rasn(size("1..=16"))]
     pub transaction_id: TransactionId,
     /// `reason CancelSessionReason`.
     pub reason: Integer,
@@ -340,14 +342,14 @@ pub struct EuiccCancelSessionSigned {
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(identifier = "ControlRefTemplate")]
 pub struct ControlRefTemplate {
-    /// `keyType [0]` — `88` = AES.
-    #[rasn(tag(context, 0))]
+    /// `keyType [0] Octet1` — `88` = AES.
+    #[rasn(tag(context, 0), size("1"))]
     pub key_type: OctetString,
-    /// `keyLen [1]` — `10` = 16 bytes.
-    #[rasn(tag(context, 1))]
+    /// `keyLen [1] Octet1` — `10` = 16 bytes.
+    #[rasn(tag(context, 1), size("1"))]
     pub key_len: OctetString,
     /// `hostId [4] OctetTo16`.
-    #[rasn(tag(context, 4))]
+    #[rasn(tag(context, 4), size("1..=16"))]
     pub host_id: OctetString,
 }
 
@@ -359,8 +361,8 @@ pub struct InitialiseSecureChannelRequest {
     /// `remoteOpId RemoteOpId ::= [2] INTEGER` — installBoundProfilePackage(1).
     #[rasn(tag(context, 2))]
     pub remote_op_id: Integer,
-    /// `transactionId [0]`.
-    #[rasn(tag(context, 0))]
+    /// `transactionId [0]` — 1 to 16 bytes.
+    #[rasn(tag(context, 0), size("1..=16"))]
     pub transaction_id: TransactionId,
     /// `controlRefTemplate [6] IMPLICIT ControlRefTemplate` — `A6`.
     #[rasn(tag(context, 6))]
@@ -392,10 +394,10 @@ impl InitialiseSecureChannelRequest {
 
 /// `DpProprietaryData ::= SEQUENCE { dpOid OBJECT IDENTIFIER, … }`.
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
-#[rasn(identifier = "DpProprietaryData")]
+#[rasn(automatic_tags, identifier = "DpProprietaryData")]
 #[non_exhaustive]
 pub struct DpProprietaryData {
-    /// `dpOid`.
+    /// `dpOid OBJECT IDENTIFIER` — automatic tag `80` (the module is `AUTOMATIC TAGS`).
     pub dp_oid: ObjectIdentifier,
 }
 
@@ -416,13 +418,14 @@ pub struct ConfigureIsdpRequest {
     pub dp_proprietary_data: Option<DpProprietaryData>,
 }
 
-/// `NotificationConfigurationInformation ::= SEQUENCE { profileManagementOperation, notificationAddress }`.
+/// `NotificationConfigurationInformation ::= SEQUENCE { profileManagementOperation, notificationAddress }`
+/// — `30 { 80 …, 81 … }` (no component is tagged, so the module's automatic tags apply).
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
-#[rasn(identifier = "NotificationConfigurationInformation")]
+#[rasn(automatic_tags, identifier = "NotificationConfigurationInformation")]
 pub struct NotificationConfigurationInformation {
-    /// `profileManagementOperation NotificationEvent` (BIT STRING, `03`).
+    /// `profileManagementOperation NotificationEvent` — `80`.
     pub profile_management_operation: BitString,
-    /// `notificationAddress UTF8String` (`0C`).
+    /// `notificationAddress UTF8String` — `81`.
     pub notification_address: Utf8String,
 }
 
@@ -444,19 +447,19 @@ pub struct VendorSpecificData {
 #[non_exhaustive]
 pub struct StoreMetadataRequest {
     /// `iccid Iccid` — `5A`, 10 bytes.
-    #[rasn(tag(application, 26))]
+    #[rasn(tag(application, 26), size("10"))]
     pub iccid: OctetString,
-    /// `serviceProviderName [17]` — `91`.
+    /// `serviceProviderName [17] UTF8String (SIZE(0..32))` — `91`.
     #[rasn(tag(context, 17))]
-    pub service_provider_name: Utf8String,
-    /// `profileName [18]` — `92`.
+    pub service_provider_name: super::BoundedUtf8<32>,
+    /// `profileName [18] UTF8String (SIZE(0..64))` — `92`.
     #[rasn(tag(context, 18))]
-    pub profile_name: Utf8String,
+    pub profile_name: super::BoundedUtf8<64>,
     /// `iconType [19] OPTIONAL` — `93`.
     #[rasn(tag(context, 19))]
     pub icon_type: Option<Integer>,
-    /// `icon [20] OPTIONAL` — `94`.
-    #[rasn(tag(context, 20))]
+    /// `icon [20] OCTET STRING (SIZE(0..1024)) OPTIONAL` — `94`.
+    #[rasn(tag(context, 20), size("0..=1024"))]
     pub icon: Option<OctetString>,
     /// `profileClass [21] DEFAULT operational` — `95`.
     #[rasn(tag(context, 21))]
@@ -483,8 +486,8 @@ impl StoreMetadataRequest {
     pub fn new(iccid: Vec<u8>, service_provider_name: &str, profile_name: &str) -> Self {
         StoreMetadataRequest {
             iccid: iccid.into(),
-            service_provider_name: service_provider_name.into(),
-            profile_name: profile_name.into(),
+            service_provider_name: super::BoundedUtf8::truncated(service_provider_name),
+            profile_name: super::BoundedUtf8::truncated(profile_name),
             icon_type: None,
             icon: None,
             profile_class: None,
@@ -555,8 +558,8 @@ pub struct ProfileInstallationResult {
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(tag(context, 39), identifier = "ProfileInstallationResultData")]
 pub struct ProfileInstallationResultData {
-    /// `transactionId [0]`.
-    #[rasn(tag(context, 0))]
+    /// `transactionId [0]` — 1 to 16 bytes.
+    #[rasn(tag(context, 0), size("1..=16"))]
     pub transaction_id: TransactionId,
     /// `notificationMetadata [47]` — `BF2F`.
     pub notification_metadata: NotificationMetadata,

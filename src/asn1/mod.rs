@@ -12,6 +12,76 @@ pub mod tlv;
 use alloc::vec::Vec;
 use core::fmt;
 
+/// `UTF8String (SIZE(0..MAX))`: a string of at most `MAX` *characters* (X.680 §47: the size of a
+/// UTF8String counts abstract characters, not octets). rasn's `size` constraint counts octets,
+/// which would refuse a 64-character name in Cyrillic, so the bound is checked here.
+#[derive(Debug, Clone, PartialEq, Eq, Default, PartialOrd, Ord, Hash)]
+pub struct BoundedUtf8<const MAX: usize>(alloc::string::String);
+
+impl<const MAX: usize> BoundedUtf8<MAX> {
+    /// `s` if it has at most `MAX` characters.
+    pub fn new(s: &str) -> Option<Self> {
+        (s.chars().count() <= MAX).then(|| BoundedUtf8(s.into()))
+    }
+
+    /// The first `MAX` characters of `s`.
+    pub fn truncated(s: &str) -> Self {
+        BoundedUtf8(s.chars().take(MAX).collect())
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MAX: usize> From<BoundedUtf8<MAX>> for alloc::string::String {
+    fn from(s: BoundedUtf8<MAX>) -> Self {
+        s.0
+    }
+}
+
+impl<const MAX: usize> core::ops::Deref for BoundedUtf8<MAX> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MAX: usize> rasn::AsnType for BoundedUtf8<MAX> {
+    const TAG: rasn::types::Tag = rasn::types::Tag::UTF8_STRING;
+}
+
+impl<const MAX: usize> rasn::Decode for BoundedUtf8<MAX> {
+    fn decode_with_tag_and_constraints<D: rasn::Decoder>(
+        decoder: &mut D,
+        tag: rasn::types::Tag,
+        constraints: &rasn::types::Constraints,
+    ) -> Result<Self, D::Error> {
+        let codec = decoder.codec();
+        let s = alloc::string::String::decode_with_tag_and_constraints(decoder, tag, constraints)?;
+        if s.chars().count() > MAX {
+            return Err(<D::Error as rasn::de::Error>::custom(
+                alloc::format!("UTF8String of {} characters exceeds SIZE(0..{MAX})", s.chars().count()),
+                codec,
+            ));
+        }
+        Ok(BoundedUtf8(s))
+    }
+}
+
+impl<const MAX: usize> rasn::Encode for BoundedUtf8<MAX> {
+    fn encode_with_tag_and_constraints<'b, E: rasn::Encoder<'b>>(
+        &self,
+        encoder: &mut E,
+        tag: rasn::types::Tag,
+        constraints: &rasn::types::Constraints,
+        identifier: rasn::types::Identifier,
+    ) -> Result<(), E::Error> {
+        self.0.encode_with_tag_and_constraints(encoder, tag, constraints, identifier)
+    }
+}
+
 /// Why an ES10 request did not decode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
@@ -65,6 +135,8 @@ macro_rules! es10_enums {
         }
 
         /// An ES10 response, one variant per ES10 function.
+        // EUICCInfo2 is the large one; one response lives per APDU, so no box.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[non_exhaustive]
         pub enum Es10Response {
@@ -75,8 +147,11 @@ macro_rules! es10_enums {
             /// Decodes one complete ES10 request (DER, exactly one TLV).
             pub fn decode(der: &[u8]) -> Result<Es10Request, DecodeError> {
                 let tag = outer_tag(der).ok_or(DecodeError::NoTag)?;
+                // DER only: rasn accepts some non-minimal lengths (`84 00000003`).
+                let minimal = || tlv::der_lengths_minimal(der, 16);
                 match tag {
-                    $( $tag => rasn::der::decode::<$req>(der)
+                    $( $tag if !minimal() => Err(DecodeError::Malformed(tag)),
+                       $tag => rasn::der::decode::<$req>(der)
                         .map(Es10Request::$variant)
                         .map_err(|_| DecodeError::Malformed(tag)), )*
                     _ => Err(DecodeError::UnknownTag(tag)),

@@ -94,6 +94,30 @@ pub struct EuiccInfo2 {
     /// `sasAcreditationNumber UTF8String (SIZE(0..64))` (universal `0C`).
     #[rasn(identifier = "sasAcreditationNumber")]
     pub sas_acreditation_number: Utf8String,
+    /// `certificationDataObject [12] CertificationDataObject OPTIONAL` — `AC`.
+    #[rasn(tag(context, 12))]
+    pub certification_data_object: Option<CertificationDataObject>,
+    /// `treProperties [13] BIT STRING {isDiscrete(0), isIntegrated(1), usesRemoteMemory(2)} OPTIONAL` — `8D`.
+    #[rasn(tag(context, 13))]
+    pub tre_properties: Option<BitString>,
+    /// `treProductReference [14] UTF8String OPTIONAL` — `8E`, the GlobalPlatform DLOA Platform_Label.
+    #[rasn(tag(context, 14))]
+    pub tre_product_reference: Option<Utf8String>,
+    /// `additionalEuiccProfilePackageVersions [15] SEQUENCE OF VersionType OPTIONAL` — `AF`.
+    #[rasn(tag(context, 15))]
+    pub additional_euicc_profile_package_versions: Option<Vec<VersionType>>,
+}
+
+/// `CertificationDataObject ::= SEQUENCE { platformLabel UTF8String, discoveryBaseURL UTF8String }`
+/// (automatic tags `80`, `81`) — GlobalPlatform DLOA.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags, identifier = "CertificationDataObject")]
+pub struct CertificationDataObject {
+    /// `platformLabel` — Platform_Label.
+    pub platform_label: Utf8String,
+    /// `discoveryBaseURL` — the SE's default DLOA Registrar.
+    #[rasn(identifier = "discoveryBaseURL")]
+    pub discovery_base_url: Utf8String,
 }
 
 /// `RspCapability` bit numbers.
@@ -106,6 +130,10 @@ pub mod rsp_capability {
     pub const RPM_SUPPORT: usize = 2;
     /// `testProfileSupport(3)`.
     pub const TEST_PROFILE_SUPPORT: usize = 3;
+    /// `deviceInfoExtensibilitySupport(4)`.
+    pub const DEVICE_INFO_EXTENSIBILITY_SUPPORT: usize = 4;
+    /// `serviceSpecificDataSupport(5)`.
+    pub const SERVICE_SPECIFIC_DATA_SUPPORT: usize = 5;
 }
 
 // ---------------------------------------------------------------- ES10b.GetEUICCChallenge
@@ -248,6 +276,9 @@ pub struct ProfileInfo {
     /// `profilePolicyRules [25] PprIds OPTIONAL` — tag `99`.
     #[rasn(tag(context, 25))]
     pub profile_policy_rules: Option<BitString>,
+    /// `serviceSpecificDataStoredInEuicc [34] VendorSpecificExtension OPTIONAL` — `BF22`.
+    #[rasn(tag(context, 34))]
+    pub service_specific_data_stored_in_euicc: Option<Vec<super::download::VendorSpecificData>>,
 }
 
 // ---------------------------------------------------------------- ES10a addresses
@@ -342,6 +373,8 @@ pub struct IsdrProprietaryApplicationTemplate {
     /// `svn [2] VersionType` — `82 03 …`.
     #[rasn(tag(context, 2))]
     pub svn: VersionType,
+    /// `lpaeSupport BIT STRING {lpaeUsingCat(0), lpaeUsingScws(1)} OPTIONAL` (universal `03`).
+    pub lpae_support: Option<BitString>,
 }
 
 // ---------------------------------------------------------------- ES10c profile lifecycle
@@ -350,11 +383,11 @@ pub struct IsdrProprietaryApplicationTemplate {
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(choice)]
 pub enum ProfileIdentifier {
-    /// `isdpAid [APPLICATION 15] OctetTo16` — `4F`.
-    #[rasn(tag(application, 15))]
+    /// `isdpAid [APPLICATION 15] OctetTo16` — `4F`, 1 to 16 bytes.
+    #[rasn(tag(application, 15), size("1..=16"))]
     IsdpAid(OctetString),
-    /// `iccid Iccid` — `5A` (size checked by the handler).
-    #[rasn(tag(application, 26))]
+    /// `iccid Iccid` — `5A`, exactly 10 bytes.
+    #[rasn(tag(application, 26), size("10"))]
     Iccid(OctetString),
 }
 
@@ -433,12 +466,12 @@ pub struct DeleteProfileResponse {
 #[rasn(tag(context, 41), identifier = "SetNicknameRequest")]
 #[non_exhaustive]
 pub struct SetNicknameRequest {
-    /// `iccid` — `5A`.
-    #[rasn(tag(application, 26))]
+    /// `iccid` — `5A`, exactly 10 bytes.
+    #[rasn(tag(application, 26), size("10"))]
     pub iccid: OctetString,
     /// `profileNickname [16] UTF8String (SIZE(0..64))` — `90` (or `8F` when decoded).
     #[rasn(tag(context, 16))]
-    pub profile_nickname: Utf8String,
+    pub profile_nickname: super::BoundedUtf8<64>,
 }
 
 /// What a `BF29` may hold on the wire: the nickname under `90` or pySim's `8F`.
@@ -446,12 +479,12 @@ pub struct SetNicknameRequest {
 #[rasn(tag(context, 41), identifier = "SetNicknameRequest")]
 #[non_exhaustive]
 struct SetNicknameWire {
-    #[rasn(tag(application, 26))]
+    #[rasn(tag(application, 26), size("10"))]
     iccid: OctetString,
     #[rasn(tag(context, 15))]
-    nickname_8f: Option<Utf8String>,
+    nickname_8f: Option<super::BoundedUtf8<64>>,
     #[rasn(tag(context, 16))]
-    profile_nickname: Option<Utf8String>,
+    profile_nickname: Option<super::BoundedUtf8<64>>,
 }
 
 impl Decode for SetNicknameRequest {
@@ -473,7 +506,7 @@ impl Decode for SetNicknameRequest {
 impl SetNicknameRequest {
     /// A request.
     pub fn new(iccid: Vec<u8>, nickname: &str) -> Self {
-        SetNicknameRequest { iccid: iccid.into(), profile_nickname: nickname.into() }
+        SetNicknameRequest { iccid: iccid.into(), profile_nickname: super::BoundedUtf8::truncated(nickname) }
     }
 }
 
@@ -486,13 +519,56 @@ pub struct SetNicknameResponse {
 }
 
 /// `EuiccMemoryResetRequest ::= [52] SEQUENCE { resetOptions [2] BIT STRING }` — `BF34 { 82 … }`.
-#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+///
+/// Decoding is lenient in one way: pySim's `euicc_memory_reset` sends `82 01 E0`, the option
+/// bits without the BIT STRING's unused-bits octet. A one-byte content above 7 cannot be an
+/// unused-bits octet (X.690 §8.6.2.2 allows 0..7), so it is read as the first byte of bits
+/// (`E0` = all three options), never as anything else; every other malformed BIT STRING is
+/// still refused. Encoding is always DER.
+#[derive(AsnType, Encode, Debug, Clone, PartialEq, Eq)]
 #[rasn(tag(context, 52), identifier = "EuiccMemoryResetRequest")]
 #[non_exhaustive]
 pub struct EuiccMemoryResetRequest {
     /// deleteOperationalProfiles(0), deleteFieldLoadedTestProfiles(1), resetDefaultSmdpAddress(2).
     #[rasn(tag(context, 2))]
     pub reset_options: BitString,
+}
+
+/// What a `BF34` holds on the wire: `resetOptions` as its raw content octets.
+#[derive(AsnType, Decode, Debug)]
+#[rasn(tag(context, 52), identifier = "EuiccMemoryResetRequest")]
+#[non_exhaustive]
+struct EuiccMemoryResetWire {
+    #[rasn(tag(context, 2))]
+    reset_options: OctetString,
+}
+
+impl Decode for EuiccMemoryResetRequest {
+    fn decode_with_tag_and_constraints<D: Decoder>(
+        decoder: &mut D,
+        tag: Tag,
+        constraints: &Constraints,
+    ) -> Result<Self, D::Error> {
+        let wire = EuiccMemoryResetWire::decode_with_tag_and_constraints(decoder, tag, constraints)?;
+        let codec = decoder.codec();
+        let bad = || <D::Error as rasn::de::Error>::custom("resetOptions is not a BIT STRING", codec);
+        let reset_options = match wire.reset_options.as_ref() {
+            // pySim's form: the option bits alone.
+            [bits] if *bits > 7 => BitString::from_slice(&[*bits]),
+            [unused, bits @ ..] if *unused <= 7 && (!bits.is_empty() || *unused == 0) => {
+                let mut s = BitString::from_slice(bits);
+                let len = s.len().checked_sub(usize::from(*unused)).ok_or_else(bad)?;
+                // DER: the unused bits are zero (X.690 §11.2.1).
+                if s.get(len..).is_some_and(|tail| tail.any()) {
+                    return Err(bad());
+                }
+                s.truncate(len);
+                s
+            }
+            _ => return Err(bad()),
+        };
+        Ok(EuiccMemoryResetRequest { reset_options })
+    }
 }
 
 impl EuiccMemoryResetRequest {

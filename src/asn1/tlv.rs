@@ -57,6 +57,39 @@ pub fn next_tlv(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((b.get(..end)?, b.get(end..)?))
 }
 
+/// Whether every length in the TLV tree of `b` (one or more TLVs, nested into constructed
+/// ones, at most `depth` levels) is in DER's minimal definite form (X.690 §10.1, §8.1.3.5):
+/// no indefinite length, no long form for lengths below 128, no leading zero length octets.
+/// rasn's DER decoder accepts `84 00 00 00 03`; the card must refuse it (`6A80`).
+pub fn der_lengths_minimal(mut b: &[u8], depth: u8) -> bool {
+    while !b.is_empty() {
+        let Some(tag) = super::outer_tag(b) else { return false };
+        let tl = tag_len(tag);
+        let Some(&first) = b.get(tl) else { return false };
+        let (len, hdr) = match first {
+            0..=0x7F => (usize::from(first), tl + 1),
+            0x81..=0x84 => {
+                let n = usize::from(first & 0x7F);
+                let Some(bytes) = b.get(tl + 1..tl + 1 + n) else { return false };
+                let len = bytes.iter().fold(0usize, |a, &x| (a << 8) | usize::from(x));
+                let minimal = bytes.first().is_some_and(|&x| x != 0) && (n > 1 || len >= 0x80);
+                if !minimal {
+                    return false;
+                }
+                (len, tl + 1 + n)
+            }
+            _ => return false,
+        };
+        let Some(value) = hdr.checked_add(len).and_then(|end| b.get(hdr..end)) else { return false };
+        let constructed = b.first().is_some_and(|&t| t & 0x20 != 0);
+        if constructed && (depth == 0 || !der_lengths_minimal(value, depth - 1)) {
+            return false;
+        }
+        b = b.get(hdr + len..).unwrap_or_default();
+    }
+    true
+}
+
 /// The tag and value of a single TLV filling `b` exactly.
 pub fn split_tlv(b: &[u8]) -> Option<(u32, &[u8])> {
     let (whole, rest) = next_tlv(b)?;
@@ -84,6 +117,21 @@ pub fn tag_len(tag: u32) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minimal_lengths() {
+        assert!(der_lengths_minimal(&[0xBF, 0x2D, 0x03, 0x5C, 0x01, 0x5A], 4));
+        assert!(der_lengths_minimal(&[0x04, 0x81, 0x80].iter().copied().chain([0; 128]).collect::<Vec<_>>(), 1));
+        // Long forms that DER forbids, outer and nested; indefinite; truncated.
+        assert!(!der_lengths_minimal(&[0xBF, 0x2D, 0x84, 0, 0, 0, 3, 0x5C, 0x01, 0x5A], 4));
+        assert!(!der_lengths_minimal(&[0xBF, 0x2D, 0x81, 0x03, 0x5C, 0x01, 0x5A], 4));
+        assert!(!der_lengths_minimal(&[0xBF, 0x2D, 0x04, 0x5C, 0x81, 0x01, 0x5A], 4));
+        assert!(!der_lengths_minimal(&[0x04, 0x82, 0x00, 0x81], 1));
+        assert!(!der_lengths_minimal(&[0x30, 0x80, 0x00, 0x00], 1));
+        assert!(!der_lengths_minimal(&[0x30, 0x03, 0x04, 0x05], 1));
+        // Nesting deeper than allowed is refused, not recursed into.
+        assert!(!der_lengths_minimal(&[0x30, 0x02, 0x30, 0x00], 0));
+    }
 
     #[test]
     fn lengths() {

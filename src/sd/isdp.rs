@@ -382,11 +382,15 @@ mod tests {
 
     /// Builds the BF36 value after BF23 the way an SM-DP+ does.
     fn bpp_body(upp: &[u8], with_rsk: bool) -> Vec<u8> {
+        let md = rasn::der::encode(&StoreMetadataRequest::new(vec![0x98; 10], "SP", "Name")).unwrap();
+        bpp_body_with_metadata(upp, with_rsk, &md)
+    }
+
+    fn bpp_body_with_metadata(upp: &[u8], with_rsk: bool, md: &[u8]) -> Vec<u8> {
         let mut tx = Bsp::new(&RUST_CRYPTO, &keys());
         let mut out = vec![];
         let configure = tx.wrap(0x87, &[0xBF, 0x24, 0x00], true).unwrap();
         out.extend(tlv(&[0xA0], &configure));
-        let md = rasn::der::encode(&StoreMetadataRequest::new(vec![0x98; 10], "SP", "Name")).unwrap();
         let mut segs = vec![];
         for chunk in md.chunks(5) {
             segs.extend(tx.wrap(0x88, chunk, false).unwrap());
@@ -411,7 +415,7 @@ mod tests {
         for piece in body.chunks(cut.max(1)) {
             let mut progress = loader.feed(piece)?;
             while let Progress::Metadata = progress {
-                assert_eq!(loader.metadata().unwrap().profile_name, "Name");
+                assert_eq!(loader.metadata().unwrap().profile_name.as_str(), "Name");
                 progress = loader.feed(&[])?;
             }
             if let Progress::Complete(p) = progress {
@@ -419,6 +423,35 @@ mod tests {
             }
         }
         last.ok_or(fail(BppCommand::LoadProfileElements, ErrorReason::Interruption))
+    }
+
+    /// StoreMetadata fields outside their SIZE are refused as incorrectInputValues before
+    /// anything is kept: a 100,000-character profileName (SIZE(0..64)), a 33-character
+    /// serviceProviderName (SIZE(0..32)), a 9-byte ICCID (SIZE(10)).
+    #[test]
+    fn store_metadata_size_limits() {
+        let md = |iccid: &[u8], spn: &str, name: &str| {
+            let mut body = tlv(&[0x5A], iccid);
+            body.extend(tlv(&[0x91], spn.as_bytes()));
+            body.extend(tlv(&[0x92], name.as_bytes()));
+            tlv(&[0xBF, 0x25], &body)
+        };
+        let refused = fail(BppCommand::StoreMetadata, ErrorReason::IncorrectInputValues);
+        let long_name = "n".repeat(100_000);
+        for bad in
+            [md(&[0x98; 10], "SP", &long_name), md(&[0x98; 10], &"s".repeat(33), "Name"), md(&[0x98; 9], "SP", "Name")]
+        {
+            let body = bpp_body_with_metadata(&[0xA0, 0x00], false, &bad);
+            let mut loader = BppLoader::new(&RUST_CRYPTO, &keys(), body.len(), 1 << 20);
+            assert_eq!(loader.feed(&body).err(), Some(refused));
+            assert!(loader.metadata().is_none());
+        }
+        // At the bounds: 64 and 32 characters of two-byte UTF-8 are fine.
+        let ok = md(&[0x98; 10], &"é".repeat(32), &"é".repeat(64));
+        let body = bpp_body_with_metadata(&[0xA0, 0x00], false, &ok);
+        let mut loader = BppLoader::new(&RUST_CRYPTO, &keys(), body.len(), 1 << 20);
+        assert!(matches!(loader.feed(&body), Ok(Progress::Metadata)));
+        assert_eq!(loader.metadata().map(|m| m.profile_name.chars().count()), Some(64));
     }
 
     #[test]
@@ -429,7 +462,7 @@ mod tests {
             for cut in [1, 7, 100, 1020, 5000] {
                 let p = load(&body, cut).unwrap();
                 assert_eq!(p.upp, upp, "cut {cut} rsk {rsk}");
-                assert_eq!(p.metadata.profile_name, "Name");
+                assert_eq!(p.metadata.profile_name.as_str(), "Name");
             }
         }
     }

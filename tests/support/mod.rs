@@ -42,3 +42,14 @@ pub(crate) fn es10(card: &mut veuicc::testkit::TestCard, der: &str) -> Vec<u8> {
     lpa.close().unwrap();
     r
 }
+
+/// The status word of one ES10 command (hex DER) that the card refuses as an APDU.
+pub(crate) fn es10_sw(card: &mut veuicc::testkit::TestCard, der: &str) -> u16 {
+    let mut lpa = veuicc::testkit::Es10Client::open(&mut *card).unwrap();
+    let r = lpa.store_data(&hex(der));
+    lpa.close().unwrap();
+    match r {
+        Err(veuicc::testkit::ClientError::Status(sw)) => sw,
+        other => panic!("expected a refusing status word, got {other:02X?}"),
+    }
+}

@@ -98,7 +98,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         }
     };
     let mut profile = ProfileToInstall::sample(iccid, 8 * 1024);
-    profile.metadata.profile_name = args.name.clone();
+    profile.metadata.profile_name = veuicc::asn1::BoundedUtf8::truncated(&args.name);
     if let Some(upp) = package {
         profile.upp = upp;
     }

@@ -15,12 +15,10 @@ use crate::platform::Platform;
 use crate::store::{NotificationRecord, Txn};
 use alloc::vec::Vec;
 use rand_core::Rng;
-use rasn::types::{BitString, FixedOctetString, OctetString};
+use rasn::types::{BitString, FixedOctetString, Integer, OctetString};
 
 /// SAIP (TCA eUICC Profile Package) version reported as `profileVersion`.
 pub(crate) const PROFILE_PACKAGE_VERSION: Version = Version(2, 3, 1);
-/// Protection Profile version (`ppVersion`): the card is not certified against one.
-const PP_VERSION: Version = Version(0, 0, 0);
 
 /// A DER named-bit string with exactly the given bits set (trailing zeros dropped, X.690 §11.2.2).
 pub(crate) fn named_bits(bits: &[usize]) -> BitString {
@@ -61,26 +59,42 @@ fn ext_card_resource<P: Platform>(ctx: &Ctx<'_, P>) -> Vec<u8> {
 
 /// ES10b.GetEUICCInfo, EUICCInfo2 — SGP.22 v2.5 §5.7.8.
 ///
-/// Reports only what the card implements: no UICC capability bit is set until
-/// the card runs a USIM, no CRL or RPM support; `additionalProfile` while a slot is free.
+/// Computed: free memory (`extCardResource`), the CI key lists, and `additionalProfile`
+/// while a slot is free. From [`crate::config::Info2Config`]: uiccCapability, versions,
+/// category, forbidden PPRs, accreditation. `rspCapability` also says what the card does:
+/// test profiles (SGP.21) and device-info extensibility (ctxParams1 is copied as received, never
+/// parsed); no CRL, no RPM, no service-specific data kept in the eUICC (yet).
 pub(crate) fn get_euicc_info2<P: Platform>(_req: GetEuiccInfo2Request, ctx: &mut Ctx<'_, P>) -> EuiccInfo2 {
     let room = ctx.state.profiles.len() < usize::from(ctx.config.profile_capacity);
-    let rsp_bits: &[usize] = if room { &[rsp_capability::ADDITIONAL_PROFILE] } else { &[] };
+    let mut rsp_bits =
+        alloc::vec![rsp_capability::TEST_PROFILE_SUPPORT, rsp_capability::DEVICE_INFO_EXTENSIBILITY_SUPPORT,];
+    if room {
+        rsp_bits.push(rsp_capability::ADDITIONAL_PROFILE);
+    }
+    let info = &ctx.config.info2;
+    let version = |v: Version| FixedOctetString::new(v.to_bytes());
+    let sas: alloc::string::String = info.sas_accreditation_number.chars().take(64).collect();
     EuiccInfo2 {
-        profile_version: FixedOctetString::new(PROFILE_PACKAGE_VERSION.to_bytes()),
-        svn: FixedOctetString::new(SGP22_VERSION.to_bytes()),
-        euicc_firmware_ver: FixedOctetString::new(FIRMWARE_VERSION.to_bytes()),
+        profile_version: version(PROFILE_PACKAGE_VERSION),
+        svn: version(SGP22_VERSION),
+        euicc_firmware_ver: version(FIRMWARE_VERSION),
         ext_card_resource: ext_card_resource(ctx).into(),
-        uicc_capability: named_bits(&[]),
-        ts102241_version: None,
-        globalplatform_version: None,
-        rsp_capability: named_bits(rsp_bits),
+        uicc_capability: named_bits(&info.uicc_capability),
+        ts102241_version: info.ts102241_version.map(version),
+        globalplatform_version: info.globalplatform_version.map(version),
+        rsp_capability: named_bits(&rsp_bits),
         euicc_ci_pkid_list_for_verification: pkids(&ctx.config.ci_pkids_verification),
         euicc_ci_pkid_list_for_signing: pkids(&ctx.config.ci_pkids_signing),
-        euicc_category: None,
-        forbidden_profile_policy_rules: None,
-        pp_version: FixedOctetString::new(PP_VERSION.to_bytes()),
-        sas_acreditation_number: "".into(),
+        euicc_category: info.euicc_category.map(Integer::from),
+        forbidden_profile_policy_rules: info
+            .forbidden_ppr
+            .map(|mask| named_bits(&(0..8).filter(|b| mask & (1 << b) != 0).collect::<Vec<_>>())),
+        pp_version: version(info.pp_version),
+        sas_acreditation_number: sas,
+        certification_data_object: None,
+        tre_properties: None,
+        tre_product_reference: None,
+        additional_euicc_profile_package_versions: None,
     }
 }
 

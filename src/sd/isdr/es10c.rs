@@ -85,6 +85,7 @@ fn profile_info(p: &ProfileRecord, tags: &[u32]) -> ProfileInfo {
             .flatten()
             .and_then(|d| rasn::der::decode(d).ok()),
         profile_policy_rules: want(0x99).then(|| super::es10b::named_bits(&set_bits(p.ppr))),
+        service_specific_data_stored_in_euicc: None,
     }
 }
 
@@ -349,7 +350,7 @@ pub(super) fn set_nickname<P: Platform>(req: SetNicknameRequest, ctx: &mut Ctx<'
     if req.profile_nickname.chars().count() > 64 {
         return answer(127);
     }
-    p.nickname = Some(req.profile_nickname).filter(|n| !n.is_empty());
+    p.nickname = Some(alloc::string::String::from(req.profile_nickname)).filter(|n| !n.is_empty());
     super::commit(ctx, new, Txn::new())?;
     answer(0)
 }

@@ -100,8 +100,8 @@ pub(super) fn profile_record(
         isdp_aid: aid.into(),
         state: ProfileState::Disabled,
         nickname: None,
-        service_provider_name: md.service_provider_name.clone(),
-        profile_name: md.profile_name.clone(),
+        service_provider_name: md.service_provider_name.as_str().into(),
+        profile_name: md.profile_name.as_str().into(),
         icon: md.icon_type.clone().zip(md.icon.clone()).map(|(icon_type, data)| crate::store::Icon { icon_type, data }),
         class,
         ppr,
@@ -138,6 +138,6 @@ mod tests {
         configure.dp_proprietary_data = Some(DpProprietaryData::new(oid));
         let record = profile_record(&config, &CardState::default(), &configure, &md).unwrap();
         // SEQUENCE { OBJECT IDENTIFIER 2.999.10 }
-        assert_eq!(record.dp_proprietary_data.as_deref(), Some(&[0x30, 0x05, 0x06, 0x03, 0x88, 0x37, 0x0A][..]));
+        assert_eq!(record.dp_proprietary_data.as_deref(), Some(&[0x30, 0x05, 0x80, 0x03, 0x88, 0x37, 0x0A][..]));
     }
 }

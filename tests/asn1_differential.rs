@@ -1,0 +1,385 @@
+//! Our rasn types against an independent codec: asn1tools compiling the SGP.22 v2.5 module.
+//!
+//! * Random values of every type the card encodes or decodes are made by asn1tools from the
+//!   module (`tests/support/asn1_diff.py`, within the module's constraints, every optional field
+//!   and CHOICE alternative exercised), DER-encoded by asn1tools, decoded by our type and
+//!   re-encoded by it: the bytes must be identical (asn1tools' encoder judges our decoder, and
+//!   its DER judges our encoder).
+//! * For every type the card decodes, each SIZE-constrained field is also sent one size too
+//!   big (or too small): our decoder must refuse it.
+//! * The card's own answers from a real session (EUICCInfo1/2, a download, notifications,
+//!   profile lists, lifecycle results) are decoded by asn1tools and re-encoded byte for byte.
+//! * Coverage: every SGP.22 type named in `src/asn1/` has a case here, and every case names a
+//!   type of the module.
+//!
+//! The module needs one fix-up for asn1tools (its `OPENTYPE` information-object class; see the
+//! helper's docstring). Needs `VEUICC_SHARED` and Python `asn1tools`; without them the test says
+//! how to enable it and passes, unless `VEUICC_REQUIRE_ASN1TOOLS` is set (CI), which makes a
+//! skip a failure. `VEUICC_DIFF_SEED` / `VEUICC_DIFF_COUNT` change the random values.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use veuicc::asn1::download as dl;
+use veuicc::asn1::rsp;
+
+fn round<T: rasn::Decode + rasn::Encode>(der: &[u8]) -> Result<Vec<u8>, String> {
+    let v = rasn::der::decode::<T>(der).map_err(|e| format!("decode: {e}"))?;
+    rasn::der::encode(&v).map_err(|e| format!("encode: {e}"))
+}
+
+/// Which way the card uses a type.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Dir {
+    /// The card decodes it (a request, a BPP part): its constraints are enforced on decode.
+    Decodes,
+    /// The card only encodes it (a response, a signed structure it makes).
+    Encodes,
+}
+
+struct Case {
+    name: &'static str,
+    dir: Dir,
+    round: fn(&[u8]) -> Result<Vec<u8>, String>,
+    /// Fields our type keeps as the raw TLV (`Any`): decoded by their own case, or never
+    /// decoded by the card (the reason is given in the table).
+    opaque: &'static [&'static str],
+    /// Fields decoded without their SIZE constraint because SGP.22 gives the function an
+    /// error code for exactly that input: the card must answer a request breaking the
+    /// constraint with this response (hex), over APDUs.
+    answered: (&'static [&'static str], &'static str),
+}
+
+macro_rules! cases {
+    ($( $name:literal => $ty:ty, $dir:ident $(, opaque [$($o:literal),*])?
+        $(, answered [$($a:literal),*] => $resp:literal)? ; )*) => {
+        fn cases() -> Vec<Case> {
+            vec![$( Case {
+                name: $name,
+                dir: Dir::$dir,
+                round: round::<$ty>,
+                opaque: &[$($($o),*)?],
+                answered: (&[$($($a),*)?], concat!("" $(, $resp)?)),
+            } ),*]
+        }
+    };
+}
+
+// Opaque fields: `serverSigned1`, `smdpSigned2`, `profileInstallationResultData`,
+// `euiccSigned1/2`, `euiccCancelSessionSigned` are checked over the bytes as received and
+// decoded by their own case; certificates go to the X.509 code (tests/pki_*.rs);
+// `ctxParams1` is copied into euiccSigned1 as received and never decoded by the card
+// (SGP.22 §5.7.13: the SM-DP+ checks it); `notificationList` entries are the PIRs and
+// notifications exactly as signed.
+cases! {
+    "GetEuiccInfo1Request" => rsp::GetEuiccInfo1Request, Decodes;
+    "EUICCInfo1" => rsp::EuiccInfo1, Encodes;
+    "GetEuiccInfo2Request" => rsp::GetEuiccInfo2Request, Decodes;
+    "EUICCInfo2" => rsp::EuiccInfo2, Encodes;
+    "CertificationDataObject" => rsp::CertificationDataObject, Encodes;
+    "GetEuiccChallengeRequest" => rsp::GetEuiccChallengeRequest, Decodes;
+    "GetEuiccChallengeResponse" => rsp::GetEuiccChallengeResponse, Encodes;
+    "GetEuiccDataRequest" => rsp::GetEuiccDataRequest, Decodes;
+    "GetEuiccDataResponse" => rsp::GetEuiccDataResponse, Encodes;
+    "ProfileInfoListRequest" => rsp::ProfileInfoListRequest, Decodes,
+        answered ["searchCriteria.iccid", "searchCriteria.isdpAid"] => "BF2D03810101";
+    "ProfileInfoListResponse" => rsp::ProfileInfoListResponse, Encodes;
+    "ProfileInfo" => rsp::ProfileInfo, Encodes;
+    "EuiccConfiguredAddressesRequest" => rsp::EuiccConfiguredAddressesRequest, Decodes;
+    "EuiccConfiguredAddressesResponse" => rsp::EuiccConfiguredAddressesResponse, Encodes;
+    "SetDefaultDpAddressRequest" => rsp::SetDefaultDpAddressRequest, Decodes;
+    "SetDefaultDpAddressResponse" => rsp::SetDefaultDpAddressResponse, Encodes;
+    "GetRatRequest" => rsp::GetRatRequest, Decodes;
+    "GetRatResponse" => rsp::GetRatResponse, Encodes;
+    "ProfilePolicyAuthorisationRule" => rsp::ProfilePolicyAuthorisationRule, Encodes;
+    "OperatorId" => rsp::OperatorId, Decodes;
+    "ISDRProprietaryApplicationTemplate" => rsp::IsdrProprietaryApplicationTemplate, Encodes;
+    "EnableProfileRequest" => rsp::EnableProfileRequest, Decodes;
+    "EnableProfileResponse" => rsp::EnableProfileResponse, Encodes;
+    "DisableProfileRequest" => rsp::DisableProfileRequest, Decodes;
+    "DisableProfileResponse" => rsp::DisableProfileResponse, Encodes;
+    "DeleteProfileRequest" => rsp::DeleteProfileRequest, Decodes;
+    "DeleteProfileResponse" => rsp::DeleteProfileResponse, Encodes;
+    "SetNicknameRequest" => rsp::SetNicknameRequest, Decodes;
+    "SetNicknameResponse" => rsp::SetNicknameResponse, Encodes;
+    "EuiccMemoryResetRequest" => rsp::EuiccMemoryResetRequest, Decodes;
+    "EuiccMemoryResetResponse" => rsp::EuiccMemoryResetResponse, Encodes;
+    "ListNotificationRequest" => rsp::ListNotificationRequest, Decodes;
+    "ListNotificationResponse" => rsp::ListNotificationResponse, Encodes;
+    "NotificationSentRequest" => rsp::NotificationSentRequest, Decodes;
+    "NotificationSentResponse" => rsp::NotificationSentResponse, Encodes;
+    "RetrieveNotificationsListRequest" => rsp::RetrieveNotificationsListRequest, Decodes;
+    "RetrieveNotificationsListResponse" => rsp::RetrieveNotificationsListResponse, Encodes;
+    "AuthenticateServerRequest" => dl::AuthenticateServerRequest, Decodes,
+        opaque ["serverSigned1", "serverCertificate", "ctxParams1"];
+    "ServerSigned1" => dl::ServerSigned1, Decodes;
+    "AuthenticateServerResponse" => dl::AuthenticateServerResponse, Encodes;
+    "AuthenticateResponseOk" => dl::AuthenticateResponseOk, Encodes;
+    "AuthenticateResponseError" => dl::AuthenticateResponseError, Encodes;
+    "EuiccSigned1" => dl::EuiccSigned1, Encodes;
+    "PrepareDownloadRequest" => dl::PrepareDownloadRequest, Decodes, opaque ["smdpSigned2", "smdpCertificate"];
+    "SmdpSigned2" => dl::SmdpSigned2, Decodes;
+    "PrepareDownloadResponse" => dl::PrepareDownloadResponse, Encodes;
+    "PrepareDownloadResponseOk" => dl::PrepareDownloadResponseOk, Encodes;
+    "PrepareDownloadResponseError" => dl::PrepareDownloadResponseError, Encodes;
+    "EUICCSigned2" => dl::EuiccSigned2, Encodes;
+    "CancelSessionRequest" => dl::CancelSessionRequest, Decodes;
+    "CancelSessionResponse" => dl::CancelSessionResponse, Encodes;
+    "CancelSessionResponseOk" => dl::CancelSessionResponseOk, Encodes;
+    "EuiccCancelSessionSigned" => dl::EuiccCancelSessionSigned, Encodes;
+    "InitialiseSecureChannelRequest" => dl::InitialiseSecureChannelRequest, Decodes;
+    "ControlRefTemplate" => dl::ControlRefTemplate, Decodes;
+    "ConfigureISDPRequest" => dl::ConfigureIsdpRequest, Decodes;
+    "DpProprietaryData" => dl::DpProprietaryData, Decodes;
+    "StoreMetadataRequest" => dl::StoreMetadataRequest, Decodes;
+    "NotificationConfigurationInformation" => dl::NotificationConfigurationInformation, Decodes;
+    "VendorSpecificExtension" => Vec<dl::VendorSpecificData>, Decodes;
+    "ReplaceSessionKeysRequest" => dl::ReplaceSessionKeysRequest, Decodes;
+    "NotificationMetadata" => dl::NotificationMetadata, Encodes;
+    "ProfileInstallationResult" => dl::ProfileInstallationResult, Encodes, opaque ["profileInstallationResultData"];
+    "ProfileInstallationResultData" => dl::ProfileInstallationResultData, Encodes;
+    "SuccessResult" => dl::SuccessResult, Encodes;
+    "ErrorResult" => dl::ErrorResult, Encodes;
+}
+
+/// The Python side: one asn1tools process answering JSON lines.
+struct Asn1tools {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Asn1tools {
+    fn start() -> Option<Asn1tools> {
+        let require = std::env::var_os("VEUICC_REQUIRE_ASN1TOOLS").is_some();
+        if std::env::var_os("VEUICC_SHARED").is_none() {
+            assert!(!require, "VEUICC_REQUIRE_ASN1TOOLS is set but VEUICC_SHARED is not");
+            eprintln!(
+                "skipped: set VEUICC_SHARED=/path/to/shared (and pip install asn1tools) for the differential test"
+            );
+            return None;
+        }
+        let ok = Command::new("python3").args(["-c", "import asn1tools"]).status().is_ok_and(|s| s.success());
+        if !ok {
+            assert!(!require, "VEUICC_REQUIRE_ASN1TOOLS is set but python3 cannot import asn1tools");
+            eprintln!("skipped: python3 -m pip install asn1tools for the differential test");
+            return None;
+        }
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/asn1_diff.py");
+        let mut child =
+            Command::new("python3").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Some(Asn1tools { child, stdin, stdout })
+    }
+
+    fn ask(&mut self, req: serde_json::Value) -> serde_json::Value {
+        writeln!(self.stdin, "{req}").unwrap();
+        self.stdin.flush().unwrap();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        assert!(!line.is_empty(), "asn1_diff.py stopped (see its stderr above)");
+        serde_json::from_str(&line).unwrap()
+    }
+
+    /// asn1tools decodes `der` as `ty` and re-encodes it.
+    fn reencode(&mut self, ty: &str, der: &[u8]) -> Result<Vec<u8>, String> {
+        let r = self.ask(serde_json::json!({"op": "decode", "type": ty, "der": hexs(der)}));
+        if r["ok"].as_bool() == Some(true) {
+            Ok(support::hex(r["der"].as_str().unwrap()))
+        } else {
+            Err(r["error"].as_str().unwrap_or("?").to_string())
+        }
+    }
+}
+
+impl Drop for Asn1tools {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn hexs(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
+/// Whether the violated field `path` (`Type.a.b[]`) lies under one of the case's opaque fields.
+fn under(fields: &[&str], path: &str) -> bool {
+    let rest = path.split_once('.').map_or("", |(_, r)| r);
+    fields.iter().any(|o| rest == *o || rest.starts_with(&format!("{o}.")) || rest.starts_with(&format!("{o}[")))
+}
+
+/// The card's answer to one ES10 command (DER) on a fresh card.
+fn card_answer(der: &[u8]) -> Vec<u8> {
+    let mut card = veuicc::testkit::TestCard::new(1);
+    let mut lpa = veuicc::testkit::Es10Client::open(&mut card).unwrap();
+    lpa.store_data(der).unwrap()
+}
+
+#[test]
+fn random_values_both_ways_against_asn1tools() {
+    let Some(mut py) = Asn1tools::start() else { return };
+    let cases = cases();
+    let module: Vec<String> =
+        serde_json::from_value(py.ask(serde_json::json!({"op": "types"}))["types"].clone()).unwrap();
+    for c in &cases {
+        assert!(module.iter().any(|t| t == c.name), "{} is not a type of the SGP.22 module", c.name);
+    }
+    let names: Vec<&str> = cases.iter().map(|c| c.name).collect();
+    let seed = env_u64("VEUICC_DIFF_SEED", 2025);
+    let count = env_u64("VEUICC_DIFF_COUNT", 40);
+    let values = py.ask(serde_json::json!({"op": "generate", "types": names, "count": count, "seed": seed}));
+    let mut failures = Vec::new();
+    let mut checked = std::collections::BTreeMap::<&str, (usize, usize)>::new();
+    for v in values["values"].as_array().unwrap() {
+        let ty = v["type"].as_str().unwrap();
+        let der = support::hex(v["der"].as_str().unwrap());
+        let case = cases.iter().find(|c| c.name == ty).unwrap();
+        match v["case"].as_str().unwrap() {
+            "valid" => {
+                checked.entry(case.name).or_default().0 += 1;
+                match (case.round)(&der) {
+                    Ok(again) if again == der => {}
+                    Ok(again) => failures.push(format!(
+                        "{ty}: re-encoded differently\n  in  {}\n  out {}",
+                        hexs(&der),
+                        hexs(&again)
+                    )),
+                    Err(e) => failures.push(format!("{ty}: {e}\n  in  {}", hexs(&der))),
+                }
+            }
+            "size" => {
+                let path = v["path"].as_str().unwrap();
+                if case.dir != Dir::Decodes || under(case.opaque, path) {
+                    continue;
+                }
+                checked.entry(case.name).or_default().1 += 1;
+                if under(case.answered.0, path) {
+                    let answer = card_answer(&der);
+                    if answer != support::hex(case.answered.1) {
+                        failures.push(format!("{ty}: {path} outside its SIZE constraint answered {}", hexs(&answer)));
+                    }
+                } else if let Ok(again) = (case.round)(&der) {
+                    failures.push(format!(
+                        "{ty}: accepted {path} outside its SIZE constraint\n  in  {}\n  out {}",
+                        hexs(&der),
+                        hexs(&again)
+                    ));
+                }
+            }
+            other => panic!("unknown case {other}"),
+        }
+    }
+    for c in &cases {
+        assert!(checked.get(c.name).is_some_and(|n| n.0 > 0), "{} got no random values", c.name);
+    }
+    eprintln!("checked (valid, size) per type: {checked:?}");
+    assert!(
+        failures.is_empty(),
+        "{} differences with asn1tools (seed {seed}):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every SGP.22 type our code names (`identifier = "…"` on a type in `src/asn1/`) has a case.
+#[test]
+fn every_type_the_card_touches_has_a_differential_case() {
+    let cases = cases();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/asn1");
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, _) in text.match_indices("identifier = \"") {
+            let name: String = text[i + 14..].chars().take_while(|c| *c != '"').collect();
+            // Type names start with a capital letter; field identifiers do not.
+            if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                continue;
+            }
+            seen += 1;
+            if !cases.iter().any(|c| c.name == name) {
+                missing.push(format!("{name} ({})", path.display()));
+            }
+        }
+    }
+    assert!(seen > 40, "found only {seen} type identifiers: is the scan broken?");
+    assert!(missing.is_empty(), "types without a differential case: {missing:?}");
+}
+
+/// The card's own answers in a real session, judged by asn1tools.
+#[test]
+fn card_answers_decode_in_asn1tools() {
+    use veuicc::testkit::lpa::download;
+    use veuicc::testkit::pki::default_pki;
+    use veuicc::testkit::smdp::{ProfileToInstall, TestSmdp};
+    use veuicc::testkit::{Es10Client, TestCard};
+
+    let Some(mut py) = Asn1tools::start() else { return };
+    let iccid = [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14];
+    let mut card = TestCard::new(7);
+    let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 3);
+    let mut answers: Vec<(&str, Vec<u8>)> = Vec::new();
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    let installed = download(&mut lpa, &mut smdp, &ProfileToInstall::sample(iccid, 3000)).unwrap();
+    answers.push(("ProfileInstallationResult", installed.pir.clone()));
+    let pir: dl::ProfileInstallationResult = rasn::der::decode(&installed.pir).unwrap();
+    answers.push(("ProfileInstallationResultData", pir.profile_installation_result_data.as_bytes().to_vec()));
+    let iccid_hex = hexs(&iccid);
+    let requests: &[(&str, String)] = &[
+        ("GetEuiccDataResponse", "BF3E035C015A".into()),
+        ("EUICCInfo1", "BF2000".into()),
+        ("EUICCInfo2", "BF2200".into()),
+        ("EuiccConfiguredAddressesResponse", "BF3C00".into()),
+        ("GetRatResponse", "BF4300".into()),
+        ("GetEuiccChallengeResponse", "BF2E00".into()),
+        ("SetNicknameResponse", format!("BF29115A0A{iccid_hex}9003636172")),
+        ("EnableProfileResponse", format!("BF3111A00C5A0A{iccid_hex}810100")),
+        ("ProfileInfoListResponse", "BF2D00".into()),
+        ("ListNotificationResponse", "BF2800".into()),
+        ("RetrieveNotificationsListResponse", "BF2B00".into()),
+        ("DisableProfileResponse", format!("BF3211A00C5A0A{iccid_hex}810100")),
+        ("NotificationSentResponse", "BF3003800101".into()),
+        ("DeleteProfileResponse", format!("BF330C5A0A{iccid_hex}")),
+        ("SetDefaultDpAddressResponse", "BF3F0480026162".into()),
+        ("EuiccMemoryResetResponse", "BF340482020780".into()),
+        ("CancelSessionResponse", "BF41088003010203810100".into()),
+    ];
+    for (ty, req) in requests {
+        let answer = lpa.store_data(&support::hex(req)).unwrap_or_else(|e| panic!("{ty} request {req}: {e:?}"));
+        answers.push((ty, answer));
+    }
+    lpa.close().unwrap();
+    let mut failures = Vec::new();
+    for (ty, der) in &answers {
+        match py.reencode(ty, der) {
+            Ok(again) if &again == der => {}
+            Ok(again) => failures.push(format!(
+                "{ty}: asn1tools re-encodes differently\n  card {}\n  py   {}",
+                hexs(der),
+                hexs(&again)
+            )),
+            Err(e) => {
+                failures.push(format!("{ty}: asn1tools cannot decode the card's answer: {e}\n  card {}", hexs(der)))
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
