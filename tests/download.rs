@@ -545,3 +545,71 @@ fn a_card_without_identity_answers_undefined_error() {
     lpa.close().unwrap();
     assert_eq!(*card.0.state(), before);
 }
+
+/// The generated package holds its ICCID as SAIP does: printed digit order in the header
+/// (`83 0A 89 00 01 23 45 67 89 01 23 41`), nibble-swapped in EF.ICCID; the SM-DP+-style
+/// metadata swaps the header's into `Iccid`, and the package installs with it. A 19-digit
+/// ICCID has its `F` filler last in the header (`…23 3F`) and first in the swapped byte (`…32 F3`).
+#[test]
+fn generated_package_header_iccid_is_printed_order() {
+    use veuicc::testkit::saip::{TestProfile, smdp_metadata};
+    let cases: [([u8; 10], [u8; 10]); 2] = [
+        (ICCID, [0x89, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0x01, 0x23, 0x41]),
+        (
+            [0x98, 0x94, 0x44, 0x99, 0x99, 0x99, 0x99, 0x09, 0x20, 0xF3],
+            [0x89, 0x49, 0x44, 0x99, 0x99, 0x99, 0x99, 0x90, 0x02, 0x3F],
+        ),
+    ];
+    for (ef, printed) in cases {
+        let upp = TestProfile::new(ef).with_padding(3000).to_der();
+        let header_len = usize::from(upp[1]) + 2;
+        let header = &upp[..header_len];
+        let at = |needle: &[u8], hay: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+        assert!(at(&[&[0x83, 0x0A][..], &printed].concat(), header), "header iccid printed order: {header:02X?}");
+        assert!(!at(&ef, header));
+        // EF.ICCID (`fillFileContent` of ef-iccid in the mf element) keeps the swapped form.
+        assert!(at(&[&[0x83, 0x0A][..], &ef].concat(), &upp[header_len..]));
+        let metadata = smdp_metadata(&upp).unwrap();
+        assert_eq!(metadata.iccid.as_ref(), ef);
+        let profile = ProfileToInstall::from_package(upp.clone()).unwrap();
+        assert_eq!(profile.metadata, metadata);
+        let mut card = TestCard::new(1);
+        let mut lpa = Es10Client::open(&mut card).unwrap();
+        download(&mut lpa, &mut TestSmdp::new(default_pki(), "smdp.example.com", 2), &profile).unwrap();
+        lpa.close().unwrap();
+        let state = card.0.state();
+        assert_eq!(state.profiles.len(), 1);
+        assert_eq!(state.profiles[0].iccid.as_ref(), ef);
+    }
+}
+
+/// A header ICCID that disagrees with StoreMetadata's `Iccid` → installFailedDueToDataMismatch(13):
+/// a header holding the swapped (EF.ICCID) coding of the metadata's ICCID, and one naming
+/// another ICCID. Nothing is installed.
+#[test]
+fn header_iccid_disagreeing_with_metadata_is_a_data_mismatch() {
+    use veuicc::testkit::saip::TestProfile;
+    let upp = TestProfile::new(ICCID).with_padding(3000).to_der();
+    let printed = [0x83, 0x0A, 0x89, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0x01, 0x23, 0x41];
+    let at = upp.windows(printed.len()).position(|w| w == printed).unwrap();
+    let with_header_iccid = |iccid: [u8; 10]| {
+        let mut u = upp.clone();
+        u[at + 2..at + 12].copy_from_slice(&iccid);
+        u
+    };
+    let cases = [
+        ("header in EF.ICCID coding", with_header_iccid(ICCID)),
+        ("header names 89000123456789012342", with_header_iccid([0x89, 0, 1, 0x23, 0x45, 0x67, 0x89, 1, 0x23, 0x42])),
+    ];
+    for (what, package) in cases {
+        veuicc::saip::check(&package).unwrap();
+        let mut profile = ProfileToInstall::sample(ICCID, 0);
+        profile.upp = package;
+        let mut card = TestCard::new(1);
+        let mut lpa = Es10Client::open(&mut card).unwrap();
+        let err = download(&mut lpa, &mut TestSmdp::new(default_pki(), "smdp.example.com", 2), &profile).unwrap_err();
+        lpa.close().unwrap();
+        assert_eq!(err, DownloadError::Install { command: 5, reason: 13 }, "{what}");
+        assert!(card.0.state().profiles.is_empty(), "{what}");
+    }
+}

@@ -91,7 +91,9 @@ fn replace(pes: &[Vec<u8>], kind: PeKind, with: Vec<u8>) -> Vec<u8> {
 fn generated_package_passes() {
     let upp = profile().to_der();
     let s = check(&upp).unwrap();
-    assert_eq!(s.header.iccid.to_vec(), hex(ICCID));
+    // The header holds the ICCID in printed digit order; SGP.22's Iccid is the nibble swap.
+    assert_eq!(s.header.iccid.to_vec(), hex("89000123456789012341"));
+    assert_eq!(s.header.sgp22_iccid().to_vec(), hex(ICCID));
     assert_eq!((s.header.major_version, s.header.minor_version), (2, 3));
     assert_eq!(s.header.profile_type.as_deref(), Some("veuicc test profile"));
     assert!(s.header.mandatory_services.contains(Services::USIM | Services::MILENAGE));
@@ -458,7 +460,7 @@ fn asn1tools_decodes_the_generated_package() {
             assert_eq!(e["identification"].as_u64().map(|v| v as u16), *id, "{name}");
         }
         let v = &theirs["values"];
-        assert_eq!(v["header_iccid"], ICCID);
+        assert_eq!(v["header_iccid"], "89000123456789012341", "printed digit order");
         assert_eq!(v["ef_iccid"], ICCID);
         assert_eq!((v["major"].as_u64(), v["minor"].as_u64()), (Some(2), Some(3)));
         let services: Vec<_> = v["services"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();

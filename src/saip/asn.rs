@@ -35,7 +35,8 @@ pub struct ProfileHeader {
     /// `profileType UTF8String (SIZE (1..100)) OPTIONAL`.
     #[rasn(identifier = "profileType")]
     pub profile_type: Option<Utf8String>,
-    /// `iccid OCTET STRING (SIZE (10))` — EF.ICCID coding; the size is checked by `saip::check`.
+    /// `iccid OCTET STRING (SIZE (10))` — digits in printed order, `F`-padded (not the EF.ICCID
+    /// coding); the size is checked by `saip::check`.
     pub iccid: OctetString,
     /// `pol OCTET STRING OPTIONAL`.
     pub pol: Option<OctetString>,

@@ -13,7 +13,8 @@
 //! * `mf` appears once and before any other file-system element (`genericFileManagement` and the
 //!   template elements `cd` … `opt-iot`);
 //! * each element other than `header` starts with `PEHeader { mandated NULL OPTIONAL, identification UInt15 }`;
-//! * `header`: a supported major version (2 or 3), an ICCID of exactly 10 bytes;
+//! * `header`: a supported major version (2 or 3), an ICCID of exactly 10 bytes (kept in the
+//!   header's printed digit order; [`ProfileHeader::sgp22_iccid`] gives the SGP.22 coding);
 //! * `akaParameter`: algorithm 1 (Milenage), 2 (TUAK) or 3 (USIM test algorithm); a key of 16 or 32
 //!   bytes (16 for Milenage); an OPc of 16 bytes for Milenage, 32 bytes (TOPc) for TUAK.
 //!
@@ -253,7 +254,10 @@ pub struct ProfileHeader {
     pub minor_version: u8,
     /// `profileType`.
     pub profile_type: Option<String>,
-    /// `iccid`, EF.ICCID byte order (nibble-swapped BCD).
+    /// `iccid` as the package holds it: the digits in printed order, two per byte, high nibble
+    /// first, an odd count padded with `F` (TS.48: `89 00 01 23 45 67 89 01 23 41` is
+    /// 89000123456789012341; a 19-digit ICCID ends `…3F`). Not the EF.ICCID coding: see
+    /// [`ProfileHeader::sgp22_iccid`].
     pub iccid: [u8; 10],
     /// `eUICC-Mandatory-services`.
     pub mandatory_services: Services,
@@ -263,6 +267,22 @@ pub struct ProfileHeader {
     pub unknown_mandatory_services: usize,
     /// `eUICC-Mandatory-GFSTEList`: the template OIDs, dotted (`"2.23.143.1.2.1"`).
     pub mandatory_templates: Vec<String>,
+}
+
+impl ProfileHeader {
+    /// The ICCID as SGP.22's `Iccid` (StoreMetadata, ProfileInfo) and EF.ICCID code it: the
+    /// header's bytes with their nibbles swapped (`89 00 01 …` → `98 00 10 …`, `…3F` → `…F3`).
+    /// This is what an SM-DP+ puts in StoreMetadata for this package (SGP.22 v2.5 §5.5.3;
+    /// osmo-smdpp swaps the header's ICCID the same way) and what the card compares it with.
+    pub fn sgp22_iccid(&self) -> [u8; 10] {
+        swap_nibbles(self.iccid)
+    }
+}
+
+/// Each byte's two nibbles swapped: the one step between an ICCID in printed digit order
+/// (SAIP `ProfileHeader.iccid`) and the EF.ICCID / SGP.22 `Iccid` coding, both ways.
+pub fn swap_nibbles(bytes: [u8; 10]) -> [u8; 10] {
+    bytes.map(|b| b.rotate_left(4))
 }
 
 /// An AKA algorithm (`AlgoParameter.algorithmID`).

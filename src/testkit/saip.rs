@@ -12,8 +12,9 @@
 //! The bytes are hand-built with [`crate::asn1::tlv::tlv`], independently of the rasn types the
 //! card decodes with; `tests/saip.rs` decodes them with Python asn1tools as a third opinion.
 
+use crate::asn1::download::StoreMetadataRequest;
 use crate::asn1::tlv::tlv;
-use crate::saip::Algorithm;
+use crate::saip::{Algorithm, PeError, swap_nibbles};
 use std::string::String;
 use std::vec;
 use std::vec::Vec;
@@ -32,7 +33,9 @@ pub const UST: [u8; 14] = [0x9E, 0xFF, 0xBF, 0x1D, 0xFF, 0x3E, 0x00, 0x83, 0x41,
 /// A test profile's parameters; [`TestProfile::to_der`] turns them into a UPP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestProfile {
-    /// ICCID in EF.ICCID byte order (nibble-swapped BCD): `98001032547698103214` is 89000123456789012341.
+    /// ICCID in EF.ICCID byte order (nibble-swapped BCD, as SGP.22's `Iccid`):
+    /// `98001032547698103214` is 89000123456789012341. EF.ICCID holds it so; the `header`
+    /// holds it in printed order (`89000123456789012341`).
     pub iccid: [u8; 10],
     /// IMSI digits (6 to 15).
     pub imsi: String,
@@ -155,7 +158,8 @@ impl TestProfile {
             &cat(&[
                 &[0x80, 0x01, 0x02, 0x81, 0x01, 0x03],
                 &tlv(&[0x82], b"veuicc test profile"),
-                &tlv(&[0x83], &self.iccid),
+                // ProfileHeader.iccid: printed digit order (usim-saip.md §1.3), unlike EF.ICCID.
+                &tlv(&[0x83], &swap_nibbles(self.iccid)),
                 &tlv(&[0xA5], &services),
                 &tlv(&[0xA6], &templates),
             ]),
@@ -245,6 +249,30 @@ impl TestProfile {
         ]);
         tlv(&[0xA4], &cat(&[&pe_header(id), &tlv(&[0xA1], &tlv(&[0xA1], &params))]))
     }
+}
+
+/// `serviceProviderName` the test SM-DP+ announces: a SAIP package does not carry one in its header.
+pub const DEFAULT_SERVICE_PROVIDER: &str = "veuicc test operator";
+/// `profileName` for a package whose header has no `profileType`.
+pub const DEFAULT_PROFILE_NAME: &str = "veuicc test profile";
+
+/// StoreMetadata for the package `upp`, made the way an SM-DP+ makes it from the package it
+/// binds (SGP.22 v2.5 §5.5.3; osmo-smdpp reads the `ProfileHeader` and nibble-swaps its ICCID):
+/// * `iccid` (`5A`): the header's ICCID, printed digit order, nibble-swapped into the `Iccid`
+///   coding (`89 00 01 … 41` → `98 00 10 … 14`; a 19-digit `… 23 3F` → `… 32 F3`);
+/// * `serviceProviderName`: [`DEFAULT_SERVICE_PROVIDER`] (the header has none);
+/// * `profileName`: the header's `profileType`, else [`DEFAULT_PROFILE_NAME`];
+/// * `profileClass`: operational(2), written out as osmo-smdpp does; no icon, PPRs or
+///   notification configuration.
+///
+/// Callers change fields of the result for what they are told (a name, a class).
+/// `Err` if `saip::check` refuses the package.
+pub fn smdp_metadata(upp: &[u8]) -> Result<StoreMetadataRequest, PeError> {
+    let header = crate::saip::check(upp)?.header;
+    let name = header.profile_type.as_deref().filter(|t| !t.is_empty()).unwrap_or(DEFAULT_PROFILE_NAME);
+    let mut md = StoreMetadataRequest::new(header.sgp22_iccid().to_vec(), DEFAULT_SERVICE_PROVIDER, name);
+    md.profile_class = Some(2.into());
+    Ok(md)
 }
 
 /// EF.DIR record length.

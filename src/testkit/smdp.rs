@@ -91,6 +91,15 @@ impl ProfileToInstall {
     }
 }
 
+impl ProfileToInstall {
+    /// The package `upp` as delivered, with the metadata an SM-DP+ makes from it
+    /// ([`crate::testkit::saip::smdp_metadata`]). `Err` if the package does not pass `saip::check`.
+    pub fn from_package(upp: Vec<u8>) -> Result<ProfileToInstall, crate::saip::PeError> {
+        let metadata = crate::testkit::saip::smdp_metadata(&upp)?;
+        Ok(ProfileToInstall { metadata, upp, replace_session_keys: false, configure: ConfigureIsdpRequest::default() })
+    }
+}
+
 /// Opaque DER TLVs of about `size` bytes in the SAIP PE tag space (`A0` first, `AA` last)
 /// that are *not* a valid SAIP package (no `mf`, no PE headers): the card refuses them with
 /// installFailedDueToPEProcessingError. For negative tests.

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use veuicc::testkit::Es10Client;
 use veuicc::testkit::lpa::{DownloadError, download};
 use veuicc::testkit::pki::default_pki;
+use veuicc::testkit::saip::TestProfile;
 use veuicc::testkit::smdp::{ProfileToInstall, TestSmdp};
 
 /// The ICCID of the generated test package.
@@ -29,9 +30,9 @@ pub(crate) struct Args {
     /// ProfileHeader (89000123456789012341 for the generated package).
     #[arg(long)]
     iccid: Option<String>,
-    /// Profile name for the metadata.
-    #[arg(long, default_value = "veuicc test profile")]
-    name: String,
+    /// Profile name for the metadata; default: the package's profileType.
+    #[arg(long)]
+    name: Option<String>,
     /// SM-DP+ address (where the install notification goes).
     #[arg(long, default_value = "smdp.veuicc.test")]
     smdp: String,
@@ -88,20 +89,22 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         Some(path) => Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
         None => None,
     };
-    // The metadata names the ICCID of the package (as an SM-DP+ does), unless told otherwise;
-    // a package that does not parse goes as it is, for the card to judge.
-    let from_package = package.as_deref().and_then(|p| veuicc::saip::check(p).ok()).map(|s| s.header.iccid);
-    let iccid: [u8; 10] = match (args.iccid.as_deref(), from_package) {
-        (None, Some(iccid)) => iccid,
-        (text, _) => {
-            iccid_bytes(text.unwrap_or(DEFAULT_ICCID))?.try_into().map_err(|_| "ICCID: 10 bytes".to_string())?
-        }
-    };
-    let mut profile = ProfileToInstall::sample(iccid, 8 * 1024);
-    profile.metadata.profile_name = veuicc::asn1::BoundedUtf8::truncated(&args.name);
-    if let Some(upp) = package {
-        profile.upp = upp;
+    // The metadata an SM-DP+ makes from the package (its header's ICCID, swapped into `Iccid`),
+    // unless told otherwise; a package that does not parse goes as it is, for the card to judge.
+    let default_iccid: [u8; 10] = iccid_bytes(DEFAULT_ICCID)?.try_into().map_err(|_| "ICCID: 10 bytes".to_string())?;
+    let upp = package.unwrap_or_else(|| TestProfile::new(default_iccid).with_padding(8 * 1024).to_der());
+    let mut profile = ProfileToInstall::from_package(upp.clone()).unwrap_or_else(|_| {
+        let mut p = ProfileToInstall::sample(default_iccid, 0);
+        p.upp = upp;
+        p
+    });
+    if let Some(text) = &args.iccid {
+        profile.metadata.iccid = iccid_bytes(text)?.into();
     }
+    if let Some(name) = &args.name {
+        profile.metadata.profile_name = veuicc::asn1::BoundedUtf8::truncated(name);
+    }
+    let iccid = profile.metadata.iccid.to_vec();
     let card = AnyCard::open(args.state.as_ref(), args.identity.as_deref())?;
     let mut lpa = Es10Client::open(card).map_err(|e| e.to_string())?;
     let mut smdp = TestSmdp::new(default_pki(), &args.smdp, std::process::id().into());

@@ -544,9 +544,10 @@ fn install<P: Platform>(ctx: &mut Ctx<'_, P>, loading: Loading, profile: LoadedP
 /// The profile package must be a well-formed SAIP package (TCA eUICC Profile Package:
 /// header first, `end` last, `mf` before the file system, decodable header and AKA
 /// parameters, no mandatory service the card does not know) →
-/// else installFailedDueToPEProcessingError(12); its header's ICCID must be the one
-/// StoreMetadata announced → else installFailedDueToDataMismatch(13) (SGP.22 v2.5 §2.5.5;
-/// an older text names it installFailedDueToIccidMismatch). A Test profile must not carry
+/// else installFailedDueToPEProcessingError(12); its header's ICCID (printed digit order)
+/// must be the one StoreMetadata announced (`Iccid`, nibble-swapped), compared after
+/// converting → else installFailedDueToDataMismatch(13) (SGP.22 v2.5 §2.5.5; an older text
+/// names it installFailedDueToIccidMismatch). A Test profile must not carry
 /// network credentials (SGP.21 TPRO2): each of its `akaParameter`s uses the USIM test
 /// algorithm (or maps another NAA's keys) → else testProfileInstallFailedDueToInvalidNaaKey(14)
 /// (the card's reading; GSMA TS.48 test profiles use algorithm 3). The package is stored as
@@ -560,7 +561,7 @@ fn check_package(
     if summary.header.unknown_mandatory_services != 0 {
         return Err(ErrorReason::PeProcessingError);
     }
-    if summary.header.iccid.as_slice() != md.iccid.as_ref() {
+    if summary.header.sgp22_iccid().as_slice() != md.iccid.as_ref() {
         return Err(ErrorReason::DataMismatch);
     }
     let network_key =
