@@ -93,6 +93,11 @@ struct Run {
 }
 
 fn run(lpac: &Path, via: &Via, args: &[&str]) -> Run {
+    run_with(lpac, via, args, &[])
+}
+
+/// [`run`] with lpac's environment variables `env` (`LPAC_HTTP` is unset otherwise).
+fn run_with(lpac: &Path, via: &Via, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = match via {
         Via::Stdio(state) => {
             let mut c = Command::new(env!("CARGO_BIN_EXE_veuicc"));
@@ -105,7 +110,8 @@ fn run(lpac: &Path, via: &Via, args: &[&str]) -> Run {
             c
         }
     };
-    let out = cmd.env_remove("LPAC_HTTP").stdin(Stdio::null()).output().unwrap();
+    cmd.env_remove("LPAC_HTTP").envs(env.iter().copied());
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let transcript = format!("lpac {args:?}\nstdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
     let payload = stdout
@@ -253,16 +259,36 @@ fn real_lpac_over_stdio() {
     let state = temp_dir("stdio");
     download_two_profiles(&state);
     let start = Instant::now();
-    exercise(&lpac, &Via::Stdio(state.clone()));
+    let via = Via::Stdio(state.clone());
+    exercise(&lpac, &via);
     eprintln!("real lpac over stdio: {:?}", start.elapsed());
+    // lpac's HTTP over stdio gets an error status it reports, instead of waiting forever.
+    let args = ["profile", "download", "-s", "smdp.example.com", "-m", "TEST"];
+    let r = run_with(&lpac, &via, &args, &[("LPAC_HTTP", "stdio")]);
+    assert_eq!(
+        (r.code, &r.payload["message"], &r.payload["data"]),
+        (255, &"es9p_initiate_authentication".into(), &"HTTP status code error".into()),
+        "{}",
+        r.transcript
+    );
+    assert!(r.transcript.contains("answered HTTP 503"), "{}", r.transcript);
     let _ = std::fs::remove_dir_all(&state);
 }
 
-/// A child process killed (by its id) on drop.
+/// A child process stopped (by its id) on drop: SIGTERM, so pcscd removes its socket
+/// and pid file; SIGKILL if it is still there after 2 s.
 struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(2) {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
