@@ -43,12 +43,37 @@ fn chip_info_through_the_stdio_backend() {
 
 #[test]
 fn malformed_output_from_lpac_is_an_error() {
-    let (code, _, err) = veuicc(&["lpac", "--lpac", &fake(), "--", "garbage"]);
+    let (code, out, err) = veuicc(&["lpac", "--lpac", &fake(), "--", "garbage"]);
     assert_eq!(code, 2);
-    assert!(err.contains("malformed request: this is not json"), "{err}");
+    assert_eq!(out, "this is not json\n", "a line that is not JSON reaches the user");
+    assert!(err.contains("malformed request: unknown function \"format_card\""), "{err}");
+    let (code, out, err) = veuicc(&["lpac", "--lpac", &fake(), "--", "huge"]);
+    assert_eq!(code, 2);
+    assert_eq!(out, "");
+    assert!(err.contains("a line longer than 65536 bytes: {\"type\":\"apdu\",\"payload\""), "{err}");
+    assert!(err.len() < 1000, "the 1 MiB line is not echoed: {} bytes on stderr", err.len());
     let (code, _, err) = veuicc(&["lpac", "--lpac", "/nonexistent/lpac", "--", "chip", "info"]);
     assert_eq!(code, 2);
     assert!(err.contains("install lpac"), "{err}");
+}
+
+#[test]
+fn usage_text_reaches_the_user() {
+    let (code, out, err) = veuicc(&["lpac", "--lpac", &fake(), "--", "usage"]);
+    assert_eq!(code, 255, "lpac's exit code: {err}");
+    assert_eq!(out, "Usage: lpac <driver|chip|profile|notification|version>\n");
+    assert!(!err.contains("malformed"), "{err}");
+}
+
+#[test]
+fn http_requests_are_answered_with_an_error_status() {
+    let (code, out, err) = veuicc(&["lpac", "--lpac", &fake(), "--", "http"]);
+    assert_eq!(code, 255, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["payload"]["message"], "HTTP status code error");
+    assert_eq!(v["payload"]["data"], "503");
+    assert!(err.contains("initiateAuthentication over LPAC_HTTP=stdio"), "{err}");
+    assert!(err.contains("answered HTTP 503"), "{err}");
 }
 
 #[test]

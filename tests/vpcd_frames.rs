@@ -1,5 +1,6 @@
 //! The vpcd protocol against a fake vpcd on loopback: control messages, APDUs, an
-//! empty message, a connection dropped mid-message, reconnection with state kept.
+//! empty message (and a flood of them), a connection dropped mid-message,
+//! reconnection with state kept, and when a refresh resets the card.
 #![cfg(feature = "vpcd")]
 #![allow(
     clippy::unwrap_used,
@@ -21,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use veuicc::card::ATR;
 use veuicc::host::vpcd;
+use veuicc::store::{CardState, NotificationConfig, ProfileClass, ProfileRecord, ProfileState};
 use veuicc::testkit::TestCard;
 
 fn send(s: &mut TcpStream, payload: &[u8]) {
@@ -111,4 +113,143 @@ fn keeps_trying_until_vpcd_is_there() {
     let logs = logs.lock().unwrap();
     assert_eq!(logs.iter().filter(|l| l.contains("not reachable")).count(), 1, "said once, not per retry: {logs:?}");
     assert_eq!(vpcd::slot_address("127.0.0.1:35963", 1).unwrap(), "127.0.0.1:35964");
+}
+
+/// ICCID 89000123456789012350 as the card stores it (nibble-swapped).
+const ICCID: [u8; 10] = [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x05];
+const SELECT_ISDR_CH1: &str = "01A4040010A0000005591010FFFFFFFF8900000100";
+
+/// A card holding one disabled profile.
+fn card_with_a_profile() -> TestCard {
+    let mut aid = vec![0xA0, 0, 0, 5, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0, 0, 0x10, 0];
+    aid[14] = 0x10;
+    let profile = ProfileRecord {
+        iccid: ICCID.to_vec().into(),
+        isdp_aid: aid.into(),
+        state: ProfileState::Disabled,
+        nickname: None,
+        service_provider_name: "Operator".into(),
+        profile_name: "Profile 10".into(),
+        icon: None,
+        class: ProfileClass::Operational,
+        ppr: 0,
+        notification_config: vec![NotificationConfig { events: 0, address: "smdp.example.com".into() }],
+        owner: None,
+        dp_proprietary_data: None,
+    };
+    support::card(&CardState { profiles: vec![profile], ..CardState::default() })
+}
+
+type Logs = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// Serves `card` on a fresh loopback port; the caller gets the vpcd end, the
+/// stop flag, the log and the thread (which gives the card back).
+fn serve_on_loopback(card: TestCard) -> (TcpStream, Arc<AtomicBool>, Logs, std::thread::JoinHandle<TestCard>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let logs = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = logs.clone();
+    let server = std::thread::spawn(move || {
+        let mut card = card;
+        let mut log = |m: &str| sink.lock().unwrap().push(m.to_string());
+        vpcd::serve(&mut card.0, &addr, &flag, &mut None, &mut log);
+        card
+    });
+    let (s, _) = listener.accept().unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    (s, stop, logs, server)
+}
+
+/// Powers on, opens channel 1 and selects the ISD-R there, as lpac does over PC/SC.
+fn open_isdr_on_channel_1(s: &mut TcpStream) {
+    send(s, &hex("0070000001"));
+    assert_eq!(recv(s), hex("019000"));
+    send(s, &hex(SELECT_ISDR_CH1));
+    let sw = recv(s);
+    assert!(sw == [0x90, 0x00] || sw[0] == 0x61, "SELECT: {sw:02X?}");
+}
+
+/// EnableProfile/DisableProfile (`tag` BF31/BF32) by ICCID with refreshFlag, STORE
+/// DATA on channel 1 without Le (lpac's framing), then `le` if given.
+fn lifecycle_with_refresh(tag: &str, le: Option<u8>) -> Vec<u8> {
+    let iccid: String = ICCID.iter().map(|b| format!("{b:02X}")).collect();
+    let mut apdu = hex(&format!("81E2910014{tag}11A00C5A0A{iccid}8101FF"));
+    apdu.extend(le);
+    apdu
+}
+
+#[test]
+fn refresh_waits_until_the_response_is_fetched() {
+    let (mut s, stop, _logs, server) = serve_on_loopback(card_with_a_profile());
+    send(&mut s, &[0x01]);
+    open_isdr_on_channel_1(&mut s);
+
+    // lpac: no Le, so 6106 first; the GET RESPONSE must still find the response.
+    send(&mut s, &lifecycle_with_refresh("BF31", None));
+    assert_eq!(recv(&mut s), [0x61, 0x06]);
+    send(&mut s, &hex("81C0000006"));
+    assert_eq!(recv(&mut s), hex("BF3103800100 9000"), "enable ok(0), delivered before the refresh");
+    // Then the refresh: the card was reset, channel 1 is closed.
+    send(&mut s, &hex("81E2910003BF2D00"));
+    assert_eq!(recv(&mut s), [0x68, 0x81], "the refresh reset the card after the last byte");
+
+    // Fetched in two pieces: the reset waits for the last one.
+    open_isdr_on_channel_1(&mut s);
+    send(&mut s, &lifecycle_with_refresh("BF32", None));
+    assert_eq!(recv(&mut s), [0x61, 0x06]);
+    send(&mut s, &hex("81C0000002"));
+    assert_eq!(recv(&mut s), hex("BF32 6104"));
+    send(&mut s, &hex("81C0000004"));
+    assert_eq!(recv(&mut s), hex("03800100 9000"), "disable ok(0)");
+    send(&mut s, &hex("81E2910003BF2D00"));
+    assert_eq!(recv(&mut s), [0x68, 0x81]);
+
+    // The LPA never fetches: the reset comes before its next command.
+    open_isdr_on_channel_1(&mut s);
+    send(&mut s, &lifecycle_with_refresh("BF31", None));
+    assert_eq!(recv(&mut s), [0x61, 0x06]);
+    send(&mut s, &hex("81E2910003BF2D00"));
+    assert_eq!(recv(&mut s), [0x68, 0x81], "a command that is not GET RESPONSE gets the reset card");
+
+    // With Le (pySim's framing) the whole response comes at once and the reset follows it.
+    open_isdr_on_channel_1(&mut s);
+    send(&mut s, &lifecycle_with_refresh("BF32", Some(0x00)));
+    assert_eq!(recv(&mut s), hex("BF3203800100 9000"));
+    send(&mut s, &hex("81C0000006"));
+    assert_eq!(recv(&mut s), [0x68, 0x81]);
+
+    // Without refreshFlag nothing resets: the next command on channel 1 is served.
+    open_isdr_on_channel_1(&mut s);
+    let iccid: String = ICCID.iter().map(|b| format!("{b:02X}")).collect();
+    send(&mut s, &hex(&format!("81E2910014BF3111A00C5A0A{iccid}810100")));
+    assert_eq!(recv(&mut s), [0x61, 0x06]);
+    send(&mut s, &hex("81C0000006"));
+    assert_eq!(recv(&mut s), hex("BF3103800100 9000"));
+    send(&mut s, &hex("81E2910003BF2E00"));
+    assert_eq!(recv(&mut s), [0x61, 0x15], "GetEUICCChallenge on the same channel: no reset happened");
+
+    stop.store(true, Ordering::Relaxed);
+    drop(s);
+    let card = server.join().unwrap();
+    assert_eq!(card.0.state().profiles[0].state, ProfileState::Enabled);
+}
+
+#[test]
+fn a_flood_of_empty_messages_is_logged_once() {
+    let (mut s, stop, logs, server) = serve_on_loopback(TestCard::new(1));
+    let flood: Vec<u8> = [0u8, 0].repeat(10_000);
+    s.write_all(&flood).unwrap();
+    send(&mut s, &[0x04]);
+    assert_eq!(recv(&mut s), ATR, "still in step after 10 000 empty messages");
+    send(&mut s, &[]);
+    send(&mut s, &[0x04]);
+    assert_eq!(recv(&mut s), ATR);
+    stop.store(true, Ordering::Relaxed);
+    drop(s);
+    server.join().unwrap();
+    let logs = logs.lock().unwrap();
+    let first: Vec<_> = logs.iter().take(4).collect();
+    assert_eq!(logs.iter().filter(|l| l.contains("empty message")).count(), 1, "{} lines: {first:?}…", logs.len());
 }

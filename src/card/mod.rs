@@ -218,8 +218,9 @@ impl<P: Platform> Card<P> {
     /// What "refresh" means for a virtual card: a real eUICC sends the REFRESH
     /// proactive command (UICC reset) so the modem re-reads the newly enabled
     /// profile. veuicc has no proactive channel, so the adapter that delivered
-    /// the response resets the card right after (vpcd: as a card-initiated reset;
-    /// in-process callers decide). Volatile: a reset or power cycle clears it.
+    /// the response resets the card once the LPA has it all (vpcd: after the GET
+    /// RESPONSE that drains the `61xx` chain, as a card-initiated reset; in-process
+    /// callers decide). Volatile: a reset or power cycle clears it.
     pub fn take_refresh_request(&mut self) -> bool {
         self.isdr.take_refresh_request()
     }

@@ -12,15 +12,18 @@
 //! | `… "func":"logic_channel_close","param":"<channel hex>"` | `ecode` 0 |
 //! | `… "func":"disconnect","param":null` | `ecode` 0 (the card is powered off, as PC/SC unpowers it) |
 //!
-//! Every other line lpac prints (its `"type":"lpa"` result, progress) is passed
-//! through. A line that is not JSON, or an APDU request of an unknown shape, is a
-//! [`BridgeError`] naming the line, never a panic.
+//! Every other line lpac prints (its `"type":"lpa"` result, progress, and lines that
+//! are not JSON, such as its usage text) is passed through. lpac's HTTP requests
+//! (`LPAC_HTTP=stdio`: `{"type":"http","payload":{"url":…,"tx":…,"headers":[…]}}`) are
+//! answered `{"type":"http","payload":{"rcode":503,"rx":…}}` (no ES9+ is served here
+//! yet), never left waiting. An APDU request of an unknown shape, or a line longer
+//! than [`MAX_LINE`], is a [`BridgeError`] quoting the start of the line, never a panic.
 
 use super::trace::{Trace, hex};
 use serde_json::{Value, json};
 use std::fmt;
 use std::format;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::string::String;
 use std::vec::Vec;
 
@@ -132,32 +135,104 @@ fn answer(card: &mut dyn Card, func: &str, param: &Value, trace: &mut Option<Tra
     })
 }
 
+/// The longest line the bridge reads from lpac. lpac's own lines are far shorter (an
+/// APDU request is at most ~540 bytes; an ES9+ request over `LPAC_HTTP=stdio` a few KiB).
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// How much of a bad line an error message quotes.
+const QUOTE: usize = 200;
+
+/// The HTTP status the bridge answers lpac's `LPAC_HTTP=stdio` requests with: the
+/// bridge serves no ES9+ yet, and lpac reports a non-2xx code as
+/// `"HTTP status code error"` with the code, instead of waiting forever.
+pub const HTTP_UNSERVED: u16 = 503;
+
+/// The start of `line` for an error message: at most [`QUOTE`] bytes, lossy UTF-8.
+fn quote(line: &[u8]) -> String {
+    let head = line.get(..QUOTE).unwrap_or(line);
+    let mut q = String::from_utf8_lossy(head).into_owned();
+    if head.len() < line.len() {
+        q.push('…');
+    }
+    q
+}
+
+/// Reads one line (without its `\n`) into `buf`; `false` at the end of input. A line
+/// longer than [`MAX_LINE`] is an error that quotes only its start.
+fn read_line(from: &mut impl BufRead, buf: &mut Vec<u8>) -> Result<bool, BridgeError> {
+    buf.clear();
+    let limit = u64::try_from(MAX_LINE).unwrap_or(u64::MAX).saturating_add(1);
+    let n = from.by_ref().take(limit).read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(false);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+    } else if buf.len() > MAX_LINE {
+        return Err(BridgeError::Malformed(format!("a line longer than {MAX_LINE} bytes: {}", quote(buf))));
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(true)
+}
+
 /// Serves lpac: reads its stdout (`from`), answers APDU requests on its stdin (`to`),
-/// and copies every other line to `out`. Returns when lpac closes its stdout.
+/// and copies every other line to `out` — its JSON results and progress, and lines
+/// that are not JSON at all (lpac's usage text). An HTTP request (`LPAC_HTTP=stdio`)
+/// gets [`HTTP_UNSERVED`] and a line on `notes` (the user's stderr) saying why.
+/// Returns when lpac closes its stdout.
 pub fn bridge(
     card: &mut dyn Card,
-    from: impl BufRead,
+    mut from: impl BufRead,
     mut to: impl Write,
     mut out: impl Write,
+    mut notes: impl Write,
     trace: &mut Option<Trace>,
 ) -> Result<(), BridgeError> {
-    for line in from.lines() {
-        let line = line?;
-        if line.trim().is_empty() {
+    let mut line = Vec::new();
+    while read_line(&mut from, &mut line)? {
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let value: Value = match serde_json::from_str(&line) {
+        let value: Value = match serde_json::from_slice(&line) {
             Ok(v) => v,
-            Err(_) => return Err(BridgeError::Malformed(line)),
+            Err(_) => {
+                // Not JSON: lpac's usage text or another message meant for the user.
+                out.write_all(&line)?;
+                out.write_all(b"\n")?;
+                out.flush()?;
+                continue;
+            }
         };
-        if value.get("type").and_then(Value::as_str) != Some("apdu") {
-            writeln!(out, "{line}")?;
-            continue;
+        let malformed = |why: &str| BridgeError::Malformed(format!("{why}: {}", quote(&line)));
+        match value.get("type").and_then(Value::as_str) {
+            Some("apdu") => {}
+            Some("http") => {
+                let url = value.pointer("/payload/url").and_then(Value::as_str).unwrap_or("?");
+                let url = quote(url.as_bytes());
+                writeln!(
+                    notes,
+                    "veuicc lpac: lpac asked for {url} over LPAC_HTTP=stdio; the bridge serves no ES9+ yet \
+                     and answered HTTP {HTTP_UNSERVED} (leave LPAC_HTTP unset to let lpac use the network)"
+                )?;
+                Trace::event(trace, &format!("lpac http {url}: answered {HTTP_UNSERVED}"));
+                let rx = hex(b"veuicc lpac: ES9+ over stdio is not served");
+                writeln!(to, "{}", json!({"type": "http", "payload": {"rcode": HTTP_UNSERVED, "rx": rx}}))?;
+                to.flush()?;
+                continue;
+            }
+            _ => {
+                out.write_all(&line)?;
+                out.write_all(b"\n")?;
+                out.flush()?;
+                continue;
+            }
         }
-        let payload = value.get("payload").ok_or_else(|| BridgeError::Malformed(line.clone()))?;
-        let func = payload.get("func").and_then(Value::as_str).ok_or_else(|| BridgeError::Malformed(line.clone()))?;
+        let payload = value.get("payload").ok_or_else(|| malformed("no payload"))?;
+        let func = payload.get("func").and_then(Value::as_str).ok_or_else(|| malformed("no func"))?;
         let param = payload.get("param").unwrap_or(&Value::Null);
-        let reply = answer(card, func, param, trace).map_err(|e| BridgeError::Malformed(format!("{e}: {line}")))?;
+        let reply = answer(card, func, param, trace).map_err(|e| malformed(&e))?;
         writeln!(to, "{}", json!({"type": "apdu", "payload": reply}))?;
         to.flush()?;
     }
@@ -168,21 +243,73 @@ pub fn bridge(
 mod tests {
     use super::*;
 
+    fn run(input: &[u8]) -> (Result<(), BridgeError>, String, String, String) {
+        let mut card = crate::testkit::TestCard::new(1).0;
+        let (mut to, mut out, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+        let r = bridge(&mut card, input, &mut to, &mut out, &mut notes, &mut None);
+        let s = |v: Vec<u8>| String::from_utf8_lossy(&v).into_owned();
+        (r, s(to), s(out), s(notes))
+    }
+
     #[test]
     fn hostile_lines_are_errors() {
-        let mut card = crate::testkit::TestCard::new(1).0;
         for bad in [
-            "not json",
             r#"{"type":"apdu"}"#,
             r#"{"type":"apdu","payload":{"func":"transmit","param":"zz"}}"#,
             r#"{"type":"apdu","payload":{"func":"format_card","param":null}}"#,
             r#"{"type":"apdu","payload":{"func":"logic_channel_open","param":7}}"#,
         ] {
-            let r = bridge(&mut card, bad.as_bytes(), Vec::new(), Vec::new(), &mut None);
+            let (r, to, ..) = run(bad.as_bytes());
             assert!(matches!(r, Err(BridgeError::Malformed(_))), "{bad}");
+            assert_eq!(to, "", "{bad}");
         }
+        let (r, to, out, _) = run(b"{\"type\":\"lpa\",\"payload\":{}}\n");
+        r.unwrap();
+        assert_eq!((to.as_str(), out.as_str()), ("", "{\"type\":\"lpa\",\"payload\":{}}\n"));
+    }
+
+    #[test]
+    fn lines_that_are_not_json_pass_through() {
+        let input = b"Usage: lpac <driver|chip|profile|notification|version>\n\xff\xfe not utf-8\n\
+            {\"type\":\"apdu\",\"payload\":{\"func\":\"connect\",\"param\":null}}\n";
+        let (r, to, _, _) = run(input);
+        r.unwrap();
+        assert_eq!(to, "{\"payload\":{\"ecode\":0},\"type\":\"apdu\"}\n", "the bridge went on serving");
+        let mut card = crate::testkit::TestCard::new(1).0;
         let mut out = Vec::new();
-        bridge(&mut card, &b"{\"type\":\"lpa\",\"payload\":{}}\n"[..], Vec::new(), &mut out, &mut None).unwrap();
-        assert_eq!(out, b"{\"type\":\"lpa\",\"payload\":{}}\n");
+        bridge(&mut card, &input[..], Vec::new(), &mut out, Vec::new(), &mut None).unwrap();
+        assert_eq!(out, b"Usage: lpac <driver|chip|profile|notification|version>\n\xff\xfe not utf-8\n");
+    }
+
+    #[test]
+    fn http_requests_get_an_error_status() {
+        let input = br#"{"type":"http","payload":{"url":"https://smdp.example.com/gsma/rsp2/es9plus/initiateAuthentication","tx":"7B7D","headers":["Content-Type: application/json"]}}"#;
+        let (r, to, out, notes) = run(input);
+        r.unwrap();
+        let reply: Value = serde_json::from_str(&to).unwrap();
+        assert_eq!(reply["type"], "http");
+        assert_eq!(reply["payload"]["rcode"], 503);
+        let rx = unhex(reply["payload"]["rx"].as_str().unwrap()).unwrap();
+        assert_eq!(rx, b"veuicc lpac: ES9+ over stdio is not served");
+        assert_eq!(out, "");
+        assert!(notes.contains("https://smdp.example.com/gsma/rsp2/es9plus/initiateAuthentication"), "{notes}");
+        assert!(notes.contains("HTTP 503"), "{notes}");
+    }
+
+    #[test]
+    fn a_huge_line_is_refused_without_echoing_it() {
+        let mut input = b"{\"type\":\"apdu\",\"payload\":{\"func\":\"transmit\",\"param\":\"".to_vec();
+        input.resize(4 << 20, b'A');
+        let (r, to, out, _) = run(&input);
+        let Err(BridgeError::Malformed(message)) = r else { panic!("{r:?}") };
+        assert!(message.starts_with("a line longer than 65536 bytes: {\"type\":\"apdu\""), "{message}");
+        assert!(message.len() < 400, "{} bytes", message.len());
+        assert_eq!((to.as_str(), out.as_str()), ("", ""));
+        // A line of exactly MAX_LINE bytes is still read (and, not being JSON, passed through).
+        let mut input = std::vec![b'x'; MAX_LINE];
+        input.push(b'\n');
+        let (r, _, out, _) = run(&input);
+        r.unwrap();
+        assert_eq!(out.len(), MAX_LINE + 1);
     }
 }

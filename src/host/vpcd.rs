@@ -9,13 +9,19 @@
 //! with the R-APDU; power and reset messages get no answer.
 //!
 //! Oddities, handled without touching the card: an empty message (vpcd never sends
-//! one) is logged and ignored; a length is at most 65 535, so every message can be
+//! one) is ignored, and logged once per connection (a flood of them is one line); a length is at most 65 535, so every message can be
 //! read whole and stays in step (a malformed APDU inside gets its status word from
 //! the card); a connection that ends mid-message is dropped. Transient errors never
 //! end [`serve`]: it reconnects with backoff.
 //!
-//! "Refresh" (SGP.22 Enable/DisableProfile with `refreshFlag`): after delivering the
-//! response the card resets itself, as a real eUICC's REFRESH would make the modem do.
+//! "Refresh" (SGP.22 Enable/DisableProfile with `refreshFlag`): once the whole
+//! response has been delivered the card resets itself, as a real eUICC's REFRESH
+//! would make the modem do. "Delivered" means the `61xx` chain is drained: the reset
+//! comes after the GET RESPONSE that returns the last bytes (`9000`), or just before
+//! the next command when that is not a GET RESPONSE on the same channel (the LPA
+//! gave up on the rest). An LPA that sends STORE DATA without Le (lpac) gets `61xx`
+//! first and fetches the result with GET RESPONSE; resetting at the `61xx` would turn
+//! that fetch into `6881` and a done enable into a reported failure.
 
 use super::trace::Trace;
 use crate::card::Card;
@@ -71,13 +77,46 @@ pub fn write_message(w: &mut impl Write, payload: &[u8]) -> io::Result<()> {
     w.write_all(&frame)
 }
 
+/// What one vpcd connection remembers between messages.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// A refresh is due once the response chain on this channel is drained.
+    refresh_after: Option<u8>,
+    /// An empty message was logged on this connection already.
+    empty_logged: bool,
+}
+
+impl Session {
+    /// A new connection's session: nothing due.
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// True while a refresh waits for its response to be fetched.
+    pub fn refresh_pending(&self) -> bool {
+        self.refresh_after.is_some()
+    }
+}
+
+/// The channel of a GET RESPONSE command, `None` for any other APDU.
+fn get_response_channel(apdu: &[u8]) -> Option<u8> {
+    crate::apdu::CommandView::parse(apdu).ok().filter(|c| c.ins == 0xC0).map(|c| c.channel())
+}
+
 /// Answers one vpcd message from `card`; `Some(bytes)` is the reply to send.
+/// `session` carries what the connection remembers (a refresh waiting for its
+/// response to be fetched; whether an empty message was logged).
 pub fn answer<P: Platform>(
     card: &mut Card<P>,
+    session: &mut Session,
     message: Message<'_>,
     trace: &mut Option<Trace>,
     log: &mut dyn FnMut(&str),
 ) -> Option<Vec<u8>> {
+    if !matches!(message, Message::Apdu(_) | Message::Empty | Message::AtrRequest) {
+        // A power event resets the card anyway: the refresh it waited for is done.
+        session.refresh_after = None;
+    }
     match message {
         Message::PowerOff => {
             card.power_off();
@@ -98,16 +137,32 @@ pub fn answer<P: Platform>(
         }
         Message::AtrRequest => Some(crate::card::ATR.to_vec()),
         Message::Apdu(apdu) => {
+            if let Some(ch) = session.refresh_after
+                && get_response_channel(apdu) != Some(ch)
+            {
+                session.refresh_after = None;
+                card.reset();
+                Trace::event(trace, "refresh: card reset (the rest of the response was not fetched)");
+            }
             let r = card.transmit(apdu);
             Trace::exchange(trace, apdu, &r);
+            let more = matches!(r.as_slice(), [.., 0x61, _]);
             if card.take_refresh_request() {
+                // The command that asked for it parsed (it was answered by the ISD-R).
+                let channel = crate::apdu::CommandView::parse(apdu).map_or(0, |c| c.channel());
+                session.refresh_after = Some(channel);
+            }
+            if session.refresh_after.is_some() && !more {
+                session.refresh_after = None;
                 card.reset();
                 Trace::event(trace, "refresh: card reset after the response");
             }
             Some(r)
         }
         Message::Empty => {
-            log("vpcd sent an empty message; ignored");
+            if !core::mem::replace(&mut session.empty_logged, true) {
+                log("vpcd sent an empty message; ignored (further ones on this connection are not logged)");
+            }
             None
         }
     }
@@ -123,6 +178,7 @@ pub fn serve_connection<P: Platform>(
 ) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut header = [0u8; 2];
+    let mut session = Session::new();
     loop {
         // Wait for a message, checking `stop` now and then.
         stream.set_read_timeout(Some(Duration::from_millis(200)))?;
@@ -142,7 +198,7 @@ pub fn serve_connection<P: Platform>(
         let len = usize::from(u16::from_be_bytes(header));
         let mut payload = std::vec![0u8; len];
         stream.read_exact(&mut payload)?;
-        if let Some(reply) = answer(card, Message::parse(&payload), trace, log) {
+        if let Some(reply) = answer(card, &mut session, Message::parse(&payload), trace, log) {
             write_message(stream, &reply)?;
         }
     }

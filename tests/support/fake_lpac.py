@@ -5,10 +5,15 @@ stdio protocol (driver/apdu/stdio.c, docs/backends/stdio.md). It sends what
 EuiccConfiguredAddresses, GetRAT, EUICCInfo2 (STORE DATA in 120-byte blocks,
 GET RESPONSE on 61xx), close, disconnect; then prints its result line.
 
-`fake_lpac.py garbage` prints a line that is not JSON instead (error-path test).
+Error paths: `fake_lpac.py garbage` prints a line that is not JSON (passed through)
+and then an APDU request for a function lpac does not have; `usage` prints usage
+text and exits 255, as lpac does with bad arguments; `http` sends one request as
+lpac does with LPAC_HTTP=stdio and prints the status it got; `huge` prints a 1 MiB
+request line.
 """
 import json
 import os
+import select
 import sys
 
 ISD_R = "A0000005591010FFFFFFFF8900000100"
@@ -52,6 +57,27 @@ def fail(message):
 def main():
     if sys.argv[1:] == ["garbage"]:
         print("this is not json", flush=True)
+        print(json.dumps({"type": "apdu", "payload": {"func": "format_card", "param": None}}), flush=True)
+        sys.stdin.readline()
+        return
+    if sys.argv[1:] == ["usage"]:
+        print("Usage: lpac <driver|chip|profile|notification|version>", flush=True)
+        sys.exit(255)
+    if sys.argv[1:] == ["http"]:
+        print(json.dumps({"type": "http", "payload": {
+            "url": "https://smdp.example.com/gsma/rsp2/es9plus/initiateAuthentication",
+            "tx": "7B7D", "headers": ["Content-Type: application/json"]}}), flush=True)
+        if not select.select([sys.stdin], [], [], 10)[0]:
+            fail("no answer to the HTTP request within 10 s")
+        reply = json.loads(sys.stdin.readline())
+        assert reply["type"] == "http", reply
+        rcode = reply["payload"]["rcode"]
+        bytes.fromhex(reply["payload"]["rx"])
+        print(json.dumps({"type": "lpa", "payload": {"code": -1, "message": "HTTP status code error",
+                                                      "data": str(rcode)}}), flush=True)
+        sys.exit(255)
+    if sys.argv[1:] == ["huge"]:
+        print('{"type":"apdu","payload":{"func":"transmit","param":"' + "00" * (1 << 19) + '"}}', flush=True)
         sys.stdin.readline()
         return
     assert os.environ.get("LPAC_APDU") == "stdio", "run with LPAC_APDU=stdio"

@@ -58,7 +58,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let (Some(to), Some(from)) = (child.stdin.take(), child.stdout.take()) else {
         return Err("lpac's stdio could not be piped".into());
     };
-    let result = bridge(&mut card, BufReader::new(from), to, std::io::stdout().lock(), &mut trace);
+    let result =
+        bridge(&mut card, BufReader::new(from), to, std::io::stdout().lock(), std::io::stderr().lock(), &mut trace);
     if let Err(e) = result {
         let _ = child.kill();
         let _ = child.wait();
