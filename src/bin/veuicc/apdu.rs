@@ -47,12 +47,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
                 json_str(&hex(sw))
             ));
         } else {
-            println!("> {}", hex(apdu));
-            println!("< {}", hex(&r));
+            outln!("> {}", hex(apdu));
+            outln!("< {}", hex(&r));
         }
     }
     if args.json {
-        println!("[{}]", items.join(","));
+        outln!("[{}]", items.join(","));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,24 @@ use veuicc::store::MemStorage;
 use veuicc::testkit::pki::{default_identity, load_identity_dir};
 use veuicc::testkit::{Transport, default_config};
 
+/// Writes one line to stdout. When that fails (the reader closed the pipe, as `head -1`
+/// does, or the disk behind it is full) there is no one left to tell: the process ends at
+/// once with exit 0, as a tool that SIGPIPE stops would, instead of panicking. Every command
+/// has committed its card state by the time it prints, so nothing is left half done.
+pub(crate) fn out_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{args}").and_then(|()| out.flush()).is_err() {
+        std::process::exit(0);
+    }
+}
+
+/// Writes one line to stderr; a closed stderr drops the line.
+pub(crate) fn err_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{args}");
+}
+
 /// Upper-case hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
@@ -20,21 +38,21 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// Parses hex, ignoring spaces, colons and underscores.
+/// Parses hex, ignoring spaces, colons and underscores; anything else that is not a hex
+/// digit (`+`, `-`, `0x`, …) is refused, naming the character and where it is.
 pub(crate) fn unhex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !b" :_".contains(b)).collect();
+    let mut digits = Vec::with_capacity(text.len());
+    for (at, c) in text.char_indices() {
+        match c.to_digit(16) {
+            Some(d) => digits.extend(u8::try_from(d).ok()),
+            None if " :_".contains(c) => {}
+            None => return Err(format!("{text:?}: not hex: {c:?} at offset {at}")),
+        }
+    }
     if !digits.len().is_multiple_of(2) {
         return Err(format!("{text:?}: odd number of hex digits"));
     }
-    digits
-        .chunks(2)
-        .map(|pair| {
-            std::str::from_utf8(pair)
-                .ok()
-                .and_then(|p| u8::from_str_radix(p, 16).ok())
-                .ok_or_else(|| format!("{text:?}: not hex"))
-        })
-        .collect()
+    Ok(digits.chunks_exact(2).map(|p| p.iter().fold(0u8, |acc, d| (acc << 4) | d)).collect())
 }
 
 /// A JSON string literal.

@@ -161,7 +161,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
             .iter()
             .map(|(c, r)| format!("{{\"command\":{},\"response\":{}}}", json_str(&hex(c)), json_str(&hex(r))))
             .collect();
-        println!(
+        outln!(
             "{{\"atr\":{},\"eid\":{},\"svn\":{},\"free_nvm\":{nvm},\"profile\":{},\"steps\":[{}],\"apdus\":[{}],\"total_micros\":{total}}}",
             json_str(&hex(&atr)),
             json_str(&eid.to_string()),
@@ -171,16 +171,16 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
             apdus.join(",")
         );
     } else {
-        println!("veuicc demo: a virtual eUICC on embedded defaults (in-memory state)\n");
+        outln!("veuicc demo: a virtual eUICC on embedded defaults (in-memory state)\n");
         for (name, detail, us) in &steps {
-            println!("{name:<30} {us:>6} µs  {detail}");
+            outln!("{name:<30} {us:>6} µs  {detail}");
         }
-        println!("\n{} APDUs exchanged (first 12 shown; --json lists all):", log.len());
+        outln!("\n{} APDUs exchanged (first 12 shown; --json lists all):", log.len());
         for (c, r) in log.iter().take(12) {
-            println!("  > {}", hex(c));
-            println!("  < {}", hex(r));
+            outln!("  > {}", hex(c));
+            outln!("  < {}", hex(r));
         }
-        println!("\ntotal {total} µs");
+        outln!("\ntotal {total} µs");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -108,11 +108,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     match download(&mut lpa, &mut smdp, &profile) {
         Ok(_) => {
             lpa.close().map_err(|e| e.to_string())?;
-            println!("{}", crate::state::iccid(&iccid));
+            outln!("{}", crate::state::iccid(&iccid));
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("veuicc: {}", name(&e));
+            errln!("veuicc: {}", name(&e));
             Ok(ExitCode::from(1))
         }
     }

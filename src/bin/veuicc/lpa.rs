@@ -118,10 +118,10 @@ fn outcome(result: Result<rasn::types::Integer, ClientError>, names: &[(i32, &st
     let code = i32::try_from(&code).unwrap_or(-1);
     let name = names.iter().find(|(c, _)| *c == code).map_or("undefinedError", |(_, n)| n);
     if code == 0 {
-        println!("ok");
+        outln!("ok");
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("veuicc: {name} ({code})");
+        errln!("veuicc: {name} ({code})");
         Ok(ExitCode::from(1))
     }
 }
@@ -206,12 +206,12 @@ pub(crate) fn profiles(args: ListArgs) -> Result<ExitCode, String> {
                 format!("{{{}}}", fields.join(","))
             })
             .collect();
-        println!("[{}]", objects.join(","));
+        outln!("[{}]", objects.join(","));
     } else if rows.is_empty() {
-        println!("no profiles");
+        outln!("no profiles");
     } else {
         for r in rows {
-            println!("{:<20}  {}  {:<8}  {:<12}  {:<16}  {}  [{}]", r[0], r[1], r[2], r[6], r[3], r[5], r[4]);
+            outln!("{:<20}  {}  {:<8}  {:<12}  {:<16}  {}  [{}]", r[0], r[1], r[2], r[6], r[3], r[5], r[4]);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -249,12 +249,12 @@ pub(crate) fn notifications(args: NotificationArgs) -> Result<ExitCode, String> 
                 )
             })
             .collect();
-        println!("[{}]", objects.join(","));
+        outln!("[{}]", objects.join(","));
     } else if rows.is_empty() {
-        println!("no notifications");
+        outln!("no notifications");
     } else {
         for (seq, ev, icc, addr) in rows {
-            println!("{seq:>6}  {ev:<8}  {icc:<20}  {addr}");
+            outln!("{seq:>6}  {ev:<8}  {icc:<20}  {addr}");
         }
     }
     Ok(ExitCode::SUCCESS)

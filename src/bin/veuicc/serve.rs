@@ -63,11 +63,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         };
         let eid = config.eid;
         let state = args.state.as_ref().map(|d| if args.cards > 1 { d.join(format!("card{k}")) } else { d.clone() });
-        eprintln!(
+        errln!(
             "card {k}: EID {eid}, vpcd {addr}, state {}",
             state.as_ref().map_or("in memory".into(), |d| d.display().to_string())
         );
-        let mut log = move |msg: &str| eprintln!("card {k}: {msg}");
+        let mut log = move |msg: &str| errln!("card {k}: {msg}");
         match state {
             Some(dir) => {
                 let storage = DirStorage::open(&dir).map_err(|e| e.to_string())?;
