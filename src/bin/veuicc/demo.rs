@@ -16,9 +16,8 @@ pub(crate) struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-    /// Directory with the card's identity (as written by `veuicc pki new`); default: the embedded one.
-    #[arg(long, value_name = "DIR")]
-    identity: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    identity: crate::common::IdentityArgs,
 }
 
 /// ICCID of the demo profile (EF.ICCID coding of 89000123456789012341).
@@ -52,8 +51,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let mut step = |name: &str, detail: String, t: Instant| steps.push((name.into(), detail, t.elapsed().as_micros()));
 
     let t = Instant::now();
-    let (config, identity) = crate::common::card_identity(args.identity.as_deref())?;
-    let mut card = Card::with_identity(config, identity, platform(MemStorage::new())).map_err(|e| e.to_string())?;
+    let setup = crate::common::card_setup(None, &args.identity)?;
+    let mut card =
+        Card::with_identity(setup.config, setup.identity, platform(MemStorage::new())).map_err(|e| e.to_string())?;
     let atr = card.power_on().map_err(|e| e.to_string())?;
     step("power on", format!("ATR {}", hex(&atr)), t);
 

@@ -4,7 +4,7 @@
 //! Exit 0 on success; 1 with the SGP.22 result name (e.g. `profileNotInDisabledState`)
 //! or the status word otherwise; 2 for bad arguments.
 
-use crate::common::{AnyCard, hex, json_str};
+use crate::common::{AnyCard, IdentityArgs, hex, json_str};
 use crate::state::iccid;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,9 +17,8 @@ pub(crate) struct CardArgs {
     /// Directory holding the card's persistent state.
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Directory with the card's identity (as written by `veuicc pki new`); default: the embedded one.
-    #[arg(long, value_name = "DIR")]
-    identity: Option<PathBuf>,
+    #[command(flatten)]
+    identity: IdentityArgs,
 }
 
 /// `veuicc enable|disable|delete ICCID`.
@@ -109,7 +108,7 @@ fn identifier(text: &str) -> Result<ProfileIdentifier, String> {
 }
 
 fn session(card: &CardArgs) -> Result<Es10Client<AnyCard>, String> {
-    let card = AnyCard::open(card.state.as_ref(), card.identity.as_deref())?;
+    let card = AnyCard::open(card.state.as_ref(), &card.identity)?;
     Es10Client::open(card).map_err(|e| e.to_string())
 }
 

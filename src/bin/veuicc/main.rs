@@ -35,6 +35,8 @@ struct Cli {
     command: Command,
 }
 
+// One value per process, parsed once: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the main job on embedded defaults: power on, open a channel, select
