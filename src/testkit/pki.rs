@@ -1,6 +1,8 @@
 //! Test PKI: a CI, an EUM with an EID-prefix constraint, eUICC identities and the SM-DP+
-//! DPauth, DPpb and TLS certificates, all deterministic from a seed; plus loading an identity
-//! from a directory of DER/PEM files (`--identity DIR`).
+//! DPauth, DPpb and TLS certificates, all deterministic from a seed; plus loading a card
+//! identity ([`IdentityFiles`]: `--identity DIR`, `--euicc-cert …`) or SM-DP+ keys
+//! ([`SmdpFiles`]: `--smdp-keys DIR`, `--dpauth-cert …`) from DER/PEM files, recognised in a
+//! directory by content (role policy, matching key) rather than by name.
 //!
 //! **Test material only**: the keys come from [`DetRng`], anyone with the seed has them.
 //!
@@ -708,11 +710,12 @@ fn scan(dir: &Path) -> Result<Scanned, LoadError> {
     let mut out = Scanned { certs: Vec::new(), keys: Vec::new() };
     for path in paths {
         let Ok(bytes) = fs::read(&path).map(Zeroizing::new) else { continue };
-        if let Ok(der) = der_from_bytes(&path, &bytes, CERT)
+        // A DER key file reads as "DER" here too: wiped unless it is a certificate.
+        if let Ok(der) = der_from_bytes(&path, &bytes, CERT).map(Zeroizing::new)
             && let Some(role) = cert_role(&der)
         {
-            if !out.certs.iter().any(|(_, _, d)| *d == der) {
-                out.certs.push((path, role, der));
+            if !out.certs.iter().any(|(_, _, d)| *d == *der) {
+                out.certs.push((path, role, der.to_vec()));
             }
         } else if let Ok(der) = der_from_bytes(&path, &bytes, KEY).map(Zeroizing::new)
             && p256_key(&der).is_some()
