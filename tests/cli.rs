@@ -66,7 +66,42 @@ fn bad_arguments_exit_non_zero() {
     assert_eq!(code, 2);
     assert!(err.contains("odd number"), "{err}");
     assert_eq!(veuicc(&["apdu"]).0, 2);
+    // `from_str_radix` takes a sign: "+1" would be 0x01. A hex digit is 0-9, a-f, A-F only.
+    for (arg, bad) in [("+100", "'+' at offset 0"), ("00A4+400", "'+' at offset 4"), ("1-23", "'-' at offset 1")] {
+        let (code, out, err) = veuicc(&["apdu", arg]);
+        assert_eq!((code, out.as_str()), (2, ""), "{arg}");
+        assert!(err.contains(&format!("not hex: {bad}")), "{arg}: {err}");
+    }
+    let (code, out, _) = veuicc(&["apdu", "00:70_00 00 01"]);
+    assert_eq!((code, out.as_str()), (0, "> 0070000001\n< 019000\n"));
     // Malformed APDUs are the card's business, not an argument error.
     let (code, out, _) = veuicc(&["apdu", "00"]);
     assert_eq!((code, out.as_str()), (0, "> 00\n< 6700\n"));
+}
+
+/// A reader that goes away (`veuicc apdu … | head -1`): the tool stops quietly, no panic.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_veuicc"))
+        .args(["apdu", "0070000001", "01A4040010A0000005591010FFFFFFFF8900000100", "81E2910006BF3E035C015A"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the read end is closed before the first line is written
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // stderr closed too, and an error to report: exit code 2, no panic (101).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_veuicc"))
+        .args(["apdu", "0G"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(2));
 }

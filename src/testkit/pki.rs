@@ -1,6 +1,8 @@
 //! Test PKI: a CI, an EUM with an EID-prefix constraint, eUICC identities and the SM-DP+
-//! DPauth, DPpb and TLS certificates, all deterministic from a seed; plus loading an identity
-//! from a directory of DER/PEM files (`--identity DIR`).
+//! DPauth, DPpb and TLS certificates, all deterministic from a seed; plus loading a card
+//! identity ([`IdentityFiles`]: `--identity DIR`, `--euicc-cert …`) or SM-DP+ keys
+//! ([`SmdpFiles`]: `--smdp-keys DIR`, `--dpauth-cert …`) from DER/PEM files, recognised in a
+//! directory by content (role policy, matching key) rather than by name.
 //!
 //! **Test material only**: the keys come from [`DetRng`], anyone with the seed has them.
 //!
@@ -43,6 +45,7 @@ use std::string::{String, ToString};
 use std::sync::{Arc, OnceLock};
 use std::vec::Vec;
 use std::{format, fs, vec};
+use zeroize::Zeroizing;
 
 /// 2026-01-01T00:00:00Z, notBefore of every generated certificate.
 pub const NOT_BEFORE: u64 = 1_767_225_600;
@@ -598,13 +601,18 @@ fn load_err(path: &Path, problem: impl fmt::Display) -> LoadError {
 }
 
 /// Reads a DER file, or the first PEM block with one of `labels` (other blocks, such as a
-/// leading `EC PARAMETERS`, are skipped).
+/// leading `EC PARAMETERS`, are skipped). The file's text is wiped once read (it may be a key).
 pub fn read_der(path: &Path, labels: &[&str]) -> Result<Vec<u8>, LoadError> {
-    let bytes = fs::read(path).map_err(|e| load_err(path, e))?;
+    let bytes = Zeroizing::new(fs::read(path).map_err(|e| load_err(path, e))?);
+    der_from_bytes(path, &bytes, labels)
+}
+
+/// As [`read_der`], for bytes already read from `path`.
+fn der_from_bytes(path: &Path, bytes: &[u8], labels: &[&str]) -> Result<Vec<u8>, LoadError> {
     if bytes.first() == Some(&0x30) {
-        return Ok(bytes);
+        return Ok(bytes.to_vec());
     }
-    let text = std::str::from_utf8(&bytes).map_err(|_| load_err(path, "neither DER nor PEM"))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| load_err(path, "neither DER nor PEM"))?;
     for label in labels {
         let begin = format!("-----BEGIN {label}-----");
         let end = format!("-----END {label}-----");
@@ -621,69 +629,510 @@ pub fn read_der(path: &Path, labels: &[&str]) -> Result<Vec<u8>, LoadError> {
 const CERT: &[&str] = &["CERTIFICATE"];
 const KEY: &[&str] = &["EC PRIVATE KEY", "PRIVATE KEY"];
 
-/// Loads an identity from explicit files (DER or PEM each); errors name the file at fault.
-pub fn load_identity_files(euicc: &Path, key: &Path, eum: &Path, cis: &[PathBuf]) -> Result<Identity, LoadError> {
-    let euicc_der = read_der(euicc, CERT)?;
-    let key_der = zeroize::Zeroizing::new(read_der(key, KEY)?);
-    let sk = EuiccSecretKey::from_der(&key_der).map_err(|e| load_err(key, e))?;
-    let eum_der = read_der(eum, CERT)?;
-    let ci_ders = cis.iter().map(|p| read_der(p, CERT)).collect::<Result<Vec<_>, _>>()?;
-    let ci_refs: Vec<&[u8]> = ci_ders.iter().map(Vec::as_slice).collect();
-    Identity::new(sk, euicc_der, eum_der, &ci_refs).map_err(|e| match e {
-        IdentityError::NoCi => load_err(eum, "no trusted CI certificate given"),
-        IdentityError::Ci { index, error } => {
-            load_err(cis.get(index).map_or(eum, PathBuf::as_path), format!("not a usable CI certificate: {error}"))
-        }
-        IdentityError::Eum(error) => load_err(eum, format!("EUM certificate refused: {error}")),
-        IdentityError::Euicc(error) => load_err(euicc, format!("eUICC certificate refused: {error}")),
-        IdentityError::KeyMismatch => load_err(key, "private key does not match the eUICC certificate"),
-        other => load_err(euicc, other),
+/// A P-256 private key from SEC1 or PKCS#8 DER.
+fn p256_key(der: &[u8]) -> Option<p256::SecretKey> {
+    use p256::pkcs8::DecodePrivateKey as _;
+    p256::SecretKey::from_sec1_der(der).ok().or_else(|| p256::SecretKey::from_pkcs8_der(der).ok())
+}
+
+/// The role a certificate's certificatePolicies name (SGP.22 `id-rspRole-*`), if it parses.
+pub fn cert_role(der: &[u8]) -> Option<Role> {
+    use der::Decode as _;
+    let cert = x509_cert::Certificate::from_der(der).ok()?;
+    let (_, policies) =
+        cert.tbs_certificate().get_extension::<x509_cert::ext::pkix::CertificatePolicies>().ok().flatten()?;
+    [Role::Ci, Role::Eum, Role::Euicc, Role::DpAuth, Role::DpPb, Role::DpTls, Role::DsTls, Role::DsAuth]
+        .into_iter()
+        .find(|r| policies.0.iter().any(|p| p.policy_identifier == r.oid()))
+}
+
+/// notBefore and notAfter of a certificate, Unix seconds.
+pub fn cert_validity(der: &[u8]) -> Option<(u64, u64)> {
+    use der::Decode as _;
+    let cert = x509_cert::Certificate::from_der(der).ok()?;
+    let v = cert.tbs_certificate().validity();
+    Some((v.not_before.to_unix_duration().as_secs(), v.not_after.to_unix_duration().as_secs()))
+}
+
+/// A date as `YYYY-MM-DD` (UTC).
+pub fn iso_date(unix: u64) -> String {
+    let (y, m, d) = civil(i64::try_from(unix / 86_400).unwrap_or(i64::MAX));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Subject and issuer Name (DER), SKI and AKI of a certificate.
+type NamesAndIds = (Vec<u8>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Subject and issuer Name (DER), SKI and AKI of a certificate.
+fn names_and_ids(der: &[u8]) -> Option<NamesAndIds> {
+    use der::{Decode as _, Encode as _};
+    let cert = x509_cert::Certificate::from_der(der).ok()?;
+    let tbs = cert.tbs_certificate();
+    let aki = tbs
+        .get_extension::<x509_cert::ext::pkix::AuthorityKeyIdentifier>()
+        .ok()
+        .flatten()
+        .and_then(|(_, a)| a.key_identifier)
+        .map(|k| k.as_bytes().to_vec());
+    let ski = crate::crypto::cert::subject_key_identifier(der).ok().flatten();
+    Some((tbs.subject().to_der().ok()?, tbs.issuer().to_der().ok()?, ski, aki))
+}
+
+/// The subject as RFC 4514 text.
+fn subject_text(der: &[u8]) -> String {
+    use der::Decode as _;
+    x509_cert::Certificate::from_der(der).map(|c| c.tbs_certificate().subject().to_string()).unwrap_or_default()
+}
+
+/// True if `key` (SEC1/PKCS#8 DER) is the private key of certificate `cert`.
+fn key_matches(cert: &[u8], key: &[u8]) -> bool {
+    let Ok(public) = crate::crypto::cert::certificate_key(&crate::crypto::RUST_CRYPTO, cert) else { return false };
+    p256_key(key).is_some_and(|k| {
+        VerifyingKey::from(k.public_key()).to_sec1_point(false).as_bytes() == public.as_bytes().as_slice()
     })
 }
 
-/// Finds `stem.pem` or `stem.der` in `dir`.
-fn find(dir: &Path, stem: &str) -> Result<PathBuf, LoadError> {
-    ["pem", "der"]
-        .iter()
-        .map(|ext| dir.join(format!("{stem}.{ext}")))
-        .find(|p| p.is_file())
-        .ok_or_else(|| load_err(dir, format!("missing {stem}.pem or {stem}.der")))
+/// What a directory holds, recognised by content rather than by name: certificates by their
+/// role policy, private keys by parsing as P-256 (brainpool and public keys are left out).
+struct Scanned {
+    certs: Vec<(PathBuf, Role, Vec<u8>)>,
+    keys: Vec<(PathBuf, Zeroizing<Vec<u8>>)>,
 }
 
-/// Loads an identity directory (`--identity DIR`): `euicc.pem|der`, `euicc_sk.pem|der`,
-/// `eum.pem|der` and every `ci*.pem|der` (trusted CIs; one of `ciX.pem`/`ciX.der` when both
-/// exist). If `eid.txt` exists, the certificate must carry that EID.
-pub fn load_identity_dir(dir: &Path) -> Result<Identity, LoadError> {
-    let entries = fs::read_dir(dir).map_err(|e| load_err(dir, e))?;
-    let mut stems: Vec<String> = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| load_err(dir, e))?.path();
-        let (Some(stem), Some(ext)) = (path.file_stem().and_then(|s| s.to_str()), path.extension()) else { continue };
-        if stem.starts_with("ci") && !stem.ends_with("_sk") && !stem.ends_with("_pk") && (ext == "pem" || ext == "der")
+fn scan(dir: &Path) -> Result<Scanned, LoadError> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| load_err(dir, e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "pem" || x == "der"))
+        .collect();
+    paths.sort();
+    let mut out = Scanned { certs: Vec::new(), keys: Vec::new() };
+    for path in paths {
+        let Ok(bytes) = fs::read(&path).map(Zeroizing::new) else { continue };
+        // A DER key file reads as "DER" here too: wiped unless it is a certificate.
+        if let Ok(der) = der_from_bytes(&path, &bytes, CERT).map(Zeroizing::new)
+            && let Some(role) = cert_role(&der)
         {
-            stems.push(stem.to_string());
+            if !out.certs.iter().any(|(_, _, d)| *d == *der) {
+                out.certs.push((path, role, der.to_vec()));
+            }
+        } else if let Ok(der) = der_from_bytes(&path, &bytes, KEY).map(Zeroizing::new)
+            && p256_key(&der).is_some()
+        {
+            out.keys.push((path, der));
         }
     }
-    stems.sort();
-    stems.dedup();
-    if stems.is_empty() {
-        return Err(load_err(dir, "no trusted CI certificate (ci*.pem or ci*.der)"));
+    Ok(out)
+}
+
+fn file_names<'a>(paths: impl Iterator<Item = &'a PathBuf>) -> String {
+    paths
+        .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The files of a card identity (`--euicc-cert`, `--euicc-key`, `--eum-cert`, `--ci-cert`),
+/// each DER or PEM. Parts not given can be found in a directory ([`IdentityFiles::fill_from_dir`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdentityFiles {
+    /// CERT.EUICC.ECDSA.
+    pub euicc_cert: Option<PathBuf>,
+    /// SK.EUICC.ECDSA (SEC1 `EC PRIVATE KEY` or PKCS#8).
+    pub euicc_key: Option<PathBuf>,
+    /// CERT.EUM.ECDSA.
+    pub eum_cert: Option<PathBuf>,
+    /// The CI certificates the card trusts.
+    pub ci_certs: Vec<PathBuf>,
+}
+
+/// A card identity's bytes, as read (before validation): what a state directory keeps.
+pub struct IdentityDer {
+    /// CERT.EUICC.ECDSA.
+    pub euicc_cert: Vec<u8>,
+    /// SK.EUICC.ECDSA, SEC1 or PKCS#8 DER; wiped on drop.
+    pub euicc_key: Zeroizing<Vec<u8>>,
+    /// CERT.EUM.ECDSA.
+    pub eum_cert: Vec<u8>,
+    /// The trusted CI certificates.
+    pub ci_certs: Vec<Vec<u8>>,
+}
+
+impl fmt::Debug for IdentityDer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentityDer").field("euicc_key", &"<secret>").field("ci_certs", &self.ci_certs.len()).finish()
     }
-    let cis = stems.iter().map(|s| find(dir, s)).collect::<Result<Vec<_>, _>>()?;
-    let euicc = find(dir, "euicc")?;
-    let id = load_identity_files(&euicc, &find(dir, "euicc_sk")?, &find(dir, "eum")?, &cis)?;
+}
+
+impl IdentityFiles {
+    /// True if no part is given.
+    pub fn is_empty(&self) -> bool {
+        self == &IdentityFiles::default()
+    }
+
+    /// The flags of the parts still missing (`--euicc-cert`, …).
+    pub fn missing(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for (absent, flag) in [
+            (self.euicc_cert.is_none(), "--euicc-cert"),
+            (self.euicc_key.is_none(), "--euicc-key"),
+            (self.eum_cert.is_none(), "--eum-cert"),
+            (self.ci_certs.is_empty(), "--ci-cert"),
+        ] {
+            if absent {
+                out.push(flag);
+            }
+        }
+        out
+    }
+
+    /// Completes the parts not given from `dir`, recognising files by what they are, not by
+    /// their names (so a `veuicc pki new` card directory, the GSMA SGP.26 file set and
+    /// `fixtures/veuicc` all work): the eUICC certificate by its `id-rspRole-euicc` policy
+    /// (exactly one, or name it), the private key whose public key is CERT.EUICC's, the EUM
+    /// certificate whose SKI is CERT.EUICC's AKI (the one whose subject is CERT.EUICC's issuer
+    /// first), and every P-256 CI certificate. Errors name what is missing and the flag that
+    /// gives it.
+    pub fn fill_from_dir(mut self, dir: &Path) -> Result<IdentityFiles, LoadError> {
+        let found = scan(dir)?;
+        let of = |role: Role| found.certs.iter().filter(move |(_, r, _)| *r == role);
+        if self.euicc_cert.is_none() {
+            let euiccs: Vec<&PathBuf> = of(Role::Euicc).map(|(p, _, _)| p).collect();
+            match euiccs.as_slice() {
+                [] => {
+                    return Err(load_err(
+                        dir,
+                        "no eUICC certificate (policy id-rspRole-euicc 2.23.146.1.2.1.1) in its .pem/.der files; \
+                         give --euicc-cert FILE",
+                    ));
+                }
+                [one] => self.euicc_cert = Some((*one).clone()),
+                many => {
+                    return Err(load_err(
+                        dir,
+                        format!(
+                            "{} eUICC certificates ({}): pick one with --euicc-cert FILE",
+                            many.len(),
+                            file_names(many.iter().copied())
+                        ),
+                    ));
+                }
+            }
+        }
+        let euicc_path = self.euicc_cert.clone().unwrap_or_default();
+        let euicc = read_der(&euicc_path, CERT)?;
+        if self.euicc_key.is_none() {
+            let key = found.keys.iter().find(|(_, k)| key_matches(&euicc, k)).map(|(p, _)| p.clone());
+            self.euicc_key = Some(key.ok_or_else(|| {
+                let others = if found.keys.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} here: does not match it)", file_names(found.keys.iter().map(|(p, _)| p)))
+                };
+                load_err(
+                    dir,
+                    format!(
+                        "no private key of the eUICC certificate {} (SEC1 or PKCS#8 P-256 key whose public key is \
+                         the certificate's){others}; give --euicc-key FILE",
+                        euicc_path.display()
+                    ),
+                )
+            })?);
+        }
+        let (_, issuer, _, aki) = names_and_ids(&euicc).ok_or_else(|| load_err(&euicc_path, "not a certificate"))?;
+        if self.eum_cert.is_none() {
+            let mut eums: Vec<(&PathBuf, Vec<u8>)> = of(Role::Eum)
+                .filter_map(|(p, _, d)| {
+                    names_and_ids(d).filter(|(_, _, ski, _)| ski.is_some() && *ski == aki).map(|(s, ..)| (p, s))
+                })
+                .collect();
+            eums.sort_by_key(|(_, subject)| *subject != issuer);
+            let eum = eums.first().map(|(p, _)| (*p).clone());
+            self.eum_cert = Some(eum.ok_or_else(|| {
+                load_err(
+                    dir,
+                    format!(
+                        "no EUM certificate that issued {} (policy id-rspRole-eum, SKI = its AKI); give --eum-cert FILE",
+                        euicc_path.display()
+                    ),
+                )
+            })?);
+        }
+        if self.ci_certs.is_empty() {
+            self.ci_certs = of(Role::Ci)
+                .filter(|(_, _, d)| crate::crypto::cert::TrustedCi::from_der(&crate::crypto::RUST_CRYPTO, d).is_ok())
+                .map(|(p, _, _)| p.clone())
+                .collect();
+            if self.ci_certs.is_empty() {
+                // Files named like a CI that are something else.
+                let misnamed: Vec<String> = found
+                    .certs
+                    .iter()
+                    .filter(|(p, _, _)| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("ci")))
+                    .map(|(p, r, _)| format!("{} is a {r:?} certificate, not a CI", file_names([p].into_iter())))
+                    .collect();
+                let misnamed = if misnamed.is_empty() { String::new() } else { format!(" ({})", misnamed.join("; ")) };
+                return Err(load_err(
+                    dir,
+                    format!(
+                        "no P-256 CI certificate (policy id-rspRole-ci 2.23.146.1.2.1.0){misnamed}; give --ci-cert \
+                         FILE (repeatable)"
+                    ),
+                ));
+            }
+        }
+        Ok(self)
+    }
+
+    /// Reads every part (DER or PEM); errors name the file, or the flags still missing.
+    pub fn read(&self) -> Result<IdentityDer, LoadError> {
+        let (Some(euicc), Some(key), Some(eum), false) =
+            (&self.euicc_cert, &self.euicc_key, &self.eum_cert, self.ci_certs.is_empty())
+        else {
+            return Err(load_err(
+                Path::new("identity"),
+                format!("missing {} (give each file, or a directory holding them)", self.missing().join(", ")),
+            ));
+        };
+        Ok(IdentityDer {
+            euicc_cert: read_der(euicc, CERT)?,
+            euicc_key: Zeroizing::new(read_der(key, KEY)?),
+            eum_cert: read_der(eum, CERT)?,
+            ci_certs: self.ci_certs.iter().map(|p| read_der(p, CERT)).collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Reads and validates the identity; errors name the file at fault.
+    pub fn load(&self) -> Result<(Identity, IdentityDer), LoadError> {
+        let der = self.read()?;
+        let id = der.identity().map_err(|e| {
+            let euicc = self.euicc_cert.clone().unwrap_or_default();
+            let eum = self.eum_cert.clone().unwrap_or_default();
+            let key = self.euicc_key.clone().unwrap_or_default();
+            match e {
+                IdentityError::NoCi => load_err(&eum, "no trusted CI certificate given"),
+                IdentityError::Ci { index, error } => load_err(
+                    self.ci_certs.get(index).map_or(eum.as_path(), PathBuf::as_path),
+                    format!("not a usable CI certificate: {error}"),
+                ),
+                IdentityError::Eum(error) => load_err(&eum, format!("EUM certificate refused: {error}")),
+                IdentityError::Euicc(error) => load_err(&euicc, format!("eUICC certificate refused: {error}")),
+                IdentityError::KeyMismatch => load_err(&key, "private key does not match the eUICC certificate"),
+                IdentityError::BadKey => load_err(&key, "not a P-256 private key (SEC1 ECPrivateKey or PKCS#8)"),
+                other => load_err(&euicc, other),
+            }
+        })?;
+        Ok((id, der))
+    }
+}
+
+impl IdentityDer {
+    /// Validates the identity ([`Identity::new`]).
+    pub fn identity(&self) -> Result<Identity, IdentityError> {
+        let sk = EuiccSecretKey::from_der(&self.euicc_key).map_err(|_| IdentityError::BadKey)?;
+        let cis: Vec<&[u8]> = self.ci_certs.iter().map(Vec::as_slice).collect();
+        Identity::new(sk, self.euicc_cert.clone(), self.eum_cert.clone(), &cis)
+    }
+}
+
+/// The files of an SM-DP+ (`--dpauth-cert`, `--dpauth-key`, `--dppb-cert`, `--dppb-key`,
+/// `--smdp-ci`), each DER or PEM; parts not given can be found in a directory
+/// ([`SmdpFiles::fill_from_dir`]), e.g. the GSMA SGP.26 set or a `veuicc pki new` PKI.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SmdpFiles {
+    /// CERT.DPauth.ECDSA.
+    pub dpauth_cert: Option<PathBuf>,
+    /// SK.DPauth.ECDSA.
+    pub dpauth_key: Option<PathBuf>,
+    /// CERT.DPpb.ECDSA.
+    pub dppb_cert: Option<PathBuf>,
+    /// SK.DPpb.ECDSA.
+    pub dppb_key: Option<PathBuf>,
+    /// The CI certificate CERT.DPauth chains to.
+    pub ci: Option<PathBuf>,
+}
+
+impl SmdpFiles {
+    /// True if no part is given.
+    pub fn is_empty(&self) -> bool {
+        self == &SmdpFiles::default()
+    }
+
+    /// Completes the parts not given from `dir`, by content: a CERT.DPauth (policy
+    /// `id-rspRole-dp-auth`) whose P-256 private key is in `dir`, the CERT.DPpb with the same
+    /// subject (one SM-DP+) and its key, and the CI whose SKI is CERT.DPauth's AKI. When `dir`
+    /// holds several SM-DP+ (SGP.26 has `TEST SM-DP+` and `TEST SM-DP+2`) the subject that sorts
+    /// first is used and the returned note names the others.
+    pub fn fill_from_dir(mut self, dir: &Path) -> Result<(SmdpFiles, Option<String>), LoadError> {
+        let found = scan(dir)?;
+        let with_key = |role: Role| -> Vec<(PathBuf, String, Vec<u8>)> {
+            let mut v: Vec<_> = found
+                .certs
+                .iter()
+                .filter(|(_, r, d)| *r == role && found.keys.iter().any(|(_, k)| key_matches(d, k)))
+                .map(|(p, _, d)| (p.clone(), subject_text(d), d.clone()))
+                .collect();
+            v.sort_by(|a, b| a.1.cmp(&b.1));
+            v
+        };
+        let key_of = |cert: &Path, flag: &str| -> Result<PathBuf, LoadError> {
+            let der = read_der(cert, CERT)?;
+            found.keys.iter().find(|(_, k)| key_matches(&der, k)).map(|(p, _)| p.clone()).ok_or_else(|| {
+                load_err(dir, format!("no P-256 private key of {} here; give {flag} FILE", cert.display()))
+            })
+        };
+        let mut note = None;
+        if self.dpauth_cert.is_none() {
+            let auths = with_key(Role::DpAuth);
+            let Some((first, subject, _)) = auths.first() else {
+                return Err(load_err(
+                    dir,
+                    "no SM-DP+ authentication certificate (policy id-rspRole-dp-auth 2.23.146.1.2.1.4) with its \
+                     P-256 private key; give --dpauth-cert FILE --dpauth-key FILE",
+                ));
+            };
+            if auths.len() > 1 {
+                let others: Vec<String> =
+                    auths.iter().skip(1).map(|(p, s, _)| format!("{s} in {}", file_names([p].into_iter()))).collect();
+                note = Some(format!(
+                    "{}: using the SM-DP+ {subject} ({}); also there: {} (choose with --dpauth-cert FILE)",
+                    dir.display(),
+                    file_names([first].into_iter()),
+                    others.join("; ")
+                ));
+            }
+            self.dpauth_cert = Some(first.clone());
+        }
+        let dpauth = self.dpauth_cert.clone().unwrap_or_default();
+        if self.dpauth_key.is_none() {
+            self.dpauth_key = Some(key_of(&dpauth, "--dpauth-key")?);
+        }
+        let dpauth_der = read_der(&dpauth, CERT)?;
+        if self.dppb_cert.is_none() {
+            let subject = subject_text(&dpauth_der);
+            let mut pbs = with_key(Role::DpPb);
+            pbs.sort_by_key(|(_, s, _)| *s != subject);
+            let Some((first, _, _)) = pbs.first() else {
+                return Err(load_err(
+                    dir,
+                    "no SM-DP+ binding certificate (policy id-rspRole-dp-pb 2.23.146.1.2.1.5) with its P-256 \
+                     private key; give --dppb-cert FILE --dppb-key FILE",
+                ));
+            };
+            self.dppb_cert = Some(first.clone());
+        }
+        if self.dppb_key.is_none() {
+            let dppb = self.dppb_cert.clone().unwrap_or_default();
+            self.dppb_key = Some(key_of(&dppb, "--dppb-key")?);
+        }
+        if self.ci.is_none() {
+            let aki = names_and_ids(&dpauth_der).and_then(|(_, _, _, aki)| aki);
+            self.ci = found
+                .certs
+                .iter()
+                .find(|(_, r, d)| {
+                    *r == Role::Ci
+                        && aki.is_some()
+                        && crate::crypto::cert::subject_key_identifier(d).ok().flatten() == aki
+                })
+                .map(|(p, _, _)| p.clone());
+        }
+        Ok((self, note))
+    }
+
+    /// Reads the keys for [`crate::testkit::smdp::TestSmdp::with_keys`]. Without a CI file,
+    /// the CI is the one of `cis` (DER) whose SKI is CERT.DPauth's AKI (the card's own trusted
+    /// CIs, say). Errors name the file, or the flags still missing.
+    pub fn load(&self, cis: &[&[u8]]) -> Result<crate::testkit::smdp::SmdpKeys, LoadError> {
+        let (Some(auth), Some(auth_key), Some(pb), Some(pb_key)) =
+            (&self.dpauth_cert, &self.dpauth_key, &self.dppb_cert, &self.dppb_key)
+        else {
+            let missing: Vec<&str> = [
+                (self.dpauth_cert.is_none(), "--dpauth-cert"),
+                (self.dpauth_key.is_none(), "--dpauth-key"),
+                (self.dppb_cert.is_none(), "--dppb-cert"),
+                (self.dppb_key.is_none(), "--dppb-key"),
+            ]
+            .into_iter()
+            .filter_map(|(absent, flag)| absent.then_some(flag))
+            .collect();
+            return Err(load_err(
+                Path::new("SM-DP+ keys"),
+                format!("missing {} (give each file, or --smdp-keys DIR holding them)", missing.join(", ")),
+            ));
+        };
+        let key = |p: &Path| -> Result<SigningKey, LoadError> {
+            let der = Zeroizing::new(read_der(p, KEY)?);
+            p256_key(&der).map(SigningKey::from).ok_or_else(|| load_err(p, "not a P-256 private key (SEC1 or PKCS#8)"))
+        };
+        let dpauth = read_der(auth, CERT)?;
+        let ci = match &self.ci {
+            Some(p) => read_der(p, CERT)?,
+            None => {
+                let aki = names_and_ids(&dpauth).and_then(|(_, _, _, aki)| aki);
+                cis.iter()
+                    .find(|d| aki.is_some() && crate::crypto::cert::subject_key_identifier(d).ok().flatten() == aki)
+                    .map(|d| d.to_vec())
+                    .ok_or_else(|| {
+                        load_err(auth, "no CI certificate with this certificate's AKI as SKI; give --smdp-ci FILE")
+                    })?
+            }
+        };
+        let keys = crate::testkit::smdp::SmdpKeys {
+            ci,
+            dpauth,
+            dpauth_key: key(auth_key)?,
+            dppb: read_der(pb, CERT)?,
+            dppb_key: key(pb_key)?,
+        };
+        if !key_matches(&keys.dpauth, &Zeroizing::new(read_der(auth_key, KEY)?)) {
+            return Err(load_err(auth_key, "not the private key of the DPauth certificate"));
+        }
+        if !key_matches(&keys.dppb, &Zeroizing::new(read_der(pb_key, KEY)?)) {
+            return Err(load_err(pb_key, "not the private key of the DPpb certificate"));
+        }
+        Ok(keys)
+    }
+}
+
+/// Loads an identity from explicit files (DER or PEM each); errors name the file at fault.
+pub fn load_identity_files(euicc: &Path, key: &Path, eum: &Path, cis: &[PathBuf]) -> Result<Identity, LoadError> {
+    let files = IdentityFiles {
+        euicc_cert: Some(euicc.to_path_buf()),
+        euicc_key: Some(key.to_path_buf()),
+        eum_cert: Some(eum.to_path_buf()),
+        ci_certs: cis.to_vec(),
+    };
+    if cis.is_empty() {
+        return Err(load_err(eum, "no trusted CI certificate given"));
+    }
+    files.load().map(|(id, _)| id)
+}
+
+/// Loads an identity directory (`--identity DIR`), its files found by what they are
+/// ([`IdentityFiles::fill_from_dir`]). If `eid.txt` exists, the certificate must carry that EID.
+pub fn load_identity_dir(dir: &Path) -> Result<Identity, LoadError> {
+    load_identity(dir, IdentityFiles::default()).map(|(id, _)| id)
+}
+
+/// Loads an identity from `dir` (if given) completed or overridden by `files`; checks
+/// `dir/eid.txt` when present.
+pub fn load_identity(dir: &Path, files: IdentityFiles) -> Result<(Identity, IdentityDer), LoadError> {
+    let files = files.fill_from_dir(dir)?;
+    let (id, der) = files.load()?;
     let eid_file = dir.join("eid.txt");
     if eid_file.is_file() {
         let text = fs::read_to_string(&eid_file).map_err(|e| load_err(&eid_file, e))?;
         let want = Eid::parse(text.trim()).map_err(|e| load_err(&eid_file, e))?;
         if want != id.eid() {
             return Err(load_err(
-                &euicc,
+                files.euicc_cert.as_deref().unwrap_or(dir),
                 format!("certificate is for EID {}, {} says {want}", id.eid(), eid_file.display()),
             ));
         }
     }
-    Ok(id)
+    Ok((id, der))
 }
 
 #[cfg(test)]

@@ -10,8 +10,9 @@ use super::DetRng;
 use super::pki::TestPki;
 use crate::asn1::download::{
     AuthenticateServerRequest, AuthenticateServerResponse, AuthenticateServerResult, ConfigureIsdpRequest,
-    EuiccSigned2, InitialiseSecureChannelRequest, PrepareDownloadRequest, PrepareDownloadResponse,
-    PrepareDownloadResult, ReplaceSessionKeysRequest, ServerSigned1, SmdpSigned2, StoreMetadataRequest, ctx_params1,
+    EuiccSigned2, InitialiseSecureChannelRequest, NotificationConfigurationInformation, PrepareDownloadRequest,
+    PrepareDownloadResponse, PrepareDownloadResult, ReplaceSessionKeysRequest, ServerSigned1, SmdpSigned2,
+    StoreMetadataRequest, ctx_params1,
 };
 use crate::asn1::tlv::tlv;
 use crate::config::Eid;
@@ -229,7 +230,9 @@ impl SmdpKeys {
     ) -> Result<SmdpKeys, String> {
         let cert = |p: &Path| super::pki::read_der(p, &["CERTIFICATE"]).map_err(|e| e.to_string());
         let key = |p: &Path| -> Result<SigningKey, String> {
-            let der = super::pki::read_der(p, &["EC PRIVATE KEY", "PRIVATE KEY"]).map_err(|e| e.to_string())?;
+            let der = zeroize::Zeroizing::new(
+                super::pki::read_der(p, &["EC PRIVATE KEY", "PRIVATE KEY"]).map_err(|e| e.to_string())?,
+            );
             let sk = SecretKey::from_sec1_der(&der)
                 .or_else(|_| p256::pkcs8::DecodePrivateKey::from_pkcs8_der(&der))
                 .map_err(|e| format!("{}: not a P-256 private key: {e}", p.display()))?;
@@ -245,6 +248,25 @@ impl SmdpKeys {
     }
 }
 
+/// The notifications the test SM-DP+ asks for by default: enable, disable, delete.
+pub const DEFAULT_NOTIFY: u8 = 0b1110;
+
+/// `notificationConfigurationInfo` asking for `events` (bit n = NotificationEvent n) at `address`.
+pub fn notification_config(events: u8, address: &str) -> Vec<NotificationConfigurationInformation> {
+    if events == 0 {
+        return Vec::new();
+    }
+    let len = 8 - usize::try_from(events.leading_zeros()).unwrap_or(0);
+    let mut bits = rasn::types::BitString::repeat(false, len);
+    for i in 0..len {
+        bits.set(i, events & (1 << i) != 0);
+    }
+    vec![NotificationConfigurationInformation {
+        profile_management_operation: bits,
+        notification_address: address.into(),
+    }]
+}
+
 /// A test SM-DP+.
 #[derive(Debug)]
 pub struct TestSmdp {
@@ -253,6 +275,14 @@ pub struct TestSmdp {
     pub address: String,
     /// What to break, if anything.
     pub broken: Option<Break>,
+    /// The time at which CERT.EUICC and CERT.EUM must be valid, as a real SM-DP+ checks them
+    /// against its clock; `None` does not check dates (the default: tests are deterministic).
+    pub now: Option<crate::platform::UnixTime>,
+    /// The events (`NotificationEvent` bits: 1 enable, 2 disable, 3 delete, 0 install) for which
+    /// StoreMetadata asks the card for notifications to [`TestSmdp::address`], when the profile's
+    /// metadata has no notificationConfigurationInfo of its own. Default: enable, disable and
+    /// delete, as operators' SM-DP+s and osmo-smdpp ask; 0 asks for none.
+    pub notify: u8,
     rng: DetRng,
     session: Session,
 }
@@ -281,6 +311,8 @@ impl TestSmdp {
             keys,
             address: address.to_string(),
             broken: None,
+            now: None,
+            notify: DEFAULT_NOTIFY,
             rng: DetRng::new(seed),
             session: Session::default(),
         }
@@ -338,9 +370,9 @@ impl TestSmdp {
             }
         };
         let ci = cert::TrustedCi::from_der(&crate::crypto::RUST_CRYPTO, &self.keys.ci).map_err(|e| e.to_string())?;
-        let eum = cert::verify_eum(&crate::crypto::RUST_CRYPTO, ok.eum_certificate.as_bytes(), &[ci], None)
+        let eum = cert::verify_eum(&crate::crypto::RUST_CRYPTO, ok.eum_certificate.as_bytes(), &[ci], self.now)
             .map_err(|e| format!("CERT.EUM: {e}"))?;
-        let euicc = cert::verify_euicc(&crate::crypto::RUST_CRYPTO, ok.euicc_certificate.as_bytes(), &eum, None)
+        let euicc = cert::verify_euicc(&crate::crypto::RUST_CRYPTO, ok.euicc_certificate.as_bytes(), &eum, self.now)
             .map_err(|e| format!("CERT.EUICC: {e}"))?;
         if !crate::crypto::CryptoProvider::verify(
             &crate::crypto::RUST_CRYPTO,
@@ -433,7 +465,14 @@ impl TestSmdp {
         let mut bsp = Bsp::new(&crate::crypto::RUST_CRYPTO, &keys);
         let configure = rasn::der::encode(&profile.configure).unwrap_or_default();
         let configure_isdp = tlv(&[0xA0], &bsp.wrap(0x87, &configure, true).map_err(|e| e.to_string())?);
-        let metadata = rasn::der::encode(&profile.metadata).map_err(|e| e.to_string())?;
+        let metadata = if profile.metadata.notification_configuration_info.is_none() && self.notify != 0 {
+            let mut md = profile.metadata.clone();
+            md.notification_configuration_info = Some(notification_config(self.notify, &self.address));
+            rasn::der::encode(&md)
+        } else {
+            rasn::der::encode(&profile.metadata)
+        }
+        .map_err(|e| e.to_string())?;
         let mut store_metadata = Vec::new();
         for chunk in metadata.chunks(1000) {
             store_metadata.push(bsp.wrap(0x88, chunk, false).map_err(|e| e.to_string())?);

@@ -1,6 +1,6 @@
-//! `veuicc apdu [--state DIR] [--identity DIR] [--trace FILE] [--json] HEX...`
+//! `veuicc apdu [--state DIR] [--identity DIR | --euicc-cert …] [--trace FILE] [--json] HEX...`
 
-use crate::common::{AnyCard, hex, json_str, unhex};
+use crate::common::{AnyCard, IdentityArgs, hex, json_str, unhex};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use veuicc::testkit::Transport;
@@ -10,10 +10,8 @@ pub(crate) struct Args {
     /// Directory holding the card's persistent state (created if missing); without it the state is in memory.
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Directory with the card's identity (`euicc.pem`, `euicc_sk.pem`, `eum.pem`, `ci*.pem`, as
-    /// written by `veuicc pki new`); without it the embedded test identity.
-    #[arg(long, value_name = "DIR")]
-    identity: Option<PathBuf>,
+    #[command(flatten)]
+    identity: IdentityArgs,
     /// Record the exchanges to this file (apdu-traces format).
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -27,7 +25,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let apdus = args.apdus.iter().map(|a| unhex(a)).collect::<Result<Vec<_>, _>>()?;
-    let mut card = AnyCard::open(args.state.as_ref(), args.identity.as_deref())?;
+    let mut card = AnyCard::open(args.state.as_ref(), &args.identity)?;
     let mut trace = match &args.trace {
         Some(p) => {
             Some(veuicc::host::trace::Trace::create(p, "veuicc apdu").map_err(|e| format!("{}: {e}", p.display()))?)
@@ -47,12 +45,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
                 json_str(&hex(sw))
             ));
         } else {
-            println!("> {}", hex(apdu));
-            println!("< {}", hex(&r));
+            outln!("> {}", hex(apdu));
+            outln!("< {}", hex(&r));
         }
     }
     if args.json {
-        println!("[{}]", items.join(","));
+        outln!("[{}]", items.join(","));
     }
     Ok(ExitCode::SUCCESS)
 }

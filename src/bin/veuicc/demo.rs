@@ -16,9 +16,8 @@ pub(crate) struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-    /// Directory with the card's identity (as written by `veuicc pki new`); default: the embedded one.
-    #[arg(long, value_name = "DIR")]
-    identity: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    identity: crate::common::IdentityArgs,
 }
 
 /// ICCID of the demo profile (EF.ICCID coding of 89000123456789012341).
@@ -52,8 +51,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let mut step = |name: &str, detail: String, t: Instant| steps.push((name.into(), detail, t.elapsed().as_micros()));
 
     let t = Instant::now();
-    let (config, identity) = crate::common::card_identity(args.identity.as_deref())?;
-    let mut card = Card::with_identity(config, identity, platform(MemStorage::new())).map_err(|e| e.to_string())?;
+    let setup = crate::common::card_setup(None, &args.identity)?;
+    let mut card =
+        Card::with_identity(setup.config, setup.identity, platform(MemStorage::new())).map_err(|e| e.to_string())?;
     let atr = card.power_on().map_err(|e| e.to_string())?;
     step("power on", format!("ATR {}", hex(&atr)), t);
 
@@ -161,7 +161,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
             .iter()
             .map(|(c, r)| format!("{{\"command\":{},\"response\":{}}}", json_str(&hex(c)), json_str(&hex(r))))
             .collect();
-        println!(
+        outln!(
             "{{\"atr\":{},\"eid\":{},\"svn\":{},\"free_nvm\":{nvm},\"profile\":{},\"steps\":[{}],\"apdus\":[{}],\"total_micros\":{total}}}",
             json_str(&hex(&atr)),
             json_str(&eid.to_string()),
@@ -171,16 +171,16 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
             apdus.join(",")
         );
     } else {
-        println!("veuicc demo: a virtual eUICC on embedded defaults (in-memory state)\n");
+        outln!("veuicc demo: a virtual eUICC on embedded defaults (in-memory state)\n");
         for (name, detail, us) in &steps {
-            println!("{name:<30} {us:>6} µs  {detail}");
+            outln!("{name:<30} {us:>6} µs  {detail}");
         }
-        println!("\n{} APDUs exchanged (first 12 shown; --json lists all):", log.len());
+        outln!("\n{} APDUs exchanged (first 12 shown; --json lists all):", log.len());
         for (c, r) in log.iter().take(12) {
-            println!("  > {}", hex(c));
-            println!("  < {}", hex(r));
+            outln!("  > {}", hex(c));
+            outln!("  < {}", hex(r));
         }
-        println!("\ntotal {total} µs");
+        outln!("\ntotal {total} µs");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,16 +1,17 @@
-//! `veuicc download --state DIR [--profile FILE.der] [--iccid ICCID] [--name NAME] [--identity DIR]`:
-//! installs a profile package through the in-process test SM-DP+ and the LPA driver,
-//! over APDUs, into the card whose state lives in DIR.
+//! `veuicc download --state DIR [--profile FILE.der] [--iccid ICCID] [--name NAME] [--spn NAME]
+//! [--class CLASS] [--notify EVENTS | --no-notify] [--smdp-keys DIR | --dpauth-cert …]
+//! [--accept-expired] [--identity DIR | --euicc-cert …]`: installs a profile package through the
+//! in-process test SM-DP+ and the LPA driver, over APDUs, into the card whose state lives in DIR.
 
-use crate::common::AnyCard;
+use crate::common::{AnyCard, IdentityArgs};
 use crate::lpa::iccid_bytes;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use veuicc::testkit::Es10Client;
 use veuicc::testkit::lpa::{DownloadError, download};
-use veuicc::testkit::pki::default_pki;
+use veuicc::testkit::pki::{SmdpFiles, default_pki};
 use veuicc::testkit::saip::TestProfile;
-use veuicc::testkit::smdp::{ProfileToInstall, TestSmdp};
+use veuicc::testkit::smdp::{ProfileToInstall, SmdpKeys, TestSmdp};
 
 /// The ICCID of the generated test package.
 const DEFAULT_ICCID: &str = "89000123456789012341";
@@ -20,9 +21,10 @@ pub(crate) struct Args {
     /// Directory holding the card's persistent state.
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Directory with the card's identity; default: the embedded one.
-    #[arg(long)]
-    identity: Option<PathBuf>,
+    #[command(flatten)]
+    identity: IdentityArgs,
+    #[command(flatten)]
+    smdp_keys: SmdpArgs,
     /// The profile package (UPP: DER profile elements) to install, as delivered; default: a generated one.
     #[arg(long)]
     profile: Option<PathBuf>,
@@ -33,9 +35,90 @@ pub(crate) struct Args {
     /// Profile name for the metadata; default: the package's profileType.
     #[arg(long)]
     name: Option<String>,
-    /// SM-DP+ address (where the install notification goes).
+    /// Service provider name for the metadata; default: "veuicc test operator".
+    #[arg(long)]
+    spn: Option<String>,
+    /// Profile class for the metadata: test, provisioning or operational (the default).
+    #[arg(long, value_parser = ["test", "provisioning", "operational"])]
+    class: Option<String>,
+    /// The events the SM-DP+ asks notifications for (StoreMetadata notificationConfigurationInfo,
+    /// to the SM-DP+ address), comma-separated: install, enable, disable, delete.
+    #[arg(long, value_name = "EVENTS", default_value = "enable,disable,delete", conflicts_with = "no_notify")]
+    notify: String,
+    /// Ask for no notifications (only the install result, which the card always queues).
+    #[arg(long)]
+    no_notify: bool,
+    /// SM-DP+ address (where the notifications go).
     #[arg(long, default_value = "smdp.veuicc.test")]
     smdp: String,
+    /// Let the SM-DP+ accept a CERT.EUICC or CERT.EUM that is expired or not yet valid at the
+    /// system time (it refuses them otherwise, as a real SM-DP+ does).
+    #[arg(long)]
+    accept_expired: bool,
+}
+
+/// Which keys the built-in SM-DP+ signs with; default: the embedded veuicc test PKI's.
+#[derive(Debug, clap::Args)]
+struct SmdpArgs {
+    /// Directory with the SM-DP+ certificates and keys, recognised by content: CERT.DPauth and
+    /// CERT.DPpb with their private keys, and the CI (the GSMA SGP.26 set, a `veuicc pki new` PKI).
+    #[arg(long, value_name = "DIR")]
+    smdp_keys: Option<PathBuf>,
+    /// CERT.DPauth.ECDSA (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    dpauth_cert: Option<PathBuf>,
+    /// SK.DPauth.ECDSA (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    dpauth_key: Option<PathBuf>,
+    /// CERT.DPpb.ECDSA (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    dppb_cert: Option<PathBuf>,
+    /// SK.DPpb.ECDSA (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    dppb_key: Option<PathBuf>,
+    /// The CI certificate of the SM-DP+ (default: the one in --smdp-keys DIR, else the card's
+    /// trusted CI that issued CERT.DPauth).
+    #[arg(long, value_name = "FILE")]
+    smdp_ci: Option<PathBuf>,
+}
+
+impl SmdpArgs {
+    /// The SM-DP+ keys these flags name, or `None` without any.
+    fn load(&self, card_cis: &[&[u8]]) -> Result<Option<SmdpKeys>, String> {
+        let files = SmdpFiles {
+            dpauth_cert: self.dpauth_cert.clone(),
+            dpauth_key: self.dpauth_key.clone(),
+            dppb_cert: self.dppb_cert.clone(),
+            dppb_key: self.dppb_key.clone(),
+            ci: self.smdp_ci.clone(),
+        };
+        let files = match &self.smdp_keys {
+            None if files.is_empty() => return Ok(None),
+            None => files,
+            Some(dir) => {
+                let (files, note) = files.fill_from_dir(dir).map_err(|e| format!("SM-DP+ keys: {e}"))?;
+                if let Some(note) = note {
+                    errln!("veuicc: note: {note}");
+                }
+                files
+            }
+        };
+        files.load(card_cis).map(Some).map_err(|e| e.to_string())
+    }
+}
+
+/// NotificationEvent bits from `install,enable,disable,delete`.
+fn events(list: &str) -> Result<u8, String> {
+    list.split(',').map(str::trim).filter(|e| !e.is_empty()).try_fold(0u8, |acc, e| {
+        let bit = match e {
+            "install" => 0,
+            "enable" => 1,
+            "disable" => 2,
+            "delete" => 3,
+            other => return Err(format!("--notify: {other:?} is not install, enable, disable or delete")),
+        };
+        Ok(acc | (1 << bit))
+    })
 }
 
 /// SGP.22 names of AuthenticateErrorCode / DownloadErrorCode / ErrorReason values.
@@ -91,31 +174,74 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     };
     // The metadata an SM-DP+ makes from the package (its header's ICCID, swapped into `Iccid`),
     // unless told otherwise; a package that does not parse goes as it is, for the card to judge.
-    let default_iccid: [u8; 10] = iccid_bytes(DEFAULT_ICCID)?.try_into().map_err(|_| "ICCID: 10 bytes".to_string())?;
+    // The generated package carries `--iccid` (or the default) in its header and EF.ICCID; a
+    // given package keeps its own, and `--iccid` then changes only the metadata.
+    let generated = package.is_none();
+    let default_iccid: [u8; 10] = iccid_bytes(args.iccid.as_deref().unwrap_or(DEFAULT_ICCID))?
+        .try_into()
+        .map_err(|_| "ICCID: 10 bytes".to_string())?;
     let upp = package.unwrap_or_else(|| TestProfile::new(default_iccid).with_padding(8 * 1024).to_der());
     let mut profile = ProfileToInstall::from_package(upp.clone()).unwrap_or_else(|_| {
         let mut p = ProfileToInstall::sample(default_iccid, 0);
         p.upp = upp;
         p
     });
-    if let Some(text) = &args.iccid {
+    if let Some(text) = args.iccid.as_deref().filter(|_| !generated) {
         profile.metadata.iccid = iccid_bytes(text)?.into();
     }
     if let Some(name) = &args.name {
         profile.metadata.profile_name = veuicc::asn1::BoundedUtf8::truncated(name);
     }
     let iccid = profile.metadata.iccid.to_vec();
-    let card = AnyCard::open(args.state.as_ref(), args.identity.as_deref())?;
+    if let Some(spn) = &args.spn {
+        profile.metadata.service_provider_name = veuicc::asn1::BoundedUtf8::truncated(spn);
+    }
+    if let Some(class) = &args.class {
+        profile.metadata.profile_class = Some(
+            match class.as_str() {
+                "test" => 0,
+                "provisioning" => 1,
+                _ => 2,
+            }
+            .into(),
+        );
+    }
+    let notify = if args.no_notify { 0 } else { events(&args.notify)? };
+    let card = AnyCard::open(args.state.as_ref(), &args.identity)?;
+    let card_cis: Vec<Vec<u8>> =
+        card.identity().map(|id| id.cis().iter().map(|c| c.der().to_vec()).collect()).unwrap_or_default();
+    let card_ci_refs: Vec<&[u8]> = card_cis.iter().map(Vec::as_slice).collect();
+    let keys = match args.smdp_keys.load(&card_ci_refs)? {
+        Some(keys) => keys,
+        None => {
+            // Say so now rather than let AuthenticateServer answer ciPKUnknown.
+            let ours = default_pki().ci_ski();
+            if card.identity().is_some_and(|id| !id.signs_for(&ours)) {
+                return Err(format!(
+                    "the built-in SM-DP+ signs with the embedded veuicc test PKI (CI {}), which this card's \
+                     identity does not chain to: give the SM-DP+ keys of its PKI with --smdp-keys DIR \
+                     (or --dpauth-cert/--dpauth-key/--dppb-cert/--dppb-key)",
+                    crate::common::hex(&ours)
+                ));
+            }
+            SmdpKeys::from_pki(default_pki())
+        }
+    };
     let mut lpa = Es10Client::open(card).map_err(|e| e.to_string())?;
-    let mut smdp = TestSmdp::new(default_pki(), &args.smdp, std::process::id().into());
+    let mut smdp = TestSmdp::with_keys(keys, &args.smdp, std::process::id().into());
+    smdp.notify = notify;
+    if !args.accept_expired {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        smdp.now = Some(veuicc::platform::UnixTime(now));
+    }
     match download(&mut lpa, &mut smdp, &profile) {
         Ok(_) => {
             lpa.close().map_err(|e| e.to_string())?;
-            println!("{}", crate::state::iccid(&iccid));
+            outln!("{}", crate::state::iccid(&iccid));
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("veuicc: {}", name(&e));
+            errln!("veuicc: {}", name(&e));
             Ok(ExitCode::from(1))
         }
     }

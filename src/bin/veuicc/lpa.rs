@@ -4,7 +4,7 @@
 //! Exit 0 on success; 1 with the SGP.22 result name (e.g. `profileNotInDisabledState`)
 //! or the status word otherwise; 2 for bad arguments.
 
-use crate::common::{AnyCard, hex, json_str};
+use crate::common::{AnyCard, IdentityArgs, hex, json_str};
 use crate::state::iccid;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,9 +17,8 @@ pub(crate) struct CardArgs {
     /// Directory holding the card's persistent state.
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Directory with the card's identity (as written by `veuicc pki new`); default: the embedded one.
-    #[arg(long, value_name = "DIR")]
-    identity: Option<PathBuf>,
+    #[command(flatten)]
+    identity: IdentityArgs,
 }
 
 /// `veuicc enable|disable|delete ICCID`.
@@ -109,7 +108,7 @@ fn identifier(text: &str) -> Result<ProfileIdentifier, String> {
 }
 
 fn session(card: &CardArgs) -> Result<Es10Client<AnyCard>, String> {
-    let card = AnyCard::open(card.state.as_ref(), card.identity.as_deref())?;
+    let card = AnyCard::open(card.state.as_ref(), &card.identity)?;
     Es10Client::open(card).map_err(|e| e.to_string())
 }
 
@@ -118,10 +117,10 @@ fn outcome(result: Result<rasn::types::Integer, ClientError>, names: &[(i32, &st
     let code = i32::try_from(&code).unwrap_or(-1);
     let name = names.iter().find(|(c, _)| *c == code).map_or("undefinedError", |(_, n)| n);
     if code == 0 {
-        println!("ok");
+        outln!("ok");
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("veuicc: {name} ({code})");
+        errln!("veuicc: {name} ({code})");
         Ok(ExitCode::from(1))
     }
 }
@@ -206,12 +205,12 @@ pub(crate) fn profiles(args: ListArgs) -> Result<ExitCode, String> {
                 format!("{{{}}}", fields.join(","))
             })
             .collect();
-        println!("[{}]", objects.join(","));
+        outln!("[{}]", objects.join(","));
     } else if rows.is_empty() {
-        println!("no profiles");
+        outln!("no profiles");
     } else {
         for r in rows {
-            println!("{:<20}  {}  {:<8}  {:<12}  {:<16}  {}  [{}]", r[0], r[1], r[2], r[6], r[3], r[5], r[4]);
+            outln!("{:<20}  {}  {:<8}  {:<12}  {:<16}  {}  [{}]", r[0], r[1], r[2], r[6], r[3], r[5], r[4]);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -249,12 +248,12 @@ pub(crate) fn notifications(args: NotificationArgs) -> Result<ExitCode, String> 
                 )
             })
             .collect();
-        println!("[{}]", objects.join(","));
+        outln!("[{}]", objects.join(","));
     } else if rows.is_empty() {
-        println!("no notifications");
+        outln!("no notifications");
     } else {
         for (seq, ev, icc, addr) in rows {
-            println!("{seq:>6}  {ev:<8}  {icc:<20}  {addr}");
+            outln!("{seq:>6}  {ev:<8}  {icc:<20}  {addr}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,7 +1,7 @@
 //! `veuicc lpac [--state DIR] [--identity DIR] [--lpac PATH] [--trace FILE] -- <lpac args>`:
 //! runs lpac with its stdio APDU backend against the card, no pcscd needed.
 
-use crate::common::AnyCard;
+use crate::common::{AnyCard, IdentityArgs};
 use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
@@ -13,9 +13,8 @@ pub(crate) struct Args {
     /// Directory holding the card's persistent state.
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Directory with the card's identity; default: the embedded one.
-    #[arg(long, value_name = "DIR")]
-    identity: Option<PathBuf>,
+    #[command(flatten)]
+    identity: IdentityArgs,
     /// The lpac program (default: `lpac` on PATH).
     #[arg(long, default_value = "lpac")]
     lpac: PathBuf,
@@ -42,7 +41,7 @@ impl lpac::Card for AnyCard {
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
-    let mut card = AnyCard::open(args.state.as_ref(), args.identity.as_deref())?;
+    let mut card = AnyCard::open(args.state.as_ref(), &args.identity)?;
     let mut trace = match &args.trace {
         Some(p) => Some(Trace::create(p, "veuicc lpac").map_err(|e| format!("{}: {e}", p.display()))?),
         None => None,

@@ -1,7 +1,18 @@
 //! `veuicc` — run a virtual eUICC from the command line.
 //!
 //! One file per subcommand; `common.rs` holds what they share (hex, JSON, card set-up).
-#![allow(clippy::print_stdout, clippy::print_stderr, clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
+/// `println!` that never panics: when stdout is gone (`veuicc apdu … | head -1`) the process
+/// ends quietly (see [`common::out_line`]).
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::common::out_line(format_args!($($arg)*)) };
+}
+
+/// `eprintln!` that never panics: a closed stderr loses the message, nothing else.
+macro_rules! errln {
+    ($($arg:tt)*) => { $crate::common::err_line(format_args!($($arg)*)) };
+}
 
 mod apdu;
 mod common;
@@ -24,6 +35,8 @@ struct Cli {
     command: Command,
 }
 
+// One value per process, parsed once: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the main job on embedded defaults: power on, open a channel, select
@@ -82,7 +95,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("veuicc: {e}");
+            errln!("veuicc: {e}");
             ExitCode::from(2)
         }
     }

@@ -39,12 +39,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
             }
             let pki = TestPki::generate(a.seed, a.cards);
             pki.write_dir(&a.dir).map_err(|e| format!("{}: {e}", a.dir.display()))?;
-            println!("test PKI (seed {}) written to {}", a.seed, a.dir.display());
-            println!("  CI PKID (SKI) {}", crate::common::hex(&pki.ci_ski()));
+            outln!("test PKI (seed {}) written to {}", a.seed, a.dir.display());
+            outln!("  CI PKID (SKI) {}", crate::common::hex(&pki.ci_ski()));
             for (n, eid) in pki.eids.iter().enumerate() {
-                println!("  card{}/  EID {eid}", n + 1);
+                outln!("  card{}/  EID {eid}", n + 1);
             }
-            println!("TEST MATERIAL ONLY: anyone with the seed has every private key.");
+            outln!("TEST MATERIAL ONLY: anyone with the seed has every private key.");
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,4 +1,4 @@
-//! `veuicc serve --vpcd HOST:PORT [--cards N] [--state DIR] [--identity DIR] [--trace FILE]`:
+//! `veuicc serve --vpcd HOST:PORT [--cards N] [--state DIR] [--identity DIR | --euicc-cert …] [--trace FILE]`:
 //! runs cards in vsmartcard vpcd reader slots, so pcscd and every PC/SC tool see them.
 
 use std::path::PathBuf;
@@ -24,9 +24,10 @@ pub(crate) struct Args {
     /// State directory; with several cards, card K keeps its state in DIR/cardK.
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Identity directory (one card only); default: generated test identities.
-    #[arg(long, value_name = "DIR")]
-    identity: Option<PathBuf>,
+    /// The card's identity (one card only); default: the one the state directory keeps, else
+    /// generated test identities.
+    #[command(flatten)]
+    identity: crate::common::IdentityArgs,
     /// Record every exchange to this file (card K > 0 writes FILE.K).
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -38,20 +39,29 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     if args.cards == 0 {
         return Err("--cards must be at least 1".into());
     }
-    if args.identity.is_some() && args.cards > 1 {
-        return Err("--identity gives one card its identity; use it with --cards 1".into());
+    if !args.identity.is_empty() && args.cards > 1 {
+        return Err("--identity and --euicc-cert… give one card its identity; use them with --cards 1".into());
     }
-    // Card 0 is the embedded default identity; more cards come from the same test PKI seed.
+    // Card 0 is the embedded default identity; more cards come from the same test PKI seed
+    // (unless a card's state directory keeps another).
     let pki = (args.cards > 1).then(|| TestPki::generate(default_pki().seed, usize::from(args.cards)));
     let mut handles = Vec::new();
     for k in 0..args.cards {
-        let (config, identity) = match (&args.identity, &pki) {
-            (Some(_), _) | (None, None) => crate::common::card_identity(args.identity.as_deref())?,
-            (None, Some(pki)) => {
-                let id = pki.identity(usize::from(k)).map_err(|e| format!("card {k}: {e}"))?;
-                (id.card_config(), Arc::new(id))
-            }
+        let state = args.state.as_ref().map(|d| if args.cards > 1 { d.join(format!("card{k}")) } else { d.clone() });
+        // The state directory's lock first: a kept identity is read and written under it.
+        let storage = match &state {
+            Some(dir) => Some(DirStorage::open(dir).map_err(|e| e.to_string())?),
+            None => None,
         };
+        let mut setup = crate::common::card_setup(state.as_deref(), &args.identity)?;
+        if let Some(pki) = &pki
+            && !setup.keeps_own()
+        {
+            let id = pki.identity(usize::from(k)).map_err(|e| format!("card {k}: {e}"))?;
+            setup.config = id.card_config();
+            setup.identity = Arc::new(id);
+        }
+        let (config, identity) = (setup.config.clone(), setup.identity.clone());
         let addr = vpcd::slot_address(&args.vpcd, k)?;
         let trace_path = args.trace.as_ref().map(|t| if k == 0 { t.clone() } else { t.with_extension(format!("{k}")) });
         let mut trace = match trace_path {
@@ -62,20 +72,19 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
             None => None,
         };
         let eid = config.eid;
-        let state = args.state.as_ref().map(|d| if args.cards > 1 { d.join(format!("card{k}")) } else { d.clone() });
-        eprintln!(
+        errln!(
             "card {k}: EID {eid}, vpcd {addr}, state {}",
             state.as_ref().map_or("in memory".into(), |d| d.display().to_string())
         );
-        let mut log = move |msg: &str| eprintln!("card {k}: {msg}");
-        match state {
-            Some(dir) => {
-                let storage = DirStorage::open(&dir).map_err(|e| e.to_string())?;
+        let mut log = move |msg: &str| errln!("card {k}: {msg}");
+        match (storage, state) {
+            (Some(storage), Some(dir)) => {
                 let mut card = Card::with_identity(config, identity, platform(storage))
                     .map_err(|e| format!("{}: {e}", dir.display()))?;
+                setup.keep()?;
                 handles.push(std::thread::spawn(move || vpcd::serve(&mut card, &addr, &STOP, &mut trace, &mut log)));
             }
-            None => {
+            _ => {
                 let mut card =
                     Card::with_identity(config, identity, platform(MemStorage::new())).map_err(|e| e.to_string())?;
                 handles.push(std::thread::spawn(move || vpcd::serve(&mut card, &addr, &STOP, &mut trace, &mut log)));

@@ -40,7 +40,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     match args.command {
         Command::Check { dir } => match load(&dir) {
             Ok((store, state)) => {
-                println!(
+                outln!(
                     "{}: sound (generation {}, {} records, {} bytes, {} profiles)",
                     dir.display(),
                     store.generation(),
@@ -51,22 +51,22 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
-                eprintln!("{e}");
+                errln!("{e}");
                 Ok(ExitCode::from(1))
             }
         },
         Command::Show { dir, json } => {
             let (store, state) = load(&dir)?;
             if json {
-                println!("{}", to_json(&store, &state));
+                outln!("{}", to_json(&store, &state));
             } else {
-                println!("state directory  {}", dir.display());
-                println!("generation       {}", store.generation());
-                println!("stored bytes     {}", store.used_bytes());
-                println!("default SM-DP+   {}", state.config.default_dp_address.as_deref().unwrap_or("(none)"));
-                println!("profiles         {}", state.profiles.len());
+                outln!("state directory  {}", dir.display());
+                outln!("generation       {}", store.generation());
+                outln!("stored bytes     {}", store.used_bytes());
+                outln!("default SM-DP+   {}", state.config.default_dp_address.as_deref().unwrap_or("(none)"));
+                outln!("profiles         {}", state.profiles.len());
                 for p in &state.profiles {
-                    println!(
+                    outln!(
                         "  {}  {}  {:<8}  {:<12}  {}  {}",
                         iccid(&p.iccid),
                         hex(&p.isdp_aid),
