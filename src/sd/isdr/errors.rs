@@ -27,6 +27,8 @@ pub(super) fn decode_status(e: DecodeError) -> Status {
 pub(super) fn store_status<E>(e: store::Error<E>) -> Status {
     match e {
         store::Error::Storage(_) => Status::MemoryFailure,
+        store::Error::Uncertain(_) => Status::MemoryFailure,
+        store::Error::NeedsReload => Status::MemoryFailure,
         store::Error::Corrupted { .. } => Status::MemoryFailure,
         store::Error::BadRecord { .. } => Status::MemoryFailure,
         store::Error::LogicBug(_) => Status::Unknown,
