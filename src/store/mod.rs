@@ -286,17 +286,27 @@ impl Store {
             // The transaction was built on state that may not be what storage holds.
             return Err(Error::NeedsReload);
         }
-        let root = match self.write_root(storage, &txn) {
+        let mut written = Vec::new();
+        let root = match self.write_root(storage, &txn, &mut written) {
             Ok(root) => root,
-            Err(Error::Uncertain(e)) => return self.settle(storage, &txn, e),
-            Err(e) => return Err(e),
+            Err(Error::Uncertain(e)) => return self.settle(storage, &txn, e, &written),
+            Err(e) => {
+                drop_unreferenced(storage, &written);
+                return Err(e);
+            }
         };
         self.finish(storage, &txn, root);
         Ok(())
     }
 
     /// After a failed root write or flush: flush again and re-read the roots.
-    fn settle<S: Storage>(&mut self, storage: &mut S, txn: &Txn, e: S::Error) -> Result<(), Error<S::Error>> {
+    fn settle<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        txn: &Txn,
+        e: S::Error,
+        written: &[String],
+    ) -> Result<(), Error<S::Error>> {
         let flushed = storage.flush().is_ok();
         let again = Store::open(storage);
         match again {
@@ -304,6 +314,7 @@ impl Store {
                 // The old root is still the newest: the new one never landed, and the
                 // record slots it would have referenced are unreferenced.
                 *self = again;
+                drop_unreferenced(storage, written);
                 Err(Error::Storage(e))
             }
             Ok(again) if flushed && again.root.generation == self.root.generation.saturating_add(1) => {
@@ -325,7 +336,14 @@ impl Store {
     }
 
     /// Writes the records and the new root, flushed; returns the new root.
-    fn write_root<S: Storage>(&mut self, storage: &mut S, txn: &Txn) -> Result<Root, Error<S::Error>> {
+    /// `written` collects the record files written (into slots the current root does not
+    /// reference), for [`drop_unreferenced`] if the commit fails.
+    fn write_root<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        txn: &Txn,
+        written: &mut Vec<String>,
+    ) -> Result<Root, Error<S::Error>> {
         if !self.formatted {
             // Format: an empty generation-0 root in both slots, so that every later commit
             // has a valid older root to fall back on, and a missing root file is detectable.
@@ -347,7 +365,9 @@ impl Store {
             let slot = self.root.entries.get(name).map_or(0, |e| 1 - e.slot);
             let len = u32::try_from(value.len()).map_err(|_| Error::LogicBug("record too large"))?;
             let digest = digest(name, value);
-            storage.write(&record_key(name, slot), &encode_record(value, &digest)).map_err(Error::Storage)?;
+            let key = record_key(name, slot);
+            written.push(key.clone());
+            storage.write(&key, &encode_record(value, &digest)).map_err(Error::Storage)?;
             entries.insert(name.clone(), Entry { slot, len, digest });
         }
         storage.flush().map_err(Error::Storage)?;
@@ -377,6 +397,15 @@ impl Store {
             self.records.insert(name.clone(), value.clone());
         }
         self.root = root;
+    }
+}
+
+/// A commit failed before its root landed: remove the record files it wrote (best effort).
+/// No valid root references them (they are the current root's shadow slots), and on a full
+/// storage they hold the space the next command needs.
+fn drop_unreferenced<S: Storage>(storage: &mut S, written: &[String]) {
+    for key in written {
+        let _ = storage.remove(key);
     }
 }
 
