@@ -205,7 +205,7 @@ impl Store {
                 ([Some(a), Some(b)], Some(root)) if a.abs_diff(b) <= 1 => (root, true),
                 ([Some(a), Some(b)], _) => {
                     return Err(Error::Corrupted {
-                        key: ROOT_KEYS[usize::from(b < a)].to_string(),
+                        key: (if b < a { ROOT_KEYS[1] } else { ROOT_KEYS[0] }).to_string(),
                         reason: "root is not the other root's predecessor or successor",
                     });
                 }

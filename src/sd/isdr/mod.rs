@@ -136,12 +136,8 @@ impl Isdr {
     /// STORE DATA (GP CS §11.11): collect blocks; dispatch the complete command.
     fn store_data<P: Platform>(&mut self, cmd: &CommandView<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
         let channel = cmd.channel();
-        let result = self.collect_block(cmd, ctx.config.max_es10_command);
-        let complete = match result {
-            Ok(complete) => complete,
-            // The channel's chain is dropped (`collect_block` took it).
-            Err(sw) => return Err(sw),
-        };
+        // On error the channel's chain is dropped (`collect_block` took it).
+        let complete = self.collect_block(cmd, ctx.config.max_es10_command)?;
         match complete {
             None => Ok(Vec::new()),
             Some(der) => self.dispatch(&der, channel, ctx),
