@@ -287,18 +287,26 @@ fn store_data_out_of_order_resets_the_chain() {
     assert_eq!(store_data(&mut card, 0x91, 0x00, &hex("BF3E035C015A")), [0x61, 0x15]);
 }
 
+/// Each channel keeps its own STORE DATA chain: a one-block command on channel 1 in the
+/// middle of channel 0's chain is answered, and channel 0's chain goes on.
 #[test]
 fn store_data_interleaved_on_another_channel() {
     let mut card = card_with_isdr();
     check(&mut card, "0070000001", "019000");
     check(&mut card, "01A4040C10A0000005591010FFFFFFFF8900000100", "9000");
     assert_eq!(store_data(&mut card, 0x11, 0x00, &hex("BF3E")), [0x90, 0x00]);
-    // A block on channel 1 in between: refused, and the chain on channel 0 is gone.
-    check(&mut card, "81E2910003BF2E00", "6985");
-    assert_eq!(store_data(&mut card, 0x91, 0x01, &hex("035C015A")), [0x6A, 0x86]);
-    // Both channels work afterwards.
-    assert_eq!(store_data(&mut card, 0x91, 0x00, &hex("BF3E035C015A")), [0x61, 0x15]);
+    // A one-block GetEuiccChallenge on channel 1 in between: answered.
     assert_eq!(card.transmit(&hex("81E2910003BF2E00")), [0x61, 0x15]);
+    // Channel 1 starts a chain of its own, channel 0 completes its GetEID, then channel 1.
+    assert_eq!(card.transmit(&hex("81E2110002BF3E")), [0x90, 0x00]);
+    assert_eq!(store_data(&mut card, 0x91, 0x01, &hex("035C015A")), [0x61, 0x15]);
+    let eid = card.transmit(&hex("00C0000015"));
+    assert_eq!(&eid[..5], hex("BF3E125A10"), "{eid:02X?}");
+    assert_eq!(card.transmit(&hex("81E2910104035C015A")), [0x61, 0x15]);
+    // An error on channel 1 drops channel 1's chain only.
+    assert_eq!(store_data(&mut card, 0x11, 0x00, &hex("BF3E")), [0x90, 0x00]);
+    assert_eq!(card.transmit(&hex("81E2110502BF3E")), [0x6A, 0x86]);
+    assert_eq!(store_data(&mut card, 0x91, 0x01, &hex("035C015A")), [0x61, 0x15]);
 }
 
 #[test]

@@ -184,3 +184,121 @@ fn a_state_directory_belongs_to_one_card() {
     // Its own card still starts.
     start(&dir.0).unwrap();
 }
+
+/// Root files cannot go missing by themselves on a state directory (writes are atomic and
+/// both roots exist from the first commit on): a missing one is named, never taken as an
+/// older state or a fresh card.
+#[test]
+fn a_missing_root_is_refused_and_named() {
+    let _serial = serial();
+    // populated(): generation 2 in root.0 (newest), generation 1 in root.1.
+    for (remove, named) in
+        [(&["root.0"][..], "root.0"), (&["root.1"][..], "root.1"), (&["root.0", "root.1"][..], "root.0")]
+    {
+        let dir = TempDir::new("noroot");
+        populated(&dir.0);
+        for file in remove {
+            std::fs::remove_file(dir.0.join(file)).unwrap();
+        }
+        let err = start(&dir.0).unwrap_err();
+        assert!(err.contains(named) && err.contains("missing root file"), "{remove:?}: {err}");
+        let (code, out, err) = veuicc(&["state", "check", dir.0.to_str().unwrap()]);
+        assert_eq!(code, 1, "{remove:?}: {out}");
+        assert!(err.contains(named) && err.contains("missing root file"), "{remove:?}: {err}");
+    }
+    // After one commit both roots exist too (the format writes both).
+    let dir = TempDir::new("noroot1");
+    {
+        let storage = DirStorage::open(&dir.0).unwrap();
+        let mut card = Card::new(default_config(), platform(storage)).unwrap();
+        let mut lpa = Es10Client::open(&mut card).unwrap();
+        lpa.set_default_dp_address("smdp.example.com").unwrap();
+        lpa.close().unwrap();
+    }
+    std::fs::remove_file(dir.0.join("root.1")).unwrap();
+    let err = start(&dir.0).unwrap_err();
+    assert!(err.contains("root.1: missing root file"), "{err}");
+    // An empty directory is a fresh card.
+    let dir = TempDir::new("empty");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    start(&dir.0).unwrap();
+}
+
+/// A state directory holds subscriber keys: it is created 0700, its files 0600.
+#[test]
+fn state_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let _serial = serial();
+    let dir = TempDir::new("modes");
+    populated(&dir.0);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.0), 0o700);
+    for entry in std::fs::read_dir(&dir.0).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+}
+
+/// `state check` and `state show` only read: they create no lock file, remove no
+/// temporary file, and work on a directory this user cannot write.
+#[test]
+fn state_check_and_show_only_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let _serial = serial();
+    let dir = TempDir::new("readonly");
+    populated(&dir.0);
+    std::fs::remove_file(dir.0.join(".lock")).unwrap();
+    std::fs::write(dir.0.join(".root.1.tmp"), "half").unwrap();
+    let listing = || {
+        let mut files: Vec<String> =
+            std::fs::read_dir(&dir.0).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        files.sort();
+        files
+    };
+    let before = listing();
+    let d = dir.0.to_str().unwrap();
+    let (code, out, err) = veuicc(&["state", "check", d]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(veuicc(&["state", "show", d]).0, 0);
+    assert_eq!(listing(), before);
+    // A read-only directory (meaningful when not running as root).
+    std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let (code, out, err) = veuicc(&["state", "check", d]);
+    std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    // A serving card's exclusive lock still keeps inspection out.
+    let storage = DirStorage::open(&dir.0).unwrap();
+    let (code, _, err) = veuicc(&["state", "check", d]);
+    assert_eq!(code, 1);
+    assert!(err.contains("in use"), "{err}");
+    drop(storage);
+}
+
+/// `state check` checks the card's invariants too: two enabled profiles are not sound.
+#[test]
+fn state_check_names_a_broken_invariant() {
+    use veuicc::store::{CardState, ProfileClass, ProfileRecord, ProfileState};
+    let _serial = serial();
+    let dir = TempDir::new("invariant");
+    let profile = |slot: u8| ProfileRecord {
+        iccid: vec![0x98, 0, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, slot].into(),
+        isdp_aid: vec![0xA0, 0, 0, 5, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0, 0, slot, 0].into(),
+        state: ProfileState::Enabled,
+        nickname: None,
+        service_provider_name: "SP".into(),
+        profile_name: "P".into(),
+        icon: None,
+        class: ProfileClass::Operational,
+        ppr: 0,
+        notification_config: vec![],
+        owner: None,
+        dp_proprietary_data: None,
+    };
+    let state = CardState { profiles: vec![profile(0x10), profile(0x11)], ..CardState::default() };
+    let mut storage = DirStorage::open(&dir.0).unwrap();
+    support::install(&mut storage, &state);
+    drop(storage);
+    let (code, out, err) = veuicc(&["state", "check", dir.0.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("invariant broken: 2 profiles are enabled"), "{err}");
+}

@@ -199,6 +199,26 @@ impl<P: Platform> Card<P> {
         Ok(ATR.to_vec())
     }
 
+    /// Reloads the persistent state from storage (after a commit with an unknown
+    /// outcome); false if storage cannot be read, and the store stays in doubt.
+    fn reload(&mut self) -> bool {
+        match Self::load(&self.config, &mut self.platform) {
+            Ok((store, state)) => {
+                self.store = store;
+                self.state = state;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// True while the card does not know what its storage holds: a commit's outcome was
+    /// unknown and storage could not be read since. ES10 commands answer `6581` until a
+    /// reload succeeds (tried before each one).
+    pub fn in_doubt(&self) -> bool {
+        self.store.needs_reload()
+    }
+
     /// Removes power: all volatile state (channels, selections, sessions) is lost.
     pub fn power_off(&mut self) {
         self.powered = false;
@@ -247,7 +267,7 @@ impl<P: Platform> Card<P> {
         &self.config
     }
 
-    /// The persistent logical state as currently committed.
+    /// The persistent logical state as currently committed (see [`Card::in_doubt`]).
     pub fn state(&self) -> &CardState {
         &self.state
     }
@@ -325,6 +345,11 @@ impl<P: Platform> Card<P> {
         let selected = self.channels.get(usize::from(cmd.channel())).and_then(|c| c.as_ref()?.selected);
         match selected {
             Some(App::IsdR) => {
+                // A commit with an unknown outcome: what storage holds is the truth. No
+                // command runs on the stale state; until storage can be read the card refuses.
+                if self.store.needs_reload() && !self.reload() {
+                    return Err(Status::MemoryFailure);
+                }
                 let mut ctx = Ctx {
                     config: &self.config,
                     identity: self.identity.as_deref(),
@@ -333,7 +358,13 @@ impl<P: Platform> Card<P> {
                     state: &mut self.state,
                     platform: &mut self.platform,
                 };
-                self.isdr.call(cmd, &mut ctx)
+                let result = self.isdr.call(cmd, &mut ctx);
+                if self.store.needs_reload() {
+                    // Reload now, so that `state()` tells what storage holds; on failure the
+                    // next command tries again.
+                    self.reload();
+                }
+                result
             }
             Some(App::Ecasd) | None => Err(Status::InsNotSupported),
         }

@@ -7,7 +7,13 @@
 //!   [`DirStorage`] lives): a second process gets [`OpenError::InUse`] and the
 //!   first keeps running untouched.
 //! * Names starting with `.` (the lock, temporary files) are not keys; stale
-//!   temporary files from an interrupted write are removed at open.
+//!   temporary files from an interrupted write are removed at open, and a write that
+//!   fails removes its own (a full disk gets its space back).
+//! * A state directory holds subscriber keys (K/OPc in the profile packages): it is
+//!   created `0700` and every file in it `0600` (Unix).
+//! * [`DirStorage::open_read_only`] inspects a directory without writing anything: a shared
+//!   lock when the lock file exists and can be opened, none otherwise (a read-only
+//!   directory, one never opened for writing); writes then fail.
 
 use crate::platform::{Storage, is_valid_key};
 use std::fmt;
@@ -46,15 +52,43 @@ impl std::error::Error for OpenError {}
 #[derive(Debug)]
 pub struct DirStorage {
     dir: PathBuf,
-    /// Holds the exclusive lock while open.
-    _lock: File,
+    /// Holds the lock while open: exclusive, or shared (read-only, if there is a lock file).
+    _lock: Option<File>,
+    read_only: bool,
+}
+
+/// Permission bits of the state directory and of its files (Unix).
+pub const DIR_MODE: u32 = 0o700;
+/// Permission bits of every file in a state directory (Unix).
+pub const FILE_MODE: u32 = 0o600;
+
+fn private_file(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(FILE_MODE);
+    }
+    options
+}
+
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(DIR_MODE);
+    }
+    builder.create(dir)
 }
 
 impl DirStorage {
     /// Opens (creating if needed) the state directory `dir` and locks it.
     pub fn open(dir: impl AsRef<Path>) -> Result<DirStorage, OpenError> {
         let dir = dir.as_ref().to_path_buf();
-        fs::create_dir_all(&dir).map_err(|e| OpenError::Io(dir.clone(), e))?;
+        if !dir.is_dir() {
+            create_private_dir(&dir).map_err(|e| OpenError::Io(dir.clone(), e))?;
+        }
         DirStorage::open_existing(dir)
     }
 
@@ -65,7 +99,9 @@ impl DirStorage {
         if !dir.is_dir() {
             return Err(io(io::Error::new(io::ErrorKind::NotFound, "no such state directory")));
         }
-        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(LOCK_FILE)).map_err(io)?;
+        let lock = private_file(OpenOptions::new().create(true).truncate(false).write(true))
+            .open(dir.join(LOCK_FILE))
+            .map_err(io)?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => return Err(OpenError::InUse(dir)),
@@ -78,7 +114,38 @@ impl DirStorage {
                 fs::remove_file(dir.join(name.as_ref())).map_err(io)?;
             }
         }
-        Ok(DirStorage { dir, _lock: lock })
+        Ok(DirStorage { dir, _lock: Some(lock), read_only: false })
+    }
+
+    /// Opens an existing state directory for reading only (`veuicc state check`/`show`):
+    /// nothing is created, removed or written, so a read-only directory opens too. Takes a
+    /// shared lock on the lock file if there is one (a process serving the directory holds
+    /// it exclusively: [`OpenError::InUse`]); without a lock file (or one this user cannot
+    /// open), no lock. Every write, remove and flush then fails with `PermissionDenied`.
+    pub fn open_read_only(dir: impl AsRef<Path>) -> Result<DirStorage, OpenError> {
+        let dir = dir.as_ref().to_path_buf();
+        let io = |e| OpenError::Io(dir.clone(), e);
+        if !dir.is_dir() {
+            return Err(io(io::Error::new(io::ErrorKind::NotFound, "no such state directory")));
+        }
+        let lock = match File::open(dir.join(LOCK_FILE)) {
+            Ok(lock) => match lock.try_lock_shared() {
+                Ok(()) => Some(lock),
+                Err(TryLockError::WouldBlock) => return Err(OpenError::InUse(dir)),
+                Err(TryLockError::Error(e)) => return Err(io(e)),
+            },
+            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied) => None,
+            Err(e) => return Err(io(e)),
+        };
+        Ok(DirStorage { dir, _lock: lock, read_only: true })
+    }
+
+    fn writable(&self) -> io::Result<()> {
+        if self.read_only {
+            Err(io::Error::new(io::ErrorKind::PermissionDenied, "state directory opened read-only"))
+        } else {
+            Ok(())
+        }
     }
 
     /// The directory.
@@ -111,15 +178,24 @@ impl Storage for DirStorage {
     }
 
     fn write(&mut self, key: &str, value: &[u8]) -> io::Result<()> {
+        self.writable()?;
         let path = self.file(key)?;
         let tmp = self.dir.join(std::format!(".{key}.tmp"));
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
-        f.write_all(value)?;
-        f.sync_all()?;
-        fs::rename(&tmp, &path)
+        let result = (|| {
+            let mut f = private_file(OpenOptions::new().write(true).create(true).truncate(true)).open(&tmp)?;
+            f.write_all(value)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)
+        })();
+        if result.is_err() {
+            // A partial temporary file would hold the space a full disk needs back.
+            let _ = fs::remove_file(&tmp);
+        }
+        result
     }
 
     fn remove(&mut self, key: &str) -> io::Result<()> {
+        self.writable()?;
         match fs::remove_file(self.file(key)?) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -141,6 +217,9 @@ impl Storage for DirStorage {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
         File::open(&self.dir)?.sync_all()
     }
 }

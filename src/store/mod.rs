@@ -10,6 +10,10 @@
 //! root.0, root.1      two root slots; the valid one with the highest generation wins
 //! r.<name>.0 / .1     two shadow slots per logical record
 //! ```
+//! The first commit formats the storage: an empty generation-0 root in *both* root
+//! slots, flushed, before any record is written; from then on both root files always
+//! exist, and on a backend with atomic writes a missing root is corruption, not an
+//! older state (see [`Store::open`]).
 //! A commit writes each changed record into the slot the current root does *not*
 //! reference, flushes, writes the new root (generation + 1) into the other root
 //! slot, and flushes again. A power cut before the second flush completes leaves
@@ -20,8 +24,11 @@
 //! (sequential-storage's shut-off model and Java Card transactions are the
 //! references; `ARCHITECTURE.md` compares the alternatives.)
 
+mod invariants;
 mod mem;
 mod records;
+
+pub use invariants::{Violation, check_invariants};
 
 pub use mem::{MemStorage, MemStorageError};
 pub use records::{
@@ -49,6 +56,14 @@ const ROOT_KEYS: [&str; 2] = ["root.0", "root.1"];
 pub enum Error<E> {
     /// The backend failed; nothing of the commit is visible.
     Storage(E),
+    /// The backend failed while or after the new root was written, and the store could
+    /// not find out whether it landed: the commit may or may not be visible (now or after
+    /// a power cut). The store must be reopened ([`Store::needs_reload`]) and the logical
+    /// state reloaded from it before anything else is built on it.
+    Uncertain(E),
+    /// The store failed an earlier commit with an unknown outcome and has not been
+    /// reopened since: a transaction built on its state may be stale. Reload first.
+    NeedsReload,
     /// A file is damaged, from another format version, or foreign.
     Corrupted {
         /// The storage key of the file.
@@ -69,6 +84,8 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Storage(e) => write!(f, "storage: {e}"),
+            Error::Uncertain(e) => write!(f, "storage: {e} (the commit may or may not have landed)"),
+            Error::NeedsReload => f.write_str("the state must be reloaded after a failed commit"),
             Error::Corrupted { key, reason } => write!(f, "{key}: {reason}"),
             Error::BadRecord { name } => write!(f, "record {name}: content does not decode"),
             Error::LogicBug(what) => write!(f, "internal error: {what}"),
@@ -138,20 +155,30 @@ pub struct Store {
 impl Store {
     /// Opens the store: picks the newest valid root and loads every record it
     /// references. An empty storage opens as an empty store.
+    ///
+    /// On a backend with atomic writes ([`Storage::ATOMIC_WRITES`]) both root files exist
+    /// once the storage is formatted, and a missing one is corruption, named: the store
+    /// would otherwise open one commit back (newest root gone) or as a fresh card (both
+    /// gone). The only states without both roots are an empty storage and an interrupted
+    /// format (`root.0` of generation 0 alone, no record written yet).
     pub fn open<S: Storage>(storage: &mut S) -> Result<Store, Error<S::Error>> {
-        for key in storage.keys().map_err(Error::Storage)? {
-            if !is_store_key(&key) {
-                return Err(Error::Corrupted { key, reason: "foreign file: not part of a veuicc state" });
+        let keys = storage.keys().map_err(Error::Storage)?;
+        for key in &keys {
+            if !is_store_key(key) {
+                return Err(Error::Corrupted { key: key.clone(), reason: "foreign file: not part of a veuicc state" });
             }
         }
+        let records_present = keys.iter().any(|k| k.starts_with("r."));
         let mut best: Option<Root> = None;
         let mut damaged: Option<(String, &'static str)> = None;
         let mut present = 0;
-        for key in ROOT_KEYS {
+        let mut generations: [Option<u64>; 2] = [None, None];
+        for (key, generation) in ROOT_KEYS.iter().zip(generations.iter_mut()) {
             match storage.read(key).map_err(Error::Storage)? {
                 None => {}
                 Some(bytes) => match decode_root(&bytes).inspect(|_| present += 1).inspect_err(|_| present += 1) {
                     Ok(root) => {
+                        *generation = Some(root.generation);
                         if best.as_ref().is_none_or(|b| root.generation > b.generation) {
                             best = Some(root);
                         }
@@ -161,19 +188,43 @@ impl Store {
             }
         }
         let fresh = || Root { generation: 0, entries: BTreeMap::new() };
-        if let (true, Some((key, reason))) = (S::ATOMIC_WRITES, &damaged) {
-            // Writes cannot tear on this medium: a damaged root is corruption, and
-            // falling back to the older root would silently drop the last commit.
-            return Err(Error::Corrupted { key: key.clone(), reason });
+        if S::ATOMIC_WRITES {
+            if let Some((key, reason)) = damaged {
+                // Writes cannot tear on this medium: a damaged root is corruption, and
+                // falling back to the older root would silently drop the last commit.
+                return Err(Error::Corrupted { key, reason });
+            }
+            let missing = |key: &str| Err(Error::Corrupted { key: key.to_string(), reason: "missing root file" });
+            let (root, formatted) = match (generations, best) {
+                ([None, None], _) if records_present => return missing(ROOT_KEYS[0]),
+                ([None, None], _) => (fresh(), false),
+                // The format was interrupted after its first write: nothing else was written.
+                ([Some(0), None], Some(root)) if !records_present && root.entries.is_empty() => (root, false),
+                ([Some(_), None], _) => return missing(ROOT_KEYS[1]),
+                ([None, Some(_)], _) => return missing(ROOT_KEYS[0]),
+                ([Some(a), Some(b)], Some(root)) if a.abs_diff(b) <= 1 => (root, true),
+                ([Some(a), Some(b)], _) => {
+                    return Err(Error::Corrupted {
+                        key: (if b < a { ROOT_KEYS[1] } else { ROOT_KEYS[0] }).to_string(),
+                        reason: "root is not the other root's predecessor or successor",
+                    });
+                }
+            };
+            return Store::load(storage, root, formatted);
         }
         let (root, formatted) = match (best, damaged) {
             (Some(root), _) => (root, true),
             // A lone damaged root.0 and nothing else: the format write of the
             // first commit was interrupted, so the card was empty.
-            (None, Some((key, _))) if key == ROOT_KEYS[0] && present == 1 && !has_records(storage)? => (fresh(), false),
+            (None, Some((key, _))) if key == ROOT_KEYS[0] && present == 1 && !records_present => (fresh(), false),
             (None, Some((key, reason))) => return Err(Error::Corrupted { key, reason }),
             (None, None) => (fresh(), false),
         };
+        Store::load(storage, root, formatted)
+    }
+
+    /// Loads and verifies every record `root` references.
+    fn load<S: Storage>(storage: &mut S, root: Root, formatted: bool) -> Result<Store, Error<S::Error>> {
         let mut records = BTreeMap::new();
         for (name, entry) in &root.entries {
             let key = record_key(name, entry.slot);
@@ -189,6 +240,13 @@ impl Store {
             records.insert(name.clone(), payload.to_vec());
         }
         Ok(Store { root, records, poisoned: false, formatted })
+    }
+
+    /// True after a commit whose outcome is unknown ([`Error::Uncertain`]): the store
+    /// refuses further commits ([`Error::NeedsReload`]) until it is reopened, and the
+    /// logical state built on it must be reloaded too.
+    pub fn needs_reload(&self) -> bool {
+        self.poisoned
     }
 
     /// The committed value of record `name`.
@@ -211,29 +269,88 @@ impl Store {
         self.records.values().map(Vec::len).sum()
     }
 
-    /// Atomically applies `txn`. On error nothing of it is visible, now or after
-    /// a power cut, and the store reloads itself from storage before its next commit.
+    /// Atomically applies `txn`.
+    ///
+    /// * `Ok`: committed and durable.
+    /// * [`Error::Storage`]: nothing of it is visible, now or after a power cut.
+    /// * [`Error::Uncertain`]: the new root was being written or flushed when the backend
+    ///   failed, and a retried flush and a re-read could not settle whether it landed. The
+    ///   store is then poisoned ([`Store::needs_reload`]). When the retry and re-read *can*
+    ///   settle it, the answer is `Ok` (the new root is in place and durable) or
+    ///   `Error::Storage` (the old root is still the newest).
     pub fn commit<S: Storage>(&mut self, storage: &mut S, txn: Txn) -> Result<(), Error<S::Error>> {
         if txn.is_empty() {
             return Ok(());
         }
         if self.poisoned {
-            *self = Store::open(storage)?;
+            // The transaction was built on state that may not be what storage holds.
+            return Err(Error::NeedsReload);
         }
-        match self.try_commit(storage, &txn) {
-            Ok(()) => Ok(()),
+        let mut written = Vec::new();
+        let root = match self.write_root(storage, &txn, &mut written) {
+            Ok(root) => root,
+            Err(Error::Uncertain(e)) => return self.settle(storage, &txn, e, &written),
             Err(e) => {
+                drop_unreferenced(storage, &written);
+                return Err(e);
+            }
+        };
+        self.finish(storage, &txn, root);
+        Ok(())
+    }
+
+    /// After a failed root write or flush: flush again and re-read the roots.
+    fn settle<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        txn: &Txn,
+        e: S::Error,
+        written: &[String],
+    ) -> Result<(), Error<S::Error>> {
+        let flushed = storage.flush().is_ok();
+        let again = Store::open(storage);
+        match again {
+            Ok(again) if again.root == self.root => {
+                // The old root is still the newest: the new one never landed, and the
+                // record slots it would have referenced are unreferenced.
+                *self = again;
+                drop_unreferenced(storage, written);
+                Err(Error::Storage(e))
+            }
+            Ok(again) if flushed && again.root.generation == self.root.generation.saturating_add(1) => {
+                let mut expected = self.clone();
+                expected.finish(&mut MemStorage::new(), txn, again.root.clone());
+                if expected.records != again.records {
+                    self.poisoned = true;
+                    return Err(Error::Uncertain(e));
+                }
+                // The new root is in place and durable: committed after all.
+                self.finish(storage, txn, again.root);
+                Ok(())
+            }
+            _ => {
                 self.poisoned = true;
-                Err(e)
+                Err(Error::Uncertain(e))
             }
         }
     }
 
-    fn try_commit<S: Storage>(&mut self, storage: &mut S, txn: &Txn) -> Result<(), Error<S::Error>> {
+    /// Writes the records and the new root, flushed; returns the new root.
+    /// `written` collects the record files written (into slots the current root does not
+    /// reference), for [`drop_unreferenced`] if the commit fails.
+    fn write_root<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        txn: &Txn,
+        written: &mut Vec<String>,
+    ) -> Result<Root, Error<S::Error>> {
         if !self.formatted {
-            // Format: an empty generation-0 root, so that every later commit has
-            // a valid older root to fall back on.
-            storage.write(ROOT_KEYS[0], &encode_root(&self.root)?).map_err(Error::Storage)?;
+            // Format: an empty generation-0 root in both slots, so that every later commit
+            // has a valid older root to fall back on, and a missing root file is detectable.
+            let empty = encode_root(&Root { generation: 0, entries: BTreeMap::new() })?;
+            storage.write(ROOT_KEYS[0], &empty).map_err(Error::Storage)?;
+            storage.flush().map_err(Error::Storage)?;
+            storage.write(ROOT_KEYS[1], &empty).map_err(Error::Storage)?;
             storage.flush().map_err(Error::Storage)?;
             self.formatted = true;
         }
@@ -248,17 +365,25 @@ impl Store {
             let slot = self.root.entries.get(name).map_or(0, |e| 1 - e.slot);
             let len = u32::try_from(value.len()).map_err(|_| Error::LogicBug("record too large"))?;
             let digest = digest(name, value);
-            storage.write(&record_key(name, slot), &encode_record(value, &digest)).map_err(Error::Storage)?;
+            let key = record_key(name, slot);
+            written.push(key.clone());
+            storage.write(&key, &encode_record(value, &digest)).map_err(Error::Storage)?;
             entries.insert(name.clone(), Entry { slot, len, digest });
         }
         storage.flush().map_err(Error::Storage)?;
         let generation = self.root.generation.checked_add(1).ok_or(Error::LogicBug("generation overflow"))?;
         let root = Root { generation, entries };
         let root_key = ROOT_KEYS.get(usize::from(generation % 2 == 1)).ok_or(Error::LogicBug("root key"))?;
-        storage.write(root_key, &encode_root(&root)?).map_err(Error::Storage)?;
-        storage.flush().map_err(Error::Storage)?;
-        // Committed. Drop the files of removed records (best effort: leftovers are
-        // never referenced and are overwritten if the name comes back).
+        let bytes = encode_root(&root)?;
+        // From here a failure may leave the new root in place: the outcome is unknown.
+        storage.write(root_key, &bytes).map_err(Error::Uncertain)?;
+        storage.flush().map_err(Error::Uncertain)?;
+        Ok(root)
+    }
+
+    /// The commit of `txn` as `root` is durable: drop removed records' files and update memory.
+    fn finish<S: Storage>(&mut self, storage: &mut S, txn: &Txn, root: Root) {
+        // Best effort: leftovers are never referenced and are overwritten if the name comes back.
         for name in &txn.removes {
             if self.root.entries.contains_key(name) && !root.entries.contains_key(name) {
                 let _ = storage.remove(&record_key(name, 0));
@@ -272,12 +397,16 @@ impl Store {
             self.records.insert(name.clone(), value.clone());
         }
         self.root = root;
-        Ok(())
     }
 }
 
-fn has_records<S: Storage>(storage: &mut S) -> Result<bool, Error<S::Error>> {
-    Ok(storage.keys().map_err(Error::Storage)?.iter().any(|k| k.starts_with("r.")))
+/// A commit failed before its root landed: remove the record files it wrote (best effort).
+/// No valid root references them (they are the current root's shadow slots), and on a full
+/// storage they hold the space the next command needs.
+fn drop_unreferenced<S: Storage>(storage: &mut S, written: &[String]) {
+    for key in written {
+        let _ = storage.remove(key);
+    }
 }
 
 /// True for the names this module writes: `root.0|1` and `r.<name>.0|1`.

@@ -5,6 +5,7 @@
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 mod client;
+pub mod faults;
 pub mod lpa;
 pub mod pki;
 pub mod saip;

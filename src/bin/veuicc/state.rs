@@ -4,7 +4,7 @@ use crate::common::{hex, json_str};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use veuicc::host::fs_storage::DirStorage;
-use veuicc::store::{CardState, ProfileClass, ProfileState, Store};
+use veuicc::store::{CardState, ProfileClass, ProfileState, Store, check_invariants};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -14,12 +14,14 @@ pub(crate) struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Verify every file of a state directory; exit 0 when sound, 1 naming the file and the fault.
+    /// Verify every file of a state directory and the card's invariants; exit 0 when sound,
+    /// 1 naming the file and the fault (or the broken invariant). Reads only: works on a
+    /// read-only directory.
     Check {
         /// The state directory.
         dir: PathBuf,
     },
-    /// Print the logical state held in a state directory.
+    /// Print the logical state held in a state directory (reads only).
     Show {
         /// The state directory.
         dir: PathBuf,
@@ -30,15 +32,21 @@ enum Command {
 }
 
 fn load(dir: &PathBuf) -> Result<(Store, CardState), String> {
-    let mut storage = DirStorage::open_existing(dir).map_err(|e| e.to_string())?;
+    let mut storage = DirStorage::open_read_only(dir).map_err(|e| e.to_string())?;
     let store = Store::open(&mut storage).map_err(|e| format!("{}: {e}", dir.display()))?;
     let state = CardState::load::<std::io::Error>(&store).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok((store, state))
 }
 
+fn check(dir: &PathBuf) -> Result<(Store, CardState), String> {
+    let (store, state) = load(dir)?;
+    check_invariants(&store, &state).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok((store, state))
+}
+
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     match args.command {
-        Command::Check { dir } => match load(&dir) {
+        Command::Check { dir } => match check(&dir) {
             Ok((store, state)) => {
                 outln!(
                     "{}: sound (generation {}, {} records, {} bytes, {} profiles)",

@@ -9,6 +9,7 @@
 //! | known tag, DER malformed or of the wrong shape | `6A80` incorrect data |
 //! | not even a BER tag | `6A80` |
 //! | the store could not commit (state unchanged) | `6581` memory problem |
+//! | the commit's outcome is unknown; the card reloads its state from storage before the next command | `6581` (ISO 7816-4: `65xx`, non-volatile memory may have changed) |
 
 use crate::apdu::Status;
 use crate::asn1::DecodeError;
@@ -23,10 +24,13 @@ pub(super) fn decode_status(e: DecodeError) -> Status {
     }
 }
 
-/// Status word for a failed commit. The store guarantees the state is as before.
+/// Status word for a failed commit: the state is as before, except after
+/// [`store::Error::Uncertain`] (the card then reloads it from storage).
 pub(super) fn store_status<E>(e: store::Error<E>) -> Status {
     match e {
         store::Error::Storage(_) => Status::MemoryFailure,
+        store::Error::Uncertain(_) => Status::MemoryFailure,
+        store::Error::NeedsReload => Status::MemoryFailure,
         store::Error::Corrupted { .. } => Status::MemoryFailure,
         store::Error::BadRecord { .. } => Status::MemoryFailure,
         store::Error::LogicBug(_) => Status::Unknown,

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! STORE DATA blocks (P1 11 … 91, P2 00, 01, …)
-//!   → Chain (one per card, bound to the channel it started on)
+//!   → Chain (one per logical channel: blocks on one channel never disturb another's)
 //!   → Es10Request::decode (unknown tag → 6A88, malformed DER → 6A80)
 //!   → es10a / es10b / es10c handler → Es10Response → DER
 //! ```
@@ -29,6 +29,7 @@ use crate::asn1::{Es10Request, Es10Response};
 use crate::config::CardConfig;
 use crate::platform::Platform;
 use crate::store::{CardState, Store, Txn};
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 /// STORE DATA P1 bit: last block.
@@ -70,7 +71,9 @@ struct Chain {
 /// The ISD-R's volatile state. Dropped on reset; nothing here survives a power cut.
 #[derive(Debug, Default)]
 pub struct Isdr {
-    chain: Option<Chain>,
+    /// The STORE DATA chain being built on each channel (at most one per channel, each
+    /// bounded by `CardConfig::max_es10_command`).
+    chains: BTreeMap<u8, Chain>,
     /// The download session (challenge, authentication, keys, BPP load).
     session: download::Session,
     /// An Enable/DisableProfile asked for a refresh (`refreshFlag`): the adapter
@@ -91,9 +94,7 @@ impl Isdr {
     /// The ISD-R is deselected on `channel` or the channel closes: abandon a
     /// STORE DATA chain that was being built there.
     pub fn deselect(&mut self, channel: u8) {
-        if self.chain.as_ref().is_some_and(|c| c.channel == channel) {
-            self.chain = None;
-        }
+        self.chains.remove(&channel);
         if self.session.channel() == Some(channel) {
             self.end_session();
         }
@@ -135,14 +136,8 @@ impl Isdr {
     /// STORE DATA (GP CS §11.11): collect blocks; dispatch the complete command.
     fn store_data<P: Platform>(&mut self, cmd: &CommandView<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
         let channel = cmd.channel();
-        let result = self.collect_block(cmd, ctx.config.max_es10_command);
-        let complete = match result {
-            Ok(complete) => complete,
-            Err(sw) => {
-                self.chain = None;
-                return Err(sw);
-            }
-        };
+        // On error the channel's chain is dropped (`collect_block` took it).
+        let complete = self.collect_block(cmd, ctx.config.max_es10_command)?;
         match complete {
             None => Ok(Vec::new()),
             Some(der) => self.dispatch(&der, channel, ctx),
@@ -158,11 +153,9 @@ impl Isdr {
             return Err(Status::WrongLength);
         }
         let channel = cmd.channel();
-        let chain = match self.chain.take() {
+        let chain = match self.chains.remove(&channel) {
             None if cmd.p2 != 0 => return Err(Status::IncorrectP1P2),
             None => Chain { channel, next_block: 0, data: Vec::new() },
-            // A block on another channel while a command is being assembled.
-            Some(c) if c.channel != channel => return Err(Status::ConditionsNotSatisfied),
             Some(c) if c.next_block != cmd.p2 => return Err(Status::IncorrectP1P2),
             Some(c) => c,
         };
@@ -175,7 +168,7 @@ impl Isdr {
             return Ok(Some(data));
         }
         let next_block = next_block.checked_add(1).ok_or(Status::NotEnoughMemory)?;
-        self.chain = Some(Chain { channel, next_block, data });
+        self.chains.insert(channel, Chain { channel, next_block, data });
         Ok(None)
     }
 
@@ -184,16 +177,24 @@ impl Isdr {
     /// under way) go to the download session instead.
     fn dispatch<P: Platform>(&mut self, der: &[u8], channel: u8, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
         let loading = matches!(self.session, download::Session::Loading(..));
-        if !loading && ctx.state.install.is_some() {
-            // Forget the interrupted command only once its PIR is committed.
-            download::settle_interrupted(ctx, self.interrupted)?;
-            self.interrupted = None;
-        }
+        // An interrupted load's PIR is still to be made (see `settle_pir`).
+        let pending_pir = !loading && ctx.state.install.is_some();
         let bpp_piece = crate::asn1::outer_tag(der) == Some(0xBF36) || (loading && der.first() != Some(&0xBF));
         if bpp_piece {
+            if pending_pir {
+                // A new load would replace the install record: the old PIR must exist first.
+                download::settle_interrupted(ctx, self.interrupted)?;
+                self.interrupted = None;
+            }
             return download::load_bpp(der, ctx, &mut self.session);
         }
         let request = Es10Request::decode(der).map_err(errors::decode_status)?;
+        // Delete and eUICCMemoryReset free space: on a full storage they must run before the
+        // PIR (which needs space) is retried.
+        let frees_space = matches!(request, Es10Request::DeleteProfile(_) | Es10Request::EuiccMemoryReset(_));
+        if pending_pir && !frees_space {
+            self.settle_pir(ctx);
+        }
         let busy = es10c::Busy { cat: self.cat_busy, loading };
         let response = match request {
             Es10Request::GetEuiccConfiguredAddresses(r) => {
@@ -247,6 +248,20 @@ impl Isdr {
                 Es10Response::RemoveNotificationFromList(es10b::remove_notification_from_list(r, ctx)?)
             }
         };
+        if pending_pir && frees_space {
+            self.settle_pir(ctx);
+        }
         response.encode().map_err(|_| Status::Unknown)
+    }
+
+    /// Tries to commit the PIR of an interrupted load (`installFailedDueToInterruption`).
+    /// Best effort: when storage cannot take it (full, failing) the command still runs —
+    /// read-only ones answer, Delete and eUICCMemoryReset can free space — and the PIR is
+    /// retried before the next command. The interrupted command is forgotten only once
+    /// its PIR is committed.
+    fn settle_pir<P: Platform>(&mut self, ctx: &mut Ctx<'_, P>) {
+        if download::settle_interrupted(ctx, self.interrupted).is_ok() {
+            self.interrupted = None;
+        }
     }
 }
