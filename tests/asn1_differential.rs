@@ -337,8 +337,30 @@ fn card_answers_decode_in_asn1tools() {
     let mut card = TestCard::new(7);
     let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 3);
     let mut answers: Vec<(&str, Vec<u8>)> = Vec::new();
+    // The ISD-R's FCI carries ISDRProprietaryApplicationTemplate (`E0`), built by hand in card/.
+    assert_eq!(card.transmit(&support::hex("0070000001")), support::hex("019000"));
+    let fci = card.transmit(&support::hex("01A4040010A0000005591010FFFFFFFF890000010000"));
+    let (fci, sw) = fci.split_at(fci.len() - 2);
+    assert_eq!(sw, [0x90, 0x00]);
+    let (_, mut body) = veuicc::asn1::tlv::split_tlv(fci).unwrap();
+    while let Some((one, rest)) = veuicc::asn1::tlv::next_tlv(body) {
+        if one[0] == 0xE0 {
+            answers.push(("ISDRProprietaryApplicationTemplate", one.to_vec()));
+        }
+        body = rest;
+    }
+    assert_eq!(card.transmit(&support::hex("0070800100")), support::hex("9000"));
+    let mut profile = ProfileToInstall::sample(iccid, 3000);
+    profile.metadata.profile_owner = Some(rsp::OperatorId {
+        mcc_mnc: rasn::types::FixedOctetString::new([0x00, 0xF1, 0x10]),
+        gid1: None,
+        gid2: None,
+    });
+    profile.metadata.profile_policy_rules = Some([false, false, true].into_iter().collect());
+    profile.configure.dp_proprietary_data =
+        Some(dl::DpProprietaryData::new(rasn::types::ObjectIdentifier::new(vec![2, 999, 10]).unwrap()));
     let mut lpa = Es10Client::open(&mut card).unwrap();
-    let installed = download(&mut lpa, &mut smdp, &ProfileToInstall::sample(iccid, 3000)).unwrap();
+    let installed = download(&mut lpa, &mut smdp, &profile).unwrap();
     answers.push(("ProfileInstallationResult", installed.pir.clone()));
     let pir: dl::ProfileInstallationResult = rasn::der::decode(&installed.pir).unwrap();
     answers.push(("ProfileInstallationResultData", pir.profile_installation_result_data.as_bytes().to_vec()));
@@ -353,6 +375,9 @@ fn card_answers_decode_in_asn1tools() {
         ("SetNicknameResponse", format!("BF29115A0A{iccid_hex}9003636172")),
         ("EnableProfileResponse", format!("BF3111A00C5A0A{iccid_hex}810100")),
         ("ProfileInfoListResponse", "BF2D00".into()),
+        // Every field the card keeps: notification configuration (asked for by the test
+        // SM-DP+), owner, dpProprietaryData, PPRs.
+        ("ProfileInfoListResponse", "BF2D0C5C0A5A4F9F709095B6B7B899".into()),
         ("ListNotificationResponse", "BF2800".into()),
         ("RetrieveNotificationsListResponse", "BF2B00".into()),
         ("DisableProfileResponse", format!("BF3211A00C5A0A{iccid_hex}810100")),
@@ -367,6 +392,10 @@ fn card_answers_decode_in_asn1tools() {
         answers.push((ty, answer));
     }
     lpa.close().unwrap();
+    let full = &answers.iter().filter(|(t, _)| *t == "ProfileInfoListResponse").nth(1).unwrap().1;
+    for field in [&[0xB6][..], &[0xB7], &[0xB8, 0x05, 0x80, 0x03], &[0x99, 0x02, 0x05, 0x20]] {
+        assert!(full.windows(field.len()).any(|w| w == field), "{field:02X?} missing in {}", hexs(full));
+    }
     let mut failures = Vec::new();
     for (ty, der) in &answers {
         match py.reencode(ty, der) {
