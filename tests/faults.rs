@@ -16,9 +16,7 @@ use support::{hex, install};
 
 use proptest::prelude::*;
 use veuicc::card::Card;
-use veuicc::store::{
-    CardState, InstallRecord, MemStorage, NotificationConfig, ProfileClass, ProfileRecord, ProfileState,
-};
+use veuicc::store::{CardState, InstallRecord, MemStorage, ProfileClass, ProfileRecord, ProfileState};
 use veuicc::testkit::faults::{
     Fault, FaultKind, FaultPlatform, FaultStorage, OpKind, card_on, fault_every_op, fault_every_op_allowing,
     stored_state,
@@ -30,25 +28,7 @@ const ICCID_B: &str = "98001032547698103222";
 const ICCID_C: &str = "98001032547698103233";
 
 fn profile(iccid: &str, slot: u8, state: ProfileState, class: ProfileClass) -> ProfileRecord {
-    let mut aid = hex("A0000005591010FFFFFFFF8900001000");
-    aid[14] = slot;
-    ProfileRecord {
-        iccid: hex(iccid).into(),
-        isdp_aid: aid.into(),
-        state,
-        nickname: None,
-        service_provider_name: "SP".into(),
-        profile_name: format!("profile {slot:02x}"),
-        icon: None,
-        class,
-        ppr: 0,
-        notification_config: vec![NotificationConfig {
-            events: 0b1110,
-            address: format!("smdp{slot:02x}.example.com"),
-        }],
-        owner: None,
-        dp_proprietary_data: None,
-    }
+    support::profile_record(iccid, slot, state, class, 0, 0b1110)
 }
 
 /// A enabled, B and C disabled; all notify enable, disable and delete.

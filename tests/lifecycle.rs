@@ -19,8 +19,7 @@ use support::{card, es10, es10_sw, hex, install};
 use proptest::prelude::*;
 use veuicc::card::Card;
 use veuicc::store::{
-    CardState, MemStorage, NotificationConfig, NotificationEvent, PPR1, PPR2, ProfileClass, ProfileRecord,
-    ProfileState, Store,
+    CardState, MemStorage, NotificationEvent, PPR1, PPR2, ProfileClass, ProfileRecord, ProfileState, Store,
 };
 use veuicc::testkit::tearing::{TearingPlatform, TearingStorage, card_on, tear_every_write};
 use veuicc::testkit::{Es10Client, TestCard, default_config};
@@ -29,29 +28,9 @@ const ICCID_A: &str = "98001032547698103214";
 const ICCID_B: &str = "98001032547698103222";
 const ICCID_C: &str = "98001032547698103233";
 const ICCID_D: &str = "98001032547698103244";
-const AID_A: &str = "A0000005591010FFFFFFFF8900001000";
 
 fn profile(iccid: &str, slot: u8, state: ProfileState, class: ProfileClass, ppr: u8, events: u8) -> ProfileRecord {
-    let mut aid = hex(AID_A);
-    aid[14] = slot;
-    ProfileRecord {
-        iccid: hex(iccid).into(),
-        isdp_aid: aid.into(),
-        state,
-        nickname: None,
-        service_provider_name: "SP".into(),
-        profile_name: format!("profile {slot:02x}"),
-        icon: None,
-        class,
-        ppr,
-        notification_config: if events == 0 {
-            vec![]
-        } else {
-            vec![NotificationConfig { events, address: format!("smdp{slot:02x}.example.com") }]
-        },
-        owner: None,
-        dp_proprietary_data: None,
-    }
+    support::profile_record(iccid, slot, state, class, ppr, events)
 }
 
 /// A: enabled operational, notifies enable/disable/delete. B: disabled test, notifies delete.

@@ -19,10 +19,7 @@ use support::{card, es10, hex, install};
 
 use veuicc::card::Card;
 use veuicc::config::{OperatorMatch, RatRule};
-use veuicc::store::{
-    CardState, MemStorage, NotificationConfig, NotificationEvent, Owner, PPR1, ProfileClass, ProfileRecord,
-    ProfileState,
-};
+use veuicc::store::{CardState, MemStorage, NotificationEvent, Owner, PPR1, ProfileClass, ProfileRecord, ProfileState};
 use veuicc::testkit::lpa::{DownloadError, download, read_pir};
 use veuicc::testkit::pki::default_pki;
 use veuicc::testkit::smdp::{ProfileToInstall, TestSmdp};
@@ -45,23 +42,7 @@ fn aid(slot: u8) -> Vec<u8> {
 }
 
 fn profile(iccid: &str, slot: u8, state: ProfileState, class: ProfileClass, ppr: u8) -> ProfileRecord {
-    ProfileRecord {
-        iccid: hex(iccid).into(),
-        isdp_aid: aid(slot).into(),
-        state,
-        nickname: None,
-        service_provider_name: "SP".into(),
-        profile_name: format!("profile {slot:02x}"),
-        icon: None,
-        class,
-        ppr,
-        notification_config: vec![NotificationConfig {
-            events: 0b0110,
-            address: format!("smdp{slot:02x}.example.com"),
-        }],
-        owner: None,
-        dp_proprietary_data: None,
-    }
+    support::profile_record(iccid, slot, state, class, ppr, 0b0110)
 }
 
 fn five_profiles() -> CardState {

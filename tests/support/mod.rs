@@ -53,3 +53,36 @@ pub(crate) fn es10_sw(card: &mut veuicc::testkit::TestCard, der: &str) -> u16 {
         other => panic!("expected a refusing status word, got {other:02X?}"),
     }
 }
+
+/// A profile record as a completed download leaves it: ISD-P AID `…89000010 <slot> 00`, SPN
+/// "SP", name "profile <slot>", notifications for `events` (NotificationEvent bits) to
+/// `smdp<slot>.example.com` (none for 0).
+pub(crate) fn profile_record(
+    iccid: &str,
+    slot: u8,
+    state: veuicc::store::ProfileState,
+    class: veuicc::store::ProfileClass,
+    ppr: u8,
+    events: u8,
+) -> veuicc::store::ProfileRecord {
+    let mut aid = hex("A0000005591010FFFFFFFF8900001000");
+    aid[14] = slot;
+    veuicc::store::ProfileRecord {
+        iccid: hex(iccid).into(),
+        isdp_aid: aid.into(),
+        state,
+        nickname: None,
+        service_provider_name: "SP".into(),
+        profile_name: format!("profile {slot:02x}"),
+        icon: None,
+        class,
+        ppr,
+        notification_config: if events == 0 {
+            vec![]
+        } else {
+            vec![veuicc::store::NotificationConfig { events, address: format!("smdp{slot:02x}.example.com") }]
+        },
+        owner: None,
+        dp_proprietary_data: None,
+    }
+}
