@@ -86,13 +86,7 @@ fn get_eid(state: &Path) -> String {
 }
 
 fn shared_fixtures() -> Option<PathBuf> {
-    match std::env::var("VEUICC_SHARED") {
-        Ok(shared) => Some(PathBuf::from(shared).join("fixtures")),
-        Err(_) => {
-            eprintln!("skipped: set VEUICC_SHARED=/path/to/shared to run the README's SGP.26 identity commands");
-            None
-        }
-    }
+    support::shared("run the README's SGP.26 identity commands").map(|s| PathBuf::from(s).join("fixtures"))
 }
 
 #[test]

@@ -22,8 +22,7 @@ fn round<T: rasn::Decode + rasn::Encode>(der: &[u8]) -> Vec<u8> {
 
 #[test]
 fn asn1tools_golden_download_types() {
-    let Ok(shared) = std::env::var("VEUICC_SHARED") else {
-        eprintln!("skipped: set VEUICC_SHARED=/path/to/shared to check the asn1tools golden encodings");
+    let Some(shared) = support::shared("check the asn1tools golden encodings") else {
         return;
     };
     let path = std::path::Path::new(&shared).join("spec/vectors/es10_der_examples.json");

@@ -326,8 +326,7 @@ fn profiles_info_fields_and_filters() {
 /// every type the card implements must decode them and re-encode the same bytes.
 #[test]
 fn asn1tools_golden_encodings() {
-    let Ok(shared) = std::env::var("VEUICC_SHARED") else {
-        eprintln!("skipped: set VEUICC_SHARED=/path/to/shared to check the asn1tools golden encodings");
+    let Some(shared) = support::shared("check the asn1tools golden encodings") else {
         return;
     };
     let path = std::path::Path::new(&shared).join("spec/vectors/es10_der_examples.json");

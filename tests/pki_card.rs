@@ -10,6 +10,8 @@
     clippy::std_instead_of_alloc
 )]
 
+mod support;
+
 use std::path::PathBuf;
 use veuicc::identity::{EuiccSecretKey, Identity};
 use veuicc::store::MemStorage;
@@ -61,8 +63,7 @@ fn default_card_reports_the_embedded_identity() {
 
 #[test]
 fn sgp26_chained_identity_is_reported() {
-    let Ok(shared) = std::env::var("VEUICC_SHARED") else {
-        eprintln!("skipped: set VEUICC_SHARED=/path/to/shared to load the SGP.26-chained identity");
+    let Some(shared) = support::shared("load the SGP.26-chained identity") else {
         return;
     };
     let f = PathBuf::from(shared).join("fixtures");

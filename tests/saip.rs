@@ -398,10 +398,7 @@ proptest! {
 // ------------------------------------------------------------------ independent decoder
 
 fn shared() -> Option<PathBuf> {
-    let Ok(shared) = std::env::var("VEUICC_SHARED") else {
-        eprintln!("skipped: set VEUICC_SHARED=/path/to/shared to decode the package with asn1tools");
-        return None;
-    };
+    let shared = support::shared("decode the package with asn1tools")?;
     Some(PathBuf::from(shared))
 }
 

@@ -10,6 +10,8 @@
     clippy::std_instead_of_alloc
 )]
 
+mod support;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use veuicc::Card;
@@ -22,8 +24,7 @@ use veuicc::testkit::{DetRng, Es10Client, ManualClock};
 
 #[test]
 fn sgp26_smdp_installs_into_a_card_of_the_sgp26_eum() {
-    let Ok(shared) = std::env::var("VEUICC_SHARED") else {
-        eprintln!("skipped: set VEUICC_SHARED=/path/to/shared to download with the GSMA SGP.26 test PKI");
+    let Some(shared) = support::shared("download with the GSMA SGP.26 test PKI") else {
         return;
     };
     let f = |p: &str| PathBuf::from(&shared).join("fixtures").join(p);

@@ -13,6 +13,8 @@
     clippy::std_instead_of_alloc
 )]
 
+mod support;
+
 use std::path::PathBuf;
 use veuicc::crypto::cert::{self, AuthenticateErrorCode, CertError, Role, TrustedCi};
 use veuicc::platform::UnixTime;
@@ -21,13 +23,7 @@ use veuicc::testkit::pki::{load_identity_dir, load_identity_files, read_der};
 const SGP26_CI_SKI: &str = "f54172bdf98a95d65cbeb88a38a1c11d800a85c3";
 
 fn fixtures() -> Option<PathBuf> {
-    match std::env::var("VEUICC_SHARED") {
-        Ok(shared) => Some(PathBuf::from(shared).join("fixtures")),
-        Err(_) => {
-            eprintln!("skipped: set VEUICC_SHARED=/path/to/shared to run the SGP.26 interop tests");
-            None
-        }
-    }
+    support::shared("run the SGP.26 interop tests").map(|s| PathBuf::from(s).join("fixtures"))
 }
 
 fn unhex(s: &str) -> Vec<u8> {

@@ -30,10 +30,7 @@ use veuicc::testkit::{Es10Client, TestCard, default_config};
 
 /// The TS.48 packages, sorted by file name; `None` (after saying how to run) without `VEUICC_SHARED`.
 fn packages() -> Option<Vec<(String, Vec<u8>)>> {
-    let Ok(shared) = std::env::var("VEUICC_SHARED") else {
-        eprintln!("skipped: set VEUICC_SHARED=/path/to/shared to install the 36 TS.48 packages of fixtures/ts48/");
-        return None;
-    };
+    let shared = support::shared("install the 36 TS.48 packages of fixtures/ts48/")?;
     let dir = PathBuf::from(shared).join("fixtures/ts48");
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("VEUICC_SHARED is set but {}: {e}", dir.display()));
     let mut out: Vec<(String, Vec<u8>)> = entries
@@ -179,7 +176,8 @@ fn cli_downloads_and_enables_by_printed_iccid() {
     let dir = std::env::temp_dir().join(format!("veuicc-ts48-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let d = dir.to_str().unwrap();
-    let shared = PathBuf::from(std::env::var("VEUICC_SHARED").unwrap()).join("fixtures/ts48");
+    let Some(shared) = support::shared("install TS.48 packages through the CLI") else { return };
+    let shared = PathBuf::from(shared).join("fixtures/ts48");
     for (file, want) in
         [("TS48v5_SAIP2.3_NoBERTLV.der", "89000123456789012341"), ("TS48V1-A-UNIQUE.der", "8949449999999990023")]
     {

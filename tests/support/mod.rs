@@ -86,3 +86,23 @@ pub(crate) fn profile_record(
         dp_proprietary_data: None,
     }
 }
+
+/// The shared reference folder (`VEUICC_SHARED`), or `None` with a note on how to enable the
+/// test that needs it (`what`). Under CI (`VEUICC_REQUIRE_SHARED=1`, set by `.ci/run`) a missing
+/// or wrong folder is a failure, never a silent pass.
+pub(crate) fn shared(what: &str) -> Option<String> {
+    let require = std::env::var_os("VEUICC_REQUIRE_SHARED").is_some();
+    match std::env::var("VEUICC_SHARED") {
+        Ok(dir) => {
+            let ok = std::path::Path::new(&dir).join("spec").is_dir()
+                && std::path::Path::new(&dir).join("fixtures").is_dir();
+            assert!(ok, "VEUICC_SHARED={dir} is not the shared reference folder (no spec/ and fixtures/)");
+            Some(dir)
+        }
+        Err(_) => {
+            assert!(!require, "VEUICC_REQUIRE_SHARED is set but VEUICC_SHARED is not: cannot {what}");
+            eprintln!("skipped: set VEUICC_SHARED=/path/to/shared to {what}");
+            None
+        }
+    }
+}
