@@ -55,6 +55,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod apdu;
+pub mod app;
 pub mod asn1;
 pub mod card;
 pub mod config;
