@@ -174,7 +174,8 @@ impl<P: Platform> Card<P> {
         self.identity.as_deref()
     }
 
-    /// [`Card::load`] for [`Ctx::settle`]: `None` when storage cannot be read.
+    /// [`Card::load`] for the applications' `Ctx::settle` (reloading after a commit with an
+    /// unknown outcome): `None` when storage cannot be read, and the store stays in doubt.
     fn reload_state(config: &CardConfig, platform: &mut P) -> Option<(Store, CardState)> {
         Self::load(config, platform).ok()
     }
@@ -220,19 +221,6 @@ impl<P: Platform> Card<P> {
         self.reset_volatile(Power::On);
         self.powered = true;
         Ok(ATR.to_vec())
-    }
-
-    /// Reloads the persistent state from storage (after a commit with an unknown
-    /// outcome); false if storage cannot be read, and the store stays in doubt.
-    fn reload(&mut self) -> bool {
-        match Self::load(&self.config, &mut self.platform) {
-            Ok((store, state)) => {
-                self.store = store;
-                self.state = state;
-                true
-            }
-            Err(_) => false,
-        }
     }
 
     /// True while the card does not know what its storage holds: a commit's outcome was
@@ -394,13 +382,7 @@ impl<P: Platform> Card<P> {
             refresh_requested: &mut self.refresh_requested,
             reload: Self::reload_state,
         };
-        let result = f(app.as_mut(), &mut ctx);
-        if self.store.needs_reload() {
-            // A commit with an unknown outcome: reload now, so that `state()` tells what
-            // storage holds; on failure the next command tries again.
-            self.reload();
-        }
-        result
+        f(app.as_mut(), &mut ctx)
     }
 
     /// A selection handle no open channel uses.

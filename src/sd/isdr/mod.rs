@@ -100,7 +100,11 @@ impl<P: Platform> App<P> for Isdr {
         // A commit with an unknown outcome: what storage holds is the truth. No command
         // runs on the stale state; until storage can be read the ISD-R refuses.
         ctx.settle()?;
-        self.command(selection, command, ctx)
+        let result = self.command(selection, command, ctx);
+        // A commit just now with an unknown outcome: reload at once, so that `Card::state`
+        // tells what storage holds; on failure the next command tries again.
+        let _ = ctx.settle();
+        result
     }
 
     /// Abandons a STORE DATA chain that was being built in `selection`, and a download
