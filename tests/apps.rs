@@ -198,3 +198,14 @@ fn the_cli_selects_the_isd_r_by_isd_r_aid() {
     assert_eq!(code, 2);
     assert!(err.contains("an AID has 5 to 16 bytes, not 4"), "{err}");
 }
+
+/// `veuicc lpac --isd-r-aid` hands the AID to lpac (`LPAC_CUSTOM_ISD_R_AID`), which then
+/// selects it (the stand-in lpac does as the real one).
+#[test]
+fn lpac_is_told_the_custom_aid() {
+    let fake = format!("{}/tests/support/fake_lpac.py", env!("CARGO_MANIFEST_DIR"));
+    let aid = "A0000005591010000000008900000300";
+    let (code, out, err) = veuicc(&["lpac", "--isd-r-aid", aid, "--lpac", &fake, "--", "chip", "info"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&format!("\"eidValue\": \"{EID}\"")), "{out}");
+}
