@@ -128,6 +128,74 @@ impl Version {
     }
 }
 
+/// An application identifier (ISO/IEC 7816-4 §8.2.1.2: 5–16 bytes), the name SELECT by
+/// DF name (P1 `04`) finds an application by.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Aid {
+    len: u8,
+    bytes: [u8; 16],
+}
+
+/// The standard ISD-R AID (SGP.22 v2.5 §2.2.3; SGP.02 Annex H): `A0000005591010FFFFFFFF8900000100`.
+pub const ISD_R_AID: Aid =
+    Aid::from_array([0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00]);
+
+/// An AID of the wrong length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AidError {
+    /// The length given.
+    pub len: usize,
+}
+
+impl fmt::Display for AidError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an AID has 5 to 16 bytes, not {}", self.len)
+    }
+}
+
+impl core::error::Error for AidError {}
+
+impl Aid {
+    /// A 16-byte AID.
+    pub const fn from_array(bytes: [u8; 16]) -> Aid {
+        Aid { len: 16, bytes }
+    }
+
+    /// An AID of 5–16 bytes.
+    pub fn new(aid: &[u8]) -> Result<Aid, AidError> {
+        let err = AidError { len: aid.len() };
+        if aid.len() < 5 {
+            return Err(err);
+        }
+        let mut bytes = [0; 16];
+        bytes.get_mut(..aid.len()).ok_or(err)?.copy_from_slice(aid);
+        Ok(Aid { len: u8::try_from(aid.len()).map_err(|_| err)?, bytes })
+    }
+
+    /// The AID's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&self.bytes)
+    }
+
+    /// True if SELECT by DF name with `name` finds this AID: an exact match or a prefix
+    /// (partial selection, ISO/IEC 7816-4 §11.1.1; `name` has 5–16 bytes).
+    pub fn matches(&self, name: &[u8]) -> bool {
+        (5..=16).contains(&name.len()) && self.as_bytes().starts_with(name)
+    }
+}
+
+impl fmt::Display for Aid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_bytes().iter().try_for_each(|b| write!(f, "{b:02X}"))
+    }
+}
+
+impl fmt::Debug for Aid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Aid({self})")
+    }
+}
+
 /// A CI public key identifier: the CI certificate's SubjectKeyIdentifier (20 bytes for SHA-1 SKIs).
 pub type CiPkId = Vec<u8>;
 
@@ -155,6 +223,10 @@ pub struct CardConfig {
     pub default_dp_address: Option<String>,
     /// Largest ES10 command the ISD-R reassembles from STORE DATA blocks.
     pub max_es10_command: usize,
+    /// The AID the ISD-R is selected by: [`ISD_R_AID`] by default; real cards use others
+    /// (e.g. `A0000005591010FFFFFFFF89000505`), and LPAs can be told (lpac's
+    /// `LPAC_CUSTOM_ISD_R_AID`). The FCI names this AID.
+    pub isd_r_aid: Aid,
     /// The Rules Authorisation Table (SGP.22 v2.5 §2.9.2, ES10b.GetRAT): which profile
     /// owners may set which profile policy rules. [`CardConfig::new`] allows PPR1 and
     /// PPR2 to every operator ([`RatRule::any_operator`]); an empty table allows no PPR,
@@ -326,6 +398,7 @@ impl CardConfig {
             root_ds_address: String::from("lpa.ds.gsma.com"),
             default_dp_address: None,
             max_es10_command: 32 * 1024,
+            isd_r_aid: ISD_R_AID,
             rat: alloc::vec![RatRule::any_operator()],
             info2: Info2Config::default(),
         }

@@ -6,13 +6,17 @@
 //! # Layers (one hop each; see `ARCHITECTURE.md`)
 //!
 //! ```text
-//! host (std: vpcd, lpac stdio, state dirs) ─► card ─► sd::isdr ─► asn1, store ─► platform
+//! host (std: vpcd, lpac stdio, state dirs) ─► card ─► app::App ─► sd::isdr ─► asn1, store ─► platform
+//!                                               │                 └► sd::ecasd
 //!                                               └──► apdu (wire format, status words)
 //! ```
 //! * [`apdu`] — command APDU parsing (cases 1–4, short/extended), class byte, status words.
-//! * [`card`] — [`Card::transmit`], the only entry point: ATR, channels, SELECT,
+//! * [`card`] — [`Card::transmit`], the only entry point: ATR, channels, SELECT by AID,
 //!   MANAGE CHANNEL, GET RESPONSE; everything else goes to the selected application.
+//! * [`app`] — the application boundary: [`app::App`] (select, call, deselect, power), a
+//!   command without its channel, an opaque handle per selection.
 //! * [`sd::isdr`] — the ISD-R: STORE DATA reassembly and the ES10a/b/c handlers.
+//! * [`sd::ecasd`] — the ECASD: selectable, answers no command.
 //! * [`asn1`] — rasn types for SGP.22 `RSPDefinitions`; `Es10Request`/`Es10Response`.
 //! * [`store`] — persistent records with an atomic, power-cut-safe commit.
 //! * [`platform`] — the card's only way out: RNG, clock, storage.
@@ -55,6 +59,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod apdu;
+pub mod app;
 pub mod asn1;
 pub mod card;
 pub mod config;

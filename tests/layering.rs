@@ -4,6 +4,9 @@
 //! * Only `host`, `testkit` and the CLI name `std`.
 //! * Only `store` writes `Storage` (no `.write(` / `.remove(` on storage elsewhere).
 //! * Each core module uses only the modules below it (the table in ARCHITECTURE.md).
+//! * The application boundary (`app`): applications (`sd`) never see a channel number or
+//!   GET RESPONSE; `card` never parses ES10 or file-system data and reaches an application
+//!   only through `app::App`.
 //! * The card logic names no crypto crate: every primitive goes through
 //!   `crypto::CryptoProvider` (the RustCrypto provider is the only place `p256`, `aes`,
 //!   `cbc`, `cmac` and `sha2` appear, with two documented exceptions).
@@ -73,8 +76,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("store", &["platform"]),
     ("crypto", &["asn1", "platform", "config"]),
     ("identity", &["crypto", "asn1", "platform", "config"]),
-    ("sd", &["apdu", "asn1", "config", "crypto", "identity", "platform", "saip", "scp03t", "store", "sd"]),
-    ("card", &["apdu", "asn1", "config", "crypto", "identity", "platform", "scp03t", "sd", "store"]),
+    ("app", &["apdu", "config", "crypto", "identity", "platform", "store"]),
+    ("sd", &["apdu", "app", "asn1", "config", "crypto", "identity", "platform", "saip", "scp03t", "store", "sd"]),
+    ("card", &["apdu", "app", "config", "crypto", "identity", "platform", "sd", "store"]),
 ];
 
 #[test]
@@ -177,4 +181,87 @@ fn only_store_writes_storage() {
             assert!(!text.contains(needle), "{} writes storage directly ({needle})", f.display());
         }
     }
+}
+
+/// Code lines of every file of a module (`sd`, `card`, …), with their paths relative to `src/`.
+fn module_code(module: &str) -> Vec<(String, String)> {
+    let (src, files) = src_files();
+    files
+        .iter()
+        .filter(|f| module_of(&src, f) == module)
+        .map(|f| {
+            let rel = f.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+            (rel, code(&fs::read_to_string(f).unwrap()))
+        })
+        .collect()
+}
+
+/// `text` has `needle` not inside a longer identifier (`Cla`, not `Class`).
+fn names(text: &str, needle: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(needle).any(|(i, _)| {
+        let before = text[..i].chars().next_back().is_none_or(|c| !ident(c));
+        let after = text[i + needle.len()..].chars().next().is_none_or(|c| !ident(c));
+        before && (after || !needle.chars().last().is_some_and(ident))
+    })
+}
+
+/// Applications see a command through `app::Command`, which has no channel: they never
+/// name the wire-level command or class byte, a channel, GET RESPONSE or `61xx`. (The
+/// download session's owner is a selection handle's byte; `download.rs` still calls the
+/// field `channel`, and `session.channel()` reads it.)
+#[test]
+fn applications_never_see_channels_or_get_response() {
+    let mut offenders = vec![];
+    for (file, text) in module_code("sd").into_iter().chain(module_code("app")) {
+        for needle in
+            ["CommandView", "Cla", "cla.", "cmd.channel", "command.channel", "0xC0", "MoreAvailable", "CHANNELS"]
+        {
+            // `app::Command::from_view` is where the channel is dropped.
+            let allowed = file == "app.rs" && ["CommandView", "cla."].contains(&needle);
+            if names(&text, needle) && !allowed {
+                offenders.push(format!("{file} names {needle}"));
+            }
+        }
+        let channel_calls = text.matches(".channel()").count();
+        if channel_calls > text.matches("session.channel()").count() {
+            offenders.push(format!("{file} asks for a channel"));
+        }
+    }
+    // The boundary type itself: `Command` is made from a `CommandView` and keeps no channel.
+    let app = module_code("app").into_iter().map(|(_, t)| t).collect::<String>();
+    let command = &app[app.find("pub struct Command").unwrap()..];
+    let command = &command[..command.find('}').unwrap()];
+    assert!(!command.contains("channel") && !command.contains("cla"), "app::Command carries the channel: {command}");
+    assert!(offenders.is_empty(), "applications seeing channels: {offenders:?}");
+}
+
+/// `card` owns channels, MANAGE CHANNEL, GET RESPONSE and SELECT by AID, and nothing past
+/// them: no ES10 (STORE DATA, DER), no file-system commands or data. It reaches the ISD-R and
+/// the ECASD only to register them.
+#[test]
+fn card_never_parses_es10_or_file_system_data() {
+    let mut offenders = vec![];
+    for (file, text) in module_code("card") {
+        for needle in
+            ["asn1", "Es10", "tlv", "saip", "rasn", "der::", "0xE2", "0xB0", "0xB2", "0xD6", "0xDC", "0x88", "0xF2"]
+        {
+            if text.contains(needle) {
+                offenders.push(format!("{file} names {needle}"));
+            }
+        }
+        for (i, _) in text.match_indices("crate::sd::") {
+            let path: String =
+                text[i..].chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+            if !["crate::sd::isdr::Isdr", "crate::sd::ecasd::Ecasd", "crate::sd::ecasd::ECASD_AID"]
+                .contains(&path.as_str())
+            {
+                offenders.push(format!("{file} reaches into {path}"));
+            }
+        }
+        if text.contains("Isdr::") && text.matches("Isdr::new(").count() != text.matches("Isdr::").count() {
+            offenders.push(format!("{file} calls the ISD-R past the App trait"));
+        }
+    }
+    assert!(offenders.is_empty(), "card past its boundary: {offenders:?}");
 }

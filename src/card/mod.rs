@@ -7,61 +7,56 @@
 //! ```text
 //! transmit(bytes) → CommandView::parse ─ Err → SW
 //!   SM bits → 6882 · chaining bit → 6884 · channel not open → 6881
-//!   C0 GET RESPONSE | 70 MANAGE CHANNEL | A4 SELECT | AA TERMINAL CAPABILITY   answered here
-//!   anything else → the application selected on that channel (ISD-R) or 6D00
+//!   C0 GET RESPONSE | 70 MANAGE CHANNEL | AA TERMINAL CAPABILITY      answered here
+//!   A4 SELECT by DF name (P1 04) → the first registered App whose AID matches → App::select
+//!   anything else, file SELECT (P1 00/08/09) included → App::call of the application selected
+//!     on that channel (nothing selected: 6D00, file SELECT 6A82)
 //!   → response data longer than Ne (or Le absent) → first part + 61xx, rest kept for GET RESPONSE
 //! ```
 //!
-//! **Architecture Invariant:** `card` never parses DER; apps never see channels,
-//! GET RESPONSE or SELECT. Each channel keeps its own selected application and
-//! its own pending response.
+//! **Architecture Invariant:** `card` owns channels, MANAGE CHANNEL, GET RESPONSE and SELECT
+//! by AID; an application owns everything after it, and never sees a channel number or GET
+//! RESPONSE (see [`crate::app`]). `card` never parses ES10 or file-system data. Each channel
+//! keeps its own selected application (under its own [`Selection`]) and its own pending
+//! response, so the basic channel can hold one application and channel 1 another.
 
 mod atr;
 
 pub use atr::ATR;
 
 use crate::apdu::{CommandView, Result, SHORT_NE_MAX, Status};
-use crate::asn1::tlv::tlv;
-use crate::config::{CardConfig, SGP22_VERSION};
+use crate::app::{App, Command, Ctx, Power, Selection};
+use crate::config::CardConfig;
 use crate::identity::Identity;
 use crate::platform::Platform;
-use crate::sd::isdr::{Ctx, Isdr};
+use crate::sd::ecasd::Ecasd;
+use crate::sd::isdr::Isdr;
 use crate::store::{self, CardState, Store};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
-/// ISD-R AID (SGP.22 v2.5 §2.2.3; SGP.02 Annex H).
+/// The standard ISD-R AID (SGP.22 v2.5 §2.2.3; SGP.02 Annex H); a card may be configured
+/// with another ([`CardConfig::isd_r_aid`]).
 pub const ISD_R_AID: [u8; 16] =
     [0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00];
 /// ECASD AID.
-pub const ECASD_AID: [u8; 16] =
-    [0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x02, 0x00];
+pub use crate::sd::ecasd::ECASD_AID;
 /// Logical channels: the basic channel 0 and further channels 1–19 (TS 102 221 §8.4).
 pub const CHANNELS: usize = 20;
 
-/// An application that can be selected on a channel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum App {
-    /// The ISD-R (ES10 over STORE DATA).
-    IsdR,
-    /// The ECASD (holds the eUICC credentials; answers SELECT only).
-    Ecasd,
-}
-
-impl App {
-    fn aid(self) -> &'static [u8; 16] {
-        match self {
-            App::IsdR => &ISD_R_AID,
-            App::Ecasd => &ECASD_AID,
-        }
-    }
+/// What a channel has selected: an application of the registry, under a selection handle.
+#[derive(Clone, Copy, Debug)]
+struct Selected {
+    /// Index into `Card::apps`.
+    app: usize,
+    selection: Selection,
 }
 
 #[derive(Debug, Default)]
 struct Channel {
-    selected: Option<App>,
+    selected: Option<Selected>,
     /// Response bytes not yet fetched with GET RESPONSE.
     pending: Vec<u8>,
 }
@@ -108,7 +103,15 @@ pub struct Card<P: Platform> {
     state: CardState,
     powered: bool,
     channels: [Option<Channel>; CHANNELS],
-    isdr: Isdr,
+    /// The registry, in the order SELECT by AID tries them: the ISD-R, the ECASD, then
+    /// what [`Card::register_app`] added.
+    apps: Vec<Box<dyn App<P>>>,
+    /// The value the next selection handle is tried with.
+    next_selection: u8,
+    /// A proactive session is pending (test hook, see [`Card::set_cat_busy`]).
+    cat_busy: bool,
+    /// An application asked for a refresh (see [`Card::take_refresh_request`]).
+    refresh_requested: bool,
 }
 
 impl<P: Platform> fmt::Debug for Card<P> {
@@ -124,6 +127,7 @@ impl<P: Platform> Card<P> {
     /// state, and powers it on.
     pub fn new(config: CardConfig, mut platform: P) -> core::result::Result<Card<P>, Error<StorageError<P>>> {
         let (store, state) = Self::load(&config, &mut platform)?;
+        let apps: Vec<Box<dyn App<P>>> = alloc::vec![Box::new(Isdr::new(config.isd_r_aid)), Box::new(Ecasd)];
         let mut card = Card {
             config,
             identity: None,
@@ -133,10 +137,20 @@ impl<P: Platform> Card<P> {
             state,
             powered: true,
             channels: Default::default(),
-            isdr: Isdr::new(),
+            apps,
+            next_selection: 0,
+            cat_busy: false,
+            refresh_requested: false,
         };
-        card.reset_volatile();
+        card.reset_volatile(Power::On);
         Ok(card)
+    }
+
+    /// Adds an application to the card, after the ISD-R and the ECASD (so SELECT by AID
+    /// tries it last; a partial AID that matches an earlier one selects that one). It gets
+    /// every power event from now on. See [`crate::app`]: the boundary is not API.
+    pub fn register_app(&mut self, app: Box<dyn App<P>>) {
+        self.apps.push(app);
     }
 
     /// A card that holds `identity` (SK.EUICC, CERT.EUICC, CERT.EUM, trusted CIs) and can
@@ -160,6 +174,12 @@ impl<P: Platform> Card<P> {
         self.identity.as_deref()
     }
 
+    /// [`Card::load`] for the applications' `Ctx::settle` (reloading after a commit with an
+    /// unknown outcome): `None` when storage cannot be read, and the store stays in doubt.
+    fn reload_state(config: &CardConfig, platform: &mut P) -> Option<(Store, CardState)> {
+        Self::load(config, platform).ok()
+    }
+
     fn load(config: &CardConfig, platform: &mut P) -> core::result::Result<(Store, CardState), Error<StorageError<P>>> {
         let (storage, _, _) = platform.split();
         let store = Store::open(storage).map_err(Error::Store)?;
@@ -181,10 +201,14 @@ impl<P: Platform> Card<P> {
         Ok((store, state))
     }
 
-    fn reset_volatile(&mut self) {
+    fn reset_volatile(&mut self, event: Power) {
         self.channels = Default::default();
         self.channels[0] = Some(Channel::default());
-        self.isdr = Isdr::new();
+        self.cat_busy = false;
+        self.refresh_requested = false;
+        for app in &mut self.apps {
+            app.power(event);
+        }
     }
 
     /// Cold start: reloads the persistent state from storage (RAM is gone) and
@@ -194,22 +218,9 @@ impl<P: Platform> Card<P> {
         let (store, state) = Self::load(&self.config, &mut self.platform)?;
         self.store = store;
         self.state = state;
-        self.reset_volatile();
+        self.reset_volatile(Power::On);
         self.powered = true;
         Ok(ATR.to_vec())
-    }
-
-    /// Reloads the persistent state from storage (after a commit with an unknown
-    /// outcome); false if storage cannot be read, and the store stays in doubt.
-    fn reload(&mut self) -> bool {
-        match Self::load(&self.config, &mut self.platform) {
-            Ok((store, state)) => {
-                self.store = store;
-                self.state = state;
-                true
-            }
-            Err(_) => false,
-        }
     }
 
     /// True while the card does not know what its storage holds: a commit's outcome was
@@ -222,13 +233,13 @@ impl<P: Platform> Card<P> {
     /// Removes power: all volatile state (channels, selections, sessions) is lost.
     pub fn power_off(&mut self) {
         self.powered = false;
-        self.reset_volatile();
+        self.reset_volatile(Power::Off);
     }
 
     /// Warm reset: closes every logical channel and clears volatile state;
     /// persistent state stays. Returns the ATR (a reset also powers an unpowered card on).
     pub fn reset(&mut self) -> Vec<u8> {
-        self.reset_volatile();
+        self.reset_volatile(Power::Reset);
         self.powered = true;
         ATR.to_vec()
     }
@@ -242,7 +253,7 @@ impl<P: Platform> Card<P> {
     /// RESPONSE that drains the `61xx` chain, as a card-initiated reset; in-process
     /// callers decide). Volatile: a reset or power cycle clears it.
     pub fn take_refresh_request(&mut self) -> bool {
-        self.isdr.take_refresh_request()
+        core::mem::take(&mut self.refresh_requested)
     }
 
     /// Test hook for LPA developers: while `busy`, the card acts as if a proactive
@@ -254,7 +265,7 @@ impl<P: Platform> Card<P> {
     /// The card also answers `catBusy(5)` by itself while a download session is
     /// loading a BPP (DeleteProfile then answers `undefinedError(127)`).
     pub fn set_cat_busy(&mut self, busy: bool) {
-        self.isdr.set_cat_busy(busy);
+        self.cat_busy = busy;
     }
 
     /// True while powered.
@@ -321,7 +332,7 @@ impl<P: Platform> Card<P> {
             (0xA4, false) => self.select(&cmd),
             (0xAA, true) => terminal_capability(&cmd),
             (0x70 | 0xA4, true) | (0xAA, false) => Err(Status::ClaNotSupported),
-            _ => self.call_app(&cmd),
+            _ => self.call_app(&cmd, Status::InsNotSupported),
         };
         match result {
             Ok(data) => self.respond(ch, data, &cmd, out),
@@ -341,33 +352,52 @@ impl<P: Platform> Card<P> {
         send_pending(channel, cmd.ne.unwrap_or(0), out)
     }
 
-    fn call_app(&mut self, cmd: &CommandView<'_>) -> Result<Vec<u8>> {
+    /// The application selected on the command's channel handles `cmd`; with nothing
+    /// selected the card answers `none`.
+    fn call_app(&mut self, cmd: &CommandView<'_>, none: Status) -> Result<Vec<u8>> {
         let selected = self.channels.get(usize::from(cmd.channel())).and_then(|c| c.as_ref()?.selected);
-        match selected {
-            Some(App::IsdR) => {
-                // A commit with an unknown outcome: what storage holds is the truth. No
-                // command runs on the stale state; until storage can be read the card refuses.
-                if self.store.needs_reload() && !self.reload() {
-                    return Err(Status::MemoryFailure);
-                }
-                let mut ctx = Ctx {
-                    config: &self.config,
-                    identity: self.identity.as_deref(),
-                    signer: self.signer.as_deref(),
-                    store: &mut self.store,
-                    state: &mut self.state,
-                    platform: &mut self.platform,
-                };
-                let result = self.isdr.call(cmd, &mut ctx);
-                if self.store.needs_reload() {
-                    // Reload now, so that `state()` tells what storage holds; on failure the
-                    // next command tries again.
-                    self.reload();
-                }
-                result
+        let Some(Selected { app, selection }) = selected else {
+            return Err(none);
+        };
+        self.run_app(app, |app, ctx| app.call(selection, &Command::from_view(cmd), ctx))
+    }
+
+    /// Runs `f` on application `app` with the application context.
+    fn run_app(
+        &mut self,
+        app: usize,
+        f: impl FnOnce(&mut dyn App<P>, &mut Ctx<'_, P>) -> Result<Vec<u8>>,
+    ) -> Result<Vec<u8>> {
+        let Some(app) = self.apps.get_mut(app) else {
+            return Err(Status::Unknown);
+        };
+        let mut ctx = Ctx {
+            config: &self.config,
+            identity: self.identity.as_deref(),
+            signer: self.signer.as_deref(),
+            store: &mut self.store,
+            state: &mut self.state,
+            platform: &mut self.platform,
+            cat_busy: self.cat_busy,
+            refresh_requested: &mut self.refresh_requested,
+            reload: Self::reload_state,
+        };
+        f(app.as_mut(), &mut ctx)
+    }
+
+    /// A selection handle no open channel uses.
+    fn fresh_selection(&mut self) -> Selection {
+        for _ in 0..=u8::MAX {
+            let value = self.next_selection;
+            self.next_selection = value.wrapping_add(1);
+            let in_use =
+                self.channels.iter().flatten().any(|c| c.selected.is_some_and(|s| s.selection.value() == value));
+            if !in_use {
+                return Selection::new(value);
             }
-            Some(App::Ecasd) | None => Err(Status::InsNotSupported),
         }
+        // Unreachable: at most CHANNELS handles are in use at once.
+        Selection::new(self.next_selection)
     }
 
     /// MANAGE CHANNEL (ISO/IEC 7816-4 §11.1.2).
@@ -393,16 +423,18 @@ impl<P: Platform> Card<P> {
                     n if usize::from(n) < CHANNELS => usize::from(n),
                     _ => return Err(Status::IncorrectP1P2),
                 };
+                if self.channels.get(target).ok_or(Status::IncorrectP1P2)?.is_some() {
+                    return Err(Status::IncorrectP1P2);
+                }
+                // The application, under a selection of its own.
                 let inherited = if origin == 0 {
                     None
                 } else {
                     self.channels.get(usize::from(origin)).and_then(|c| c.as_ref()?.selected)
                 };
+                let selected = inherited.map(|s| Selected { app: s.app, selection: self.fresh_selection() });
                 let slot = self.channels.get_mut(target).ok_or(Status::IncorrectP1P2)?;
-                if slot.is_some() {
-                    return Err(Status::IncorrectP1P2);
-                }
-                *slot = Some(Channel { selected: inherited, pending: Vec::new() });
+                *slot = Some(Channel { selected, pending: Vec::new() });
                 let number = u8::try_from(target).map_err(|_| Status::Unknown)?;
                 Ok(if cmd.p2 == 0 { alloc::vec![number] } else { Vec::new() })
             }
@@ -412,61 +444,54 @@ impl<P: Platform> Card<P> {
                     return Err(Status::IncorrectP1P2);
                 }
                 let slot = self.channels.get_mut(usize::from(target)).ok_or(Status::IncorrectP1P2)?;
-                if slot.take().is_none() {
+                let Some(closed) = slot.take() else {
                     return Err(Status::IncorrectP1P2);
-                }
-                self.isdr.deselect(target);
+                };
+                self.deselect(closed.selected);
                 Ok(Vec::new())
             }
             _ => Err(Status::IncorrectP1P2),
         }
     }
 
-    /// SELECT by DF name (ISO/IEC 7816-4 §11.1.1, GP CS §11.9).
+    /// Tells an application its selection ended.
+    fn deselect(&mut self, selected: Option<Selected>) {
+        if let Some(Selected { app, selection }) = selected
+            && let Some(app) = self.apps.get_mut(app)
+        {
+            app.deselect(selection);
+        }
+    }
+
+    /// SELECT (ISO/IEC 7816-4 §11.1.1, GP CS §11.9).
     ///
-    /// P1 `04` with an AID of 5–16 bytes: an exact or partial (prefix) match
-    /// selects the ISD-R or the ECASD; none → `6A82` and the selection stays.
-    /// P2 `00` or `04` returns the FCI, `0C` returns nothing, others → `6A86`.
-    /// P1 `00`/`08`/`09` (file id, path): no file system yet → `6A82`.
+    /// P1 `04`, by DF name, with an AID of 5–16 bytes: an exact or partial (prefix) match
+    /// with a registered application's AID selects the first such (the ISD-R, the ECASD,
+    /// then registered ones); none → `6A82` and the selection stays. P2 `00` or `04` asks
+    /// for the FCI, `0C` for nothing, others → `6A86`. The application selected before on
+    /// the channel is deselected, then the new one answers (an error leaves nothing selected).
+    /// P1 `00`/`08`/`09` (file id, path): the selected application's business (nothing
+    /// selected → `6A82`).
     fn select(&mut self, cmd: &CommandView<'_>) -> Result<Vec<u8>> {
         match cmd.p1 {
             0x04 => {}
-            0x00 | 0x08 | 0x09 => return Err(Status::NotFound),
+            0x00 | 0x08 | 0x09 => return self.call_app(cmd, Status::NotFound),
             _ => return Err(Status::IncorrectP1P2),
         }
-        let want_fci = match cmd.p2 {
-            0x00 | 0x04 => true,
-            0x0C => false,
-            _ => return Err(Status::IncorrectP1P2),
-        };
-        let aid = cmd.data;
-        if !(5..=16).contains(&aid.len()) {
-            return Err(Status::NotFound);
+        if !matches!(cmd.p2, 0x00 | 0x04 | 0x0C) {
+            return Err(Status::IncorrectP1P2);
         }
-        let app = [App::IsdR, App::Ecasd].into_iter().find(|app| app.aid().starts_with(aid)).ok_or(Status::NotFound)?;
-        let ch = cmd.channel();
-        let channel = self.channels.get_mut(usize::from(ch)).and_then(Option::as_mut).ok_or(Status::Unknown)?;
-        if channel.selected == Some(App::IsdR) {
-            self.isdr.deselect(ch);
-        }
-        channel.selected = Some(app);
-        Ok(if want_fci { fci(app) } else { Vec::new() })
+        let name = cmd.data;
+        let app = self.apps.iter().position(|app| app.aid().matches(name)).ok_or(Status::NotFound)?;
+        let ch = usize::from(cmd.channel());
+        let previous = self.channels.get_mut(ch).and_then(Option::as_mut).ok_or(Status::Unknown)?.selected.take();
+        self.deselect(previous);
+        let selection = self.fresh_selection();
+        let fci = self.run_app(app, |app, ctx| app.select(selection, &Command::from_view(cmd), ctx))?;
+        let channel = self.channels.get_mut(ch).and_then(Option::as_mut).ok_or(Status::Unknown)?;
+        channel.selected = Some(Selected { app, selection });
+        Ok(fci)
     }
-}
-
-/// The FCI template returned by SELECT (GP CS §11.9.3.1; SGP.22 v2.5 §5.7.? ISD-R
-/// adds `E0` ISDRProprietaryApplicationTemplate with its SVN, next to `A5`).
-///
-/// ```text
-/// 6F { 84 <AID>, A5 { 9F65 01 FF }, [ISD-R only] E0 { 82 03 <svn> } }
-/// ```
-fn fci(app: App) -> Vec<u8> {
-    let mut body = tlv(&[0x84], app.aid());
-    body.extend(tlv(&[0xA5], &tlv(&[0x9F, 0x65], &[0xFF])));
-    if app == App::IsdR {
-        body.extend(tlv(&[0xE0], &tlv(&[0x82], &SGP22_VERSION.to_bytes())));
-    }
-    tlv(&[0x6F], &body)
 }
 
 /// TERMINAL CAPABILITY (ETSI TS 102 221 §11.1.19): `80 AA 00 00 Lc A9 …`.

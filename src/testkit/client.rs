@@ -85,7 +85,13 @@ pub struct Es10Client<T> {
 
 impl<T: Transport> Es10Client<T> {
     /// Opens a logical channel and selects the ISD-R on it (what lpac does).
-    pub fn open(mut transport: T) -> Result<Es10Client<T>, ClientError> {
+    pub fn open(transport: T) -> Result<Es10Client<T>, ClientError> {
+        Es10Client::open_with_aid(transport, &ISD_R_AID)
+    }
+
+    /// Opens a logical channel and selects the ISD-R by `aid` on it (lpac with
+    /// `LPAC_CUSTOM_ISD_R_AID`; see `CardConfig::isd_r_aid`).
+    pub fn open_with_aid(mut transport: T, aid: &[u8]) -> Result<Es10Client<T>, ClientError> {
         let r = transport.transmit(&[0x00, 0x70, 0x00, 0x00, 0x01]);
         let (data, sw) = split_sw(&r)?;
         let channel = match (data, sw) {
@@ -94,21 +100,22 @@ impl<T: Transport> Es10Client<T> {
             (_, sw) => return Err(ClientError::Status(sw)),
         };
         let mut client = Es10Client { transport, channel, block_size: 120 };
-        client.select_isdr()?;
+        client.select_isdr(aid)?;
         Ok(client)
     }
 
     /// Selects the ISD-R on the basic channel (what pySim-shell does).
     pub fn on_basic_channel(transport: T) -> Result<Es10Client<T>, ClientError> {
         let mut client = Es10Client { transport, channel: 0, block_size: 255 };
-        client.select_isdr()?;
+        client.select_isdr(&ISD_R_AID)?;
         Ok(client)
     }
 
-    fn select_isdr(&mut self) -> Result<(), ClientError> {
+    fn select_isdr(&mut self, aid: &[u8]) -> Result<(), ClientError> {
         let cla = Cla::encode(self.channel, false).unwrap_or(0);
-        let mut select = std::vec![cla, 0xA4, 0x04, 0x00, 0x10];
-        select.extend_from_slice(&ISD_R_AID);
+        let lc = u8::try_from(aid.len()).map_err(|_| ClientError::Encode("AID too long".into()))?;
+        let mut select = std::vec![cla, 0xA4, 0x04, 0x00, lc];
+        select.extend_from_slice(aid);
         let r = self.transport.transmit(&select);
         match split_sw(&r)?.1 {
             0x9000 => Ok(()),

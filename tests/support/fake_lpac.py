@@ -16,7 +16,8 @@ import os
 import select
 import sys
 
-ISD_R = "A0000005591010FFFFFFFF8900000100"
+# lpac selects another ISD-R AID when told (`veuicc lpac --isd-r-aid HEX` tells it).
+ISD_R = os.environ.get("LPAC_CUSTOM_ISD_R_AID", "A0000005591010FFFFFFFF8900000100")
 
 
 def request(func, param=None):

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use veuicc::Card;
-use veuicc::config::CardConfig;
+use veuicc::config::{Aid, CardConfig};
 use veuicc::host::fs_storage::DirStorage;
 use veuicc::host::{HostPlatform, platform};
 use veuicc::identity::Identity;
@@ -106,6 +106,17 @@ pub(crate) struct IdentityArgs {
     /// A CI certificate the card trusts (PEM or DER); repeat for several.
     #[arg(long = "ci-cert", value_name = "FILE")]
     pub(crate) ci_certs: Vec<PathBuf>,
+    /// The AID the card's ISD-R is selected by (5–16 bytes of hex; default
+    /// A0000005591010FFFFFFFF8900000100). Real cards use others, e.g.
+    /// A0000005591010FFFFFFFF89000505; this tool's LPA commands select it, and `veuicc lpac`
+    /// hands it to lpac as LPAC_CUSTOM_ISD_R_AID.
+    #[arg(long, value_name = "HEX", value_parser = parse_aid)]
+    pub(crate) isd_r_aid: Option<Aid>,
+}
+
+/// An AID in hex (for `--isd-r-aid`).
+fn parse_aid(text: &str) -> Result<Aid, String> {
+    Aid::new(&unhex(text)?).map_err(|e| format!("{text:?}: {e}"))
 }
 
 impl IdentityArgs {
@@ -181,6 +192,14 @@ fn warn_validity(identity: &Identity) {
 /// keeps it on first use: [`CardSetup::keep`]), else the one `state` keeps, else the embedded
 /// test identity. A state directory keeps one identity: flags naming another are refused.
 pub(crate) fn card_setup(state: Option<&Path>, args: &IdentityArgs) -> Result<CardSetup, String> {
+    let mut setup = identity_setup(state, args)?;
+    if let Some(aid) = args.isd_r_aid {
+        setup.config.isd_r_aid = aid;
+    }
+    Ok(setup)
+}
+
+fn identity_setup(state: Option<&Path>, args: &IdentityArgs) -> Result<CardSetup, String> {
     let given = args.load()?;
     let kept_dir = state.map(|d| d.join(KEPT_IDENTITY)).filter(|d| d.is_dir());
     let kept = match &kept_dir {
@@ -271,6 +290,20 @@ impl AnyCard {
                 Ok(AnyCard::Mem(Box::new(card)))
             }
         }
+    }
+
+    /// The AID the card's ISD-R is selected by.
+    pub(crate) fn isd_r_aid(&self) -> Aid {
+        match self {
+            AnyCard::Dir(c) => c.config().isd_r_aid,
+            AnyCard::Mem(c) => c.config().isd_r_aid,
+        }
+    }
+
+    /// An ES10 session with the card's ISD-R on a new logical channel.
+    pub(crate) fn es10(self) -> Result<veuicc::testkit::Es10Client<AnyCard>, String> {
+        let aid = self.isd_r_aid();
+        veuicc::testkit::Es10Client::open_with_aid(self, aid.as_bytes()).map_err(|e| e.to_string())
     }
 
     /// The card's identity.

@@ -58,7 +58,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     step("power on", format!("ATR {}", hex(&atr)), t);
 
     let t = Instant::now();
-    let mut client = Es10Client::open(Recorder { inner: &mut card, log: Vec::new() }).map_err(|e| e.to_string())?;
+    let aid = card.config().isd_r_aid;
+    let mut client = Es10Client::open_with_aid(Recorder { inner: &mut card, log: Vec::new() }, aid.as_bytes())
+        .map_err(|e| e.to_string())?;
     step("open channel + SELECT ISD-R", format!("logical channel {}", client.channel()), t);
 
     let t = Instant::now();

@@ -7,7 +7,6 @@ use crate::common::{AnyCard, IdentityArgs};
 use crate::lpa::iccid_bytes;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use veuicc::testkit::Es10Client;
 use veuicc::testkit::lpa::{DownloadError, download};
 use veuicc::testkit::pki::{SmdpFiles, default_pki};
 use veuicc::testkit::saip::TestProfile;
@@ -227,7 +226,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
             SmdpKeys::from_pki(default_pki())
         }
     };
-    let mut lpa = Es10Client::open(card).map_err(|e| e.to_string())?;
+    let mut lpa = card.es10()?;
     let mut smdp = TestSmdp::with_keys(keys, &args.smdp, std::process::id().into());
     smdp.notify = notify;
     if !args.accept_expired {

@@ -109,7 +109,7 @@ fn identifier(text: &str) -> Result<ProfileIdentifier, String> {
 
 fn session(card: &CardArgs) -> Result<Es10Client<AnyCard>, String> {
     let card = AnyCard::open(card.state.as_ref(), &card.identity)?;
-    Es10Client::open(card).map_err(|e| e.to_string())
+    card.es10()
 }
 
 fn outcome(result: Result<rasn::types::Integer, ClientError>, names: &[(i32, &str)]) -> Result<ExitCode, String> {

@@ -46,7 +46,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         Some(p) => Some(Trace::create(p, "veuicc lpac").map_err(|e| format!("{}: {e}", p.display()))?),
         None => None,
     };
-    let mut child = Command::new(&args.lpac)
+    let mut command = Command::new(&args.lpac);
+    if let Some(aid) = args.identity.isd_r_aid {
+        command.env("LPAC_CUSTOM_ISD_R_AID", aid.to_string());
+    }
+    let mut child = command
         .args(&args.args)
         .env("LPAC_APDU", "stdio")
         .stdin(Stdio::piped())

@@ -59,6 +59,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         {
             let id = pki.identity(usize::from(k)).map_err(|e| format!("card {k}: {e}"))?;
             setup.config = id.card_config();
+            if let Some(aid) = args.identity.isd_r_aid {
+                setup.config.isd_r_aid = aid;
+            }
             setup.identity = Arc::new(id);
         }
         let (config, identity) = (setup.config.clone(), setup.identity.clone());

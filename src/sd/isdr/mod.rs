@@ -4,8 +4,10 @@
 //! GlobalPlatform Card Specification §11.11 (STORE DATA).
 //!
 //! ```text
-//! STORE DATA blocks (P1 11 … 91, P2 00, 01, …)
-//!   → Chain (one per logical channel: blocks on one channel never disturb another's)
+//! App::call (the card hands over every command after SELECT by AID; file SELECT → 6A82)
+//!   → STORE DATA blocks (P1 11 … 91, P2 00, 01, …)
+//!   → Chain (one per selection, so one per logical channel: blocks on one channel never
+//!     disturb another's)
 //!   → Es10Request::decode (unknown tag → 6A88, malformed DER → 6A80)
 //!   → es10a / es10b / es10c handler → Es10Response → DER
 //! ```
@@ -24,30 +26,22 @@ mod es10b;
 mod es10c;
 mod metadata;
 
-use crate::apdu::{CommandView, Result, Status};
+use crate::apdu::{Result, Status};
+use crate::app::{App, Command, Power, Selection};
 use crate::asn1::{Es10Request, Es10Response};
-use crate::config::CardConfig;
+use crate::config::{Aid, SGP22_VERSION};
 use crate::platform::Platform;
-use crate::store::{CardState, Store, Txn};
+use crate::store::{CardState, Txn};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+
+/// What a handler may touch (the application context).
+pub(crate) use crate::app::Ctx;
 
 /// STORE DATA P1 bit: last block.
 const P1_LAST_BLOCK: u8 = 0x80;
 /// STORE DATA P1 with the last-block bit masked: BER-TLV data, no encryption (SGP.22 §5.7.2).
 const P1_ES10: u8 = 0x11;
-
-/// What a handler may touch: configuration, the persistent state, the platform.
-pub(crate) struct Ctx<'a, P: Platform> {
-    pub(crate) config: &'a CardConfig,
-    /// The card's PKI identity; `None` on a card without one (no signing functions).
-    pub(crate) identity: Option<&'a crate::identity::Identity>,
-    /// SK.EUICC prepared by the platform's crypto provider (present with `identity`).
-    pub(crate) signer: Option<&'a dyn crate::crypto::EcdsaSigner>,
-    pub(crate) store: &'a mut Store,
-    pub(crate) state: &'a mut CardState,
-    pub(crate) platform: &'a mut P,
-}
 
 /// Commits `new` as the card's logical state (plus `extra` changes, e.g. profile
 /// packages), atomically; on success it becomes `ctx.state`. A storage failure
@@ -63,41 +57,74 @@ pub(crate) fn commit<P: Platform>(ctx: &mut Ctx<'_, P>, new: CardState, mut extr
 /// An ES10 command being reassembled from STORE DATA blocks.
 #[derive(Debug)]
 struct Chain {
-    channel: u8,
+    selection: Selection,
     next_block: u8,
     data: Vec<u8>,
 }
 
-/// The ISD-R's volatile state. Dropped on reset; nothing here survives a power cut.
-#[derive(Debug, Default)]
+/// The ISD-R application: its AID and its volatile state. The state is dropped on reset;
+/// nothing here survives a power cut.
+#[derive(Debug)]
 pub struct Isdr {
-    /// The STORE DATA chain being built on each channel (at most one per channel, each
-    /// bounded by `CardConfig::max_es10_command`).
-    chains: BTreeMap<u8, Chain>,
+    /// The AID it is selected by (`CardConfig::isd_r_aid`).
+    aid: Aid,
+    /// The STORE DATA chain being built in each selection, so on each channel (at most one
+    /// per selection, each bounded by `CardConfig::max_es10_command`).
+    chains: BTreeMap<Selection, Chain>,
     /// The download session (challenge, authentication, keys, BPP load).
+    /// The download session (its owner: the selection it started in, as a byte).
     session: download::Session,
-    /// An Enable/DisableProfile asked for a refresh (`refreshFlag`): the adapter
-    /// resets the card after delivering the response.
-    refresh_requested: bool,
     /// The BPP command a load was running when its session was dropped (for its PIR).
     interrupted: Option<crate::sd::isdp::BppCommand>,
-    /// A proactive session is pending (test hook, see `Card::set_cat_busy`).
-    cat_busy: bool,
+}
+
+impl<P: Platform> App<P> for Isdr {
+    fn aid(&self) -> Aid {
+        self.aid
+    }
+
+    /// The FCI: `6F { 84 <AID>, A5 { 9F65 01 FF }, E0 { 82 03 <SVN> } }`.
+    fn select(&mut self, _: Selection, command: &Command<'_>, _: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+        if !command.wants_fci() {
+            return Ok(Vec::new());
+        }
+        let svn = crate::asn1::tlv::tlv(&[0x82], &SGP22_VERSION.to_bytes());
+        Ok(super::fci(self.aid.as_bytes(), &crate::asn1::tlv::tlv(&[0xE0], &svn)))
+    }
+
+    fn call(&mut self, selection: Selection, command: &Command<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+        if command.is_select() {
+            // No file system in the ISD-R.
+            return Err(Status::NotFound);
+        }
+        // A commit with an unknown outcome: what storage holds is the truth. No command
+        // runs on the stale state; until storage can be read the ISD-R refuses.
+        ctx.settle()?;
+        let result = self.command(selection, command, ctx);
+        // A commit just now with an unknown outcome: reload at once, so that `Card::state`
+        // tells what storage holds; on failure the next command tries again.
+        let _ = ctx.settle();
+        result
+    }
+
+    /// Abandons a STORE DATA chain that was being built in `selection`, and a download
+    /// session that started there.
+    fn deselect(&mut self, selection: Selection) {
+        self.chains.remove(&selection);
+        if self.session.channel() == Some(selection.value()) {
+            self.end_session();
+        }
+    }
+
+    fn power(&mut self, _: Power) {
+        *self = Isdr::new(self.aid);
+    }
 }
 
 impl Isdr {
-    /// A fresh ISD-R context (after power-on or reset).
-    pub fn new() -> Isdr {
-        Isdr::default()
-    }
-
-    /// The ISD-R is deselected on `channel` or the channel closes: abandon a
-    /// STORE DATA chain that was being built there.
-    pub fn deselect(&mut self, channel: u8) {
-        self.chains.remove(&channel);
-        if self.session.channel() == Some(channel) {
-            self.end_session();
-        }
+    /// A fresh ISD-R selected by `aid` (after power-on or reset).
+    pub fn new(aid: Aid) -> Isdr {
+        Isdr { aid, chains: BTreeMap::new(), session: download::Session::default(), interrupted: None }
     }
 
     /// Drops the download session; a load under way is interrupted (its PIR is made at the
@@ -109,57 +136,55 @@ impl Isdr {
         self.session = download::Session::Idle;
     }
 
-    /// Pretends a proactive (CAT) session is pending, or ends it (see `Card::set_cat_busy`).
-    pub fn set_cat_busy(&mut self, busy: bool) {
-        self.cat_busy = busy;
-    }
-
-    /// Takes the pending refresh request (see `Card::take_refresh_request`).
-    pub fn take_refresh_request(&mut self) -> bool {
-        core::mem::take(&mut self.refresh_requested)
-    }
-
-    /// Handles one APDU addressed to the ISD-R; returns the response data.
-    pub(crate) fn call<P: Platform>(&mut self, cmd: &CommandView<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
-        if !cmd.cla.proprietary {
+    /// Handles one command (not a file SELECT) addressed to the ISD-R; returns the response data.
+    fn command<P: Platform>(
+        &mut self,
+        selection: Selection,
+        cmd: &Command<'_>,
+        ctx: &mut Ctx<'_, P>,
+    ) -> Result<Vec<u8>> {
+        if !cmd.proprietary {
             return Err(Status::ClaNotSupported);
         }
         match cmd.ins {
-            0xE2 => self.store_data(cmd, ctx),
+            0xE2 => self.store_data(selection, cmd, ctx),
             _ => {
-                self.deselect(cmd.channel());
+                App::<P>::deselect(self, selection);
                 Err(Status::InsNotSupported)
             }
         }
     }
 
     /// STORE DATA (GP CS §11.11): collect blocks; dispatch the complete command.
-    fn store_data<P: Platform>(&mut self, cmd: &CommandView<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
-        let channel = cmd.channel();
-        // On error the channel's chain is dropped (`collect_block` took it).
-        let complete = self.collect_block(cmd, ctx.config.max_es10_command)?;
+    fn store_data<P: Platform>(
+        &mut self,
+        selection: Selection,
+        cmd: &Command<'_>,
+        ctx: &mut Ctx<'_, P>,
+    ) -> Result<Vec<u8>> {
+        // On error the selection's chain is dropped (`collect_block` took it).
+        let complete = self.collect_block(selection, cmd, ctx.config.max_es10_command)?;
         match complete {
             None => Ok(Vec::new()),
-            Some(der) => self.dispatch(&der, channel, ctx),
+            Some(der) => self.dispatch(&der, selection, ctx),
         }
     }
 
     /// Adds one block; `Some(command)` when it was the last one.
-    fn collect_block(&mut self, cmd: &CommandView<'_>, max: usize) -> Result<Option<Vec<u8>>> {
+    fn collect_block(&mut self, selection: Selection, cmd: &Command<'_>, max: usize) -> Result<Option<Vec<u8>>> {
         if cmd.p1 & !P1_LAST_BLOCK != P1_ES10 {
             return Err(Status::IncorrectP1P2);
         }
         if cmd.data.is_empty() {
             return Err(Status::WrongLength);
         }
-        let channel = cmd.channel();
-        let chain = match self.chains.remove(&channel) {
+        let chain = match self.chains.remove(&selection) {
             None if cmd.p2 != 0 => return Err(Status::IncorrectP1P2),
-            None => Chain { channel, next_block: 0, data: Vec::new() },
+            None => Chain { selection, next_block: 0, data: Vec::new() },
             Some(c) if c.next_block != cmd.p2 => return Err(Status::IncorrectP1P2),
             Some(c) => c,
         };
-        let Chain { channel, next_block, mut data } = chain;
+        let Chain { selection, next_block, mut data } = chain;
         if data.len().saturating_add(cmd.data.len()) > max {
             return Err(Status::NotEnoughMemory);
         }
@@ -168,14 +193,16 @@ impl Isdr {
             return Ok(Some(data));
         }
         let next_block = next_block.checked_add(1).ok_or(Status::NotEnoughMemory)?;
-        self.chains.insert(channel, Chain { channel, next_block, data });
+        self.chains.insert(selection, Chain { selection, next_block, data });
         Ok(None)
     }
 
     /// Decodes one ES10 command and runs its handler. BPP pieces (the `BF36`
     /// start, then `A0`…`A3` headers and `86`/`87`/`88` segments while a load is
     /// under way) go to the download session instead.
-    fn dispatch<P: Platform>(&mut self, der: &[u8], channel: u8, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+    fn dispatch<P: Platform>(&mut self, der: &[u8], selection: Selection, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+        // The download session records the selection it runs in as a byte.
+        let owner = selection.value();
         let loading = matches!(self.session, download::Session::Loading(..));
         // An interrupted load's PIR is still to be made (see `settle_pir`).
         let pending_pir = !loading && ctx.state.install.is_some();
@@ -195,7 +222,7 @@ impl Isdr {
         if pending_pir && !frees_space {
             self.settle_pir(ctx);
         }
-        let busy = es10c::Busy { cat: self.cat_busy, loading };
+        let busy = es10c::Busy { cat: ctx.cat_busy, loading };
         let response = match request {
             Es10Request::GetEuiccConfiguredAddresses(r) => {
                 Es10Response::GetEuiccConfiguredAddresses(es10a::get_euicc_configured_addresses(r, ctx))
@@ -208,11 +235,11 @@ impl Isdr {
             Es10Request::GetEuiccChallenge(r) => {
                 let (resp, challenge) = es10b::get_euicc_challenge(r, ctx);
                 self.end_session();
-                self.session = download::Session::Challenged { challenge, channel };
+                self.session = download::Session::Challenged { challenge, channel: owner };
                 Es10Response::GetEuiccChallenge(resp)
             }
             Es10Request::AuthenticateServer(r) => {
-                Es10Response::AuthenticateServer(download::authenticate_server(r, ctx, &mut self.session, channel)?)
+                Es10Response::AuthenticateServer(download::authenticate_server(r, ctx, &mut self.session, owner)?)
             }
             Es10Request::PrepareDownload(r) => {
                 Es10Response::PrepareDownload(download::prepare_download(r, ctx, &mut self.session)?)
@@ -226,13 +253,13 @@ impl Isdr {
             Es10Request::EnableProfile(r) => {
                 let refresh = r.refresh_flag;
                 let resp = es10c::enable_profile(r, ctx, busy)?;
-                self.refresh_requested |= refresh && resp.enable_result == 0.into();
+                *ctx.refresh_requested |= refresh && resp.enable_result == 0.into();
                 Es10Response::EnableProfile(resp)
             }
             Es10Request::DisableProfile(r) => {
                 let refresh = r.refresh_flag;
                 let resp = es10c::disable_profile(r, ctx, busy)?;
-                self.refresh_requested |= refresh && resp.disable_result == 0.into();
+                *ctx.refresh_requested |= refresh && resp.disable_result == 0.into();
                 Es10Response::DisableProfile(resp)
             }
             Es10Request::DeleteProfile(r) => Es10Response::DeleteProfile(es10c::delete_profile(r, ctx, busy)?),
