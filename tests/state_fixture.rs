@@ -64,6 +64,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         ],
         owner: Some(Owner { mcc_mnc: hex("21F354").into(), gid1: Some(hex("0102").into()), gid2: None }),
         dp_proprietary_data: Some(hex("3005 0603 2A0304").into()),
+        port: None,
     };
     let b = ProfileRecord {
         iccid: hex(ICCID_B).into(),
@@ -78,6 +79,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         notification_config: vec![NotificationConfig { events: 0b0010, address: "b.example.com".into() }],
         owner: None,
         dp_proprietary_data: None,
+        port: None,
     };
     let c = ProfileRecord {
         iccid: hex(ICCID_C).into(),
@@ -92,6 +94,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         notification_config: vec![],
         owner: None,
         dp_proprietary_data: None,
+        port: None,
     };
     let state = CardState {
         config: ConfigRecord {
@@ -118,6 +121,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
             },
         ],
         install: None,
+        kinds: Default::default(),
     };
     (state, vec![(0x10, package(0x10)), (0x11, package(0x11)), (0x12, package(0x12))])
 }

@@ -84,5 +84,6 @@ pub(crate) fn profile_record(
         },
         owner: None,
         dp_proprietary_data: None,
+        port: None,
     }
 }
