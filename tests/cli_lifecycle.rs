@@ -32,6 +32,7 @@ fn profile(iccid: &[u8], slot: u8, state: ProfileState, ppr: u8) -> ProfileRecor
         notification_config: vec![NotificationConfig { events: 0b1110, address: "smdp.example.com".into() }],
         owner: None,
         dp_proprietary_data: None,
+        port: None,
     }
 }
 

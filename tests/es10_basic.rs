@@ -17,7 +17,7 @@ use support::{es10, hex};
 use der::{Any, Decode, Reader, SliceReader, Tag, TagNumber, Tagged};
 use veuicc::asn1::rsp::{ProfileInfoListRequest, ProfileInfoListResult, SearchCriteria};
 use veuicc::config::{CardConfig, Eid, OperatorMatch, RatRule};
-use veuicc::store::{CardState, Icon, MemStorage, ProfileClass, ProfileRecord, ProfileState, Store, Txn};
+use veuicc::store::{Icon, MemStorage, ProfileClass, ProfileRecord, ProfileState, Store, Txn};
 use veuicc::testkit::{ClientError, Es10Client, TestCard, default_config};
 
 /// SGP.26 test eUICC EID and CI key identifier.
@@ -244,6 +244,7 @@ fn card_with_profiles() -> TestCard {
             notification_config: vec![],
             owner: None,
             dp_proprietary_data: None,
+            port: None,
         },
         ProfileRecord {
             iccid: hex("98001032547698103222").into(),
@@ -258,11 +259,12 @@ fn card_with_profiles() -> TestCard {
             notification_config: vec![],
             owner: None,
             dp_proprietary_data: None,
+            port: None,
         },
     ];
     let mut txn = Txn::new();
-    for (i, p) in profiles.iter().enumerate() {
-        txn.put(&CardState::profile_record_name(i as u16), rasn::der::encode(p).unwrap());
+    for p in &profiles {
+        txn.put(&p.record_name(), rasn::der::encode(p).unwrap());
     }
     store.commit(&mut storage, txn).unwrap();
     TestCard::with_config(default_config(), storage, 1)

@@ -293,6 +293,7 @@ fn state_check_names_a_broken_invariant() {
         notification_config: vec![],
         owner: None,
         dp_proprietary_data: None,
+        port: None,
     };
     let state = CardState { profiles: vec![profile(0x10), profile(0x11)], ..CardState::default() };
     let mut storage = DirStorage::open(&dir.0).unwrap();

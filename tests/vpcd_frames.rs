@@ -136,6 +136,7 @@ fn card_with_a_profile() -> TestCard {
         notification_config: vec![NotificationConfig { events: 0, address: "smdp.example.com".into() }],
         owner: None,
         dp_proprietary_data: None,
+        port: None,
     };
     support::card(&CardState { profiles: vec![profile], ..CardState::default() })
 }

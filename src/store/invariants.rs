@@ -4,18 +4,18 @@
 //!
 //! | invariant | why |
 //! |---|---|
-//! | at most one enabled profile per eSIM port (this card has one port) | SGP.22 v2 single enabled profile |
+//! | at most one enabled profile per eSIM port, each on a port the card has ([`PORTS`]: one) | SGP.22 v2 single enabled profile; v3 one per port |
 //! | ICCIDs and ISD-P AIDs unique; each `p.<nn>` record holds the profile of ISD-P `nn` | lookups by either identifier |
 //! | each profile has its package `u.<nn>`, each package its profile | install and delete commit them together |
 //! | each `n.<seq>` record holds notification `seq`; sequence numbers increase and none exceeds the counter; at most [`MAX_NOTIFICATIONS`] | `seqNumber`s are never reused |
 //! | an `install` record has a transactionId of 1–16 bytes | it must sign the interrupted load's PIR |
-//! | a Test-profile fall-back names a non-test profile on the card while a Test profile is enabled | SGP.21 TPRO8/TPRO10 |
+//! | a port's Test-profile fall-back names a non-test profile on the card while a Test profile is enabled on that port; `port.<n>` records decode, for ports the card has | SGP.21 TPRO8/TPRO10 |
 //!
 //! That the records the root references exist and match their digests is
 //! [`Store::open`]'s check; this one runs on an opened store.
 
-use super::{CardState, MAX_NOTIFICATIONS, ProfileClass, ProfileState, Store};
-use alloc::collections::BTreeSet;
+use super::{CardState, MAX_NOTIFICATIONS, PORTS, Port, PortKind, ProfileClass, RecordKind, Store};
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::String;
 use core::fmt;
@@ -32,15 +32,24 @@ impl fmt::Display for Violation {
 
 impl core::error::Error for Violation {}
 
-/// eSIM ports of this card (SGP.22 v2: one).
-const PORTS: usize = 1;
-
 /// Checks the card's invariants on `state`, the logical state loaded from `store`.
 pub fn check_invariants(store: &Store, state: &CardState) -> Result<(), Violation> {
     let fail = |what: String| Err(Violation(what));
-    let enabled = state.profiles.iter().filter(|p| p.state == ProfileState::Enabled).count();
-    if enabled > PORTS {
-        return fail(format!("{enabled} profiles are enabled on a card with {PORTS} eSIM port"));
+    let mut enabled: BTreeMap<Port, usize> = BTreeMap::new();
+    for p in &state.profiles {
+        if let Some(port) = p.enabled_on() {
+            if port.0 >= PORTS {
+                return fail(format!(
+                    "profile {} is enabled on eSIM port {}, which the card lacks",
+                    p.record_name(),
+                    port.0
+                ));
+            }
+            *enabled.entry(port).or_default() += 1;
+        }
+    }
+    if let Some((port, n)) = enabled.iter().find(|(_, n)| **n > 1) {
+        return fail(format!("{n} profiles are enabled on eSIM port {} (at most one per port)", port.0));
     }
     let mut iccids = BTreeSet::new();
     let mut aids = BTreeSet::new();
@@ -88,12 +97,20 @@ pub fn check_invariants(store: &Store, state: &CardState) -> Result<(), Violatio
     {
         return fail(format!("the install record's transactionId has {} bytes", install.transaction_id.len()));
     }
-    if let Some(aid) = &state.config.test_fallback {
-        let test_enabled =
-            state.profiles.iter().any(|p| p.class == ProfileClass::Test && p.state == ProfileState::Enabled);
-        let there = state.profiles.iter().any(|p| p.isdp_aid == *aid && p.class != ProfileClass::Test);
+    let prefix = format!("{}.", PortKind::PREFIX);
+    for name in state.kinds.keys().filter(|n| n.starts_with(&prefix)) {
+        let port = name.get(prefix.len()..).and_then(|n| n.parse::<u8>().ok());
+        let decodes = port.is_some_and(|n| state.get::<PortKind, ()>(&format!("{n}")).is_ok());
+        if !port.is_some_and(|n| (1..PORTS).contains(&n)) || !decodes {
+            return fail(format!("record {name} is no port's state"));
+        }
+    }
+    for port in (0..PORTS).map(Port) {
+        let Some(aid) = state.test_fallback(port) else { continue };
+        let test_enabled = state.profiles.iter().any(|p| p.class == ProfileClass::Test && p.enabled_on() == Some(port));
+        let there = state.profiles.iter().any(|p| p.isdp_aid == aid && p.class != ProfileClass::Test);
         if !test_enabled || !there {
-            return fail(String::from("the Test-profile fall-back names no profile to fall back to"));
+            return fail(format!("the Test-profile fall-back of port {} names no profile to fall back to", port.0));
         }
     }
     Ok(())

@@ -14,9 +14,16 @@
 //! | `u.<nn>` | the profile's package (UPP), exactly as delivered (not part of [`CardState`]) |
 //! | `n.<seq>` | one pending [`NotificationRecord`] (`seq` = 16 hex digits) |
 //! | `install` | [`InstallRecord`]: a BPP load is under way (present from InitialiseSecureChannel to the PIR) |
+//! | `<prefix>.<key>` | a record of a kind a feature adds ([`RecordKind`]), e.g. `port.<n>` ([`PortRecord`]) |
+//!
+//! **Adding a record kind** (mirror links, USIM file contents and SQN arrays, …) needs no
+//! edit here: implement [`RecordKind`] (a name prefix and a DER type) next to the feature,
+//! read with [`CardState::get`], change with [`Edit::put`] / [`Edit::remove`]. Such records
+//! are loaded, diffed, committed and torn like the core kinds; this code keeps a record of a
+//! kind it does not know byte for byte. Only invariants about them need `store::invariants`.
 
 use super::{Error, Store, Txn};
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -156,7 +163,25 @@ pub struct ProfileRecord {
     /// OID and whatever the SM-DP+ added), returned by GetProfilesInfo under `B8`.
     /// Added after format version 1 shipped (compatible: see the module docs).
     pub dp_proprietary_data: Option<OctetString>,
+    /// The eSIM port the profile is enabled on, while it is enabled: `None` is port 0, so a
+    /// single-port card writes its records exactly as format version 1 did (and every
+    /// version 1 record means port 0). Read it with [`ProfileRecord::enabled_on`].
+    /// Added after format version 1 shipped (compatible: see the module docs).
+    pub port: Option<u8>,
 }
+
+/// An eSIM port: a profile is enabled on one (SGP.22 v3 multiple enabled profiles); an
+/// SGP.22 v2.5 card has port 0 only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Port(pub u8);
+
+impl Port {
+    /// Port 0: the only port of an SGP.22 v2.5 card.
+    pub const FIRST: Port = Port(0);
+}
+
+/// eSIM ports of this card (SGP.22 v2.5: one).
+pub const PORTS: u8 = 1;
 
 /// `PprIds` bit of PPR1: disabling this profile is not allowed.
 pub const PPR1: u8 = 1 << 1;
@@ -177,6 +202,23 @@ impl ProfileRecord {
     /// Name of this profile's package record.
     pub fn package_name(&self) -> String {
         format!("u.{:02x}", self.slot())
+    }
+
+    /// The port this profile is enabled on; `None` while it is disabled.
+    pub fn enabled_on(&self) -> Option<Port> {
+        (self.state == ProfileState::Enabled).then_some(Port(self.port.unwrap_or(0)))
+    }
+
+    /// Enables the profile on `port`.
+    pub fn enable_on(&mut self, port: Port) {
+        self.state = ProfileState::Enabled;
+        self.port = (port != Port::FIRST).then_some(port.0);
+    }
+
+    /// Disables the profile (it is on no port).
+    pub fn disable(&mut self) {
+        self.state = ProfileState::Disabled;
+        self.port = None;
     }
 
     /// The notification address for `event`, if the profile asked for that event.
@@ -207,6 +249,9 @@ pub struct CardState {
     /// A profile load that started and has not ended: if the card finds one when no load is
     /// running, the load was interrupted (SGP.22 v2.5 §3.1.3: installFailedDueToInterruption).
     pub install: Option<InstallRecord>,
+    /// Records of the kinds features add ([`RecordKind`]), DER by record name: read them with
+    /// [`CardState::get`], change them with [`Edit::put`] and [`Edit::remove`].
+    pub kinds: BTreeMap<String, Vec<u8>>,
 }
 
 /// The session facts a card needs to sign the PIR of a load it could not finish.
@@ -221,12 +266,70 @@ pub struct InstallRecord {
     pub smdp_oid: OctetString,
 }
 
+/// A kind of record that a feature adds to the card's state: records named
+/// `<PREFIX>.<key>`, holding a DER-encoded [`RecordKind::Value`].
+///
+/// The prefix is the kind's identity on storage: unique among kinds, not one of the core
+/// prefixes (`config`, `p`, `u`, `n`, `install`), lower-case letters and digits. `Value`
+/// follows the compatibility rules of the module docs.
+pub trait RecordKind {
+    /// The record-name prefix.
+    const PREFIX: &'static str;
+    /// The record's content.
+    type Value: Encode + Decode;
+
+    /// The record name for `key` (letters, digits, `-` and `_`: a storage key).
+    fn name(key: &str) -> String {
+        format!("{}.{key}", Self::PREFIX)
+    }
+}
+
+/// State of one eSIM port other than port 0 (port 0's lives in [`ConfigRecord`], where
+/// format version 1 put it). No port other than 0 exists on an SGP.22 v2.5 card, so no
+/// such record is written yet; an SGP.22 v3 card writes them without a change of shape.
+#[derive(AsnType, Encode, Decode, Debug, Clone, Default, PartialEq, Eq)]
+#[rasn(automatic_tags)]
+pub struct PortRecord {
+    /// As [`ConfigRecord::test_fallback`], for this port.
+    pub test_fallback: Option<OctetString>,
+}
+
+/// Per-port state: `port.<n>` ([`PortRecord`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PortKind;
+
+impl RecordKind for PortKind {
+    const PREFIX: &'static str = "port";
+    type Value = PortRecord;
+}
+
 /// Record name of the configuration.
 pub(crate) const CONFIG: &str = "config";
 /// Pending notifications kept at most (see [`CardState::push_notification`]).
 pub const MAX_NOTIFICATIONS: usize = 64;
 /// Record name of the load in progress.
 pub(crate) const INSTALL: &str = "install";
+
+/// True for `<prefix>.<key>` names that are not a core kind's: records of a [`RecordKind`].
+fn is_kind_name(name: &str) -> bool {
+    match name.split_once('.') {
+        Some((prefix, key)) => {
+            !matches!(prefix, "p" | "u" | "n" | CONFIG | INSTALL)
+                && !prefix.is_empty()
+                && !key.is_empty()
+                && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+fn encode<T: Encode, E>(value: &T, what: &'static str) -> Result<Vec<u8>, Error<E>> {
+    rasn::der::encode(value).map_err(|_| Error::LogicBug(what))
+}
+
+fn notification_name(seq: u64) -> String {
+    format!("n.{seq:016x}")
+}
 
 impl CardState {
     /// Decodes every record of `store`.
@@ -245,6 +348,9 @@ impl CardState {
                 state.install = Some(rasn::der::decode(bytes).map_err(|_| bad())?);
             } else if name.starts_with("u.") {
                 // Profile packages are read on demand, not held in the logical state.
+            } else if is_kind_name(name) {
+                // Decoded by the feature that owns the kind, when it reads it.
+                state.kinds.insert(String::from(name), bytes.to_vec());
             } else {
                 return Err(Error::BadRecord { name: String::from(name) });
             }
@@ -252,33 +358,78 @@ impl CardState {
         Ok(state)
     }
 
+    /// The record `key` of kind `K`: `None` if there is none, `Err` if it does not decode.
+    pub fn get<K: RecordKind, E>(&self, key: &str) -> Result<Option<K::Value>, Error<E>> {
+        let name = K::name(key);
+        match self.kinds.get(&name) {
+            None => Ok(None),
+            Some(bytes) => rasn::der::decode(bytes).map(Some).map_err(|_| Error::BadRecord { name }),
+        }
+    }
+
     /// Every record this state consists of, by name.
     pub fn records<E>(&self) -> Result<BTreeMap<String, Vec<u8>>, Error<E>> {
-        let enc = |what| move |_| Error::LogicBug(what);
         let mut out = BTreeMap::new();
-        out.insert(String::from(CONFIG), rasn::der::encode(&self.config).map_err(enc("encode config"))?);
+        out.insert(String::from(CONFIG), encode(&self.config, "encode config")?);
         for p in &self.profiles {
-            out.insert(p.record_name(), rasn::der::encode(p).map_err(enc("encode profile"))?);
+            out.insert(p.record_name(), encode(p, "encode profile")?);
         }
         for n in &self.notifications {
-            out.insert(format!("n.{:016x}", n.seq), rasn::der::encode(n).map_err(enc("encode notification"))?);
+            out.insert(notification_name(n.seq), encode(n, "encode notification")?);
         }
         if let Some(i) = &self.install {
-            out.insert(String::from(INSTALL), rasn::der::encode(i).map_err(enc("encode install"))?);
+            out.insert(String::from(INSTALL), encode(i, "encode install")?);
+        }
+        for (name, bytes) in &self.kinds {
+            out.insert(name.clone(), bytes.clone());
         }
         Ok(out)
     }
 
-    /// The changes that turn `self` into `new`, added to `txn`.
+    /// The changes that turn `self` into `new`, added to `txn`. Records are compared as
+    /// values; only the changed ones are encoded.
     pub fn diff_into<E>(&self, new: &CardState, txn: &mut Txn) -> Result<(), Error<E>> {
-        let old = self.records()?;
-        let new = new.records()?;
-        for (name, bytes) in &new {
-            if old.get(name) != Some(bytes) {
+        if self.config != new.config {
+            txn.put(CONFIG, encode(&new.config, "encode config")?);
+        }
+        let old: BTreeMap<String, &ProfileRecord> = self.profiles.iter().map(|p| (p.record_name(), p)).collect();
+        let mut kept = BTreeSet::new();
+        for p in &new.profiles {
+            let name = p.record_name();
+            if old.get(&name) != Some(&p) {
+                txn.put(&name, encode(p, "encode profile")?);
+            }
+            kept.insert(name);
+        }
+        for name in old.keys().filter(|n| !kept.contains(*n)) {
+            txn.remove(name);
+        }
+        let old: BTreeMap<u64, &NotificationRecord> = self.notifications.iter().map(|n| (n.seq, n)).collect();
+        let mut kept = BTreeSet::new();
+        for n in &new.notifications {
+            if old.get(&n.seq) != Some(&n) {
+                txn.put(&notification_name(n.seq), encode(n, "encode notification")?);
+            }
+            kept.insert(n.seq);
+        }
+        for seq in old.keys().filter(|s| !kept.contains(*s)) {
+            txn.remove(&notification_name(*seq));
+        }
+        match (&self.install, &new.install) {
+            (old, Some(i)) if old.as_ref() != Some(i) => {
+                txn.put(INSTALL, encode(i, "encode install")?);
+            }
+            (Some(_), None) => {
+                txn.remove(INSTALL);
+            }
+            _ => {}
+        }
+        for (name, bytes) in &new.kinds {
+            if self.kinds.get(name) != Some(bytes) {
                 txn.put(name, bytes.clone());
             }
         }
-        for name in old.keys().filter(|n| !new.contains_key(*n)) {
+        for name in self.kinds.keys().filter(|n| !new.kinds.contains_key(*n)) {
             txn.remove(name);
         }
         Ok(())
@@ -300,14 +451,239 @@ impl CardState {
 
     /// Adds the record for the configuration to `txn`.
     pub fn put_config<E>(txn: &mut Txn, config: &ConfigRecord) -> Result<(), Error<E>> {
-        let bytes = rasn::der::encode(config).map_err(|_| Error::LogicBug("encode config"))?;
-        txn.put(CONFIG, bytes);
+        txn.put(CONFIG, encode(config, "encode config")?);
         Ok(())
     }
 
-    /// Record name of the profile in ISD-P number `n`.
-    pub fn profile_record_name(n: u16) -> String {
-        format!("p.{n:04x}")
+    /// The Operational or Provisioning profile (its ISD-P AID) that disabling the Test
+    /// profile enabled on `port` re-enables (SGP.21 TPRO10; see `ConfigRecord::test_fallback`).
+    /// A `port.<n>` record that does not decode reads as none (`check_invariants` names it).
+    pub fn test_fallback(&self, port: Port) -> Option<OctetString> {
+        if port == Port::FIRST {
+            return self.config.test_fallback.clone();
+        }
+        self.get::<PortKind, ()>(&port_key(port)).ok().flatten().and_then(|r| r.test_fallback)
+    }
+}
+
+fn port_key(port: Port) -> String {
+    format!("{}", port.0)
+}
+
+/// What an [`Edit`] undoes, newest last.
+#[derive(Debug)]
+enum Undo {
+    Config(ConfigRecord),
+    Profile(usize, ProfileRecord),
+    ProfileRemoved(usize, ProfileRecord),
+    NotificationPushed,
+    NotificationRemoved(usize, NotificationRecord),
+    Install(Option<InstallRecord>),
+    Kind(String, Option<Vec<u8>>),
+}
+
+/// Changes made in place to a [`CardState`], undone when the edit is dropped unless
+/// [`Edit::keep`] was called (after the commit succeeded). Only what a change touches is
+/// copied (for the undo) and encoded (for the transaction): a command never clones the
+/// whole state nor encodes the records it leaves alone.
+#[derive(Debug)]
+pub struct Edit<'a> {
+    state: &'a mut CardState,
+    undo: Vec<Undo>,
+    touched: BTreeSet<String>,
+    /// Changes to records outside the logical state (profile packages).
+    extra: Txn,
+}
+
+impl<'a> Edit<'a> {
+    /// Starts changing `state`.
+    pub fn new(state: &'a mut CardState) -> Edit<'a> {
+        Edit { state, undo: Vec::new(), touched: BTreeSet::new(), extra: Txn::new() }
+    }
+
+    /// The state with the changes so far.
+    pub fn state(&self) -> &CardState {
+        self.state
+    }
+
+    fn config_mut(&mut self) -> &mut ConfigRecord {
+        if !self.touched.contains(CONFIG) {
+            self.undo.push(Undo::Config(self.state.config.clone()));
+            self.touched.insert(String::from(CONFIG));
+        }
+        &mut self.state.config
+    }
+
+    /// Hands out the next notification sequence number.
+    pub fn next_seq(&mut self) -> u64 {
+        let config = self.config_mut();
+        config.last_seq_number = config.last_seq_number.saturating_add(1);
+        config.last_seq_number
+    }
+
+    /// Sets the default SM-DP+ address.
+    pub fn set_default_dp_address(&mut self, address: Option<Utf8String>) {
+        if self.state.config.default_dp_address != address {
+            self.config_mut().default_dp_address = address;
+        }
+    }
+
+    /// Sets the Test-profile fall-back of `port` (see [`CardState::test_fallback`]).
+    pub fn set_test_fallback(&mut self, port: Port, aid: Option<OctetString>) -> Result<(), Error<()>> {
+        if self.state.test_fallback(port) == aid {
+            return Ok(());
+        }
+        if port == Port::FIRST {
+            self.config_mut().test_fallback = aid;
+            return Ok(());
+        }
+        let key = port_key(port);
+        match aid {
+            Some(aid) => self.put::<PortKind>(&key, &PortRecord { test_fallback: Some(aid) }),
+            None => {
+                self.remove::<PortKind>(&key);
+                Ok(())
+            }
+        }
+    }
+
+    /// Profile `index`, to change.
+    pub fn profile_mut(&mut self, index: usize) -> Option<&mut ProfileRecord> {
+        let p = self.state.profiles.get(index)?;
+        self.touched.insert(p.record_name());
+        self.undo.push(Undo::Profile(index, p.clone()));
+        self.state.profiles.get_mut(index)
+    }
+
+    /// Removes profile `index` and its package.
+    pub fn remove_profile(&mut self, index: usize) -> bool {
+        if index >= self.state.profiles.len() {
+            return false;
+        }
+        let p = self.state.profiles.remove(index);
+        self.touched.insert(p.record_name());
+        self.extra.remove(&p.package_name());
+        self.undo.push(Undo::ProfileRemoved(index, p));
+        true
+    }
+
+    /// Appends a pending notification (see [`CardState::push_notification`]).
+    pub fn push_notification(&mut self, n: NotificationRecord) {
+        self.touched.insert(notification_name(n.seq));
+        self.state.notifications.push(n);
+        self.undo.push(Undo::NotificationPushed);
+        while self.state.notifications.len() > MAX_NOTIFICATIONS {
+            let old = self.state.notifications.remove(0);
+            self.touched.insert(notification_name(old.seq));
+            self.undo.push(Undo::NotificationRemoved(0, old));
+        }
+    }
+
+    /// Removes pending notification `seq`; false if there is none.
+    pub fn remove_notification(&mut self, seq: u64) -> bool {
+        let Some(i) = self.state.notifications.iter().position(|n| n.seq == seq) else { return false };
+        let old = self.state.notifications.remove(i);
+        self.touched.insert(notification_name(seq));
+        self.undo.push(Undo::NotificationRemoved(i, old));
+        true
+    }
+
+    /// Sets or clears the record of the load in progress.
+    pub fn set_install(&mut self, install: Option<InstallRecord>) {
+        self.touched.insert(String::from(INSTALL));
+        let old = core::mem::replace(&mut self.state.install, install);
+        self.undo.push(Undo::Install(old));
+    }
+
+    /// Sets record `key` of kind `K`.
+    pub fn put<K: RecordKind>(&mut self, key: &str, value: &K::Value) -> Result<(), Error<()>> {
+        let bytes = encode(value, "encode record")?;
+        let name = K::name(key);
+        let old = self.state.kinds.insert(name.clone(), bytes);
+        self.touched.insert(name.clone());
+        self.undo.push(Undo::Kind(name, old));
+        Ok(())
+    }
+
+    /// Removes record `key` of kind `K`.
+    pub fn remove<K: RecordKind>(&mut self, key: &str) {
+        let name = K::name(key);
+        let old = self.state.kinds.remove(&name);
+        self.touched.insert(name.clone());
+        self.undo.push(Undo::Kind(name, old));
+    }
+
+    /// The transaction that commits the edit on `store`: every touched record whose value
+    /// differs from the committed one, plus the package changes. Empty when nothing changed.
+    pub fn txn<E>(&mut self, store: &Store) -> Result<Txn, Error<E>> {
+        let mut txn = core::mem::take(&mut self.extra);
+        for name in &self.touched {
+            let now = self.encoded(name)?;
+            if now.as_deref() != store.get(name) {
+                match now {
+                    Some(bytes) => txn.put(name, bytes),
+                    None => txn.remove(name),
+                };
+            }
+        }
+        Ok(txn)
+    }
+
+    /// The current bytes of record `name` (`None`: absent).
+    fn encoded<E>(&self, name: &str) -> Result<Option<Vec<u8>>, Error<E>> {
+        let s = &*self.state;
+        if name == CONFIG {
+            return encode(&s.config, "encode config").map(Some);
+        }
+        if name == INSTALL {
+            return s.install.as_ref().map(|i| encode(i, "encode install")).transpose();
+        }
+        if name.starts_with("p.") {
+            return s
+                .profiles
+                .iter()
+                .find(|p| p.record_name() == name)
+                .map(|p| encode(p, "encode profile"))
+                .transpose();
+        }
+        if name.starts_with("n.") {
+            let n = s.notifications.iter().find(|n| notification_name(n.seq) == name);
+            return n.map(|n| encode(n, "encode notification")).transpose();
+        }
+        Ok(s.kinds.get(name).cloned())
+    }
+
+    /// The commit succeeded: the changes stay.
+    pub fn keep(mut self) {
+        self.undo.clear();
+    }
+}
+
+impl Drop for Edit<'_> {
+    fn drop(&mut self) {
+        let s = &mut *self.state;
+        while let Some(undo) = self.undo.pop() {
+            match undo {
+                Undo::Config(c) => s.config = c,
+                Undo::Profile(i, p) => {
+                    if let Some(slot) = s.profiles.get_mut(i) {
+                        *slot = p;
+                    }
+                }
+                Undo::ProfileRemoved(i, p) => s.profiles.insert(i.min(s.profiles.len()), p),
+                Undo::NotificationPushed => {
+                    s.notifications.pop();
+                }
+                Undo::NotificationRemoved(i, n) => s.notifications.insert(i.min(s.notifications.len()), n),
+                Undo::Install(i) => s.install = i,
+                Undo::Kind(name, Some(bytes)) => {
+                    s.kinds.insert(name, bytes);
+                }
+                Undo::Kind(name, None) => {
+                    s.kinds.remove(&name);
+                }
+            }
+        }
     }
 }
 
@@ -392,6 +768,145 @@ mod tests {
             owner: None,
         };
         let new: ProfileRecord = rasn::der::decode(&rasn::der::encode(&old).unwrap()).unwrap();
+        assert_eq!((new.port, new.enabled_on()), (None, Some(Port::FIRST)), "a version 1 record means port 0");
         assert_eq!((new.iccid, new.class, new.ppr, new.dp_proprietary_data), (old.iccid, old.class, PPR1, None));
+    }
+
+    fn profile(slot: u8, state: ProfileState) -> ProfileRecord {
+        let mut aid = alloc::vec![0xA0; 16];
+        aid[14] = slot;
+        ProfileRecord {
+            iccid: OctetString::from(alloc::vec![slot; 10]),
+            isdp_aid: aid.into(),
+            state,
+            nickname: None,
+            service_provider_name: "SP".into(),
+            profile_name: "P".into(),
+            icon: None,
+            class: ProfileClass::Operational,
+            ppr: 0,
+            notification_config: Vec::new(),
+            owner: None,
+            dp_proprietary_data: None,
+            port: None,
+        }
+    }
+
+    /// Port 0 is written as format version 1 wrote it; another port is a field at the end.
+    #[test]
+    fn the_port_of_an_enabled_profile() {
+        let mut p = profile(0x10, ProfileState::Disabled);
+        let disabled = rasn::der::encode(&p).unwrap();
+        assert_eq!(p.enabled_on(), None);
+        p.enable_on(Port::FIRST);
+        assert_eq!((p.port, p.enabled_on()), (None, Some(Port(0))));
+        let on_0 = rasn::der::encode(&p).unwrap();
+        assert_eq!(on_0.len(), disabled.len(), "port 0 adds nothing to the record");
+        p.enable_on(Port(1));
+        assert_eq!(p.enabled_on(), Some(Port(1)));
+        let back: ProfileRecord = rasn::der::decode(&rasn::der::encode(&p).unwrap()).unwrap();
+        assert_eq!(back, p);
+        p.disable();
+        assert_eq!((p.state, p.port), (ProfileState::Disabled, None));
+    }
+
+    struct Mirror;
+    impl RecordKind for Mirror {
+        const PREFIX: &'static str = "mirror";
+        type Value = InstallRecord;
+    }
+
+    fn store_of(state: &CardState) -> (Store, super::super::MemStorage) {
+        let mut storage = super::super::MemStorage::new();
+        let mut store = Store::open(&mut storage).unwrap();
+        let mut txn = Txn::new();
+        CardState::default().diff_into::<()>(state, &mut txn).unwrap();
+        store.commit(&mut storage, txn).unwrap();
+        (store, storage)
+    }
+
+    /// A kind declared outside this module loads, diffs and commits like a core kind.
+    #[test]
+    fn a_record_kind_needs_no_edit_here() {
+        let value = InstallRecord {
+            transaction_id: OctetString::from_static(&[1; 16]),
+            server_address: "peer".into(),
+            smdp_oid: OctetString::from_static(&[0x2A]),
+        };
+        let mut state = CardState::default();
+        {
+            let mut edit = Edit::new(&mut state);
+            edit.put::<Mirror>("1", &value).unwrap();
+            edit.keep();
+        }
+        let (store, _) = store_of(&state);
+        assert!(store.get("mirror.1").is_some());
+        let loaded = CardState::load::<()>(&store).unwrap();
+        assert_eq!(loaded, state);
+        assert_eq!(loaded.get::<Mirror, ()>("1").unwrap(), Some(value));
+        assert_eq!(loaded.get::<Mirror, ()>("2").unwrap(), None);
+        let mut gone = loaded.clone();
+        gone.kinds.clear();
+        let mut txn = Txn::new();
+        loaded.diff_into::<()>(&gone, &mut txn).unwrap();
+        assert!(!txn.is_empty());
+        // Names that are no kind's still refuse to load.
+        assert!(!is_kind_name("Mirror.1") && !is_kind_name("p.10") && !is_kind_name("mirror.") && !is_kind_name("x"));
+    }
+
+    /// An edit copies and encodes only what it touches; dropped without `keep`, it is undone.
+    #[test]
+    fn an_edit_commits_what_changed_and_is_undone_otherwise() {
+        let mut state = CardState {
+            profiles: alloc::vec![profile(0x10, ProfileState::Enabled), profile(0x11, ProfileState::Disabled)],
+            ..CardState::default()
+        };
+        for _ in 0..3 {
+            let seq = state.next_seq();
+            state.push_notification(NotificationRecord {
+                seq,
+                event: NotificationEvent::Enable,
+                address: "a".into(),
+                iccid: None,
+                pir: None,
+            });
+        }
+        let (store, _) = store_of(&state);
+        let before = state.clone();
+        {
+            let mut edit = Edit::new(&mut state);
+            if let Some(p) = edit.profile_mut(0) {
+                p.disable();
+            }
+            edit.remove_profile(1);
+            assert!(edit.remove_notification(2));
+            assert!(!edit.remove_notification(9));
+            let seq = edit.next_seq();
+            edit.push_notification(NotificationRecord {
+                seq,
+                event: NotificationEvent::Disable,
+                address: "a".into(),
+                iccid: None,
+                pir: None,
+            });
+            edit.set_test_fallback(Port(1), Some(OctetString::from_static(&[1]))).unwrap();
+            edit.set_install(None);
+            let txn = edit.txn::<()>(&store).unwrap();
+            let mut names: Vec<&str> = txn.puts.keys().map(String::as_str).collect();
+            names.extend(txn.removes.iter().map(String::as_str));
+            names.sort_unstable();
+            assert_eq!(
+                names,
+                ["config", "n.0000000000000002", "n.0000000000000004", "p.10", "p.11", "port.1", "u.11"],
+                "the install record was touched but did not change"
+            );
+            // Dropped: undone.
+        }
+        assert_eq!(state, before);
+        let mut edit = Edit::new(&mut state);
+        if let Some(p) = edit.profile_mut(1) {
+            p.nickname = None;
+        }
+        assert!(edit.txn::<()>(&store).unwrap().is_empty(), "a touch that changes nothing commits nothing");
     }
 }

@@ -9,7 +9,8 @@
 //! 0, 1, 2, … (writes, removes and flushes) until it completes, in three flavours
 //! per cut (clean, torn, torn with a random subset of unflushed writes lost),
 //! then powers the card up again and requires:
-//! it starts; its logical state equals the state before or after the operation;
+//! it starts; its logical state and its profile packages (`u.<nn>`, which the logical
+//! state does not hold) equal those before or after the operation, both from the same side;
 //! it answers GetProfilesInfo; and a retried operation reaches the state after.
 
 use super::{DetRng, Es10Client, ManualClock};
@@ -17,7 +18,7 @@ use crate::asn1::rsp::ProfileInfoListRequest;
 use crate::card::Card;
 use crate::config::CardConfig;
 use crate::platform::{Parts, Storage};
-use crate::store::CardState;
+use crate::store::{CardState, Store};
 use rand_core::Rng;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -204,6 +205,17 @@ impl Storage for TearingStorage {
     }
 }
 
+/// The profile packages (`u.<nn>` records) that `storage` holds, by record name.
+pub fn packages(storage: &TearingStorage) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let mut storage = storage.clone();
+    let store = Store::open(&mut storage).map_err(|e| format!("the store does not open: {e}"))?;
+    Ok(store
+        .names()
+        .filter(|n| n.starts_with("u."))
+        .map(|n| (n.to_string(), store.get(n).unwrap_or_default().to_vec()))
+        .collect())
+}
+
 /// The platform of cards under the tearing harness.
 pub type TearingPlatform = Parts<TearingStorage, DetRng, ManualClock>;
 
@@ -261,11 +273,13 @@ where
     start.power_up();
     let before = card_on(config, start.clone()).map_err(|e| format!("the initial state does not load: {e}"))?;
     let before: CardState = before.state().clone();
+    let packages_before = packages(&start)?;
 
     let mut card = card_on(config, start.clone()).map_err(|e| e.to_string())?;
     op(&mut card);
     let after = card.state().clone();
     let ops = card.platform_mut().storage.ops();
+    let packages_after = packages(&card.platform_mut().storage)?;
     if after == before {
         return Err("the operation changed nothing: there is nothing to tear".into());
     }
@@ -284,6 +298,7 @@ where
                 return Err(format!("{cut:?}: the operation did not reach storage operation {at_op} this time"));
             }
             storage.power_up();
+            let held = packages(&storage).map_err(|e| format!("{cut:?}: {e}"))?;
             let mut card = card_on(config, storage).map_err(|e| format!("{cut:?}: card fails to start: {e}"))?;
             let state = card.state().clone();
             let intermediate = state != after && state != before && between(&before, &state);
@@ -291,6 +306,17 @@ where
                 report.landed += 1;
             } else if state != before && !intermediate {
                 return Err(format!("{cut:?}: state is neither before nor after: {state:?}"));
+            }
+            let packages_ok = if state == after {
+                held == packages_after
+            } else if state == before {
+                held == packages_before
+            } else {
+                held == packages_after || held == packages_before
+            };
+            if !packages_ok {
+                let names: Vec<&String> = held.keys().collect();
+                return Err(format!("{cut:?}: the profile packages {names:?} do not go with the state"));
             }
             let mut lpa = Es10Client::open(&mut card).map_err(|e| format!("{cut:?}: no ISD-R after power-up: {e}"))?;
             lpa.get_profiles_info(&ProfileInfoListRequest::default())
@@ -304,10 +330,16 @@ where
                 if card.state().profiles != after.profiles {
                     return Err(format!("{cut:?}: the retry from an intermediate state does not install"));
                 }
+                if packages(&card.platform_mut().storage)? != packages_after {
+                    return Err(format!("{cut:?}: the retry from an intermediate state leaves other packages"));
+                }
             } else if state == before {
                 op(&mut card);
                 if *card.state() != after {
                     return Err(format!("{cut:?}: the retried operation does not reach the state after"));
+                }
+                if packages(&card.platform_mut().storage)? != packages_after {
+                    return Err(format!("{cut:?}: the retried operation leaves other packages"));
                 }
             }
             report.cut_points += 1;

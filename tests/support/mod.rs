@@ -84,6 +84,7 @@ pub(crate) fn profile_record(
         },
         owner: None,
         dp_proprietary_data: None,
+        port: None,
     }
 }
 

@@ -121,7 +121,7 @@ fn to_json(store: &Store, state: &CardState) -> String {
         .iter()
         .map(|p| {
             format!(
-                "{{\"iccid\":{},\"isdp_aid\":{},\"state\":{},\"nickname\":{},\"service_provider\":{},\"name\":{},\"class\":{}}}",
+                "{{\"iccid\":{},\"isdp_aid\":{},\"state\":{},\"nickname\":{},\"service_provider\":{},\"name\":{},\"class\":{},\"port\":{}}}",
                 json_str(&iccid(&p.iccid)),
                 json_str(&hex(&p.isdp_aid)),
                 json_str(state_name(p.state)),
@@ -129,6 +129,7 @@ fn to_json(store: &Store, state: &CardState) -> String {
                 json_str(&p.service_provider_name),
                 json_str(&p.profile_name),
                 json_str(class_name(p.class)),
+                p.enabled_on().map_or("null".into(), |port| port.0.to_string()),
             )
         })
         .collect();

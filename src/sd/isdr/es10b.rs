@@ -12,7 +12,7 @@ use crate::asn1::rsp::{
 };
 use crate::config::{FIRMWARE_VERSION, SGP22_VERSION, Version};
 use crate::platform::Platform;
-use crate::store::{NotificationRecord, Txn};
+use crate::store::{Edit, NotificationRecord};
 use alloc::vec::Vec;
 use rand_core::Rng;
 use rasn::types::{BitString, FixedOctetString, Integer, OctetString};
@@ -173,13 +173,11 @@ pub(super) fn remove_notification_from_list<P: Platform>(
     ctx: &mut Ctx<'_, P>,
 ) -> Result<NotificationSentResponse> {
     let seq = u64::try_from(&req.seq_number).ok();
-    let mut new = ctx.state.clone();
-    let before = new.notifications.len();
-    new.notifications.retain(|n| Some(n.seq) != seq);
-    if new.notifications.len() == before {
+    let mut edit = Edit::new(&mut *ctx.state);
+    if !seq.is_some_and(|seq| edit.remove_notification(seq)) {
         return Ok(NotificationSentResponse { delete_notification_status: 1.into() });
     }
-    super::commit(ctx, new, Txn::new())?;
+    super::commit_edit(ctx.store, ctx.platform, edit)?;
     Ok(NotificationSentResponse { delete_notification_status: 0.into() })
 }
 

@@ -1,6 +1,7 @@
 //! ES10c: local profile management and the EID (SGP.22 v2.5 §5.7.14–§5.7.21).
 
 use super::Ctx;
+use super::errors::store_status;
 use crate::apdu::{Result, Status};
 use crate::asn1::download::NotificationConfigurationInformation;
 use crate::asn1::rsp::OperatorId;
@@ -12,7 +13,7 @@ use crate::asn1::rsp::{
 };
 use crate::asn1::tlv::split_tags;
 use crate::platform::Platform;
-use crate::store::{CardState, NotificationEvent, NotificationRecord, PPR1, PPR2, Txn};
+use crate::store::{CardState, Edit, NotificationEvent, NotificationRecord, PORTS, PPR1, PPR2, Port};
 use crate::store::{ProfileClass, ProfileRecord, ProfileState};
 use alloc::vec::Vec;
 use rasn::types::{FixedOctetString, Integer};
@@ -140,19 +141,29 @@ fn find(state: &CardState, id: &ProfileIdentifier) -> Option<usize> {
 }
 
 /// Records a notification for `event` on profile `index` if its metadata asked for one.
-fn notify(state: &mut CardState, index: usize, event: NotificationEvent) {
-    let Some(p) = state.profiles.get(index) else { return };
+fn notify(edit: &mut Edit<'_>, index: usize, event: NotificationEvent) {
+    let Some(p) = edit.state().profiles.get(index) else { return };
     let Some(address) = p.notification_address(event).map(Into::into) else { return };
     let iccid = Some(p.iccid.clone());
-    let seq = state.next_seq();
-    state.push_notification(NotificationRecord { seq, event, address, iccid, pir: None });
+    let seq = edit.next_seq();
+    edit.push_notification(NotificationRecord { seq, event, address, iccid, pir: None });
 }
 
-fn set_state(state: &mut CardState, index: usize, to: ProfileState) {
-    if let Some(p) = state.profiles.get_mut(index) {
-        p.state = to;
+fn enable_on(edit: &mut Edit<'_>, index: usize, port: Port) {
+    if let Some(p) = edit.profile_mut(index) {
+        p.enable_on(port);
     }
 }
+
+fn disable(edit: &mut Edit<'_>, index: usize) {
+    if let Some(p) = edit.profile_mut(index) {
+        p.disable();
+    }
+}
+
+/// The port EnableProfile enables a profile on: port 0, the only one of an SGP.22 v2.5
+/// card (an SGP.22 v3 request names it).
+const TARGET_PORT: Port = Port::FIRST;
 
 /// What keeps ES10c from changing profile states right now (volatile ISD-R state).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -176,29 +187,34 @@ const WRONG_PROFILE_REENABLING: i32 = 4;
 /// `undefinedError(127)`.
 const UNDEFINED_ERROR: i32 = 127;
 
-/// Forgets the Test-profile fall-back unless it still means something: a Test profile
-/// is enabled and the remembered profile is still on the card (a disabled non-test one).
-fn check_fallback(state: &mut CardState) {
-    let test_enabled = state.profiles.iter().any(|p| p.class == ProfileClass::Test && p.state == ProfileState::Enabled);
-    let remembered = |aid: &rasn::types::OctetString| {
-        state.profiles.iter().any(|p| p.isdp_aid == *aid && p.class != ProfileClass::Test)
-    };
-    if !(test_enabled && state.config.test_fallback.as_ref().is_some_and(remembered)) {
-        state.config.test_fallback = None;
+/// Forgets each port's Test-profile fall-back unless it still means something: a Test
+/// profile is enabled on that port and the remembered profile is still on the card (a
+/// disabled non-test one).
+fn check_fallback(edit: &mut Edit<'_>) -> Result<()> {
+    for port in (0..PORTS).map(Port) {
+        let state = edit.state();
+        let Some(aid) = state.test_fallback(port) else { continue };
+        let test_enabled = state.profiles.iter().any(|p| p.class == ProfileClass::Test && p.enabled_on() == Some(port));
+        let remembered = state.profiles.iter().any(|p| p.isdp_aid == aid && p.class != ProfileClass::Test);
+        if !(test_enabled && remembered) {
+            edit.set_test_fallback(port, None).map_err(store_status)?;
+        }
     }
+    Ok(())
 }
 
 /// ES10c.EnableProfile — SGP.22 v2.5 §5.7.17.
 ///
-/// One enabled profile at a time (SGP.22 v2): the enabled one is disabled first,
-/// which PPR1 on it forbids (`disallowedByPolicy(3)`). Notifications follow each
+/// One enabled profile per eSIM port: the profile is enabled on [`TARGET_PORT`] (port 0,
+/// the only one of this v2.5 card), and the one enabled there is disabled first, which PPR1
+/// on it forbids (`disallowedByPolicy(3)`). Profiles on other ports are left alone. Notifications follow each
 /// profile's configuration: the disable (if any) before the enable.
 ///
 /// Test profiles, the card's reading of SGP.21 TPRO8/TPRO10 (the SGP.22 v2.5 text
 /// of §5.7.16–17 is not at hand; these are the rules it implements):
 /// * Enabling a Test profile while an Operational or Provisioning profile is enabled
 ///   disables that one even if it has PPR1 (TPRO8 overrides POL RULE1), and the card
-///   remembers it persistently (`ConfigRecord::test_fallback`, its ISD-P AID).
+///   remembers it persistently for that port (`CardState::test_fallback`, its ISD-P AID).
 ///   Switching from one Test profile to another keeps what is remembered.
 /// * While a Test profile is enabled and a profile is remembered, enabling any other
 ///   Operational or Provisioning profile is `wrongProfileReenabling(4)`; enabling the
@@ -223,49 +239,47 @@ pub(super) fn enable_profile<P: Platform>(
     if busy.any() {
         return answer(CAT_BUSY);
     }
-    let mut new = ctx.state.clone();
-    let Some(i) = find(&new, &req.profile_identifier) else { return answer(1) };
-    let Some(target) = new.profiles.get(i) else { return answer(1) };
+    let port = TARGET_PORT;
+    let state = &*ctx.state;
+    let Some(i) = find(state, &req.profile_identifier) else { return answer(1) };
+    let Some(target) = state.profiles.get(i) else { return answer(1) };
     if target.state == ProfileState::Enabled {
         return answer(2);
     }
     let to_test = target.class == ProfileClass::Test;
-    let target_aid = target.isdp_aid.clone();
-    let others: Vec<&ProfileRecord> = new
+    // The profiles enabled on the port, which the target replaces (one at most).
+    let others: Vec<usize> = state
         .profiles
         .iter()
         .enumerate()
-        .filter(|(o, p)| *o != i && p.state == ProfileState::Enabled)
-        .map(|(_, p)| p)
+        .filter(|(o, p)| *o != i && p.enabled_on() == Some(port))
+        .map(|(o, _)| o)
         .collect();
-    let test_enabled = others.iter().any(|p| p.class == ProfileClass::Test);
-    if !to_test && test_enabled && new.config.test_fallback.as_ref().is_some_and(|aid| *aid != target_aid) {
+    let on_port = || others.iter().filter_map(|o| state.profiles.get(*o));
+    let test_enabled = on_port().any(|p| p.class == ProfileClass::Test);
+    let fallback = state.test_fallback(port);
+    if !to_test && test_enabled && fallback.as_ref().is_some_and(|aid| *aid != target.isdp_aid) {
         return answer(WRONG_PROFILE_REENABLING);
     }
     // TPRO8: a Test profile may replace a non-test profile whatever its PPR1.
-    if others.iter().any(|p| p.ppr & PPR1 != 0 && !(to_test && p.class != ProfileClass::Test)) {
+    if on_port().any(|p| p.ppr & PPR1 != 0 && !(to_test && p.class != ProfileClass::Test)) {
         return answer(3);
     }
-    let replaced = others.iter().find(|p| p.class != ProfileClass::Test).map(|p| p.isdp_aid.clone());
-    new.config.test_fallback = match (to_test, replaced) {
+    let replaced = on_port().find(|p| p.class != ProfileClass::Test).map(|p| p.isdp_aid.clone());
+    let fallback = match (to_test, replaced) {
         (true, Some(aid)) => Some(aid),
-        (true, None) if test_enabled => new.config.test_fallback.take(),
+        (true, None) if test_enabled => fallback,
         _ => None,
     };
-    let others: Vec<usize> = new
-        .profiles
-        .iter()
-        .enumerate()
-        .filter(|(o, p)| *o != i && p.state == ProfileState::Enabled)
-        .map(|(o, _)| o)
-        .collect();
+    let mut edit = Edit::new(&mut *ctx.state);
+    edit.set_test_fallback(port, fallback).map_err(store_status)?;
     for o in others {
-        set_state(&mut new, o, ProfileState::Disabled);
-        notify(&mut new, o, NotificationEvent::Disable);
+        disable(&mut edit, o);
+        notify(&mut edit, o, NotificationEvent::Disable);
     }
-    set_state(&mut new, i, ProfileState::Enabled);
-    notify(&mut new, i, NotificationEvent::Enable);
-    super::commit(ctx, new, Txn::new())?;
+    enable_on(&mut edit, i, port);
+    notify(&mut edit, i, NotificationEvent::Enable);
+    super::commit_edit(ctx.store, ctx.platform, edit)?;
     answer(0)
 }
 
@@ -284,27 +298,28 @@ pub(super) fn disable_profile<P: Platform>(
     if busy.any() {
         return answer(CAT_BUSY);
     }
-    let mut new = ctx.state.clone();
-    let Some(i) = find(&new, &req.profile_identifier) else { return answer(1) };
-    let Some(p) = new.profiles.get(i) else { return answer(1) };
-    if p.state != ProfileState::Enabled {
-        return answer(2);
-    }
+    let state = &*ctx.state;
+    let Some(i) = find(state, &req.profile_identifier) else { return answer(1) };
+    let Some(p) = state.profiles.get(i) else { return answer(1) };
+    let Some(port) = p.enabled_on() else { return answer(2) };
     if p.ppr & PPR1 != 0 {
         return answer(3);
     }
     let from_test = p.class == ProfileClass::Test;
-    set_state(&mut new, i, ProfileState::Disabled);
-    notify(&mut new, i, NotificationEvent::Disable);
-    if let Some(aid) = new.config.test_fallback.take().filter(|_| from_test) {
-        let back = new.profiles.iter().position(|p| p.isdp_aid == aid && p.state == ProfileState::Disabled);
-        if let Some(r) = back {
-            set_state(&mut new, r, ProfileState::Enabled);
-            notify(&mut new, r, NotificationEvent::Enable);
-        }
+    let back = state
+        .test_fallback(port)
+        .filter(|_| from_test)
+        .and_then(|aid| state.profiles.iter().position(|p| p.isdp_aid == aid && p.state == ProfileState::Disabled));
+    let mut edit = Edit::new(&mut *ctx.state);
+    disable(&mut edit, i);
+    notify(&mut edit, i, NotificationEvent::Disable);
+    edit.set_test_fallback(port, None).map_err(store_status)?;
+    if let Some(r) = back {
+        enable_on(&mut edit, r, port);
+        notify(&mut edit, r, NotificationEvent::Enable);
     }
-    check_fallback(&mut new);
-    super::commit(ctx, new, Txn::new())?;
+    check_fallback(&mut edit)?;
+    super::commit_edit(ctx.store, ctx.platform, edit)?;
     answer(0)
 }
 
@@ -323,21 +338,19 @@ pub(super) fn delete_profile<P: Platform>(
     if busy.loading {
         return answer(UNDEFINED_ERROR);
     }
-    let mut new = ctx.state.clone();
-    let Some(i) = find(&new, &req.0) else { return answer(1) };
-    let Some(p) = new.profiles.get(i) else { return answer(1) };
+    let Some(i) = find(ctx.state, &req.0) else { return answer(1) };
+    let Some(p) = ctx.state.profiles.get(i) else { return answer(1) };
     if p.state != ProfileState::Disabled {
         return answer(2);
     }
     if p.ppr & PPR2 != 0 {
         return answer(3);
     }
-    let mut extra = Txn::new();
-    extra.remove(&p.package_name());
-    notify(&mut new, i, NotificationEvent::Delete);
-    new.profiles.remove(i);
-    check_fallback(&mut new);
-    super::commit(ctx, new, extra)?;
+    let mut edit = Edit::new(&mut *ctx.state);
+    notify(&mut edit, i, NotificationEvent::Delete);
+    edit.remove_profile(i);
+    check_fallback(&mut edit)?;
+    super::commit_edit(ctx.store, ctx.platform, edit)?;
     answer(0)
 }
 
@@ -345,13 +358,15 @@ pub(super) fn delete_profile<P: Platform>(
 /// over 64 characters is `undefinedError(127)`.
 pub(super) fn set_nickname<P: Platform>(req: SetNicknameRequest, ctx: &mut Ctx<'_, P>) -> Result<SetNicknameResponse> {
     let answer = |code: i32| Ok(SetNicknameResponse { set_nickname_result: code.into() });
-    let mut new = ctx.state.clone();
-    let Some(p) = new.profiles.iter_mut().find(|p| p.iccid == req.iccid) else { return answer(1) };
+    let Some(i) = ctx.state.profiles.iter().position(|p| p.iccid == req.iccid) else { return answer(1) };
     if req.profile_nickname.chars().count() > 64 {
         return answer(127);
     }
-    p.nickname = Some(alloc::string::String::from(req.profile_nickname)).filter(|n| !n.is_empty());
-    super::commit(ctx, new, Txn::new())?;
+    let mut edit = Edit::new(&mut *ctx.state);
+    if let Some(p) = edit.profile_mut(i) {
+        p.nickname = Some(alloc::string::String::from(req.profile_nickname)).filter(|n| !n.is_empty());
+    }
+    super::commit_edit(ctx.store, ctx.platform, edit)?;
     answer(0)
 }
 
@@ -374,22 +389,22 @@ pub(super) fn euicc_memory_reset<P: Platform>(
         return Ok(EuiccMemoryResetResponse { reset_result: CAT_BUSY.into() });
     }
     let bit = |n: usize| req.reset_options.get(n).is_some_and(|b| *b);
-    let mut new = ctx.state.clone();
-    let mut extra = Txn::new();
-    new.profiles.retain(|p| {
-        let goes = (bit(0) && p.class == ProfileClass::Operational) || (bit(1) && p.class == ProfileClass::Test);
-        if goes {
-            extra.remove(&p.package_name());
+    let goes = |p: &ProfileRecord| {
+        (bit(0) && p.class == ProfileClass::Operational) || (bit(1) && p.class == ProfileClass::Test)
+    };
+    let factory_address = ctx.config.default_dp_address.as_deref().map(Into::into);
+    let mut edit = Edit::new(&mut *ctx.state);
+    for i in (0..edit.state().profiles.len()).rev() {
+        if edit.state().profiles.get(i).is_some_and(goes) {
+            edit.remove_profile(i);
         }
-        !goes
-    });
-    check_fallback(&mut new);
-    if bit(2) {
-        new.config.default_dp_address = ctx.config.default_dp_address.as_deref().map(Into::into);
     }
-    if new == *ctx.state {
+    check_fallback(&mut edit)?;
+    if bit(2) {
+        edit.set_default_dp_address(factory_address);
+    }
+    if !super::commit_edit(ctx.store, ctx.platform, edit)? {
         return Ok(EuiccMemoryResetResponse { reset_result: 1.into() });
     }
-    super::commit(ctx, new, extra)?;
     Ok(EuiccMemoryResetResponse { reset_result: 0.into() })
 }

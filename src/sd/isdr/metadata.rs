@@ -116,6 +116,7 @@ pub(super) fn profile_record(
             .as_ref()
             .and_then(|d| rasn::der::encode(d).ok())
             .map(Into::into),
+        port: None,
     })
 }
 

@@ -31,7 +31,7 @@ use crate::app::{App, Command, Power, Selection};
 use crate::asn1::{Es10Request, Es10Response};
 use crate::config::{Aid, SGP22_VERSION};
 use crate::platform::Platform;
-use crate::store::{CardState, Txn};
+use crate::store::{CardState, Edit, Store, Txn};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
@@ -52,6 +52,18 @@ pub(crate) fn commit<P: Platform>(ctx: &mut Ctx<'_, P>, new: CardState, mut extr
     ctx.store.commit(storage, extra).map_err(errors::store_status)?;
     *ctx.state = new;
     Ok(())
+}
+
+/// Commits `edit`, made in place on the card's logical state: its touched records that
+/// changed, atomically. On success the changes stay and the answer is whether there were
+/// any; on failure (`6581`) the edit is undone.
+pub(crate) fn commit_edit<P: Platform>(store: &mut Store, platform: &mut P, mut edit: Edit<'_>) -> Result<bool> {
+    let txn = edit.txn::<()>(store).map_err(errors::store_status)?;
+    let changed = !txn.is_empty();
+    let (storage, _, _) = platform.split();
+    store.commit(storage, txn).map_err(errors::store_status)?;
+    edit.keep();
+    Ok(changed)
 }
 
 /// An ES10 command being reassembled from STORE DATA blocks.
