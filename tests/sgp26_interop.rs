@@ -14,7 +14,8 @@
 )]
 
 use std::path::PathBuf;
-use veuicc::crypto::cert::{self, AuthenticateErrorCode, CertError, Role, TrustedCi};
+use veuicc::asn1::codes::AuthenticateErrorCode;
+use veuicc::crypto::cert::{self, CertError, Role, TrustedCi};
 use veuicc::platform::UnixTime;
 use veuicc::testkit::pki::{load_identity_dir, load_identity_files, read_der};
 

@@ -1,10 +1,12 @@
 //! ASN.1 types and the ES10 request/response enums: encode and decode only.
 //!
 //! * [`rsp`] — SGP.22 v2.5 `RSPDefinitions` messages (rasn, DER).
+//! * [`codes`] — the result codes, one type per ES10 function, with the SGP.22 names.
 //! * [`Es10Request`] — one variant per ES10 function the ISD-R answers, decoded
 //!   once at the boundary from the reassembled STORE DATA payload; handlers never
 //!   see raw bytes.
 
+pub mod codes;
 pub mod download;
 pub mod rsp;
 pub mod tlv;

@@ -26,6 +26,7 @@
 //!
 //! Parsing is bounded ([`MAX_CERT_LEN`]) and never panics: every failure is a [`CertError`].
 
+use crate::asn1::codes::{AuthenticateErrorCode, DownloadErrorCode};
 use crate::config::Eid;
 use crate::crypto::provider::{CryptoProvider, PublicKey};
 use crate::platform::UnixTime;
@@ -181,46 +182,6 @@ pub enum CertError {
     EidOutsideEum,
     /// A message signature (serverSignature1, smdpSignature2, …) does not verify with the certificate's key.
     BadSignature,
-}
-
-/// `AuthenticateErrorCode` — SGP.22 v2.5 §5.7.13 (ES10b.AuthenticateServer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum AuthenticateErrorCode {
-    /// invalidCertificate
-    InvalidCertificate = 1,
-    /// invalidSignature
-    InvalidSignature = 2,
-    /// unsupportedCurve
-    UnsupportedCurve = 3,
-    /// noSessionContext
-    NoSessionContext = 4,
-    /// invalidOid
-    InvalidOid = 5,
-    /// euiccChallengeMismatch
-    EuiccChallengeMismatch = 6,
-    /// ciPKUnknown
-    CiPkUnknown = 7,
-    /// undefinedError
-    UndefinedError = 127,
-}
-
-/// `DownloadErrorCode` — SGP.22 v2.5 §5.7.5 (ES10b.PrepareDownload).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum DownloadErrorCode {
-    /// invalidCertificate
-    InvalidCertificate = 1,
-    /// invalidSignature
-    InvalidSignature = 2,
-    /// unsupportedCurve
-    UnsupportedCurve = 3,
-    /// noSessionContext
-    NoSessionContext = 4,
-    /// invalidTransactionId
-    InvalidTransactionId = 5,
-    /// undefinedError
-    UndefinedError = 127,
 }
 
 impl CertError {

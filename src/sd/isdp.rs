@@ -23,59 +23,7 @@ use crate::scp03t::{self, Bsp, SessionKeys};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-/// `BppCommandId` (SGP.22 v2.5 `ErrorResult`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BppCommand {
-    /// `initialiseSecureChannel(0)`
-    InitialiseSecureChannel = 0,
-    /// `configureISDP(1)`
-    ConfigureIsdp = 1,
-    /// `storeMetadata(2)`
-    StoreMetadata = 2,
-    /// `storeMetadata2(3)`
-    StoreMetadata2 = 3,
-    /// `replaceSessionKeys(4)`
-    ReplaceSessionKeys = 4,
-    /// `loadProfileElements(5)`
-    LoadProfileElements = 5,
-}
-
-/// `ErrorReason` (SGP.22 v2.5 `ErrorResult`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorReason {
-    /// `incorrectInputValues(1)`
-    IncorrectInputValues = 1,
-    /// `invalidSignature(2)`
-    InvalidSignature = 2,
-    /// `invalidTransactionId(3)`
-    InvalidTransactionId = 3,
-    /// `unsupportedCrtValues(4)`
-    UnsupportedCrtValues = 4,
-    /// `unsupportedRemoteOperationType(5)`
-    UnsupportedRemoteOperationType = 5,
-    /// `unsupportedProfileClass(6)`
-    UnsupportedProfileClass = 6,
-    /// `scp03tStructureError(7)`
-    Scp03tStructureError = 7,
-    /// `scp03tSecurityError(8)`
-    Scp03tSecurityError = 8,
-    /// `installFailedDueToIccidAlreadyExistsOnEuicc(9)`
-    IccidAlreadyExists = 9,
-    /// `installFailedDueToInsufficientMemoryForProfile(10)`
-    InsufficientMemory = 10,
-    /// `installFailedDueToInterruption(11)`
-    Interruption = 11,
-    /// `installFailedDueToPEProcessingError(12)`
-    PeProcessingError = 12,
-    /// `installFailedDueToDataMismatch(13)`
-    DataMismatch = 13,
-    /// `testProfileInstallFailedDueToInvalidNaaKey(14)`
-    InvalidNaaKey = 14,
-    /// `pprNotAllowed(15)`
-    PprNotAllowed = 15,
-    /// `installFailedDueToUnknownError(127)`
-    UnknownError = 127,
-}
+pub use crate::asn1::codes::{BppCommandId as BppCommand, ErrorReason};
 
 /// A load that stopped: which BPP command failed, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

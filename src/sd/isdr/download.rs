@@ -18,6 +18,7 @@
 
 use super::{Ctx, commit, es10b};
 use crate::apdu::{Result, Status};
+use crate::asn1::codes::{AuthenticateErrorCode, CancelSessionError, DownloadErrorCode};
 use crate::asn1::download::{
     AuthenticateResponseError, AuthenticateResponseOk, AuthenticateServerRequest, AuthenticateServerResponse,
     AuthenticateServerResult, CancelSessionRequest, CancelSessionResponse, CancelSessionResponseOk,
@@ -27,7 +28,7 @@ use crate::asn1::download::{
 };
 use crate::asn1::rsp::GetEuiccInfo2Request;
 use crate::asn1::tlv::tlv;
-use crate::crypto::cert::{self, AuthenticateErrorCode, CertError, DownloadErrorCode, Role, VerifiedCert};
+use crate::crypto::cert::{self, CertError, Role, VerifiedCert};
 use crate::crypto::{CryptoProvider, EcdsaSigner, SecretScalar};
 use crate::platform::{Clock, Platform};
 use crate::scp03t::SessionKeys;
@@ -37,12 +38,6 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use rasn::types::{Any, Integer, OctetString};
-
-/// `CancelSessionResponse` error codes (SGP.22 v2.5 §5.7.14).
-mod cancel_code {
-    pub(super) const INVALID_TRANSACTION_ID: i32 = 5;
-    pub(super) const UNDEFINED_ERROR: i32 = 127;
-}
 
 /// Largest BF36 header + BF23 the card buffers before the secure channel is up.
 const MAX_BPP_HEAD: usize = 1024;
@@ -157,7 +152,7 @@ fn raw_sig(bytes: &[u8]) -> Option<[u8; 64]> {
 fn auth_error(tid: &OctetString, code: AuthenticateErrorCode) -> AuthenticateServerResponse {
     AuthenticateServerResponse(AuthenticateServerResult::Error(AuthenticateResponseError {
         transaction_id: tid.clone(),
-        authenticate_error_code: (code as i32).into(),
+        authenticate_error_code: code.into(),
     }))
 }
 
@@ -240,7 +235,7 @@ pub(super) fn authenticate_server<P: Platform>(
 fn download_error(tid: &OctetString, code: DownloadErrorCode) -> PrepareDownloadResponse {
     PrepareDownloadResponse(PrepareDownloadResult::Error(PrepareDownloadResponseError {
         transaction_id: tid.clone(),
-        download_error_code: (code as i32).into(),
+        download_error_code: code.into(),
     }))
 }
 
@@ -334,10 +329,10 @@ pub(super) fn cancel_session<P: Platform>(
         Session::Idle | Session::Challenged { .. } => None,
     };
     let Some(auth) = auth.filter(|a| a.transaction_id.as_slice() == req.transaction_id.as_ref()) else {
-        return Ok(CancelSessionResponse(CancelSessionResult::Error(cancel_code::INVALID_TRANSACTION_ID.into())));
+        return Ok(CancelSessionResponse(CancelSessionResult::Error(CancelSessionError::InvalidTransactionId.into())));
     };
     let Some((_, signer)) = identity(ctx) else {
-        return Ok(CancelSessionResponse(CancelSessionResult::Error(cancel_code::UNDEFINED_ERROR.into())));
+        return Ok(CancelSessionResponse(CancelSessionResult::Error(CancelSessionError::UndefinedError.into())));
     };
     // EuiccCancelSessionSigned ::= SEQUENCE { transactionId [0], smdpOid [1] (implicit OID), reason [2] }
     let reason = rasn::der::encode(&req.reason).map_err(|_| Status::Unknown)?;
@@ -611,8 +606,8 @@ fn fail_install<P: Platform>(ctx: &mut Ctx<'_, P>, session: &InstallRecord, e: B
     let mut new = ctx.state.clone();
     let seq = new.next_seq();
     let result = FinalResult::Error(ErrorResult {
-        bpp_command_id: (e.command as i32).into(),
-        error_reason: (e.reason as i32).into(),
+        bpp_command_id: e.command.into(),
+        error_reason: e.reason.into(),
         sima_response: None,
     });
     let pir = signed_pir(ctx, session, seq, None, result)?;

@@ -2,6 +2,7 @@
 
 use super::Ctx;
 use crate::apdu::Result;
+use crate::asn1::codes::{DeleteNotificationStatus, NotificationsListError};
 use crate::asn1::download::NotificationMetadata;
 use crate::asn1::rsp::{
     EuiccInfo1, EuiccInfo2, GetEuiccChallengeRequest, GetEuiccChallengeResponse, GetEuiccInfo1Request,
@@ -177,10 +178,12 @@ pub(super) fn remove_notification_from_list<P: Platform>(
     let before = new.notifications.len();
     new.notifications.retain(|n| Some(n.seq) != seq);
     if new.notifications.len() == before {
-        return Ok(NotificationSentResponse { delete_notification_status: 1.into() });
+        return Ok(NotificationSentResponse {
+            delete_notification_status: DeleteNotificationStatus::NothingToDelete.into(),
+        });
     }
     super::commit(ctx, new, Txn::new())?;
-    Ok(NotificationSentResponse { delete_notification_status: 0.into() })
+    Ok(NotificationSentResponse { delete_notification_status: DeleteNotificationStatus::Ok.into() })
 }
 
 /// ES10b.RetrieveNotificationsList — SGP.22 v2.5 §5.7.10.
@@ -194,8 +197,11 @@ pub(super) fn retrieve_notifications_list<P: Platform>(
     req: RetrieveNotificationsListRequest,
     ctx: &mut Ctx<'_, P>,
 ) -> Result<RetrieveNotificationsListResponse> {
-    let error =
-        || RetrieveNotificationsListResponse(RetrieveNotificationsListResult::NotificationsListResultError(127.into()));
+    let error = || {
+        RetrieveNotificationsListResponse(RetrieveNotificationsListResult::NotificationsListResultError(
+            NotificationsListError::UndefinedError.into(),
+        ))
+    };
     let (Some(id), Some(signer)) = (ctx.identity, ctx.signer) else { return Ok(error()) };
     let wanted = |n: &&NotificationRecord| match &req.search_criteria {
         None => true,

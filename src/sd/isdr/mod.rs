@@ -226,13 +226,15 @@ impl Isdr {
             Es10Request::EnableProfile(r) => {
                 let refresh = r.refresh_flag;
                 let resp = es10c::enable_profile(r, ctx, busy)?;
-                self.refresh_requested |= refresh && resp.enable_result == 0.into();
+                self.refresh_requested |=
+                    refresh && resp.enable_result == crate::asn1::codes::EnableProfileResult::Ok.into();
                 Es10Response::EnableProfile(resp)
             }
             Es10Request::DisableProfile(r) => {
                 let refresh = r.refresh_flag;
                 let resp = es10c::disable_profile(r, ctx, busy)?;
-                self.refresh_requested |= refresh && resp.disable_result == 0.into();
+                self.refresh_requested |=
+                    refresh && resp.disable_result == crate::asn1::codes::DisableProfileResult::Ok.into();
                 Es10Response::DisableProfile(resp)
             }
             Es10Request::DeleteProfile(r) => Es10Response::DeleteProfile(es10c::delete_profile(r, ctx, busy)?),
