@@ -139,7 +139,7 @@ fn wrong_policy_oid() {
     let v =
         cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, &ds, &[Role::DpAuth, Role::DsAuth], &cis(&pki), None, None)
             .unwrap();
-    assert_eq!(v.role, Role::DsAuth);
+    assert_eq!(v.role(), Role::DsAuth);
 }
 
 #[test]
