@@ -177,12 +177,12 @@ fn der_signature(raw: &[u8]) -> Vec<u8> {
         let x: Vec<u8> = x.iter().copied().skip_while(|&b| b == 0).collect();
         let mut v = if x.first().is_none_or(|&b| b & 0x80 != 0) { vec![0] } else { vec![] };
         v.extend(x);
-        let mut out = vec![0x02, v.len() as u8];
+        let mut out = vec![0x02, u8::try_from(v.len()).unwrap()];
         out.extend(v);
         out
     };
     let body = [int(&raw[..32]), int(&raw[32..])].concat();
-    [vec![0x30, body.len() as u8], body].concat()
+    [vec![0x30, u8::try_from(body.len()).unwrap()], body].concat()
 }
 
 /// ES10b.CancelSession: `euiccCancelSessionSignature` over `euiccCancelSessionSigned` verifies

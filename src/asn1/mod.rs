@@ -110,21 +110,7 @@ impl core::error::Error for DecodeError {}
 /// Reads the leading BER tag of `der` as its raw bytes packed into a `u32`
 /// (`BF3E` → `0xBF3E`). At most 3 tag bytes are accepted.
 pub fn outer_tag(der: &[u8]) -> Option<u32> {
-    let (&first, rest) = der.split_first()?;
-    let mut tag = u32::from(first);
-    if first & 0x1F != 0x1F {
-        return Some(tag);
-    }
-    for (i, &b) in rest.iter().enumerate() {
-        if i >= 2 {
-            return None;
-        }
-        tag = (tag << 8) | u32::from(b);
-        if b & 0x80 == 0 {
-            return Some(tag);
-        }
-    }
-    None
+    tlv::tag(der).ok().map(|t| t.tag)
 }
 
 macro_rules! es10_enums {

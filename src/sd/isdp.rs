@@ -126,19 +126,15 @@ pub struct BppLoader {
 /// Reads a BER header (one-byte tag, definite length ≤ 3 length bytes):
 /// `Ok(None)` if `b` does not yet hold all of it.
 fn header(b: &[u8]) -> Result<Option<(u8, usize, usize)>, ()> {
-    let Some((&tag, rest)) = b.split_first() else { return Ok(None) };
+    let Some(&tag) = b.first() else { return Ok(None) };
     if tag & 0x1F == 0x1F {
         return Err(());
     }
-    let Some((&first, rest)) = rest.split_first() else { return Ok(None) };
-    let n = match first {
-        0..=0x7F => return Ok(Some((tag, usize::from(first), 2))),
-        0x81..=0x83 => usize::from(first & 0x7F),
-        _ => return Err(()),
-    };
-    let Some(len_bytes) = rest.get(..n) else { return Ok(None) };
-    let len = len_bytes.iter().fold(0usize, |a, &b| (a << 8) | usize::from(b));
-    Ok(Some((tag, len, 2 + n)))
+    match crate::asn1::tlv::length(b.get(1..).unwrap_or_default(), 3) {
+        Ok(l) => Ok(Some((tag, l.len, 1 + l.size))),
+        Err(crate::asn1::tlv::Fault::Truncated) => Ok(None),
+        Err(_) => Err(()),
+    }
 }
 
 impl BppLoader {

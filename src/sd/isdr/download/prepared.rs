@@ -31,20 +31,11 @@ pub(crate) struct Prepared {
     head: Vec<u8>,
 }
 
-/// Reads a BER header with a tag of 1 or 2 bytes; `None` until complete.
+/// Reads a BER header (tag, value length, header size); `None` until complete, or when it
+/// is not one (more than 3 length octets, indefinite).
 pub(super) fn header(b: &[u8]) -> Option<(u32, usize, usize)> {
-    let tag = crate::asn1::outer_tag(b)?;
-    let tl = crate::asn1::tlv::tag_len(tag);
-    let first = *b.get(tl)?;
-    match first {
-        0..=0x7F => Some((tag, usize::from(first), tl + 1)),
-        0x81..=0x83 => {
-            let n = usize::from(first & 0x7F);
-            let bytes = b.get(tl + 1..tl + 1 + n)?;
-            Some((tag, bytes.iter().fold(0usize, |a, &x| (a << 8) | usize::from(x)), tl + 1 + n))
-        }
-        _ => None,
-    }
+    let h = crate::asn1::tlv::header(b, 3).ok()?;
+    Some((h.tag.tag, h.len(), h.size()))
 }
 
 fn error(command: BppCommand, reason: ErrorReason) -> BppError {
