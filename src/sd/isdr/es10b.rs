@@ -202,7 +202,7 @@ pub(super) fn retrieve_notifications_list<P: Platform>(
             NotificationsListError::UndefinedError.into(),
         ))
     };
-    let (Some(id), Some(signer)) = (ctx.identity, ctx.signer) else { return Ok(error()) };
+    let Some(card) = ctx.signing() else { return Ok(error()) };
     let wanted = |n: &&NotificationRecord| match &req.search_criteria {
         None => true,
         Some(NotificationSearch::SeqNumber(seq)) => u64::try_from(seq).ok() == Some(n.seq),
@@ -214,11 +214,11 @@ pub(super) fn retrieve_notifications_list<P: Platform>(
             Some(pir) => list.push(rasn::types::Any::new(pir.to_vec())),
             None => {
                 let tbs = rasn::der::encode(&metadata(n)).map_err(|_| crate::apdu::Status::Unknown)?;
-                let signature = signer.sign(&tbs);
+                let signature = card.signer.sign(&tbs);
                 let mut body = tbs;
                 body.extend(crate::asn1::tlv::tlv(&[0x5F, 0x37], &signature));
-                body.extend_from_slice(id.euicc_cert());
-                body.extend_from_slice(id.eum_cert());
+                body.extend_from_slice(card.identity.euicc_cert());
+                body.extend_from_slice(card.identity.eum_cert());
                 list.push(rasn::types::Any::new(crate::asn1::tlv::tlv(&[0x30], &body)));
             }
         }
