@@ -10,10 +10,9 @@
     clippy::std_instead_of_alloc
 )]
 
+use veuicc::asn1::codes::{AuthenticateErrorCode, DownloadErrorCode};
 use veuicc::config::Eid;
-use veuicc::crypto::cert::{
-    self, AuthenticateErrorCode, CertError, DownloadErrorCode, Role, TrustedCi, VerifiedEum, oid,
-};
+use veuicc::crypto::cert::{self, CertError, Role, TrustedCi, VerifiedEum, oid};
 use veuicc::identity::{EuiccSecretKey, Identity, IdentityError};
 use veuicc::platform::UnixTime;
 use veuicc::testkit::pki::{CertTemplate, Ext, Issued, NOT_BEFORE, TestPki, name, spki_on_curve};
@@ -140,7 +139,7 @@ fn wrong_policy_oid() {
     let v =
         cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, &ds, &[Role::DpAuth, Role::DsAuth], &cis(&pki), None, None)
             .unwrap();
-    assert_eq!(v.role, Role::DsAuth);
+    assert_eq!(v.role(), Role::DsAuth);
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! nameConstraints make RFC 5280 path validation fail by design (`fixtures/README.md`), the
 //! signature is cut out with `openssl asn1parse -strparse` and checked with `openssl dgst`,
 //! and plain `openssl verify` is shown to fail with exactly the permitted-subtree error.
-//! Every private key is checked to match its certificate. Skips (and says so) without `openssl`.
+//! Every private key is checked to match its certificate, and the card's CancelSession signature
+//! is verified with CERT.EUICC's key. Skips (and says so) without `openssl`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -166,5 +167,65 @@ fn veuicc_reads_what_openssl_writes() {
     std::fs::remove_file(c.join("euicc.pem")).unwrap(); // DER twin only
     let id = veuicc::testkit::pki::load_identity_dir(&c).unwrap();
     assert_eq!(id.eid(), pki.eids[0]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `r ‖ s` (32 bytes each) as a DER `ECDSA-Sig-Value`, built here so the check owes nothing
+/// to the card's own conversion.
+fn der_signature(raw: &[u8]) -> Vec<u8> {
+    let int = |x: &[u8]| {
+        let x: Vec<u8> = x.iter().copied().skip_while(|&b| b == 0).collect();
+        let mut v = if x.first().is_none_or(|&b| b & 0x80 != 0) { vec![0] } else { vec![] };
+        v.extend(x);
+        let mut out = vec![0x02, u8::try_from(v.len()).unwrap()];
+        out.extend(v);
+        out
+    };
+    let body = [int(&raw[..32]), int(&raw[32..])].concat();
+    [vec![0x30, u8::try_from(body.len()).unwrap()], body].concat()
+}
+
+/// ES10b.CancelSession: `euiccCancelSessionSignature` over `euiccCancelSessionSigned` verifies
+/// with CERT.EUICC's key under `openssl dgst -sha256 -verify`, and a changed byte does not.
+#[test]
+fn cancel_session_signature_verifies_with_openssl() {
+    use veuicc::asn1::download::{
+        AuthenticateServerResponse, AuthenticateServerResult, CancelSessionRequest, CancelSessionResponse,
+        CancelSessionResult, EuiccCancelSessionSigned,
+    };
+    if !have_openssl() {
+        return;
+    }
+    let mut card = veuicc::testkit::TestCard::new(1);
+    let mut smdp = veuicc::testkit::smdp::TestSmdp::new(veuicc::testkit::pki::default_pki(), "smdp.example.com", 7);
+    let mut lpa = veuicc::testkit::Es10Client::open(&mut card).unwrap();
+    let challenge = lpa.get_euicc_challenge().unwrap();
+    let request = smdp.initiate_authentication(challenge, None);
+    let tid = smdp.transaction_id().to_vec();
+    let auth: AuthenticateServerResponse = rasn::der::decode(&lpa.store_data(&request).unwrap()).unwrap();
+    let AuthenticateServerResult::Ok(auth) = auth.0 else { panic!("authentication refused: {auth:?}") };
+    let r: CancelSessionResponse = lpa.call(&CancelSessionRequest::new(tid.clone(), 1)).unwrap();
+    let CancelSessionResult::Ok(ok) = r.0 else { panic!("cancel refused: {r:?}") };
+    lpa.close().unwrap();
+
+    let signed = ok.euicc_cancel_session_signed.as_bytes().to_vec();
+    let fields: EuiccCancelSessionSigned = rasn::der::decode(&signed).unwrap();
+    assert_eq!(fields.transaction_id.as_ref(), tid.as_slice());
+    assert_eq!(fields.reason, 1.into());
+    let dir = temp_dir("cancel-openssl");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, pk, sig, msg) = (dir.join("euicc.der"), dir.join("euicc_pk.pem"), dir.join("sig.der"), dir.join("msg"));
+    std::fs::write(&cert, auth.euicc_certificate.as_bytes()).unwrap();
+    std::fs::write(&sig, der_signature(&ok.euicc_cancel_session_signature)).unwrap();
+    std::fs::write(&msg, &signed).unwrap();
+    let (ok_pk, text) = openssl(&["x509", "-inform", "DER", "-in", s(&cert), "-noout", "-pubkey", "-out", s(&pk)]);
+    assert!(ok_pk, "{text}");
+    let (ok_sig, text) = openssl(&["dgst", "-sha256", "-verify", s(&pk), "-signature", s(&sig), s(&msg)]);
+    assert!(ok_sig && text.contains("Verified OK"), "openssl dgst: {text}");
+    let mut tampered = signed.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+    std::fs::write(&msg, &tampered).unwrap();
+    let (ok_bad, text) = openssl(&["dgst", "-sha256", "-verify", s(&pk), "-signature", s(&sig), s(&msg)]);
+    assert!(!ok_bad, "a changed message verified: {text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

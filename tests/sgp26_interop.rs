@@ -16,7 +16,8 @@
 mod support;
 
 use std::path::PathBuf;
-use veuicc::crypto::cert::{self, AuthenticateErrorCode, CertError, Role, TrustedCi};
+use veuicc::asn1::codes::AuthenticateErrorCode;
+use veuicc::crypto::cert::{self, CertError, Role, TrustedCi};
 use veuicc::platform::UnixTime;
 use veuicc::testkit::pki::{load_identity_dir, load_identity_files, read_der};
 
@@ -73,8 +74,8 @@ fn sgp26_dp_certificates_are_accepted() {
     ] {
         let v = cert::verify_dp_cert(&veuicc::crypto::RUST_CRYPTO, &der(&dir, file), roles, &cis, Some(&ski), now)
             .unwrap_or_else(|e| panic!("{file}: {e}"));
-        assert_eq!(v.ci_pkid, ski, "{file}");
-        assert_eq!(v.smdp_oid.as_deref(), Some(&oid[..]), "{file}: SM-DP+ OID");
+        assert_eq!(v.ci_pkid(), ski, "{file}");
+        assert_eq!(v.smdp_oid(), Some(&oid[..]), "{file}: SM-DP+ OID");
     }
     // DPauth offered as DPpb: the policy is wrong (invalidOid in AuthenticateServer terms).
     let e = cert::verify_dp_cert(

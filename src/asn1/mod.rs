@@ -1,10 +1,12 @@
 //! ASN.1 types and the ES10 request/response enums: encode and decode only.
 //!
 //! * [`rsp`] — SGP.22 v2.5 `RSPDefinitions` messages (rasn, DER).
+//! * [`codes`] — the result codes, one type per ES10 function, with the SGP.22 names.
 //! * [`Es10Request`] — one variant per ES10 function the ISD-R answers, decoded
 //!   once at the boundary from the reassembled STORE DATA payload; handlers never
 //!   see raw bytes.
 
+pub mod codes;
 pub mod download;
 pub mod rsp;
 pub mod tlv;
@@ -108,21 +110,7 @@ impl core::error::Error for DecodeError {}
 /// Reads the leading BER tag of `der` as its raw bytes packed into a `u32`
 /// (`BF3E` → `0xBF3E`). At most 3 tag bytes are accepted.
 pub fn outer_tag(der: &[u8]) -> Option<u32> {
-    let (&first, rest) = der.split_first()?;
-    let mut tag = u32::from(first);
-    if first & 0x1F != 0x1F {
-        return Some(tag);
-    }
-    for (i, &b) in rest.iter().enumerate() {
-        if i >= 2 {
-            return None;
-        }
-        tag = (tag << 8) | u32::from(b);
-        if b & 0x80 == 0 {
-            return Some(tag);
-        }
-    }
-    None
+    tlv::tag(der).ok().map(|t| t.tag)
 }
 
 macro_rules! es10_enums {

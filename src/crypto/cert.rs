@@ -26,6 +26,7 @@
 //!
 //! Parsing is bounded ([`MAX_CERT_LEN`]) and never panics: every failure is a [`CertError`].
 
+use crate::asn1::codes::{AuthenticateErrorCode, DownloadErrorCode};
 use crate::config::Eid;
 use crate::crypto::provider::{CryptoProvider, PublicKey};
 use crate::platform::UnixTime;
@@ -181,46 +182,6 @@ pub enum CertError {
     EidOutsideEum,
     /// A message signature (serverSignature1, smdpSignature2, …) does not verify with the certificate's key.
     BadSignature,
-}
-
-/// `AuthenticateErrorCode` — SGP.22 v2.5 §5.7.13 (ES10b.AuthenticateServer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum AuthenticateErrorCode {
-    /// invalidCertificate
-    InvalidCertificate = 1,
-    /// invalidSignature
-    InvalidSignature = 2,
-    /// unsupportedCurve
-    UnsupportedCurve = 3,
-    /// noSessionContext
-    NoSessionContext = 4,
-    /// invalidOid
-    InvalidOid = 5,
-    /// euiccChallengeMismatch
-    EuiccChallengeMismatch = 6,
-    /// ciPKUnknown
-    CiPkUnknown = 7,
-    /// undefinedError
-    UndefinedError = 127,
-}
-
-/// `DownloadErrorCode` — SGP.22 v2.5 §5.7.5 (ES10b.PrepareDownload).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum DownloadErrorCode {
-    /// invalidCertificate
-    InvalidCertificate = 1,
-    /// invalidSignature
-    InvalidSignature = 2,
-    /// unsupportedCurve
-    UnsupportedCurve = 3,
-    /// noSessionContext
-    NoSessionContext = 4,
-    /// invalidTransactionId
-    InvalidTransactionId = 5,
-    /// undefinedError
-    UndefinedError = 127,
 }
 
 impl CertError {
@@ -456,22 +417,41 @@ impl TrustedCi {
     }
 }
 
-/// An SM-DP+ (or SM-DS) certificate that passed [`verify_dp_cert`].
-#[derive(Clone, Debug)]
+/// An SM-DP+ (or SM-DS) certificate that passed [`verify_dp_cert`]: a witness. Its fields are
+/// private and [`verify_dp_cert`] is the only function that makes one, so holding a
+/// `VerifiedCert` proves the chain, policy and OID checks ran (neither `Clone` nor buildable
+/// elsewhere).
+#[derive(Debug)]
 pub struct VerifiedCert {
-    /// The certificate's public key (PK.DPauth.ECDSA, PK.DPpb.ECDSA, …).
-    pub key: PublicKey,
-    /// The role its policy names (one of those asked for).
-    pub role: Role,
-    /// The SM-DP+ OID: the first subjectAltName registeredID, if any (`smdpOid`, SGP.22 v2.5
-    /// §4.5.2.1), as OID content bytes (what `smdpOid` carries on the wire, e.g. `88 37 0A` for
-    /// 2.999.10; `const-oid` cannot hold such arcs, so the bytes are kept as they are).
-    pub smdp_oid: Option<Vec<u8>>,
-    /// The SubjectKeyIdentifier of the CI that signed it.
-    pub ci_pkid: Vec<u8>,
+    key: PublicKey,
+    role: Role,
+    smdp_oid: Option<Vec<u8>>,
+    ci_pkid: Vec<u8>,
 }
 
 impl VerifiedCert {
+    /// The certificate's public key (PK.DPauth.ECDSA, PK.DPpb.ECDSA, …).
+    pub fn key(&self) -> &PublicKey {
+        &self.key
+    }
+
+    /// The role its policy names (one of those asked for).
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The SM-DP+ OID: the first subjectAltName registeredID, if any (`smdpOid`, SGP.22 v2.5
+    /// §4.5.2.1), as OID content bytes (what `smdpOid` carries on the wire, e.g. `88 37 0A` for
+    /// 2.999.10; `const-oid` cannot hold such arcs, so the bytes are kept as they are).
+    pub fn smdp_oid(&self) -> Option<&[u8]> {
+        self.smdp_oid.as_deref()
+    }
+
+    /// The SubjectKeyIdentifier of the CI that signed it.
+    pub fn ci_pkid(&self) -> &[u8] {
+        &self.ci_pkid
+    }
+
     /// Verifies a raw `r ‖ s` signature made with this certificate's key (serverSignature1,
     /// smdpSignature2, smdpSign …): [`CertError::BadSignature`] → invalidSignature.
     pub fn verify(&self, crypto: &dyn CryptoProvider, msg: &[u8], raw_signature: &[u8]) -> Result<(), CertError> {

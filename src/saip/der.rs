@@ -1,8 +1,11 @@
 //! A strict DER header reader for the outer TLV of each profile element (X.690 §8.1, §10.1).
 //!
-//! Stricter than [`crate::asn1::tlv::next_tlv`]: it rejects the indefinite form, non-minimal
+//! On top of [`crate::asn1::tlv`] (the card's one BER-TLV reader), stricter than
+//! [`crate::asn1::tlv::next_tlv`]: it rejects the indefinite form, non-minimal
 //! lengths and non-minimal high tag numbers, because a profile package is DER
 //! (TCA SAIP: profile elements are DER-encoded; usim-saip.md §1).
+
+use crate::asn1::tlv;
 
 /// Why a TLV header is not DER.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,55 +26,36 @@ pub(crate) struct Tlv<'a> {
     pub(crate) raw: &'a [u8],
 }
 
-/// Reads the first TLV of `b`; returns it and what follows.
+/// Reads the first TLV of `b`; returns it and what follows. The header is read by
+/// [`crate::asn1::tlv`], the card's one BER-TLV reader; DER is required on top.
 pub(crate) fn read(b: &[u8]) -> Result<(Tlv<'_>, &[u8]), Fault> {
-    let (&first, mut rest) = b.split_first().ok_or(Fault::Truncated)?;
-    let mut tag = u32::from(first);
-    if first & 0x1F == 0x1F {
-        // X.690 §8.1.2.4: base-128 tag number, no leading 0x80 byte, and only for numbers ≥ 31.
-        let mut number = 0u32;
-        for i in 0.. {
-            let (&t, r) = rest.split_first().ok_or(Fault::Truncated)?;
-            rest = r;
-            if i >= 2 || (i == 0 && t == 0x80) {
-                return Err(Fault::BadTag);
-            }
-            tag = (tag << 8) | u32::from(t);
-            number = (number << 7) | u32::from(t & 0x7F);
-            if t & 0x80 == 0 {
-                break;
-            }
-        }
-        if number < 31 {
-            return Err(Fault::BadTag);
-        }
+    // X.690 §8.1.2.4: a high tag number with a leading 0x80 byte is refused as soon as it is seen.
+    if b.first().is_some_and(|&t| t & 0x1F == 0x1F) && b.get(1) == Some(&0x80) {
+        return Err(Fault::BadTag);
     }
-    let (&l0, mut rest) = rest.split_first().ok_or(Fault::Truncated)?;
-    let len = match l0 {
-        0..=0x7F => usize::from(l0),
-        0x81..=0x84 => {
-            let n = usize::from(l0 & 0x7F);
-            let bytes = rest.get(..n).ok_or(Fault::Truncated)?;
-            rest = rest.get(n..).ok_or(Fault::Truncated)?;
-            // X.690 §10.1: the minimum number of length octets.
-            if bytes.first() == Some(&0) {
-                return Err(Fault::BadLength);
-            }
-            let len = bytes.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x));
-            if len < 0x80 {
-                return Err(Fault::BadLength);
-            }
-            usize::try_from(len).map_err(|_| Fault::Truncated)?
-        }
-        // 0x80: indefinite form (not DER); 0x85..: more than 4 GiB.
-        _ => return Err(Fault::BadLength),
-    };
-    let header = b.len() - rest.len();
-    let value = rest.get(..len).ok_or(Fault::Truncated)?;
-    let end = header.checked_add(len).ok_or(Fault::Truncated)?;
+    let tag = tlv::tag(b).map_err(fault)?;
+    if !tag.der {
+        return Err(Fault::BadTag);
+    }
+    let length = tlv::length(b.get(tag.size..).unwrap_or_default(), 4).map_err(fault)?;
+    // X.690 §10.1: the minimum number of length octets.
+    if !length.der {
+        return Err(Fault::BadLength);
+    }
+    let header = tag.size + length.size;
+    let end = header.checked_add(length.len).ok_or(Fault::Truncated)?;
+    let value = b.get(header..end).ok_or(Fault::Truncated)?;
     let raw = b.get(..end).ok_or(Fault::Truncated)?;
     let after = b.get(end..).ok_or(Fault::Truncated)?;
-    Ok((Tlv { tag, value, raw }, after))
+    Ok((Tlv { tag: tag.tag, value, raw }, after))
+}
+
+fn fault(f: tlv::Fault) -> Fault {
+    match f {
+        tlv::Fault::Truncated => Fault::Truncated,
+        tlv::Fault::BadTag => Fault::BadTag,
+        tlv::Fault::BadLength => Fault::BadLength,
+    }
 }
 
 /// A DER INTEGER value (X.690 §8.3) that is non-negative and at most `u16::MAX`.

@@ -23,59 +23,7 @@ use crate::scp03t::{self, Bsp, SessionKeys};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-/// `BppCommandId` (SGP.22 v2.5 `ErrorResult`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BppCommand {
-    /// `initialiseSecureChannel(0)`
-    InitialiseSecureChannel = 0,
-    /// `configureISDP(1)`
-    ConfigureIsdp = 1,
-    /// `storeMetadata(2)`
-    StoreMetadata = 2,
-    /// `storeMetadata2(3)`
-    StoreMetadata2 = 3,
-    /// `replaceSessionKeys(4)`
-    ReplaceSessionKeys = 4,
-    /// `loadProfileElements(5)`
-    LoadProfileElements = 5,
-}
-
-/// `ErrorReason` (SGP.22 v2.5 `ErrorResult`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorReason {
-    /// `incorrectInputValues(1)`
-    IncorrectInputValues = 1,
-    /// `invalidSignature(2)`
-    InvalidSignature = 2,
-    /// `invalidTransactionId(3)`
-    InvalidTransactionId = 3,
-    /// `unsupportedCrtValues(4)`
-    UnsupportedCrtValues = 4,
-    /// `unsupportedRemoteOperationType(5)`
-    UnsupportedRemoteOperationType = 5,
-    /// `unsupportedProfileClass(6)`
-    UnsupportedProfileClass = 6,
-    /// `scp03tStructureError(7)`
-    Scp03tStructureError = 7,
-    /// `scp03tSecurityError(8)`
-    Scp03tSecurityError = 8,
-    /// `installFailedDueToIccidAlreadyExistsOnEuicc(9)`
-    IccidAlreadyExists = 9,
-    /// `installFailedDueToInsufficientMemoryForProfile(10)`
-    InsufficientMemory = 10,
-    /// `installFailedDueToInterruption(11)`
-    Interruption = 11,
-    /// `installFailedDueToPEProcessingError(12)`
-    PeProcessingError = 12,
-    /// `installFailedDueToDataMismatch(13)`
-    DataMismatch = 13,
-    /// `testProfileInstallFailedDueToInvalidNaaKey(14)`
-    InvalidNaaKey = 14,
-    /// `pprNotAllowed(15)`
-    PprNotAllowed = 15,
-    /// `installFailedDueToUnknownError(127)`
-    UnknownError = 127,
-}
+pub use crate::asn1::codes::{BppCommandId as BppCommand, ErrorReason};
 
 /// A load that stopped: which BPP command failed, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,19 +126,15 @@ pub struct BppLoader {
 /// Reads a BER header (one-byte tag, definite length ≤ 3 length bytes):
 /// `Ok(None)` if `b` does not yet hold all of it.
 fn header(b: &[u8]) -> Result<Option<(u8, usize, usize)>, ()> {
-    let Some((&tag, rest)) = b.split_first() else { return Ok(None) };
+    let Some(&tag) = b.first() else { return Ok(None) };
     if tag & 0x1F == 0x1F {
         return Err(());
     }
-    let Some((&first, rest)) = rest.split_first() else { return Ok(None) };
-    let n = match first {
-        0..=0x7F => return Ok(Some((tag, usize::from(first), 2))),
-        0x81..=0x83 => usize::from(first & 0x7F),
-        _ => return Err(()),
-    };
-    let Some(len_bytes) = rest.get(..n) else { return Ok(None) };
-    let len = len_bytes.iter().fold(0usize, |a, &b| (a << 8) | usize::from(b));
-    Ok(Some((tag, len, 2 + n)))
+    match crate::asn1::tlv::length(b.get(1..).unwrap_or_default(), 3) {
+        Ok(l) => Ok(Some((tag, l.len, 1 + l.size))),
+        Err(crate::asn1::tlv::Fault::Truncated) => Ok(None),
+        Err(_) => Err(()),
+    }
 }
 
 impl BppLoader {

@@ -1191,7 +1191,7 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(auth.smdp_oid.as_deref(), Some(&SMDP_OID[..]));
+        assert_eq!(auth.smdp_oid(), Some(&SMDP_OID[..]));
         cert::verify_dp_cert(&crate::crypto::RUST_CRYPTO, &pki.dppb.der, &[Role::DpPb], &cis, None, None).unwrap();
         cert::verify_dp_cert(&crate::crypto::RUST_CRYPTO, &pki.dptls.der, &[Role::DpTls], &cis, None, None).unwrap();
         assert_eq!(

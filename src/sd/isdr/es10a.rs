@@ -2,6 +2,7 @@
 
 use super::{Ctx, errors};
 use crate::apdu::Result;
+use crate::asn1::codes::SetDefaultDpAddressResult;
 use crate::asn1::rsp::{
     EuiccConfiguredAddressesRequest, EuiccConfiguredAddressesResponse, SetDefaultDpAddressRequest,
     SetDefaultDpAddressResponse,
@@ -38,5 +39,5 @@ pub(super) fn set_default_dp_address<P: Platform>(
     let (storage, _, _) = ctx.platform.split();
     ctx.store.commit(storage, txn).map_err(errors::store_status)?;
     ctx.state.config = config;
-    Ok(SetDefaultDpAddressResponse { set_default_dp_address_result: 0.into() })
+    Ok(SetDefaultDpAddressResponse { set_default_dp_address_result: SetDefaultDpAddressResult::Ok.into() })
 }

@@ -2,6 +2,7 @@
 
 use super::Ctx;
 use crate::apdu::Result;
+use crate::asn1::codes::{DeleteNotificationStatus, NotificationsListError};
 use crate::asn1::download::NotificationMetadata;
 use crate::asn1::rsp::{
     EuiccInfo1, EuiccInfo2, GetEuiccChallengeRequest, GetEuiccChallengeResponse, GetEuiccInfo1Request,
@@ -175,10 +176,12 @@ pub(super) fn remove_notification_from_list<P: Platform>(
     let seq = u64::try_from(&req.seq_number).ok();
     let mut edit = Edit::new(&mut *ctx.state);
     if !seq.is_some_and(|seq| edit.remove_notification(seq)) {
-        return Ok(NotificationSentResponse { delete_notification_status: 1.into() });
+        return Ok(NotificationSentResponse {
+            delete_notification_status: DeleteNotificationStatus::NothingToDelete.into(),
+        });
     }
     super::commit_edit(ctx.store, ctx.platform, edit)?;
-    Ok(NotificationSentResponse { delete_notification_status: 0.into() })
+    Ok(NotificationSentResponse { delete_notification_status: DeleteNotificationStatus::Ok.into() })
 }
 
 /// ES10b.RetrieveNotificationsList — SGP.22 v2.5 §5.7.10.
@@ -192,9 +195,12 @@ pub(super) fn retrieve_notifications_list<P: Platform>(
     req: RetrieveNotificationsListRequest,
     ctx: &mut Ctx<'_, P>,
 ) -> Result<RetrieveNotificationsListResponse> {
-    let error =
-        || RetrieveNotificationsListResponse(RetrieveNotificationsListResult::NotificationsListResultError(127.into()));
-    let (Some(id), Some(signer)) = (ctx.identity, ctx.signer) else { return Ok(error()) };
+    let error = || {
+        RetrieveNotificationsListResponse(RetrieveNotificationsListResult::NotificationsListResultError(
+            NotificationsListError::UndefinedError.into(),
+        ))
+    };
+    let Some(card) = ctx.signing() else { return Ok(error()) };
     let wanted = |n: &&NotificationRecord| match &req.search_criteria {
         None => true,
         Some(NotificationSearch::SeqNumber(seq)) => u64::try_from(seq).ok() == Some(n.seq),
@@ -206,11 +212,11 @@ pub(super) fn retrieve_notifications_list<P: Platform>(
             Some(pir) => list.push(rasn::types::Any::new(pir.to_vec())),
             None => {
                 let tbs = rasn::der::encode(&metadata(n)).map_err(|_| crate::apdu::Status::Unknown)?;
-                let signature = signer.sign(&tbs);
+                let signature = card.signer.sign(&tbs);
                 let mut body = tbs;
                 body.extend(crate::asn1::tlv::tlv(&[0x5F, 0x37], &signature));
-                body.extend_from_slice(id.euicc_cert());
-                body.extend_from_slice(id.eum_cert());
+                body.extend_from_slice(card.identity.euicc_cert());
+                body.extend_from_slice(card.identity.eum_cert());
                 list.push(rasn::types::Any::new(crate::asn1::tlv::tlv(&[0x30], &body)));
             }
         }

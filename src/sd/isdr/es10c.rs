@@ -3,6 +3,10 @@
 use super::Ctx;
 use super::errors::store_status;
 use crate::apdu::{Result, Status};
+use crate::asn1::codes::{
+    DeleteProfileResult, DisableProfileResult, EnableProfileResult, EuiccMemoryResetResult, ProfileInfoListError,
+    SetNicknameResult,
+};
 use crate::asn1::download::NotificationConfigurationInformation;
 use crate::asn1::rsp::OperatorId;
 use crate::asn1::rsp::{
@@ -28,9 +32,6 @@ pub(super) fn get_eid<P: Platform>(req: GetEuiccDataRequest, ctx: &mut Ctx<'_, P
 
 /// Tags returned when the request has no `tagList`.
 const DEFAULT_TAGS: [u32; 9] = [0x5A, 0x4F, 0x9F70, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95];
-/// `ProfileInfoListError`: incorrectInputValues(1).
-const INCORRECT_INPUT_VALUES: i32 = 1;
-
 fn class_code(c: ProfileClass) -> i32 {
     match c {
         ProfileClass::Test => 0,
@@ -110,7 +111,9 @@ pub(super) fn get_profiles_info<P: Platform>(
         _ => false,
     };
     if bad_criteria {
-        return ProfileInfoListResponse(ProfileInfoListResult::ProfileInfoListError(INCORRECT_INPUT_VALUES.into()));
+        return ProfileInfoListResponse(ProfileInfoListResult::ProfileInfoListError(
+            ProfileInfoListError::IncorrectInputValues.into(),
+        ));
     }
     let tags = match &req.tag_list {
         None => DEFAULT_TAGS.to_vec(),
@@ -118,7 +121,7 @@ pub(super) fn get_profiles_info<P: Platform>(
             Some(tags) => tags,
             None => {
                 return ProfileInfoListResponse(ProfileInfoListResult::ProfileInfoListError(
-                    INCORRECT_INPUT_VALUES.into(),
+                    ProfileInfoListError::IncorrectInputValues.into(),
                 ));
             }
         },
@@ -180,13 +183,6 @@ impl Busy {
     }
 }
 
-/// `EnableProfile`/`DisableProfile`/`eUICCMemoryReset` result `catBusy(5)`.
-const CAT_BUSY: i32 = 5;
-/// `wrongProfileReenabling(4)` (EnableProfile).
-const WRONG_PROFILE_REENABLING: i32 = 4;
-/// `undefinedError(127)`.
-const UNDEFINED_ERROR: i32 = 127;
-
 /// Forgets each port's Test-profile fall-back unless it still means something: a Test
 /// profile is enabled on that port and the remembered profile is still on the card (a
 /// disabled non-test one).
@@ -235,16 +231,16 @@ pub(super) fn enable_profile<P: Platform>(
     ctx: &mut Ctx<'_, P>,
     busy: Busy,
 ) -> Result<EnableProfileResponse> {
-    let answer = |code: i32| Ok(EnableProfileResponse { enable_result: code.into() });
+    let answer = |code: EnableProfileResult| Ok(EnableProfileResponse { enable_result: code.into() });
     if busy.any() {
-        return answer(CAT_BUSY);
+        return answer(EnableProfileResult::CatBusy);
     }
     let port = TARGET_PORT;
     let state = &*ctx.state;
-    let Some(i) = find(state, &req.profile_identifier) else { return answer(1) };
-    let Some(target) = state.profiles.get(i) else { return answer(1) };
+    let Some(i) = find(state, &req.profile_identifier) else { return answer(EnableProfileResult::IccidOrAidNotFound) };
+    let Some(target) = state.profiles.get(i) else { return answer(EnableProfileResult::IccidOrAidNotFound) };
     if target.state == ProfileState::Enabled {
-        return answer(2);
+        return answer(EnableProfileResult::ProfileNotInDisabledState);
     }
     let to_test = target.class == ProfileClass::Test;
     // The profiles enabled on the port, which the target replaces (one at most).
@@ -259,11 +255,11 @@ pub(super) fn enable_profile<P: Platform>(
     let test_enabled = on_port().any(|p| p.class == ProfileClass::Test);
     let fallback = state.test_fallback(port);
     if !to_test && test_enabled && fallback.as_ref().is_some_and(|aid| *aid != target.isdp_aid) {
-        return answer(WRONG_PROFILE_REENABLING);
+        return answer(EnableProfileResult::WrongProfileReenabling);
     }
     // TPRO8: a Test profile may replace a non-test profile whatever its PPR1.
     if on_port().any(|p| p.ppr & PPR1 != 0 && !(to_test && p.class != ProfileClass::Test)) {
-        return answer(3);
+        return answer(EnableProfileResult::DisallowedByPolicy);
     }
     let replaced = on_port().find(|p| p.class != ProfileClass::Test).map(|p| p.isdp_aid.clone());
     let fallback = match (to_test, replaced) {
@@ -280,7 +276,7 @@ pub(super) fn enable_profile<P: Platform>(
     enable_on(&mut edit, i, port);
     notify(&mut edit, i, NotificationEvent::Enable);
     super::commit_edit(ctx.store, ctx.platform, edit)?;
-    answer(0)
+    answer(EnableProfileResult::Ok)
 }
 
 /// ES10c.DisableProfile — SGP.22 v2.5 §5.7.18. PPR1 forbids it (`disallowedByPolicy`).
@@ -294,16 +290,16 @@ pub(super) fn disable_profile<P: Platform>(
     ctx: &mut Ctx<'_, P>,
     busy: Busy,
 ) -> Result<DisableProfileResponse> {
-    let answer = |code: i32| Ok(DisableProfileResponse { disable_result: code.into() });
+    let answer = |code: DisableProfileResult| Ok(DisableProfileResponse { disable_result: code.into() });
     if busy.any() {
-        return answer(CAT_BUSY);
+        return answer(DisableProfileResult::CatBusy);
     }
     let state = &*ctx.state;
-    let Some(i) = find(state, &req.profile_identifier) else { return answer(1) };
-    let Some(p) = state.profiles.get(i) else { return answer(1) };
-    let Some(port) = p.enabled_on() else { return answer(2) };
+    let Some(i) = find(state, &req.profile_identifier) else { return answer(DisableProfileResult::IccidOrAidNotFound) };
+    let Some(p) = state.profiles.get(i) else { return answer(DisableProfileResult::IccidOrAidNotFound) };
+    let Some(port) = p.enabled_on() else { return answer(DisableProfileResult::ProfileNotInEnabledState) };
     if p.ppr & PPR1 != 0 {
-        return answer(3);
+        return answer(DisableProfileResult::DisallowedByPolicy);
     }
     let from_test = p.class == ProfileClass::Test;
     let back = state
@@ -320,7 +316,7 @@ pub(super) fn disable_profile<P: Platform>(
     }
     check_fallback(&mut edit)?;
     super::commit_edit(ctx.store, ctx.platform, edit)?;
-    answer(0)
+    answer(DisableProfileResult::Ok)
 }
 
 /// ES10c.DeleteProfile — SGP.22 v2.5 §5.7.19. Only a disabled profile; PPR2 forbids it.
@@ -334,40 +330,42 @@ pub(super) fn delete_profile<P: Platform>(
     ctx: &mut Ctx<'_, P>,
     busy: Busy,
 ) -> Result<DeleteProfileResponse> {
-    let answer = |code: i32| Ok(DeleteProfileResponse { delete_result: code.into() });
+    let answer = |code: DeleteProfileResult| Ok(DeleteProfileResponse { delete_result: code.into() });
     if busy.loading {
-        return answer(UNDEFINED_ERROR);
+        return answer(DeleteProfileResult::UndefinedError);
     }
-    let Some(i) = find(ctx.state, &req.0) else { return answer(1) };
-    let Some(p) = ctx.state.profiles.get(i) else { return answer(1) };
+    let Some(i) = find(ctx.state, &req.0) else { return answer(DeleteProfileResult::IccidOrAidNotFound) };
+    let Some(p) = ctx.state.profiles.get(i) else { return answer(DeleteProfileResult::IccidOrAidNotFound) };
     if p.state != ProfileState::Disabled {
-        return answer(2);
+        return answer(DeleteProfileResult::ProfileNotInDisabledState);
     }
     if p.ppr & PPR2 != 0 {
-        return answer(3);
+        return answer(DeleteProfileResult::DisallowedByPolicy);
     }
     let mut edit = Edit::new(&mut *ctx.state);
     notify(&mut edit, i, NotificationEvent::Delete);
     edit.remove_profile(i);
     check_fallback(&mut edit)?;
     super::commit_edit(ctx.store, ctx.platform, edit)?;
-    answer(0)
+    answer(DeleteProfileResult::Ok)
 }
 
 /// ES10c.SetNickname — SGP.22 v2.5 §5.7.21: ok(0), iccidNotFound(1); a nickname
 /// over 64 characters is `undefinedError(127)`.
 pub(super) fn set_nickname<P: Platform>(req: SetNicknameRequest, ctx: &mut Ctx<'_, P>) -> Result<SetNicknameResponse> {
-    let answer = |code: i32| Ok(SetNicknameResponse { set_nickname_result: code.into() });
-    let Some(i) = ctx.state.profiles.iter().position(|p| p.iccid == req.iccid) else { return answer(1) };
+    let answer = |code: SetNicknameResult| Ok(SetNicknameResponse { set_nickname_result: code.into() });
+    let Some(i) = ctx.state.profiles.iter().position(|p| p.iccid == req.iccid) else {
+        return answer(SetNicknameResult::IccidNotFound);
+    };
     if req.profile_nickname.chars().count() > 64 {
-        return answer(127);
+        return answer(SetNicknameResult::UndefinedError);
     }
     let mut edit = Edit::new(&mut *ctx.state);
     if let Some(p) = edit.profile_mut(i) {
         p.nickname = Some(alloc::string::String::from(req.profile_nickname)).filter(|n| !n.is_empty());
     }
     super::commit_edit(ctx.store, ctx.platform, edit)?;
-    answer(0)
+    answer(SetNicknameResult::Ok)
 }
 
 /// ES10c.eUICCMemoryReset — SGP.22 v2.5 §5.7.20.
@@ -386,7 +384,7 @@ pub(super) fn euicc_memory_reset<P: Platform>(
     busy: Busy,
 ) -> Result<EuiccMemoryResetResponse> {
     if busy.any() {
-        return Ok(EuiccMemoryResetResponse { reset_result: CAT_BUSY.into() });
+        return Ok(EuiccMemoryResetResponse { reset_result: EuiccMemoryResetResult::CatBusy.into() });
     }
     let bit = |n: usize| req.reset_options.get(n).is_some_and(|b| *b);
     let goes = |p: &ProfileRecord| {
@@ -404,7 +402,7 @@ pub(super) fn euicc_memory_reset<P: Platform>(
         edit.set_default_dp_address(factory_address);
     }
     if !super::commit_edit(ctx.store, ctx.platform, edit)? {
-        return Ok(EuiccMemoryResetResponse { reset_result: 1.into() });
+        return Ok(EuiccMemoryResetResponse { reset_result: EuiccMemoryResetResult::NothingToDelete.into() });
     }
-    Ok(EuiccMemoryResetResponse { reset_result: 0.into() })
+    Ok(EuiccMemoryResetResponse { reset_result: EuiccMemoryResetResult::Ok.into() })
 }

@@ -43,6 +43,26 @@ const P1_LAST_BLOCK: u8 = 0x80;
 /// STORE DATA P1 with the last-block bit masked: BER-TLV data, no encryption (SGP.22 §5.7.2).
 const P1_ES10: u8 = 0x11;
 
+/// The card's signing identity: CERT.EUICC, CERT.EUM, the trusted CIs and SK.EUICC as
+/// prepared by the platform's crypto provider. The download steps that sign take one, so
+/// a card without an identity is a state the type names ([`Ctx::signing`] is `None`), not
+/// a check each step repeats.
+#[derive(Clone, Copy)]
+pub(crate) struct Signing<'a> {
+    pub(crate) identity: &'a crate::identity::Identity,
+    pub(crate) signer: &'a dyn crate::crypto::EcdsaSigner,
+}
+
+impl<P: Platform> Ctx<'_, P> {
+    /// The card's signing identity, if it has one.
+    pub(crate) fn signing<'s>(&self) -> Option<Signing<'s>>
+    where
+        Self: 's,
+    {
+        Some(Signing { identity: self.identity?, signer: self.signer? })
+    }
+}
+
 /// Commits `new` as the card's logical state (plus `extra` changes, e.g. profile
 /// packages), atomically; on success it becomes `ctx.state`. A storage failure
 /// answers `6581` and changes nothing.
@@ -123,7 +143,7 @@ impl<P: Platform> App<P> for Isdr {
     /// session that started there.
     fn deselect(&mut self, selection: Selection) {
         self.chains.remove(&selection);
-        if self.session.channel() == Some(selection.value()) {
+        if self.session.owner() == Some(selection.value()) {
             self.end_session();
         }
     }
@@ -215,7 +235,7 @@ impl Isdr {
     fn dispatch<P: Platform>(&mut self, der: &[u8], selection: Selection, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
         // The download session records the selection it runs in as a byte.
         let owner = selection.value();
-        let loading = matches!(self.session, download::Session::Loading(..));
+        let loading = self.session.is_loading();
         // An interrupted load's PIR is still to be made (see `settle_pir`).
         let pending_pir = !loading && ctx.state.install.is_some();
         let bpp_piece = crate::asn1::outer_tag(der) == Some(0xBF36) || (loading && der.first() != Some(&0xBF));
@@ -225,7 +245,9 @@ impl Isdr {
                 download::settle_interrupted(ctx, self.interrupted)?;
                 self.interrupted = None;
             }
-            return download::load_bpp(der, ctx, &mut self.session);
+            let (session, answer) = core::mem::take(&mut self.session).load_bpp(der, ctx);
+            self.session = session;
+            return answer;
         }
         let request = Es10Request::decode(der).map_err(errors::decode_status)?;
         // Delete and eUICCMemoryReset free space: on a full storage they must run before the
@@ -247,17 +269,23 @@ impl Isdr {
             Es10Request::GetEuiccChallenge(r) => {
                 let (resp, challenge) = es10b::get_euicc_challenge(r, ctx);
                 self.end_session();
-                self.session = download::Session::Challenged { challenge, channel: owner };
+                self.session = download::Session::challenged(challenge, owner);
                 Es10Response::GetEuiccChallenge(resp)
             }
             Es10Request::AuthenticateServer(r) => {
-                Es10Response::AuthenticateServer(download::authenticate_server(r, ctx, &mut self.session, owner)?)
+                let (session, answer) = core::mem::take(&mut self.session).authenticate_server(r, ctx);
+                self.session = session;
+                Es10Response::AuthenticateServer(answer?)
             }
             Es10Request::PrepareDownload(r) => {
-                Es10Response::PrepareDownload(download::prepare_download(r, ctx, &mut self.session)?)
+                let (session, answer) = core::mem::take(&mut self.session).prepare_download(r, ctx);
+                self.session = session;
+                Es10Response::PrepareDownload(answer?)
             }
             Es10Request::CancelSession(r) => {
-                Es10Response::CancelSession(download::cancel_session(r, ctx, &mut self.session)?)
+                let (session, answer) = core::mem::take(&mut self.session).cancel_session(r, ctx);
+                self.session = session;
+                Es10Response::CancelSession(answer?)
             }
             Es10Request::GetRat(r) => Es10Response::GetRat(es10b::get_rat(r, ctx)),
             Es10Request::GetEid(r) => Es10Response::GetEid(es10c::get_eid(r, ctx)?),
@@ -265,13 +293,15 @@ impl Isdr {
             Es10Request::EnableProfile(r) => {
                 let refresh = r.refresh_flag;
                 let resp = es10c::enable_profile(r, ctx, busy)?;
-                *ctx.refresh_requested |= refresh && resp.enable_result == 0.into();
+                *ctx.refresh_requested |=
+                    refresh && resp.enable_result == crate::asn1::codes::EnableProfileResult::Ok.into();
                 Es10Response::EnableProfile(resp)
             }
             Es10Request::DisableProfile(r) => {
                 let refresh = r.refresh_flag;
                 let resp = es10c::disable_profile(r, ctx, busy)?;
-                *ctx.refresh_requested |= refresh && resp.disable_result == 0.into();
+                *ctx.refresh_requested |=
+                    refresh && resp.disable_result == crate::asn1::codes::DisableProfileResult::Ok.into();
                 Es10Response::DisableProfile(resp)
             }
             Es10Request::DeleteProfile(r) => Es10Response::DeleteProfile(es10c::delete_profile(r, ctx, busy)?),

@@ -1,0 +1,262 @@
+//! The SGP.22 v2.5 result codes, one type per ES10 function (and the `ErrorResult` of a
+//! `ProfileInstallationResult`), with the names of `RSPDefinitions.asn`.
+//!
+//! A result code is *data* inside a `9000` response, never a status word. Each type converts
+//! into the response's `INTEGER` (`.into()`), so a handler names the code, never a number.
+//!
+//! | ES10 function | type |
+//! |---|---|
+//! | SetDefaultDpAddress | [`SetDefaultDpAddressResult`] |
+//! | AuthenticateServer | [`AuthenticateErrorCode`] |
+//! | PrepareDownload | [`DownloadErrorCode`] |
+//! | LoadBoundProfilePackage (PIR `ErrorResult`) | [`BppCommandId`], [`ErrorReason`] |
+//! | CancelSession | [`CancelSessionError`] |
+//! | GetProfilesInfo | [`ProfileInfoListError`] |
+//! | EnableProfile | [`EnableProfileResult`] |
+//! | DisableProfile | [`DisableProfileResult`] |
+//! | DeleteProfile | [`DeleteProfileResult`] |
+//! | SetNickname | [`SetNicknameResult`] |
+//! | eUICCMemoryReset | [`EuiccMemoryResetResult`] |
+//! | RemoveNotificationFromList | [`DeleteNotificationStatus`] |
+//! | RetrieveNotificationsList | [`NotificationsListError`] |
+
+use rasn::types::Integer;
+
+macro_rules! result_codes {
+    ($( $(#[$doc:meta])* pub enum $name:ident { $( #[doc = $spec:literal] $variant:ident = $value:literal, )* } )*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            #[repr(u8)]
+            pub enum $name {
+                $( #[doc = $spec] $variant = $value, )*
+            }
+
+            impl $name {
+                /// The code's value on the wire.
+                pub const fn value(self) -> u8 {
+                    self as u8
+                }
+            }
+
+            impl From<$name> for Integer {
+                fn from(code: $name) -> Integer {
+                    Integer::from(code.value())
+                }
+            }
+        )*
+    };
+}
+
+result_codes! {
+    /// `SetDefaultDpAddressResponse.setDefaultDpAddressResult` — ES10a.SetDefaultDpAddress.
+    pub enum SetDefaultDpAddressResult {
+        /// ok
+        Ok = 0,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `AuthenticateErrorCode` — ES10b.AuthenticateServer.
+    pub enum AuthenticateErrorCode {
+        /// invalidCertificate
+        InvalidCertificate = 1,
+        /// invalidSignature
+        InvalidSignature = 2,
+        /// unsupportedCurve
+        UnsupportedCurve = 3,
+        /// noSessionContext
+        NoSessionContext = 4,
+        /// invalidOid
+        InvalidOid = 5,
+        /// euiccChallengeMismatch
+        EuiccChallengeMismatch = 6,
+        /// ciPKUnknown
+        CiPkUnknown = 7,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `DownloadErrorCode` — ES10b.PrepareDownload.
+    pub enum DownloadErrorCode {
+        /// invalidCertificate
+        InvalidCertificate = 1,
+        /// invalidSignature
+        InvalidSignature = 2,
+        /// unsupportedCurve
+        UnsupportedCurve = 3,
+        /// noSessionContext
+        NoSessionContext = 4,
+        /// invalidTransactionId
+        InvalidTransactionId = 5,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `ErrorResult.bppCommandId` — the BPP command a load stopped in (ES10b.LoadBoundProfilePackage).
+    pub enum BppCommandId {
+        /// initialiseSecureChannel
+        InitialiseSecureChannel = 0,
+        /// configureISDP
+        ConfigureIsdp = 1,
+        /// storeMetadata
+        StoreMetadata = 2,
+        /// storeMetadata2
+        StoreMetadata2 = 3,
+        /// replaceSessionKeys
+        ReplaceSessionKeys = 4,
+        /// loadProfileElements
+        LoadProfileElements = 5,
+    }
+
+    /// `ErrorResult.errorReason` — why a load stopped (ES10b.LoadBoundProfilePackage).
+    pub enum ErrorReason {
+        /// incorrectInputValues
+        IncorrectInputValues = 1,
+        /// invalidSignature
+        InvalidSignature = 2,
+        /// invalidTransactionId
+        InvalidTransactionId = 3,
+        /// unsupportedCrtValues
+        UnsupportedCrtValues = 4,
+        /// unsupportedRemoteOperationType
+        UnsupportedRemoteOperationType = 5,
+        /// unsupportedProfileClass
+        UnsupportedProfileClass = 6,
+        /// scp03tStructureError
+        Scp03tStructureError = 7,
+        /// scp03tSecurityError
+        Scp03tSecurityError = 8,
+        /// installFailedDueToIccidAlreadyExistsOnEuicc
+        IccidAlreadyExists = 9,
+        /// installFailedDueToInsufficientMemoryForProfile
+        InsufficientMemory = 10,
+        /// installFailedDueToInterruption
+        Interruption = 11,
+        /// installFailedDueToPEProcessingError
+        PeProcessingError = 12,
+        /// installFailedDueToDataMismatch
+        DataMismatch = 13,
+        /// testProfileInstallFailedDueToInvalidNaaKey
+        InvalidNaaKey = 14,
+        /// pprNotAllowed
+        PprNotAllowed = 15,
+        /// installFailedDueToUnknownError
+        UnknownError = 127,
+    }
+
+    /// `cancelSessionResponseError` — ES10b.CancelSession.
+    pub enum CancelSessionError {
+        /// invalidTransactionId
+        InvalidTransactionId = 5,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `profileInfoListError` — ES10c.GetProfilesInfo.
+    pub enum ProfileInfoListError {
+        /// incorrectInputValues
+        IncorrectInputValues = 1,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `EnableProfileResponse.enableResult` — ES10c.EnableProfile.
+    pub enum EnableProfileResult {
+        /// ok
+        Ok = 0,
+        /// iccidOrAidNotFound
+        IccidOrAidNotFound = 1,
+        /// profileNotInDisabledState
+        ProfileNotInDisabledState = 2,
+        /// disallowedByPolicy
+        DisallowedByPolicy = 3,
+        /// wrongProfileReenabling
+        WrongProfileReenabling = 4,
+        /// catBusy
+        CatBusy = 5,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `DisableProfileResponse.disableResult` — ES10c.DisableProfile.
+    pub enum DisableProfileResult {
+        /// ok
+        Ok = 0,
+        /// iccidOrAidNotFound
+        IccidOrAidNotFound = 1,
+        /// profileNotInEnabledState
+        ProfileNotInEnabledState = 2,
+        /// disallowedByPolicy
+        DisallowedByPolicy = 3,
+        /// catBusy
+        CatBusy = 5,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `DeleteProfileResponse.deleteResult` — ES10c.DeleteProfile.
+    pub enum DeleteProfileResult {
+        /// ok
+        Ok = 0,
+        /// iccidOrAidNotFound
+        IccidOrAidNotFound = 1,
+        /// profileNotInDisabledState
+        ProfileNotInDisabledState = 2,
+        /// disallowedByPolicy
+        DisallowedByPolicy = 3,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `SetNicknameResponse.setNicknameResult` — ES10c.SetNickname.
+    pub enum SetNicknameResult {
+        /// ok
+        Ok = 0,
+        /// iccidNotFound
+        IccidNotFound = 1,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `EuiccMemoryResetResponse.resetResult` — ES10c.eUICCMemoryReset.
+    pub enum EuiccMemoryResetResult {
+        /// ok
+        Ok = 0,
+        /// nothingToDelete
+        NothingToDelete = 1,
+        /// catBusy
+        CatBusy = 5,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `NotificationSentResponse.deleteNotificationStatus` — ES10b.RemoveNotificationFromList.
+    pub enum DeleteNotificationStatus {
+        /// ok
+        Ok = 0,
+        /// nothingToDelete
+        NothingToDelete = 1,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `notificationsListResultError` — ES10b.RetrieveNotificationsList.
+    pub enum NotificationsListError {
+        /// undefinedError
+        UndefinedError = 127,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_names() {
+        assert_eq!(Integer::from(EnableProfileResult::CatBusy), Integer::from(5));
+        assert_eq!(AuthenticateErrorCode::CiPkUnknown.value(), 7);
+        assert_eq!(ErrorReason::IccidAlreadyExists.value(), 9);
+        assert_eq!(Integer::from(0), Integer::from(DisableProfileResult::Ok));
+    }
+}

@@ -1,0 +1,131 @@
+//! `Challenged`: a challenge was issued; AuthenticateServer may follow (SGP.22 v2.5 §5.7.13).
+
+use super::{Authenticated, Session, now};
+use crate::apdu::{Result, Status};
+use crate::asn1::codes::AuthenticateErrorCode;
+use crate::asn1::download::{
+    AuthenticateResponseError, AuthenticateResponseOk, AuthenticateServerRequest, AuthenticateServerResponse,
+    AuthenticateServerResult, EuiccSigned1, ServerSigned1,
+};
+use crate::asn1::rsp::GetEuiccInfo2Request;
+use crate::crypto::cert::{self, CertError, Role};
+use crate::platform::Platform;
+use crate::sd::isdr::{Ctx, es10b};
+use alloc::boxed::Box;
+use rasn::types::{Any, OctetString};
+
+/// A challenge was issued on `owner`.
+#[derive(Debug)]
+pub(crate) struct Challenged {
+    challenge: [u8; 16],
+    owner: u8,
+}
+
+/// `serverSigned1` of the request, decoded (else `6A80`, the session unchanged).
+pub(super) fn server_signed1(req: &AuthenticateServerRequest) -> Result<ServerSigned1> {
+    rasn::der::decode(req.server_signed1.as_bytes()).map_err(|_| Status::IncorrectData)
+}
+
+fn auth_error(tid: &OctetString, code: AuthenticateErrorCode) -> AuthenticateServerResponse {
+    AuthenticateServerResponse(AuthenticateServerResult::Error(AuthenticateResponseError {
+        transaction_id: tid.clone(),
+        authenticate_error_code: code.into(),
+    }))
+}
+
+/// The answer outside `Challenged`: noSessionContext.
+pub(super) fn no_session(tid: &OctetString) -> AuthenticateServerResponse {
+    auth_error(tid, AuthenticateErrorCode::NoSessionContext)
+}
+
+impl Challenged {
+    pub(super) fn new(challenge: [u8; 16], owner: u8) -> Challenged {
+        Challenged { challenge, owner }
+    }
+
+    pub(super) fn owner(&self) -> u8 {
+        self.owner
+    }
+
+    /// ES10b.AuthenticateServer — SGP.22 v2.5 §5.7.13. Consumes the challenge: whatever
+    /// the answer, the session is `Authenticated` or over.
+    ///
+    /// Checks, in order: a card identity (undefinedError); euiccCiPKIdToBeUsed is trusted
+    /// and the card holds a chain to it (ciPKUnknown); the server certificate chains to that
+    /// CI with a DPauth/DSauth policy (invalidCertificate, unsupportedCurve, invalidOid …);
+    /// serverSignature1 verifies (invalidSignature); euiccChallenge matches
+    /// (euiccChallengeMismatch). Then signs euiccSigned1.
+    pub(super) fn authenticate_server<P: Platform>(
+        self,
+        req: AuthenticateServerRequest,
+        signed: ServerSigned1,
+        ctx: &mut Ctx<'_, P>,
+    ) -> (Session, Result<AuthenticateServerResponse>) {
+        match self.authenticate(req, signed, ctx) {
+            Ok(Ok((auth, resp))) => (Session::Authenticated(Box::new(auth)), Ok(resp)),
+            Ok(Err(refused)) => (Session::Idle, Ok(refused)),
+            Err(e) => (Session::Idle, Err(e)),
+        }
+    }
+
+    fn authenticate<P: Platform>(
+        self,
+        req: AuthenticateServerRequest,
+        signed: ServerSigned1,
+        ctx: &mut Ctx<'_, P>,
+    ) -> Result<core::result::Result<(Authenticated, AuthenticateServerResponse), AuthenticateServerResponse>> {
+        let tid = signed.transaction_id.clone();
+        let refuse = |code| Ok(Err(auth_error(&tid, code)));
+        let Some(card) = ctx.signing() else { return refuse(AuthenticateErrorCode::UndefinedError) };
+        // The card must also hold a chain to that CI to sign euiccSigned1 for it.
+        if !card.identity.signs_for(&req.euicc_ci_pkid_to_be_used) {
+            return refuse(CertError::CiPkUnknown.code());
+        }
+        let now = now(ctx);
+        let crypto = ctx.platform.crypto();
+        let server = match cert::verify_dp_cert(
+            crypto,
+            req.server_certificate.as_bytes(),
+            &[Role::DpAuth, Role::DsAuth],
+            card.identity.cis(),
+            Some(&req.euicc_ci_pkid_to_be_used),
+            now,
+        ) {
+            Ok(v) => v,
+            Err(e) => return refuse(e.code()),
+        };
+        if let Err(e) = server.verify(crypto, req.server_signed1.as_bytes(), &req.server_signature1) {
+            return refuse(e.code());
+        }
+        if signed.euicc_challenge.as_slice() != self.challenge {
+            return refuse(AuthenticateErrorCode::EuiccChallengeMismatch);
+        }
+        if !(1..=16).contains(&tid.len()) {
+            return Err(Status::IncorrectData);
+        }
+        let euicc_signed1 = EuiccSigned1 {
+            transaction_id: tid.clone(),
+            server_address: signed.server_address.clone(),
+            server_challenge: signed.server_challenge,
+            euicc_info2: es10b::get_euicc_info2(GetEuiccInfo2Request::default(), ctx),
+            ctx_params1: req.ctx_params1.clone(),
+        };
+        let signed1 = rasn::der::encode(&euicc_signed1).map_err(|_| Status::Unknown)?;
+        let signature = card.signer.sign(&signed1);
+        let auth = Authenticated::new(
+            tid.to_vec(),
+            signed.server_address,
+            req.euicc_ci_pkid_to_be_used.to_vec(),
+            &server,
+            signature,
+            self.owner,
+        );
+        let resp = AuthenticateServerResponse(AuthenticateServerResult::Ok(AuthenticateResponseOk {
+            euicc_signed1: Any::new(signed1),
+            euicc_signature1: signature.to_vec().into(),
+            euicc_certificate: Any::new(card.identity.euicc_cert().to_vec()),
+            eum_certificate: Any::new(card.identity.eum_cert().to_vec()),
+        }));
+        Ok(Ok((auth, resp)))
+    }
+}
