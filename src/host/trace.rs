@@ -434,7 +434,7 @@ mod tests {
     #[test]
     fn malformed_traces_name_the_line() {
         for (text, line, what) in [
-            ("> 0070\n> 0070\n", 1, "no `<`"),
+            ("> 0070\n> 0070\n", 2, "no `<`"),
             ("< 9000\n", 1, "no command"),
             ("> 00A4\n< 9G00\n", 2, "not hex"),
             ("> 00A\n", 1, "odd"),
