@@ -39,7 +39,7 @@ fn all() -> Vec<PathBuf> {
 }
 
 /// The minimum corpus: its size and its areas.
-const MIN_TRACES: usize = 1;
+const MIN_TRACES: usize = 60;
 
 #[test]
 fn every_trace_replays() {
