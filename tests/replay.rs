@@ -172,3 +172,64 @@ fn cli_replays_and_shows_the_diff() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 of 2 traces replayed"), "{out:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `tshark`, if installed; `VEUICC_REQUIRE_TSHARK=1` makes its absence a failure (CI).
+fn tshark() -> Option<&'static str> {
+    let found = Command::new("tshark").arg("--version").output().is_ok_and(|o| o.status.success());
+    let required = std::env::var("VEUICC_REQUIRE_TSHARK").is_ok_and(|v| v == "1");
+    match (found, required) {
+        (true, _) => Some("tshark"),
+        (false, true) => panic!("VEUICC_REQUIRE_TSHARK=1 but tshark is not installed (Debian: apt-get install tshark)"),
+        (false, false) => {
+            println!("tshark is not installed: the capture is not decoded (VEUICC_REQUIRE_TSHARK=1 requires it)");
+            None
+        }
+    }
+}
+
+#[test]
+fn pcap_captures_decode_in_tshark() {
+    let dir = std::env::temp_dir().join(format!("veuicc-pcap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let from_replay = dir.join("replay.pcap");
+    let from_apdu = dir.join("apdu.pcap");
+    let trace = corpus().join("iso7816/readme-example.trace");
+    let out = veuicc(&["replay", "--pcap", from_replay.to_str().unwrap(), trace.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let out = veuicc(&[
+        "apdu",
+        "--pcap",
+        from_apdu.to_str().unwrap(),
+        "00A4040010A0000005591010FFFFFFFF8900000100",
+        "80E2910006BF3E035C015A",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    // pcap header, then per frame a 16-byte record header and 58 bytes of headers before the APDUs.
+    let bytes = std::fs::read(&from_apdu).unwrap();
+    assert_eq!(&bytes[..4], &0xA1B2_C3D4u32.to_le_bytes());
+    assert_eq!(bytes.len(), 24 + 2 * (16 + 58) + (21 + 2) + (11 + 2));
+    let Some(tshark) = tshark() else { return };
+    for file in [&from_replay, &from_apdu] {
+        let out = Command::new(tshark)
+            .args(["-r", file.to_str().unwrap(), "-T", "fields", "-e", "gsm_sim.apdu.ins", "-e", "gsm_sim.aid"])
+            .args(["-e", "gsm_sim.apdu.p1", "-e", "gsm_sim.apdu.sw"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let rows = String::from_utf8_lossy(&out.stdout);
+        println!("{}:\n{rows}", file.display());
+        assert!(
+            rows.lines().any(|r| r.starts_with("0xa4\ta0000005591010ffffffff8900000100\t") && r.ends_with("0x6121")),
+            "no SELECT of the ISD-R decoded:\n{rows}"
+        );
+        assert!(
+            rows.lines().any(|r| r == "0xe2\t\t0x91\t0x6115"),
+            "no STORE DATA (last block, GetEID) decoded:\n{rows}"
+        );
+        let verbose = Command::new(tshark).args(["-r", file.to_str().unwrap(), "-V"]).output().unwrap();
+        let text = String::from_utf8_lossy(&verbose.stdout);
+        assert!(text.contains("APDU Payload: bf3e035c015a"), "the STORE DATA payload (GetEID) is not shown:\n{text}");
+        assert!(text.contains("Instruction: SELECT (0xa4)"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
