@@ -233,3 +233,27 @@ fn pcap_captures_decode_in_tshark() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The stateful fuzz target's seeds made from the corpus (`fuzz/seeds/card/trace-*`, the
+/// format of `fuzz/fuzz_targets/card.rs`). `VEUICC_WRITE_SEEDS=1` rewrites them; otherwise
+/// they must be what the corpus makes.
+#[test]
+fn fuzz_seeds_come_from_the_corpus() {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/card");
+    let write = std::env::var("VEUICC_WRITE_SEEDS").is_ok_and(|v| v == "1");
+    let mut stale = Vec::new();
+    for f in all() {
+        let rel = f.strip_prefix(corpus()).unwrap().with_extension("");
+        let name = format!("trace-{}", rel.display().to_string().replace('/', "-"));
+        let parsed = veuicc::host::trace::parse(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        let seed = veuicc::testkit::replay::fuzz_seed(&parsed);
+        let path = seeds.join(&name);
+        if write {
+            std::fs::create_dir_all(&seeds).unwrap();
+            std::fs::write(&path, &seed).unwrap();
+        } else if std::fs::read(&path).ok().as_deref() != Some(&seed[..]) {
+            stale.push(name);
+        }
+    }
+    assert!(stale.is_empty(), "stale or missing fuzz seeds (VEUICC_WRITE_SEEDS=1 cargo test --test replay): {stale:?}");
+}
