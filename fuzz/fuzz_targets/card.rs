@@ -2,7 +2,8 @@
 //! well-formed R-APDU; at the end the card still answers SELECT ISD-R and GetEID.
 //!
 //! Input: repeated `selector, [len, apdu bytes…]`; selector % 16 == 0 power-cycles,
-//! == 1 resets, otherwise the next `len` bytes are one APDU.
+//! == 1 resets, == 3 takes a two-byte (big-endian) `len` (the seeds made from `apdu-traces/`,
+//! `tests/replay.rs`, use it for BPP blocks), otherwise the next `len` (one byte) bytes are one APDU.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -30,9 +31,15 @@ fuzz_target!(|data: &[u8]| {
             1 => {
                 card.reset();
             }
-            _ => {
-                let Some((&len, tail)) = rest.split_first() else { break };
-                let n = usize::from(len).min(tail.len());
+            sel => {
+                let (n, tail) = if sel % 16 == 3 {
+                    let [a, b, tail @ ..] = rest else { break };
+                    (usize::from(u16::from_be_bytes([*a, *b])), tail)
+                } else {
+                    let Some((&len, tail)) = rest.split_first() else { break };
+                    (usize::from(len), tail)
+                };
+                let n = n.min(tail.len());
                 let (apdu, tail) = tail.split_at(n);
                 rest = tail;
                 let r = card.transmit(apdu);

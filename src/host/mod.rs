@@ -6,6 +6,7 @@
 pub mod fs_storage;
 #[cfg(feature = "lpac")]
 pub mod lpac;
+pub mod pcap;
 pub mod trace;
 #[cfg(feature = "vpcd")]
 pub mod vpcd;

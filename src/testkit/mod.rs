@@ -8,6 +8,7 @@ mod client;
 pub mod faults;
 pub mod lpa;
 pub mod pki;
+pub mod replay;
 pub mod saip;
 pub mod smdp;
 pub mod tearing;

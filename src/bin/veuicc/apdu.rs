@@ -1,4 +1,4 @@
-//! `veuicc apdu [--state DIR] [--identity DIR | --euicc-cert …] [--trace FILE] [--json] HEX...`
+//! `veuicc apdu [--state DIR] [--identity DIR | --euicc-cert …] [--trace FILE] [--pcap FILE] [--json] HEX...`
 
 use crate::common::{AnyCard, IdentityArgs, hex, json_str, unhex};
 use std::path::PathBuf;
@@ -15,6 +15,9 @@ pub(crate) struct Args {
     /// Record the exchanges to this file (apdu-traces format).
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Capture the exchanges as GSMTAP SIM frames in this pcap file (Wireshark, tshark).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
     /// Print a JSON array of {"command","response","sw"} objects instead of `>`/`<` lines.
     #[arg(long)]
     json: bool,
@@ -26,12 +29,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let apdus = args.apdus.iter().map(|a| unhex(a)).collect::<Result<Vec<_>, _>>()?;
     let mut card = AnyCard::open(args.state.as_ref(), &args.identity)?;
-    let mut trace = match &args.trace {
-        Some(p) => {
-            Some(veuicc::host::trace::Trace::create(p, "veuicc apdu").map_err(|e| format!("{}: {e}", p.display()))?)
-        }
-        None => None,
-    };
+    let mut trace = veuicc::host::trace::Trace::open(args.trace.as_deref(), args.pcap.as_deref(), "veuicc apdu")?;
     let mut items = Vec::new();
     for apdu in &apdus {
         let r = card.transmit(apdu);

@@ -1,4 +1,4 @@
-//! `veuicc lpac [--state DIR] [--identity DIR] [--lpac PATH] [--trace FILE] -- <lpac args>`:
+//! `veuicc lpac [--state DIR] [--identity DIR] [--lpac PATH] [--trace FILE] [--pcap FILE] -- <lpac args>`:
 //! runs lpac with its stdio APDU backend against the card, no pcscd needed.
 
 use crate::common::{AnyCard, IdentityArgs};
@@ -21,6 +21,9 @@ pub(crate) struct Args {
     /// Record every exchange to this file.
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Capture every exchange as GSMTAP SIM frames in this pcap file (Wireshark, tshark).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
     /// Arguments for lpac, e.g. `chip info`.
     #[arg(last = true)]
     args: Vec<String>,
@@ -42,10 +45,7 @@ impl lpac::Card for AnyCard {
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let mut card = AnyCard::open(args.state.as_ref(), &args.identity)?;
-    let mut trace = match &args.trace {
-        Some(p) => Some(Trace::create(p, "veuicc lpac").map_err(|e| format!("{}: {e}", p.display()))?),
-        None => None,
-    };
+    let mut trace = Trace::open(args.trace.as_deref(), args.pcap.as_deref(), "veuicc lpac")?;
     let mut command = Command::new(&args.lpac);
     if let Some(aid) = args.identity.isd_r_aid {
         command.env("LPAC_CUSTOM_ISD_R_AID", aid.to_string());

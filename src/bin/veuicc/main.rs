@@ -21,6 +21,7 @@ mod download;
 mod lpa;
 mod lpac;
 mod pki;
+mod replay;
 mod serve;
 mod state;
 
@@ -55,6 +56,9 @@ enum Command {
     /// Run lpac against the card through lpac's stdio APDU backend (no pcscd needed):
     /// `veuicc lpac -- chip info`.
     Lpac(lpac::Args),
+    /// Replay traces (`apdu-traces/` format) against the card each declares; every response
+    /// must match byte for byte. Exits 1 when one does not, showing the difference.
+    Replay(replay::Args),
     /// Install a profile package into a card through the test SM-DP+ and the LPA driver, over
     /// APDUs; prints the ICCID, or the SGP.22 error name and exits 1.
     Download(download::Args),
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
         Command::State(args) => state::run(args),
         Command::Pki(args) => pki::run(args),
         Command::Download(args) => download::run(args),
+        Command::Replay(args) => replay::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Lpac(args) => lpac::run(args),
         Command::Profiles(args) => lpa::profiles(args),

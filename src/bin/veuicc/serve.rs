@@ -1,4 +1,4 @@
-//! `veuicc serve --vpcd HOST:PORT [--cards N] [--state DIR] [--identity DIR | --euicc-cert …] [--trace FILE]`:
+//! `veuicc serve --vpcd HOST:PORT [--cards N] [--state DIR] [--identity DIR | --euicc-cert …] [--trace FILE] [--pcap FILE]`:
 //! runs cards in vsmartcard vpcd reader slots, so pcscd and every PC/SC tool see them.
 
 use std::path::PathBuf;
@@ -31,6 +31,9 @@ pub(crate) struct Args {
     /// Record every exchange to this file (card K > 0 writes FILE.K).
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Capture every exchange as GSMTAP SIM frames in this pcap file (card K > 0 writes FILE.K).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -66,14 +69,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         }
         let (config, identity) = (setup.config.clone(), setup.identity.clone());
         let addr = vpcd::slot_address(&args.vpcd, k)?;
-        let trace_path = args.trace.as_ref().map(|t| if k == 0 { t.clone() } else { t.with_extension(format!("{k}")) });
-        let mut trace = match trace_path {
-            Some(p) => Some(
-                Trace::create(&p, &format!("veuicc serve card {k} EID {} via vpcd {addr}", config.eid))
-                    .map_err(|e| format!("{}: {e}", p.display()))?,
-            ),
-            None => None,
-        };
+        let per_card = |t: &PathBuf| if k == 0 { t.clone() } else { t.with_extension(format!("{k}")) };
+        let mut trace = Trace::open(
+            args.trace.as_ref().map(per_card).as_deref(),
+            args.pcap.as_ref().map(per_card).as_deref(),
+            &format!("veuicc serve card {k} EID {} via vpcd {addr}", config.eid),
+        )?;
         let eid = config.eid;
         errln!(
             "card {k}: EID {eid}, vpcd {addr}, state {}",

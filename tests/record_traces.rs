@@ -1,0 +1,866 @@
+//! The recorder of the `apdu-traces/` corpus. Every trace is recorded from a card built the
+//! way the replayer builds it (`testkit::replay::CardSpec`: seeded RNG, manual clock, the
+//! embedded identity), so it replays byte for byte:
+//!
+//! * through the test kit's `Es10Client` and LPA download driver (`source testkit …`);
+//! * through the real lpac over the stdio bridge (`host::lpac::bridge`, `source lpac 2.3.0 …`;
+//!   needs `VEUICC_LPAC`, see `tests/lpac_real.rs`);
+//! * through the vpcd adapter's message handler (`host::vpcd::answer`: power, ATR, reset, the
+//!   refresh reset; `source vpcd …`);
+//! * raw command lists written by hand, each with the status word it must get, checked here
+//!   as it is recorded (`source hand-written …`).
+//!
+//! `VEUICC_RECORD_TRACES=1 cargo test --test record_traces` rewrites the recorded files
+//! (without it the test does nothing); then `cargo test --test replay` checks them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use veuicc::asn1::rsp::ProfileIdentifier;
+use veuicc::host::trace::{Trace, TracedCard};
+use veuicc::host::vpcd::{Message, Session, answer};
+use veuicc::testkit::lpa::download;
+use veuicc::testkit::pki::default_pki;
+use veuicc::testkit::replay::{CardSpec, ProfileSpec, iccid_bytes};
+use veuicc::testkit::smdp::{Break, ProfileToInstall, TestSmdp};
+use veuicc::testkit::{Es10Client, TestPlatform};
+
+type Traced<'a> = TracedCard<'a, TestPlatform>;
+
+const ICCID1: &str = "89000123456789012341";
+const ICCID2: &str = "8944000000000000012";
+
+fn out_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("apdu-traces")
+}
+
+fn profile(iccid: &str, enabled: bool) -> ProfileSpec {
+    ProfileSpec { iccid: iccid.into(), enabled, class: 2, size: 1500, no_notify: false }
+}
+
+fn spec(profiles: Vec<ProfileSpec>) -> CardSpec {
+    CardSpec { profiles, ..CardSpec::default() }
+}
+
+/// Records one session: `run` drives the card through a [`TracedCard`].
+fn record(path: &str, about: &str, source: &str, spec: &CardSpec, run: impl FnOnce(&mut Traced<'_>)) {
+    let file = out_dir().join(path);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let mut trace = Some(Trace::create(&file, &format!("apdu-traces/{path}")).unwrap());
+    spec.write_header(&mut trace, about, source);
+    let mut card = spec.build().unwrap();
+    let mut t = TracedCard { card: card.mem().unwrap(), trace };
+    run(&mut t);
+}
+
+fn id(iccid: &str) -> ProfileIdentifier {
+    ProfileIdentifier::Iccid(iccid_bytes(iccid).unwrap().to_vec().into())
+}
+
+fn hexd(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+/// ES10 requests (DER hex) through an `Es10Client` on a logical channel, as lpac sends them.
+fn es10<'r>(requests: &'r [&'r str]) -> impl FnOnce(&mut Traced<'_>) + 'r {
+    move |t| {
+        let mut lpa = Es10Client::open(&mut *t).unwrap();
+        for r in requests {
+            lpa.store_data(&hexd(r)).unwrap();
+        }
+        lpa.close().unwrap();
+    }
+}
+
+/// Raw APDUs, each with the status word it must get (checked while recording) and a comment.
+fn raw(steps: &'static [(&'static str, &'static str, u16)]) -> impl FnOnce(&mut Traced<'_>) {
+    move |t| {
+        for (comment, apdu, sw) in steps {
+            if apdu.starts_with('!') {
+                match *apdu {
+                    "!reset" => drop(t.reset()),
+                    "!cycle" => {
+                        t.power_off();
+                        t.power_on();
+                    }
+                    other => panic!("{other}"),
+                }
+                continue;
+            }
+            t.comment(&format!("{comment} (expect {sw:04X})"));
+            let r = t.transmit(&hexd(apdu));
+            let got = u16::from_be_bytes([r[r.len() - 2], r[r.len() - 1]]);
+            let ok = if *sw & 0xFF == 0xFF { got >> 8 == sw >> 8 } else { got == *sw };
+            if !ok {
+                println!("MISMATCH {comment}: {apdu} answered {got:04X}, expected {sw:04X}");
+            }
+        }
+    }
+}
+
+/// A raw trace: name, what it shows, (comment, APDU or `!reset`/`!cycle`, status word) steps.
+type RawCase = (&'static str, &'static str, &'static [(&'static str, &'static str, u16)]);
+
+const SELECT_ISDR: &str = "00A4040010A0000005591010FFFFFFFF8900000100";
+
+fn smdp() -> TestSmdp {
+    TestSmdp::new(default_pki(), "smdp.example.com", 7)
+}
+
+fn record_es10_info() {
+    let src =
+        "testkit Es10Client (the frames lpac sends: MANAGE CHANNEL, SELECT ISD-R, STORE DATA without Le, GET RESPONSE)";
+    let empty = spec(vec![]);
+    let two = spec(vec![profile(ICCID1, true), profile(ICCID2, false)]);
+    let cases: &[(&str, &str, &CardSpec, &[&str])] = &[
+        ("get-eid", "ES10c.GetEID on a fresh card", &empty, &["BF3E035C015A"]),
+        ("euicc-info1", "ES10b.GetEUICCInfo1: SVN, CI PKIDs for verification and signing", &empty, &["BF2000"]),
+        ("euicc-info2", "ES10b.GetEUICCInfo2: the whole EUICCInfo2, several GET RESPONSE blocks", &empty, &["BF2200"]),
+        (
+            "configured-addresses",
+            "ES10a.GetEuiccConfiguredAddresses: no default SM-DP+, the root SM-DS",
+            &empty,
+            &["BF3C00"],
+        ),
+        (
+            "set-default-dp-address",
+            "ES10a.SetDefaultDpAddress then GetEuiccConfiguredAddresses shows it",
+            &empty,
+            &["BF3F128010736D64702E6578616D706C652E6F7267", "BF3C00"],
+        ),
+        ("get-rat", "ES10b.GetRAT: the Rules Authorisation Table", &empty, &["BF4300"]),
+        (
+            "challenge",
+            "ES10b.GetEUICCChallenge twice: a new challenge from the card's seeded RNG each time",
+            &empty,
+            &["BF2E00", "BF2E00"],
+        ),
+        ("profiles-empty", "ES10c.GetProfilesInfo on a card without profiles", &empty, &["BF2D00"]),
+        ("profiles-two", "ES10c.GetProfilesInfo with one enabled and one disabled profile", &two, &["BF2D00"]),
+        (
+            "profiles-tag-list",
+            "ES10c.GetProfilesInfo asking only for ICCID, state and name (tag list 5C)",
+            &two,
+            &["BF2D065C045A9F7092"],
+        ),
+        (
+            "profiles-by-iccid",
+            "ES10c.GetProfilesInfo searching one ICCID",
+            &two,
+            &["BF2D0EA00C5A0A98001032547698103214"],
+        ),
+        (
+            "profiles-by-aid",
+            "ES10c.GetProfilesInfo searching an ISD-P AID",
+            &two,
+            &["BF2D14A0124F10A0000005591010FFFFFFFF8900001000"],
+        ),
+        (
+            "lpac-chip-info-sequence",
+            "the ES10 requests of `lpac chip info` in its order: EID, addresses, EUICCInfo2",
+            &empty,
+            &["BF3E035C015A", "BF3C00", "BF2200"],
+        ),
+    ];
+    for (name, about, spec, reqs) in cases {
+        record(&format!("es10-info/{name}.trace"), about, src, spec, es10(reqs));
+    }
+    let pki =
+        CardSpec { identity: veuicc::testkit::replay::IdentitySpec::Pki { seed: 3, card: 1 }, ..CardSpec::default() };
+    record(
+        "es10-info/pki-card-eid.trace",
+        "GetEID and EUICCInfo1 of card 1 of the test PKI with seed 3 (not the embedded identity)",
+        src,
+        &pki,
+        es10(&["BF3E035C015A", "BF2000"]),
+    );
+}
+
+fn record_download() {
+    let src = "testkit LPA download driver (lpac's order and BPP cuts) against the test SM-DP+ (seed 7)";
+    let iccid = iccid_bytes(ICCID1).unwrap();
+    let ok: &[(&str, &str, usize, bool, Option<i64>)] = &[
+        (
+            "install-small",
+            "a whole download: challenge, EUICCInfo1, AuthenticateServer, PrepareDownload, a 1.5 KB BPP, PIR",
+            1500,
+            false,
+            None,
+        ),
+        ("install-12k", "a 12 KB BPP in lpac's cuts", 12_000, false, None),
+        ("install-rsk", "a 3 KB BPP protected with ReplaceSessionKeys (PPK)", 3000, true, None),
+        ("install-provisioning-class", "a Provisioning-class profile (profileClass 1)", 1500, false, Some(1)),
+    ];
+    for (name, about, size, rsk, class) in ok {
+        record(&format!("download/{name}.trace"), about, src, &spec(vec![]), |t| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            let mut p = ProfileToInstall::sample(iccid, *size);
+            p.replace_session_keys = *rsk;
+            if let Some(c) = class {
+                p.metadata.profile_class = Some((*c).into());
+            }
+            download(&mut lpa, &mut smdp(), &p).unwrap_or_else(|e| panic!("{name}: {e}"));
+            lpa.store_data(&hexd("BF2D00")).unwrap();
+            lpa.close().unwrap();
+        });
+    }
+    record(
+        "download/error-test-class-keys.trace",
+        "a Test-class profile (profileClass 0) whose package does not carry the test NAA keys: PIR testProfileInstallFailedDueToInvalidNaaKey (14)",
+        src,
+        &spec(vec![]),
+        |t| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            let mut p = ProfileToInstall::sample(iccid, 1500);
+            p.metadata.profile_class = Some(0.into());
+            let e = download(&mut lpa, &mut smdp(), &p).unwrap_err();
+            assert_eq!(e.to_string(), "install failed: bppCommandId 5, errorReason 14");
+            lpa.close().unwrap();
+        },
+    );
+    record(
+        "download/install-second.trace",
+        "a second profile next to a preinstalled one: ISD-P AID ...1100",
+        src,
+        &spec(vec![profile(ICCID2, true)]),
+        |t| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            download(&mut lpa, &mut smdp(), &ProfileToInstall::sample(iccid, 1500)).unwrap();
+            lpa.close().unwrap();
+        },
+    );
+    let broken: &[(&str, Break, &str)] = &[
+        (
+            "error-server-signature1",
+            Break::ServerSignature1,
+            "AuthenticateServer: serverSignature1 wrong → invalidSignature (2), then CancelSession",
+        ),
+        (
+            "error-euicc-challenge",
+            Break::EuiccChallenge,
+            "AuthenticateServer: another euiccChallenge → eUICCChallengeNotMatching? no: euiccChallenge mismatch (6)",
+        ),
+        ("error-ci-pkid", Break::CiPkId, "AuthenticateServer: an unknown CI PKID → ciPKUnknown (7)"),
+        (
+            "error-server-cert-role",
+            Break::ServerCertificateRole,
+            "AuthenticateServer: CERT.DPauth with the wrong role → invalidCertificate (5)",
+        ),
+        (
+            "error-transaction-id",
+            Break::TransactionId,
+            "PrepareDownload: another transactionId → invalidTransactionId (5)",
+        ),
+        (
+            "error-smdp-signature2",
+            Break::SmdpSignature2,
+            "PrepareDownload: smdpSignature2 wrong → invalidSignature (2)",
+        ),
+        ("error-smdp-sign", Break::SmdpSign, "InitialiseSecureChannel: smdpSign wrong → PIR with invalidSignature"),
+        (
+            "error-metadata-mac",
+            Break::MetadataMac,
+            "StoreMetadata segment with a bad MAC → PIR with invalidMac (bppCommandId 2)",
+        ),
+        (
+            "error-profile-segment",
+            Break::ProfileSegment,
+            "a profile-element segment with a bad MAC → PIR with invalidMac (bppCommandId 5)",
+        ),
+        (
+            "error-smdp-otpk",
+            Break::SmdpOtpk,
+            "InitialiseSecureChannel: otPK.DP.ECKA not on the curve → PIR (errorReason 1)",
+        ),
+    ];
+    for (name, b, about) in broken {
+        let about = about
+            .replace("→ eUICCChallengeNotMatching? no: euiccChallenge mismatch (6)", "→ eUICCChallengeNotMatching (6)");
+        record(&format!("download/{name}.trace"), &about, src, &spec(vec![]), |t| {
+            let mut s = smdp();
+            s.broken = Some(*b);
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            assert!(download(&mut lpa, &mut s, &ProfileToInstall::sample(iccid, 2500)).is_err());
+            lpa.close().unwrap();
+        });
+    }
+}
+
+fn record_lifecycle() {
+    let src = "testkit Es10Client (lpac's frames)";
+    let one = spec(vec![profile(ICCID1, false)]);
+    let on = spec(vec![profile(ICCID1, true)]);
+    let two = spec(vec![profile(ICCID1, true), profile(ICCID2, false)]);
+    let op = |f: fn(&mut Es10Client<&mut Traced<'_>>)| {
+        move |t: &mut Traced<'_>| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            f(&mut lpa);
+            lpa.close().unwrap();
+        }
+    };
+    record(
+        "lifecycle/enable.trace",
+        "EnableProfile by ICCID without refresh: ok (0), then GetProfilesInfo",
+        src,
+        &one,
+        op(|l| {
+            assert_eq!(l.enable_profile(id(ICCID1), false).unwrap(), 0.into());
+            l.store_data(&hexd("BF2D00")).unwrap();
+        }),
+    );
+    record(
+        "lifecycle/enable-refresh.trace",
+        "EnableProfile with refreshFlag: ok (0); the card asks for a refresh",
+        src,
+        &one,
+        op(|l| {
+            assert_eq!(l.enable_profile(id(ICCID1), true).unwrap(), 0.into());
+        }),
+    );
+    record(
+        "lifecycle/enable-already-enabled.trace",
+        "EnableProfile of the enabled profile: profileNotInDisabledState (2)",
+        src,
+        &on,
+        op(|l| {
+            assert_eq!(l.enable_profile(id(ICCID1), false).unwrap(), 2.into());
+        }),
+    );
+    record(
+        "lifecycle/enable-unknown.trace",
+        "EnableProfile of an ICCID the card does not have: iccidOrAidNotFound (1)",
+        src,
+        &on,
+        op(|l| {
+            assert_eq!(l.enable_profile(id(ICCID2), false).unwrap(), 1.into());
+        }),
+    );
+    record(
+        "lifecycle/switch.trace",
+        "EnableProfile of the disabled profile disables the enabled one",
+        src,
+        &two,
+        op(|l| {
+            assert_eq!(l.enable_profile(id(ICCID2), false).unwrap(), 0.into());
+            l.store_data(&hexd("BF2D065C045A9F7092")).unwrap();
+        }),
+    );
+    record(
+        "lifecycle/disable.trace",
+        "DisableProfile of the enabled profile: ok (0)",
+        src,
+        &on,
+        op(|l| {
+            assert_eq!(l.disable_profile(id(ICCID1), false).unwrap(), 0.into());
+        }),
+    );
+    record(
+        "lifecycle/disable-disabled.trace",
+        "DisableProfile of a disabled profile: profileNotInEnabledState (2)",
+        src,
+        &one,
+        op(|l| {
+            assert_eq!(l.disable_profile(id(ICCID1), false).unwrap(), 2.into());
+        }),
+    );
+    record(
+        "lifecycle/delete.trace",
+        "DeleteProfile of a disabled profile: ok (0); GetProfilesInfo is empty",
+        src,
+        &one,
+        op(|l| {
+            assert_eq!(l.delete_profile(id(ICCID1)).unwrap(), 0.into());
+            l.store_data(&hexd("BF2D00")).unwrap();
+        }),
+    );
+    record(
+        "lifecycle/delete-enabled.trace",
+        "DeleteProfile of the enabled profile: profileNotInDisabledState (2)",
+        src,
+        &on,
+        op(|l| {
+            assert_eq!(l.delete_profile(id(ICCID1)).unwrap(), 2.into());
+        }),
+    );
+    record(
+        "lifecycle/nickname.trace",
+        "SetNickname, then GetProfilesInfo shows it",
+        src,
+        &one,
+        op(|l| {
+            assert_eq!(l.set_nickname(&iccid_bytes(ICCID1).unwrap(), "work phone").unwrap(), 0.into());
+            l.store_data(&hexd("BF2D00")).unwrap();
+        }),
+    );
+    record(
+        "lifecycle/memory-reset.trace",
+        "eUICCMemoryReset of operational profiles and the default SM-DP+ address",
+        src,
+        &two,
+        op(|l| {
+            assert_eq!(l.memory_reset(&[0, 2]).unwrap(), 0.into());
+            l.store_data(&hexd("BF2D00")).unwrap();
+        }),
+    );
+    record(
+        "lifecycle/enable-by-aid.trace",
+        "EnableProfile naming the ISD-P AID instead of the ICCID",
+        src,
+        &one,
+        op(|l| {
+            let aid = ProfileIdentifier::IsdpAid(hexd("A0000005591010FFFFFFFF8900001000").into());
+            assert_eq!(l.enable_profile(aid, false).unwrap(), 0.into());
+        }),
+    );
+}
+
+fn record_notifications() {
+    let src = "testkit Es10Client (lpac's frames)";
+    let one = spec(vec![profile(ICCID1, false)]);
+    let op = |f: fn(&mut Es10Client<&mut Traced<'_>>)| {
+        move |t: &mut Traced<'_>| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            f(&mut lpa);
+            lpa.close().unwrap();
+        }
+    };
+    record(
+        "notifications/list-after-install.trace",
+        "ListNotification: the install notification (seq 1)",
+        src,
+        &one,
+        op(|l| {
+            l.store_data(&hexd("BF2800")).unwrap();
+        }),
+    );
+    record(
+        "notifications/retrieve.trace",
+        "RetrieveNotificationsList: the signed PIR of the install",
+        src,
+        &one,
+        op(|l| {
+            l.store_data(&hexd("BF2B00")).unwrap();
+        }),
+    );
+    record(
+        "notifications/remove.trace",
+        "RemoveNotificationFromList of seq 1: ok; the list is empty",
+        src,
+        &one,
+        op(|l| {
+            assert_eq!(l.remove_notification(1).unwrap(), 0.into());
+            l.store_data(&hexd("BF2800")).unwrap();
+        }),
+    );
+    record(
+        "notifications/remove-unknown.trace",
+        "RemoveNotificationFromList of a sequence number that does not exist: nothingToDelete (1)",
+        src,
+        &one,
+        op(|l| {
+            assert_eq!(l.remove_notification(9).unwrap(), 1.into());
+        }),
+    );
+    record(
+        "notifications/enable-disable-delete.trace",
+        "enable, disable, delete queue one notification each (the SM-DP+ asked for them); ListNotification shows four",
+        src,
+        &one,
+        op(|l| {
+            l.enable_profile(id(ICCID1), false).unwrap();
+            l.disable_profile(id(ICCID1), false).unwrap();
+            l.delete_profile(id(ICCID1)).unwrap();
+            l.store_data(&hexd("BF2800")).unwrap();
+        }),
+    );
+    let quiet = spec(vec![ProfileSpec { no_notify: true, ..profile(ICCID1, false) }]);
+    record(
+        "notifications/not-asked.trace",
+        "a profile whose SM-DP+ asked for no notifications: enabling it queues none",
+        src,
+        &quiet,
+        op(|l| {
+            l.enable_profile(id(ICCID1), false).unwrap();
+            l.store_data(&hexd("BF2800")).unwrap();
+        }),
+    );
+    record(
+        "notifications/filter-by-event.trace",
+        "ListNotification filtered to enable events (profileManagementOperation 81)",
+        src,
+        &one,
+        op(|l| {
+            l.enable_profile(id(ICCID1), false).unwrap();
+            l.store_data(&hexd("BF2804810206 40")).unwrap();
+        }),
+    );
+    record(
+        "notifications/seq-never-reused.trace",
+        "remove the newest notification, queue another: its sequence number is new",
+        src,
+        &one,
+        op(|l| {
+            l.remove_notification(1).unwrap();
+            l.enable_profile(id(ICCID1), false).unwrap();
+            l.store_data(&hexd("BF2800")).unwrap();
+        }),
+    );
+}
+
+fn record_iso7816() {
+    let src = "hand-written commands; each status word asserted by the recorder (ISO 7816-4, ETSI TS 102 221)";
+    let s = spec(vec![]);
+    let cases: &[RawCase] = &[
+        (
+            "select-isdr-basic",
+            "SELECT ISD-R on the basic channel, FCI by GET RESPONSE",
+            &[("SELECT ISD-R", SELECT_ISDR, 0x61FF), ("GET RESPONSE", "00C0000021", 0x9000)],
+        ),
+        (
+            "select-isdr-with-le",
+            "SELECT ISD-R with Le 00: the FCI at once",
+            &[("SELECT ISD-R, Le 00", "00A4040010A0000005591010FFFFFFFF890000010000", 0x9000)],
+        ),
+        (
+            "select-partial-aid",
+            "SELECT by a partial (right-truncated) AID of the ISD-R",
+            &[("SELECT A0000005591010FFFFFFFF89, Le 00", "00A404000CA0000005591010FFFFFFFF8900", 0x9000)],
+        ),
+        ("select-ecasd", "SELECT the ECASD", &[("SELECT ECASD", "00A4040010A0000005591010FFFFFFFF8900000200", 0x61FF)]),
+        (
+            "select-unknown-aid",
+            "SELECT an AID the card does not have: 6A82",
+            &[("SELECT unknown", "00A4040005A000000001", 0x6A82)],
+        ),
+        (
+            "manage-channel",
+            "open channels 1 and 2, close 2, open again gets 2",
+            &[
+                ("open", "0070000001", 0x9000),
+                ("open", "0070000001", 0x9000),
+                ("close 2", "0070800200", 0x9000),
+                ("open", "0070000001", 0x9000),
+            ],
+        ),
+        (
+            "manage-channel-close-closed",
+            "closing a channel that is not open: 6A86 (P2 names no open channel)",
+            &[("close 5", "0070800500", 0x6A86)],
+        ),
+        (
+            "further-interindustry-class",
+            "channel 4 and up use the further interindustry class (40+): SELECT ISD-R on channel 4",
+            &[
+                ("open", "0070000001", 0x9000),
+                ("open", "0070000001", 0x9000),
+                ("open", "0070000001", 0x9000),
+                ("open", "0070000001", 0x9000),
+                ("SELECT on channel 4", "40A4040010A0000005591010FFFFFFFF8900000100", 0x61FF),
+            ],
+        ),
+        (
+            "get-response-in-pieces",
+            "GetEID answered in two GET RESPONSE pieces (Le 10, then the rest)",
+            &[
+                ("SELECT ISD-R", SELECT_ISDR, 0x61FF),
+                ("GetEID", "80E2910006BF3E035C015A", 0x6115),
+                ("GET RESPONSE 16", "80C0000010", 0x6105),
+                ("GET RESPONSE 5", "80C0000005", 0x9000),
+            ],
+        ),
+        (
+            "store-data-with-le",
+            "STORE DATA with Le 00: the answer at once, no 61xx",
+            &[("SELECT ISD-R", SELECT_ISDR, 0x61FF), ("GetEID, Le 00", "80E2910006BF3E035C015A00", 0x9000)],
+        ),
+        (
+            "extended-length",
+            "STORE DATA as an extended-length APDU",
+            &[("SELECT ISD-R", SELECT_ISDR, 0x61FF), ("GetEID, extended", "80E29100000006BF3E035C015A0000", 0x9000)],
+        ),
+        (
+            "terminal-capability",
+            "TERMINAL CAPABILITY (eUICC-related capabilities, ETSI TS 102 221 §11.1.19)",
+            &[("TERMINAL CAPABILITY", "80AA000006A904830207 00", 0x9000)],
+        ),
+        (
+            "store-data-two-blocks",
+            "one ES10 command in two STORE DATA blocks (P1 11 block 0, P1 91 block 1)",
+            &[
+                ("SELECT ISD-R", SELECT_ISDR, 0x61FF),
+                ("block 0", "80E2110003BF3E03", 0x9000),
+                ("block 1", "80E29101035C015A", 0x6115),
+            ],
+        ),
+        (
+            "reset-closes-channels",
+            "a warm reset closes logical channels: the STORE DATA after it on channel 1 gets 6881",
+            &[
+                ("open", "0070000001", 0x9000),
+                ("SELECT on 1", "01A4040010A0000005591010FFFFFFFF8900000100", 0x61FF),
+                ("", "!reset", 0),
+                ("GetEID on 1", "81E2910006BF3E035C015A", 0x6881),
+            ],
+        ),
+        (
+            "power-cycle-keeps-state",
+            "a default SM-DP+ address set before a power cycle is still there after it",
+            &[
+                ("SELECT ISD-R", SELECT_ISDR, 0x61FF),
+                ("SetDefaultDpAddress", "80E2910011BF3F0E800C736D64702E6578616D706C65", 0x61FF),
+                ("", "!cycle", 0),
+                ("SELECT ISD-R", SELECT_ISDR, 0x61FF),
+                ("GetEuiccConfiguredAddresses, Le 00", "80E2910003BF3C0000", 0x9000),
+            ],
+        ),
+    ];
+    for (name, about, steps) in cases {
+        record(&format!("iso7816/{name}.trace"), about, src, &s, raw(steps));
+    }
+}
+
+fn record_negative() {
+    let src = "hand-written commands; each status word asserted by the recorder";
+    let s = spec(vec![]);
+    let cases: &[RawCase] = &[
+        ("unknown-cla", "class FF: 6E00", &[("CLA FF", "FFA4040000", 0x6E00)]),
+        ("unknown-ins", "an instruction the card does not know: 6D00", &[("INS 02", "0002000000", 0x6D00)]),
+        ("too-short", "APDUs shorter than a header: 6700", &[("3 bytes", "00A404", 0x6700), ("1 byte", "00", 0x6700)]),
+        ("wrong-lc", "Lc larger than the data: 6700", &[("Lc 10, 2 bytes", "00A4040010A000", 0x6700)]),
+        (
+            "secure-messaging",
+            "SM bits in the class byte: 6882",
+            &[("SELECT with SM", "0CA4040010A0000005591010FFFFFFFF8900000100", 0x6882)],
+        ),
+        (
+            "command-chaining",
+            "the ISO chaining bit in the class byte: 6884",
+            &[("SELECT chained", "10A4040010A0000005591010FFFFFFFF8900000100", 0x6884)],
+        ),
+        (
+            "store-data-no-app",
+            "STORE DATA with nothing selected: 6D00",
+            &[("GetEID, nothing selected", "80E2910006BF3E035C015A", 0x6D00)],
+        ),
+        (
+            "store-data-closed-channel",
+            "STORE DATA on a channel that is not open: 6881",
+            &[("GetEID on channel 3", "83E2910006BF3E035C015A", 0x6881)],
+        ),
+        (
+            "es10-unknown-tag",
+            "an ES10 command with an unknown tag: 6A88",
+            &[("SELECT ISD-R", SELECT_ISDR, 0x61FF), ("tag BF7F", "80E2910003BF7F00", 0x6A88)],
+        ),
+        (
+            "es10-bad-der",
+            "an ES10 command whose DER is broken: 6A80",
+            &[
+                ("SELECT ISD-R", SELECT_ISDR, 0x61FF),
+                ("GetEID with a length past the end", "80E2910006BF3E095C015A", 0x6A80),
+            ],
+        ),
+        (
+            "store-data-bad-block",
+            "a STORE DATA block number out of sequence: the chain is refused",
+            &[("SELECT ISD-R", SELECT_ISDR, 0x61FF), ("block 1 first", "80E2910103BF3E00", 0x6AFF)],
+        ),
+        ("get-response-nothing", "GET RESPONSE with nothing waiting: 6985", &[("GET RESPONSE", "00C0000010", 0x6985)]),
+        (
+            "select-bad-p1",
+            "SELECT with P1 that is not by-name: 6A86 or 6A82",
+            &[("SELECT P1 02", "00A4020002 3F00", 0x6AFF)],
+        ),
+        (
+            "manage-channel-bad-p2",
+            "MANAGE CHANNEL open with P2 naming a channel: refused",
+            &[("open channel 25", "0070001900", 0x6AFF)],
+        ),
+        (
+            "ecasd-store-data",
+            "STORE DATA to the ECASD: 6D00 (it answers no ES10)",
+            &[
+                ("SELECT ECASD", "00A4040010A0000005591010FFFFFFFF8900000200", 0x61FF),
+                ("GetEID to the ECASD", "80E2910006BF3E035C015A", 0x6DFF),
+            ],
+        ),
+    ];
+    for (name, about, steps) in cases {
+        record(&format!("negative/{name}.trace"), about, src, &s, raw(steps));
+    }
+}
+
+/// The vpcd adapter's messages in order: what pcscd sends through vpcd.
+fn record_vpcd() {
+    let src = "vpcd adapter (host::vpcd::answer): vpcd's power/reset/ATR messages and APDUs, as pcscd sends them";
+    let vp = |path: &str, about: &str, spec: CardSpec, msgs: &'static [&'static str]| {
+        let file = out_dir().join(path);
+        let mut trace = Some(Trace::create(&file, &format!("apdu-traces/{path}")).unwrap());
+        spec.write_header(&mut trace, about, src);
+        let mut card = spec.build().unwrap();
+        let card = card.mem().unwrap();
+        let mut session = Session::new();
+        for m in msgs {
+            let bytes = match *m {
+                "off" => vec![0],
+                "on" => vec![1],
+                "reset" => vec![2],
+                "atr" => vec![4],
+                apdu => hexd(apdu),
+            };
+            answer(card, &mut session, Message::parse(&bytes), &mut trace, &mut |_| {});
+        }
+    };
+    vp(
+        "iso7816/vpcd-power-on-geteid.trace",
+        "power on, ATR request, SELECT ISD-R, GetEID, GET RESPONSE, power off",
+        spec(vec![]),
+        &["on", "atr", SELECT_ISDR, "80E2910006BF3E035C015A", "80C0000015", "off"],
+    );
+    vp(
+        "iso7816/vpcd-reset.trace",
+        "a reset between two SELECTs (pcscd's SCardReconnect with reset)",
+        spec(vec![]),
+        &["on", SELECT_ISDR, "reset", SELECT_ISDR, "00C0000021"],
+    );
+    vp(
+        "lifecycle/vpcd-enable-refresh.trace",
+        "EnableProfile with refreshFlag over vpcd: the card resets once GET RESPONSE has fetched the answer",
+        spec(vec![profile(ICCID1, false)]),
+        &[
+            "on",
+            SELECT_ISDR,
+            "80E2910014BF3111A00C5A0A98001032547698103214 8101FF",
+            "80C0000006",
+            "80E2910006BF3E035C015A",
+        ],
+    );
+    vp(
+        "lifecycle/vpcd-refresh-not-fetched.trace",
+        "EnableProfile with refreshFlag; the LPA sends another command instead of GET RESPONSE: the reset comes before it",
+        spec(vec![profile(ICCID1, false)]),
+        &["on", SELECT_ISDR, "80E2910014BF3111A00C5A0A98001032547698103214 8101FF", SELECT_ISDR],
+    );
+    vp(
+        "notifications/vpcd-power-cycle.trace",
+        "a notification survives a power cycle (persistent state)",
+        spec(vec![profile(ICCID1, false)]),
+        &["on", SELECT_ISDR, "80E2910003BF280000", "off", "on", SELECT_ISDR, "80E2910003BF280000"],
+    );
+}
+
+fn lpac_binary() -> Option<PathBuf> {
+    std::env::var_os("VEUICC_LPAC").map(PathBuf::from).filter(|p| p.is_file())
+}
+
+/// `lpac ARGS` against the card through the stdio bridge.
+fn record_lpac(lpac: &Path) {
+    let src = "lpac 2.3.0 (LPAC_APDU=stdio) through host::lpac::bridge";
+    let runs: &[(&str, &str, CardSpec, &[&str])] = &[
+        (
+            "es10-info/lpac-chip-info",
+            "`lpac chip info`: EID, configured addresses, EUICCInfo2",
+            spec(vec![]),
+            &["chip", "info"],
+        ),
+        (
+            "es10-info/lpac-profile-list",
+            "`lpac profile list` with two profiles",
+            spec(vec![profile(ICCID1, true), profile(ICCID2, false)]),
+            &["profile", "list"],
+        ),
+        (
+            "es10-info/lpac-defaultsmdp",
+            "`lpac chip defaultsmdp smdp.example.org`",
+            spec(vec![]),
+            &["chip", "defaultsmdp", "smdp.example.org"],
+        ),
+        (
+            "lifecycle/lpac-enable",
+            "`lpac profile enable ICCID` (lpac asks for a refresh)",
+            spec(vec![profile(ICCID1, false)]),
+            &["profile", "enable", ICCID1],
+        ),
+        (
+            "lifecycle/lpac-disable",
+            "`lpac profile disable ICCID`",
+            spec(vec![profile(ICCID1, true)]),
+            &["profile", "disable", ICCID1],
+        ),
+        (
+            "lifecycle/lpac-nickname",
+            "`lpac profile nickname ICCID travel`",
+            spec(vec![profile(ICCID1, false)]),
+            &["profile", "nickname", ICCID1, "travel"],
+        ),
+        (
+            "lifecycle/lpac-delete",
+            "`lpac profile delete ICCID`",
+            spec(vec![profile(ICCID1, false)]),
+            &["profile", "delete", ICCID1],
+        ),
+        (
+            "notifications/lpac-list",
+            "`lpac notification list` after an install",
+            spec(vec![profile(ICCID1, false)]),
+            &["notification", "list"],
+        ),
+        (
+            "notifications/lpac-remove",
+            "`lpac notification remove 1`",
+            spec(vec![profile(ICCID1, false)]),
+            &["notification", "remove", "1"],
+        ),
+    ];
+    for (path, about, spec, args) in runs {
+        let file = out_dir().join(format!("{path}.trace"));
+        let mut trace = Some(Trace::create(&file, &format!("apdu-traces/{path}.trace")).unwrap());
+        spec.write_header(&mut trace, about, src);
+        let mut card = spec.build().unwrap();
+        let card = card.mem().unwrap();
+        let mut child = Command::new(lpac)
+            .args(*args)
+            .env("LPAC_APDU", "stdio")
+            .env_remove("LPAC_HTTP")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let (to, from) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+        let mut out = Vec::new();
+        veuicc::host::lpac::bridge(card, BufReader::new(from), to, &mut out, Vec::new(), &mut trace).unwrap();
+        child.wait().unwrap();
+        let out = String::from_utf8_lossy(&out);
+        assert!(out.contains("\"code\":0"), "{path}: {out}");
+    }
+}
+
+#[test]
+fn record_the_corpus() {
+    if std::env::var("VEUICC_RECORD_TRACES").as_deref() != Ok("1") {
+        println!("VEUICC_RECORD_TRACES=1 rewrites apdu-traces/ (not set: nothing recorded)");
+        return;
+    }
+    record_iso7816();
+    record_negative();
+    record_es10_info();
+    record_download();
+    record_lifecycle();
+    record_notifications();
+    record_vpcd();
+    match lpac_binary() {
+        Some(l) => record_lpac(&l),
+        None => println!("VEUICC_LPAC not set: the lpac traces are kept as they are"),
+    }
+}
