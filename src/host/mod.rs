@@ -6,6 +6,8 @@
 pub mod fs_storage;
 #[cfg(feature = "lpac")]
 pub mod lpac;
+#[cfg(feature = "smdp")]
+pub mod smdp;
 pub mod trace;
 #[cfg(feature = "vpcd")]
 pub mod vpcd;

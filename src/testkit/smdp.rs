@@ -283,6 +283,9 @@ pub struct TestSmdp {
     /// metadata has no notificationConfigurationInfo of its own. Default: enable, disable and
     /// delete, as operators' SM-DP+s and osmo-smdpp ask; 0 asks for none.
     pub notify: u8,
+    /// Ask for a confirmation code (smdpSigned2's ccRequiredFlag), as a download order with
+    /// one does; the ES9+ server checks the hashCc the card then signs in euiccSigned2.
+    pub require_cc: bool,
     rng: DetRng,
     session: Session,
 }
@@ -313,6 +316,7 @@ impl TestSmdp {
             broken: None,
             now: None,
             notify: DEFAULT_NOTIFY,
+            require_cc: false,
             rng: DetRng::new(seed),
             session: Session::default(),
         }
@@ -389,7 +393,7 @@ impl TestSmdp {
         if self.is(Break::TransactionId) {
             flip(&mut tid, 0);
         }
-        self.session.cc_required = self.is(Break::ConfirmationCode);
+        self.session.cc_required = self.is(Break::ConfirmationCode) || self.require_cc;
         let signed2 = rasn::der::encode(&SmdpSigned2::new(tid, self.session.cc_required, None)).unwrap_or_default();
         let mut msg = signed2.clone();
         msg.extend(tlv(&[0x5F, 0x37], &self.session.euicc_signature1));
@@ -552,6 +556,11 @@ impl TestSmdp {
         }
         let meta: NotificationMetadata = rasn::der::decode(tbs).map_err(|e| e.to_string())?;
         seq(&meta)
+    }
+
+    /// The public key of the CERT.EUICC authenticated in this session (authenticateClient), if any.
+    pub fn euicc_key(&self) -> Option<crate::crypto::PublicKey> {
+        self.session.euicc_key
     }
 
     /// The DPpb key's public part.
