@@ -363,6 +363,8 @@ struct Session {
     server_challenge: [u8; 16],
     profile: Option<ProfileToInstall>,
     confirmation_code: Option<String>,
+    /// The key of the CERT.EUICC authenticateClient verified: what the PIR is checked with.
+    euicc_key: Option<crate::crypto::PublicKey>,
 }
 
 /// The digests of handled notifications: a set, and their order for forgetting the oldest.
@@ -401,6 +403,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
+}
+
+/// An `Iccid` (nibble-swapped BCD) in printed digit order, padding dropped.
+fn iccid_text(b: &[u8]) -> String {
+    b.iter().flat_map(|x| [x & 0x0F, x >> 4]).filter(|d| *d < 10).map(|d| char::from(b'0' + d)).collect()
 }
 
 fn unix_now() -> u64 {
@@ -518,6 +532,58 @@ impl Es9Server {
                 os.next_u64()
             }
         }
+    }
+
+    /// The sessions waiting for their install result (getBoundProfilePackage answered), as
+    /// JSON `[{"transactionId", "euiccKey" (SEC1 hex), "expires" (Unix seconds)}]`: what a
+    /// process that ends before the LPA sends the PIR (the lpac bridge: `profile download`
+    /// and `notification process` are two lpac runs) keeps, to [`Es9Server::import_awaiting`]
+    /// in the next.
+    pub fn export_awaiting(&self, now: Instant) -> Value {
+        let unix = unix_now();
+        let sessions = lock(&self.sessions);
+        let list: Vec<Value> = sessions
+            .iter()
+            .filter(|(_, s)| s.stage == Stage::Bound)
+            .filter_map(|(tid, s)| {
+                let key = s.euicc_key?;
+                let left = s.deadline.saturating_duration_since(now).as_secs();
+                Some(json!({"transactionId": tid, "euiccKey": hex(key.as_bytes()), "expires": unix + left}))
+            })
+            .collect();
+        Value::Array(list)
+    }
+
+    /// Takes back sessions [`Es9Server::export_awaiting`] wrote; expired or malformed ones are
+    /// dropped. Returns how many were taken.
+    pub fn import_awaiting(&self, v: &Value, now: Instant) -> usize {
+        let unix = unix_now();
+        let mut n = 0;
+        for item in v.as_array().map(Vec::as_slice).unwrap_or_default() {
+            let tid = item.get("transactionId").and_then(Value::as_str).map(str::to_ascii_uppercase);
+            let key = item.get("euiccKey").and_then(Value::as_str).and_then(unhex);
+            let expires = item.get("expires").and_then(Value::as_u64).unwrap_or(0);
+            let (Some(tid), Some(key)) = (tid, key) else { continue };
+            let Ok(sec1) = <[u8; 65]>::try_from(key.as_slice()) else { continue };
+            if p256::PublicKey::from_sec1_bytes(&sec1).is_err() || expires <= unix || tid.len() > 32 {
+                continue;
+            }
+            if lock(&self.sessions).len() >= self.limits.max_sessions {
+                break;
+            }
+            let session = Session {
+                smdp: TestSmdp::with_keys(self.keys.clone(), self.address.as_deref().unwrap_or(""), 0),
+                stage: Stage::Bound,
+                deadline: now + Duration::from_secs(expires - unix).min(self.limits.session_timeout),
+                server_challenge: [0; 16],
+                profile: None,
+                confirmation_code: None,
+                euicc_key: Some(crate::crypto::PublicKey::from_validated(sec1)),
+            };
+            lock(&self.sessions).insert(tid, session);
+            n += 1;
+        }
+        n
     }
 
     /// The answer to a request for `path` whose body is larger than [`Limits::max_body`]
@@ -688,6 +754,7 @@ impl Es9Server {
             server_challenge: *server_signed1.server_challenge,
             profile: None,
             confirmation_code: None,
+            euicc_key: None,
         };
         let mut sessions = lock(&self.sessions);
         if sessions.contains_key(&tid) {
@@ -705,6 +772,7 @@ impl Es9Server {
         let mut s = self.take(&tid, Stage::Initiated, "authenticateClient")?;
         // A failed authentication ends the session (the SM-DP+ terminates it).
         let out = self.authenticate_client_in(&tid, &mut s, &response, extra)?;
+        s.euicc_key = s.smdp.euicc_key();
         s.stage = Stage::Authenticated;
         self.put(tid, s);
         Ok(out)
@@ -741,7 +809,8 @@ impl Es9Server {
         }
         let matching_id = matching_id(signed1.ctx_params1.as_bytes());
         let entry = self.catalogue.find(matching_id.as_deref().unwrap_or("")).ok_or_else(|| {
-            Es9Error::new("8.2.6", "3.8", format!("MatchingID {matching_id:?} is refused")).on("matchingId")
+            Es9Error::new("8.2.6", "3.8", format!("MatchingID {:?} is refused", matching_id.as_deref().unwrap_or("")))
+                .on("matchingId")
         })?;
         extra.insert("matchingId".into(), matching_id.clone().unwrap_or_default().into());
         s.smdp.require_cc = entry.confirmation_code.is_some();
@@ -815,7 +884,7 @@ impl Es9Server {
         }
         let profile = s.profile.clone().ok_or_else(|| Es9Error::new("1.2", "4.2", "no profile chosen"))?;
         let bpp = s.smdp.get_bound_profile_package(&response, &profile).map_err(Es9Error::verification)?;
-        let iccid = hex(&profile.metadata.iccid);
+        let iccid = iccid_text(&profile.metadata.iccid);
         extra.insert("iccid".into(), iccid.into());
         s.stage = Stage::Bound;
         self.put(tid.clone(), s);
@@ -835,14 +904,14 @@ impl Es9Server {
             extra.insert("transactionId".into(), tid.clone().into());
             extra.insert("notification".into(), "profileInstallationResult".into());
             let s = self.take(&tid, Stage::Bound, "handleNotification(PIR)")?;
-            let seq = match s.smdp.handle_notification(&pending) {
-                Ok(seq) => seq,
-                Err(e) => {
-                    // A forged PIR does not end the session its rightful card is finishing.
-                    self.put(tid, s);
-                    return Err(Es9Error::verification(e).on("euiccSignPIR"));
-                }
-            };
+            let key = s.euicc_key;
+            let data_bytes = pir.profile_installation_result_data.as_bytes();
+            if !key.is_some_and(|k| crate::crypto::RUST_CRYPTO.verify(&k, data_bytes, &pir.euicc_sign_pir)) {
+                // A forged PIR does not end the session its rightful card is finishing.
+                self.put(tid, s);
+                return Err(Es9Error::verification("euiccSignPIR does not verify").on("euiccSignPIR"));
+            }
+            let seq = u64::try_from(&data.notification_metadata.seq_number).unwrap_or(0);
             extra.insert("seqNumber".into(), seq.into());
             extra.insert("verified".into(), true.into());
             let outcome = match &data.final_result {
@@ -853,7 +922,7 @@ impl Es9Server {
             };
             extra.insert("result".into(), outcome.into());
             if let Some(iccid) = &data.notification_metadata.iccid {
-                extra.insert("iccid".into(), hex(iccid).into());
+                extra.insert("iccid".into(), iccid_text(iccid).into());
             }
             return Ok(());
         }
@@ -891,7 +960,7 @@ impl Es9Server {
             };
             extra.insert("operation".into(), name.into());
             if let Some(iccid) = &meta.iccid {
-                extra.insert("iccid".into(), hex(iccid).into());
+                extra.insert("iccid".into(), iccid_text(iccid).into());
             }
         }
         let mut seen = lock(&self.seen);
