@@ -22,6 +22,8 @@ mod lpa;
 mod lpac;
 mod pki;
 mod serve;
+#[cfg(feature = "smdp")]
+mod smdp;
 mod state;
 
 use clap::{Parser, Subcommand};
@@ -58,6 +60,9 @@ enum Command {
     /// Install a profile package into a card through the test SM-DP+ and the LPA driver, over
     /// APDUs; prints the ICCID, or the SGP.22 error name and exits 1.
     Download(download::Args),
+    /// The test SM-DP+ over ES9+ (HTTPS): `smdp serve --listen 127.0.0.1:8443 [--catalogue DIR]`.
+    #[cfg(feature = "smdp")]
+    Smdp(smdp::Args),
     /// List the installed profiles (ES10c.GetProfilesInfo).
     Profiles(lpa::ListArgs),
     /// Enable a profile (ES10c.EnableProfile).
@@ -84,6 +89,8 @@ fn main() -> ExitCode {
         Command::Download(args) => download::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Lpac(args) => lpac::run(args),
+        #[cfg(feature = "smdp")]
+        Command::Smdp(args) => smdp::run(args),
         Command::Profiles(args) => lpa::profiles(args),
         Command::Enable(args) => lpa::enable(args),
         Command::Disable(args) => lpa::disable(args),
