@@ -340,6 +340,52 @@ fn real_lpac_downloads_from_the_in_process_smdp() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// lpac over PC/SC with its own HTTP backend (curl, HTTPS) downloads from `veuicc smdp serve`,
+/// enables, processes notifications (the server verifies each one), disables and deletes.
+/// lpac's curl backend does not verify TLS certificates (`CURLOPT_SSL_VERIFYPEER` 0 in
+/// `driver/http/curl.c`), so it needs no CA; the server's DPtls certificate is the test CI's.
+#[cfg(feature = "smdp")]
+fn download_from_smdp_serve(lpac: &Path, dir: &Path) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let address = format!("127.0.0.1:{port}");
+    let log = dir.join("smdp-events.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_veuicc"))
+        .args(["smdp", "serve", "--no-qr", "--listen", &address, "--log", log.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut first).unwrap();
+    assert!(first.contains(&address), "{first}");
+    let _serve = Killed(child);
+    let via = Via::Pcsc;
+    let start = Instant::now();
+    let data = ok(lpac, &via, &["profile", "download", "-s", &address, "-m", "VEUICC-TEST-PROFILE"]);
+    assert_eq!(data["iccid"], A, "{data}");
+    eprintln!("real lpac over PC/SC + curl from veuicc smdp serve: download in {:?}", start.elapsed());
+    ok(lpac, &via, &["profile", "enable", A]);
+    ok(lpac, &via, &["notification", "process", "-a", "-r"]);
+    assert_eq!(notifications(lpac, &via), []);
+    ok(lpac, &via, &["profile", "disable", A]);
+    ok(lpac, &via, &["profile", "delete", A]);
+    ok(lpac, &via, &["notification", "process", "-a", "-r"]);
+    assert_eq!(notifications(lpac, &via), []);
+    assert!(states(lpac, &via).is_empty());
+    let events: Vec<Value> =
+        std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let handled: Vec<(&str, bool)> = events
+        .iter()
+        .filter(|e| e["event"] == "handleNotification" && e["status"] == "Executed-Success")
+        .map(|e| (e["operation"].as_str().or(e["notification"].as_str()).unwrap(), e["verified"] == true))
+        .collect();
+    assert_eq!(
+        handled,
+        [("profileInstallationResult", true), ("enable", true), ("disable", true), ("delete", true)],
+        "{events:#?}"
+    );
+}
+
 /// A child process stopped (by its id) on drop: SIGTERM, so pcscd removes its socket
 /// and pid file; SIGKILL if it is still there after 2 s.
 struct Killed(Child);
@@ -426,6 +472,8 @@ fn real_lpac_over_pcsc() {
     let start = Instant::now();
     exercise(&lpac, &Via::Pcsc);
     eprintln!("real lpac over PC/SC: {:?}", start.elapsed());
+    #[cfg(feature = "smdp")]
+    download_from_smdp_serve(&lpac, &dir);
     let serve = std::fs::read_to_string(&serve_log).unwrap_or_default();
     assert!(!serve.contains("empty message"), "{serve}");
     let _ = std::fs::remove_dir_all(&dir);
