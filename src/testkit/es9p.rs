@@ -377,6 +377,8 @@ const SEEN_NOTIFICATIONS: usize = 4096;
 #[derive(Debug)]
 pub struct Es9Server {
     keys: SmdpKeys,
+    ci: Option<crate::crypto::cert::TrustedCi>,
+    ci_pkid: Vec<u8>,
     address: Option<String>,
     catalogue: Catalogue,
     /// Bounds on bodies, sessions and their lifetime.
@@ -475,8 +477,12 @@ impl Es9Server {
     /// (host[:port]) it answers for: initiateAuthentication for another address is refused;
     /// `None` serves any address (the lpac bridge, which has no address of its own).
     pub fn new(keys: SmdpKeys, address: Option<&str>, catalogue: Catalogue) -> Es9Server {
+        let ci = crate::crypto::cert::TrustedCi::from_der(&crate::crypto::RUST_CRYPTO, &keys.ci).ok();
+        let ci_pkid = crate::crypto::cert::subject_key_identifier(&keys.ci).ok().flatten().unwrap_or_default();
         Es9Server {
             keys,
+            ci,
+            ci_pkid,
             address: address.map(str::to_string),
             catalogue,
             limits: Limits::default(),
@@ -711,7 +717,7 @@ impl Es9Server {
         let challenge: [u8; 16] =
             f.b64("euiccChallenge")?.try_into().map_err(|_| Es9Error::format("euiccChallenge", "not 16 bytes"))?;
         let info1: crate::asn1::rsp::EuiccInfo1 = der("euiccInfo1", &f.b64("euiccInfo1")?)?;
-        let ours = crate::crypto::cert::subject_key_identifier(&self.keys.ci).ok().flatten().unwrap_or_default();
+        let ours = &self.ci_pkid;
         let knows =
             |list: &[crate::asn1::rsp::SubjectKeyIdentifier]| list.iter().any(|k| k.as_ref() == ours.as_slice());
         if !knows(&info1.euicc_ci_pkid_list_for_verification) || !knows(&info1.euicc_ci_pkid_list_for_signing) {
@@ -729,6 +735,7 @@ impl Es9Server {
             return Err(Es9Error::new("1.2", "4.2", "too many open sessions; try again later"));
         }
         let mut smdp = TestSmdp::with_keys(self.keys.clone(), address, self.seed());
+        smdp.ci = self.ci.clone();
         if self.check_dates {
             smdp.now = Some(crate::platform::UnixTime(unix_now()));
         }
@@ -943,7 +950,8 @@ impl Es9Server {
                 .on("pendingNotification"));
         }
         // OtherSignedNotification: no session; the signature chains to our CI.
-        let checker = TestSmdp::with_keys(self.keys.clone(), self.address.as_deref().unwrap_or(""), 0);
+        let mut checker = TestSmdp::with_keys(self.keys.clone(), self.address.as_deref().unwrap_or(""), 0);
+        checker.ci = self.ci.clone();
         let seq =
             checker.handle_notification(&pending).map_err(|e| Es9Error::verification(e).on("pendingNotification"))?;
         extra.insert("notification".into(), "otherSignedNotification".into());
