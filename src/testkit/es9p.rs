@@ -726,7 +726,7 @@ impl Es9Server {
                 "3.1",
                 format!(
                     "None of the proposed Public Key Identifiers is supported by the SM-DP+ (it uses CI {})",
-                    hex(&ours)
+                    hex(ours)
                 ),
             )
             .on("euiccInfo1"));
