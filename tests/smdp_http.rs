@@ -188,13 +188,23 @@ fn the_commands_end_to_end() {
         .arg(&ca)
         .output()
         .unwrap();
-    let _ = Command::new("kill").arg(serve.id().to_string()).status();
-    let _ = serve.wait();
     assert!(dl.status.success(), "{}", String::from_utf8_lossy(&dl.stderr));
     assert_eq!(String::from_utf8_lossy(&dl.stdout).trim(), "89000123456789012341");
+    // Enable it: the card queues an enable notification; `notifications --send` delivers it.
+    let veuicc = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
+    let st = state.to_str().unwrap();
+    let en = veuicc(&["enable", "--state", st, "89000123456789012341"]);
+    assert!(en.status.success(), "{}", String::from_utf8_lossy(&en.stderr));
+    let send = veuicc(&["notifications", "--state", st, "--send", "--smdp-ca", ca.to_str().unwrap()]);
+    assert!(send.status.success(), "{}", String::from_utf8_lossy(&send.stdout));
+    assert_eq!(String::from_utf8_lossy(&send.stdout).trim(), "2  sent");
+    assert_eq!(String::from_utf8_lossy(&veuicc(&["notifications", "--state", st]).stdout).trim(), "no notifications");
+    let _ = Command::new("kill").arg(serve.id().to_string()).status();
+    let _ = serve.wait();
     let events = std::fs::read_to_string(&log).unwrap();
     assert!(events.contains("\"notification\":\"profileInstallationResult\""), "{events}");
     assert!(events.contains("\"verified\":true"), "{events}");
+    assert!(events.contains("\"operation\":\"enable\""), "{events}");
     let bad = Command::new(env!("CARGO_BIN_EXE_veuicc"))
         .args(["download", "--state", state.to_str().unwrap(), "--activation-code", "LPA:1$$X"])
         .output()
