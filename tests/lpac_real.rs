@@ -76,6 +76,8 @@ fn download_two_profiles(state: &Path) {
 enum Via {
     /// `veuicc lpac --state DIR --lpac LPAC -- …`.
     Stdio(PathBuf),
+    /// `veuicc lpac --state DIR --lpac LPAC FLAGS… -- …`.
+    StdioWith(PathBuf, Vec<String>),
     /// lpac's own PC/SC backend, against the reader `veuicc serve` sits in.
     Pcsc,
 }
@@ -102,6 +104,11 @@ fn run_with(lpac: &Path, via: &Via, args: &[&str], env: &[(&str, &str)]) -> Run 
         Via::Stdio(state) => {
             let mut c = Command::new(env!("CARGO_BIN_EXE_veuicc"));
             c.arg("lpac").arg("--state").arg(state).arg("--lpac").arg(lpac).arg("--").args(args);
+            c
+        }
+        Via::StdioWith(state, flags) => {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_veuicc"));
+            c.arg("lpac").arg("--state").arg(state).arg("--lpac").arg(lpac).args(flags).arg("--").args(args);
             c
         }
         Via::Pcsc => {
@@ -262,8 +269,10 @@ fn real_lpac_over_stdio() {
     let via = Via::Stdio(state.clone());
     exercise(&lpac, &via);
     eprintln!("real lpac over stdio: {:?}", start.elapsed());
-    // lpac's HTTP over stdio gets an error status it reports, instead of waiting forever.
+    // With --network and LPAC_HTTP=stdio anyway, lpac's HTTP over stdio gets an error status
+    // it reports, instead of waiting forever.
     let args = ["profile", "download", "-s", "smdp.example.com", "-m", "TEST"];
+    let via = Via::StdioWith(state.clone(), vec!["--network".into()]);
     let r = run_with(&lpac, &via, &args, &[("LPAC_HTTP", "stdio")]);
     assert_eq!(
         (r.code, &r.payload["message"], &r.payload["data"]),
@@ -273,6 +282,108 @@ fn real_lpac_over_stdio() {
     );
     assert!(r.transcript.contains("answered HTTP 503"), "{}", r.transcript);
     let _ = std::fs::remove_dir_all(&state);
+}
+
+/// lpac downloads from the in-process test SM-DP+ through the bridge (`LPAC_HTTP=stdio`, no
+/// network), enables, has its notifications processed (the SM-DP+ verifies each signature and
+/// logs it), disables and deletes; a refused matchingId comes back with its ES9+ codes.
+#[test]
+fn real_lpac_downloads_from_the_in_process_smdp() {
+    let Some(lpac) = lpac() else { return };
+    let dir = temp_dir("es9p");
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("state");
+    let log = dir.join("smdp.log");
+    let via = Via::StdioWith(state.clone(), vec!["--smdp-log".into(), log.to_str().unwrap().into()]);
+    let start = Instant::now();
+    let data = ok(&lpac, &via, &["profile", "download", "-s", "smdp.veuicc.test", "-m", "VEUICC-TEST-PROFILE"]);
+    assert_eq!(data["iccid"], A, "{data}");
+    eprintln!("real lpac download over the stdio bridge: {:?}", start.elapsed());
+    assert_eq!(states(&lpac, &via), [pair(A, "disabled")]);
+    ok(&lpac, &via, &["profile", "enable", A]);
+    assert_eq!(notifications(&lpac, &via), [(1, "install".into(), A.into()), (2, "enable".into(), A.into())]);
+    ok(&lpac, &via, &["notification", "process", "-a", "-r"]);
+    assert!(notifications(&lpac, &via).is_empty());
+    ok(&lpac, &via, &["profile", "disable", A]);
+    ok(&lpac, &via, &["profile", "delete", A]);
+    assert!(states(&lpac, &via).is_empty());
+    ok(&lpac, &via, &["notification", "process", "-a", "-r"]);
+    assert!(notifications(&lpac, &via).is_empty());
+    // A matchingId the SM-DP+ does not know: lpac reports the ES9+ message (the log has the
+    // subject and reason codes, checked below) and cancels the session.
+    let r = run(&lpac, &via, &["profile", "download", "-s", "smdp.veuicc.test", "-m", "NO-SUCH-ORDER"]);
+    assert_ne!(r.code, 0, "{}", r.transcript);
+    assert_eq!(r.payload["data"], "MatchingID \"NO-SUCH-ORDER\" is refused", "{}", r.transcript);
+
+    let events: Vec<Value> =
+        std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let handled: Vec<(&str, &str, bool)> = events
+        .iter()
+        .filter(|e| e["event"] == "handleNotification")
+        .map(|e| {
+            let what = e["operation"].as_str().or(e["notification"].as_str()).unwrap();
+            (what, e["status"].as_str().unwrap(), e["verified"] == true)
+        })
+        .collect();
+    assert_eq!(
+        handled,
+        [
+            ("profileInstallationResult", "Executed-Success", true),
+            ("enable", "Executed-Success", true),
+            ("disable", "Executed-Success", true),
+            ("delete", "Executed-Success", true),
+        ],
+        "{events:#?}"
+    );
+    let refused = events.iter().find(|e| e["event"] == "authenticateClient" && e["status"] == "Failed").unwrap();
+    assert_eq!((refused["subjectCode"].as_str(), refused["reasonCode"].as_str()), (Some("8.2.6"), Some("3.8")));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// lpac over PC/SC with its own HTTP backend (curl, HTTPS) downloads from `veuicc smdp serve`,
+/// enables, processes notifications (the server verifies each one), disables and deletes.
+/// lpac's curl backend does not verify TLS certificates (`CURLOPT_SSL_VERIFYPEER` 0 in
+/// `driver/http/curl.c`), so it needs no CA; the server's DPtls certificate is the test CI's.
+#[cfg(feature = "smdp")]
+fn download_from_smdp_serve(lpac: &Path, dir: &Path) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let address = format!("127.0.0.1:{port}");
+    let log = dir.join("smdp-events.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_veuicc"))
+        .args(["smdp", "serve", "--no-qr", "--listen", &address, "--log", log.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut first).unwrap();
+    assert!(first.contains(&address), "{first}");
+    let _serve = Killed(child);
+    let via = Via::Pcsc;
+    let start = Instant::now();
+    let data = ok(lpac, &via, &["profile", "download", "-s", &address, "-m", "VEUICC-TEST-PROFILE"]);
+    assert_eq!(data["iccid"], A, "{data}");
+    eprintln!("real lpac over PC/SC + curl from veuicc smdp serve: download in {:?}", start.elapsed());
+    ok(lpac, &via, &["profile", "enable", A]);
+    ok(lpac, &via, &["notification", "process", "-a", "-r"]);
+    assert_eq!(notifications(lpac, &via), []);
+    ok(lpac, &via, &["profile", "disable", A]);
+    ok(lpac, &via, &["profile", "delete", A]);
+    ok(lpac, &via, &["notification", "process", "-a", "-r"]);
+    assert_eq!(notifications(lpac, &via), []);
+    assert!(states(lpac, &via).is_empty());
+    let events: Vec<Value> =
+        std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let handled: Vec<(&str, bool)> = events
+        .iter()
+        .filter(|e| e["event"] == "handleNotification" && e["status"] == "Executed-Success")
+        .map(|e| (e["operation"].as_str().or(e["notification"].as_str()).unwrap(), e["verified"] == true))
+        .collect();
+    assert_eq!(
+        handled,
+        [("profileInstallationResult", true), ("enable", true), ("disable", true), ("delete", true)],
+        "{events:#?}"
+    );
 }
 
 /// A child process stopped (by its id) on drop: SIGTERM, so pcscd removes its socket
@@ -361,6 +472,8 @@ fn real_lpac_over_pcsc() {
     let start = Instant::now();
     exercise(&lpac, &Via::Pcsc);
     eprintln!("real lpac over PC/SC: {:?}", start.elapsed());
+    #[cfg(feature = "smdp")]
+    download_from_smdp_serve(&lpac, &dir);
     let serve = std::fs::read_to_string(&serve_log).unwrap_or_default();
     assert!(!serve.contains("empty message"), "{serve}");
     let _ = std::fs::remove_dir_all(&dir);

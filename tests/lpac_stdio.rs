@@ -66,8 +66,9 @@ fn usage_text_reaches_the_user() {
 }
 
 #[test]
-fn http_requests_are_answered_with_an_error_status() {
-    let (code, out, err) = veuicc(&["lpac", "--lpac", &fake(), "--", "http"]);
+fn http_requests_are_answered_with_an_error_status_with_network() {
+    // With --network the bridge serves no ES9+: an LPAC_HTTP=stdio request gets 503.
+    let (code, out, err) = veuicc(&["lpac", "--network", "--lpac", &fake(), "--", "http"]);
     assert_eq!(code, 255, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["payload"]["message"], "HTTP status code error");

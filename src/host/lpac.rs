@@ -14,9 +14,10 @@
 //!
 //! Every other line lpac prints (its `"type":"lpa"` result, progress, and lines that
 //! are not JSON, such as its usage text) is passed through. lpac's HTTP requests
-//! (`LPAC_HTTP=stdio`: `{"type":"http","payload":{"url":…,"tx":…,"headers":[…]}}`) are
-//! answered `{"type":"http","payload":{"rcode":503,"rx":…}}` (no ES9+ is served here
-//! yet), never left waiting. An APDU request of an unknown shape, or a line longer
+//! (`LPAC_HTTP=stdio`: `{"type":"http","payload":{"url":…,"tx":…,"headers":[…]}}`, `tx` the
+//! request body in hex) are answered from an in-process ES9+ server ([`bridge_with_smdp`]:
+//! `{"type":"http","payload":{"rcode":200,"rx":<answer hex>}}`), or, without one, with
+//! `rcode` 503 — never left waiting. An APDU request of an unknown shape, or a line longer
 //! than [`MAX_LINE`], is a [`BridgeError`] quoting the start of the line, never a panic.
 
 use super::trace::{Trace, hex};
@@ -184,6 +185,56 @@ fn read_line(from: &mut impl BufRead, buf: &mut Vec<u8>) -> Result<bool, BridgeE
 /// Returns when lpac closes its stdout.
 pub fn bridge(
     card: &mut dyn Card,
+    from: impl BufRead,
+    to: impl Write,
+    out: impl Write,
+    notes: impl Write,
+    trace: &mut Option<Trace>,
+) -> Result<(), BridgeError> {
+    bridge_inner(card, None, from, to, out, notes, trace)
+}
+
+/// [`bridge`], answering lpac's `LPAC_HTTP=stdio` requests from `smdp` in process: the URL's
+/// path picks the ES9+ function (the host is not looked at: every address is this server),
+/// the hex `tx` is the body.
+#[cfg(feature = "es9p")]
+pub fn bridge_with_smdp(
+    card: &mut dyn Card,
+    smdp: &crate::testkit::es9p::Es9Server,
+    from: impl BufRead,
+    to: impl Write,
+    out: impl Write,
+    notes: impl Write,
+    trace: &mut Option<Trace>,
+) -> Result<(), BridgeError> {
+    bridge_inner(card, Some(smdp), from, to, out, notes, trace)
+}
+
+#[cfg(feature = "es9p")]
+type Smdp<'a> = Option<&'a crate::testkit::es9p::Es9Server>;
+#[cfg(not(feature = "es9p"))]
+type Smdp<'a> = Option<&'a core::convert::Infallible>;
+
+/// The answer to one `LPAC_HTTP=stdio` request: `(rcode, rx)`, or `None` if no server.
+#[cfg(feature = "es9p")]
+fn http_answer(smdp: Smdp<'_>, url: &str, tx: &[u8]) -> Option<(u16, Vec<u8>)> {
+    let smdp = smdp?;
+    // https://HOST[:PORT]/gsma/rsp2/es9plus/FUNCTION
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').and_then(|i| after_scheme.get(i..)).unwrap_or("/");
+    let a = smdp.handle(path, tx);
+    Some((a.status, a.body))
+}
+
+#[cfg(not(feature = "es9p"))]
+fn http_answer(smdp: Smdp<'_>, _url: &str, _tx: &[u8]) -> Option<(u16, Vec<u8>)> {
+    smdp.map(|never| match *never {})
+}
+
+#[allow(clippy::too_many_arguments)]
+fn bridge_inner(
+    card: &mut dyn Card,
+    smdp: Smdp<'_>,
     mut from: impl BufRead,
     mut to: impl Write,
     mut out: impl Write,
@@ -210,6 +261,18 @@ pub fn bridge(
             Some("apdu") => {}
             Some("http") => {
                 let url = value.pointer("/payload/url").and_then(Value::as_str).unwrap_or("?");
+                let tx = value.pointer("/payload/tx").and_then(Value::as_str).and_then(unhex);
+                let served = match tx {
+                    Some(tx) => http_answer(smdp, url, &tx),
+                    None if smdp.is_some() => Some((400, b"tx: not hex".to_vec())),
+                    None => None,
+                };
+                if let Some((rcode, rx)) = served {
+                    Trace::event(trace, &format!("lpac http {}: answered {rcode}", quote(url.as_bytes())));
+                    writeln!(to, "{}", json!({"type": "http", "payload": {"rcode": rcode, "rx": hex(&rx)}}))?;
+                    to.flush()?;
+                    continue;
+                }
                 let url = quote(url.as_bytes());
                 writeln!(
                     notes,
@@ -294,6 +357,34 @@ mod tests {
         assert_eq!(out, "");
         assert!(notes.contains("https://smdp.example.com/gsma/rsp2/es9plus/initiateAuthentication"), "{notes}");
         assert!(notes.contains("HTTP 503"), "{notes}");
+    }
+
+    #[cfg(feature = "es9p")]
+    #[test]
+    fn http_requests_are_answered_by_the_in_process_smdp() {
+        use crate::testkit::es9p::{Catalogue, Es9Server};
+        let smdp = Es9Server::new(
+            crate::testkit::smdp::SmdpKeys::from_pki(crate::testkit::pki::default_pki()),
+            None,
+            Catalogue::default_test(),
+        );
+        let tx = hex(b"{\"transactionId\":\"00\",\"cancelSessionResponse\":\"AA==\"}");
+        let input = format!(
+            "{{\"type\":\"http\",\"payload\":{{\"url\":\"https://x.example:8443/gsma/rsp2/es9plus/cancelSession\",\"tx\":\"{tx}\",\"headers\":[]}}}}\n\
+             {{\"type\":\"http\",\"payload\":{{\"url\":\"https://x.example/gsma/rsp2/es9plus/cancelSession\",\"tx\":\"zz\",\"headers\":[]}}}}\n"
+        );
+        let mut card = crate::testkit::TestCard::new(1).0;
+        let (mut to, mut out, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+        bridge_with_smdp(&mut card, &smdp, input.as_bytes(), &mut to, &mut out, &mut notes, &mut None).unwrap();
+        let lines: Vec<Value> =
+            String::from_utf8(to).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["payload"]["rcode"], 200);
+        let rx: Value = serde_json::from_slice(&unhex(lines[0]["payload"]["rx"].as_str().unwrap()).unwrap()).unwrap();
+        let data = &rx["header"]["functionExecutionStatus"]["statusCodeData"];
+        assert_eq!((data["subjectCode"].as_str(), data["reasonCode"].as_str()), (Some("1.2"), Some("2.1")));
+        assert_eq!(lines[1]["payload"]["rcode"], 400, "a tx that is not hex");
+        assert!(out.is_empty());
     }
 
     #[test]

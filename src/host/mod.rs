@@ -3,10 +3,14 @@
 //! **Architecture Invariant:** only `host`, `testkit` and the CLI name `std`.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
+#[cfg(feature = "lpa-http")]
+pub mod es9_client;
 pub mod fs_storage;
 #[cfg(feature = "lpac")]
 pub mod lpac;
 pub mod pcap;
+#[cfg(feature = "smdp")]
+pub mod smdp;
 pub mod trace;
 #[cfg(feature = "vpcd")]
 pub mod vpcd;

@@ -5,6 +5,10 @@
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 mod client;
+#[cfg(feature = "es9p")]
+pub mod es9_lpa;
+#[cfg(feature = "es9p")]
+pub mod es9p;
 pub mod faults;
 pub mod lpa;
 pub mod pki;

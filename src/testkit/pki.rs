@@ -494,6 +494,43 @@ impl TestPki {
         TestPki { seed, ci, eum, dpauth, dppb, dptls, cards: card_certs, eids }
     }
 
+    /// A CERT.DP.TLS for `host` (a DNS name, or an IPv4/IPv6 address as an iPAddress
+    /// subjectAltName) issued by this PKI's CI, with a key drawn from `seed`: what
+    /// `veuicc smdp serve` presents when it listens on an address the PKI's own DPtls
+    /// certificate (for [`SMDP_HOST`]) does not name. Valid as long as the PKI's DPtls.
+    pub fn issue_dptls(&self, host: &str, seed: u64) -> Issued {
+        let mut rng = DetRng::new(seed);
+        let key = SigningKey::generate_from_rng(&mut rng);
+        let ci_id = key_id(self.ci.public_key());
+        let ip: Option<Vec<u8>> = match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(a)) => Some(a.octets().to_vec()),
+            Ok(std::net::IpAddr::V6(a)) => Some(a.octets().to_vec()),
+            Err(_) => None,
+        };
+        let mut san = Ext::san(&SMDP_OID, if ip.is_some() { None } else { Some(host) });
+        if let Some(ip) = &ip {
+            san.value = seq(&[&tlv(0x87, ip), &tlv(0x88, &SMDP_OID)]);
+        }
+        let template = CertTemplate {
+            serial: 6,
+            issuer: ci_name(),
+            subject: name(&[(oid::ORGANIZATION, "VEUICCTEST"), (COMMON_NAME, host)]),
+            not_before: NOT_BEFORE,
+            not_after: NOT_BEFORE + 10 * YEAR,
+            spki: spki(key.verifying_key()),
+            extensions: vec![
+                Ext::key_usage(&[0]),
+                Ext::tls_eku(),
+                Ext::policy(&Role::DpTls.oid(), false),
+                Ext::ski(&key_id(key.verifying_key())),
+                Ext::aki(&ci_id),
+                san,
+                Ext::crl_dp("http://ci.veuicc.test/CRL-A.crl"),
+            ],
+        };
+        issue(template, key, &self.ci.key)
+    }
+
     /// The CI's SubjectKeyIdentifier (its CI PKID).
     pub fn ci_ski(&self) -> Vec<u8> {
         key_id(self.ci.public_key())

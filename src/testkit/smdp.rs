@@ -283,6 +283,12 @@ pub struct TestSmdp {
     /// metadata has no notificationConfigurationInfo of its own. Default: enable, disable and
     /// delete, as operators' SM-DP+s and osmo-smdpp ask; 0 asks for none.
     pub notify: u8,
+    /// Ask for a confirmation code (smdpSigned2's ccRequiredFlag), as a download order with
+    /// one does; the ES9+ server checks the hashCc the card then signs in euiccSigned2.
+    pub require_cc: bool,
+    /// The CI checked once (a server with many sessions parses and verifies it once, not per
+    /// request); `None`: from the keys, each time.
+    pub ci: Option<cert::TrustedCi>,
     rng: DetRng,
     session: Session,
 }
@@ -313,6 +319,8 @@ impl TestSmdp {
             broken: None,
             now: None,
             notify: DEFAULT_NOTIFY,
+            require_cc: false,
+            ci: None,
             rng: DetRng::new(seed),
             session: Session::default(),
         }
@@ -369,7 +377,7 @@ impl TestSmdp {
                 return Err(format!("authenticateResponseError {}", e.authenticate_error_code));
             }
         };
-        let ci = cert::TrustedCi::from_der(&crate::crypto::RUST_CRYPTO, &self.keys.ci).map_err(|e| e.to_string())?;
+        let ci = self.trusted_ci()?;
         let eum = cert::verify_eum(&crate::crypto::RUST_CRYPTO, ok.eum_certificate.as_bytes(), &[ci], self.now)
             .map_err(|e| format!("CERT.EUM: {e}"))?;
         let euicc = cert::verify_euicc(&crate::crypto::RUST_CRYPTO, ok.euicc_certificate.as_bytes(), &eum, self.now)
@@ -389,7 +397,7 @@ impl TestSmdp {
         if self.is(Break::TransactionId) {
             flip(&mut tid, 0);
         }
-        self.session.cc_required = self.is(Break::ConfirmationCode);
+        self.session.cc_required = self.is(Break::ConfirmationCode) || self.require_cc;
         let signed2 = rasn::der::encode(&SmdpSigned2::new(tid, self.session.cc_required, None)).unwrap_or_default();
         let mut msg = signed2.clone();
         msg.extend(tlv(&[0x5F, 0x37], &self.session.euicc_signature1));
@@ -541,7 +549,7 @@ impl TestSmdp {
             rest = next;
         }
         let [tbs, sig, euicc, eum] = parts.as_slice() else { return Err("OtherSignedNotification has 4 parts".into()) };
-        let ci = cert::TrustedCi::from_der(&crate::crypto::RUST_CRYPTO, &self.keys.ci).map_err(|e| e.to_string())?;
+        let ci = self.trusted_ci()?;
         let eum =
             cert::verify_eum(&crate::crypto::RUST_CRYPTO, eum, &[ci], None).map_err(|e| format!("CERT.EUM: {e}"))?;
         let euicc = cert::verify_euicc(&crate::crypto::RUST_CRYPTO, euicc, &eum, None)
@@ -552,6 +560,20 @@ impl TestSmdp {
         }
         let meta: NotificationMetadata = rasn::der::decode(tbs).map_err(|e| e.to_string())?;
         seq(&meta)
+    }
+
+    /// The CI as a trust anchor: [`TestSmdp::ci`] if set, else parsed (and its self-signature
+    /// checked) from the keys.
+    fn trusted_ci(&self) -> Result<cert::TrustedCi, String> {
+        match &self.ci {
+            Some(ci) => Ok(ci.clone()),
+            None => cert::TrustedCi::from_der(&crate::crypto::RUST_CRYPTO, &self.keys.ci).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The public key of the CERT.EUICC authenticated in this session (authenticateClient), if any.
+    pub fn euicc_key(&self) -> Option<crate::crypto::PublicKey> {
+        self.session.euicc_key
     }
 
     /// The DPpb key's public part.

@@ -54,6 +54,105 @@ pub(crate) struct Args {
     /// system time (it refuses them otherwise, as a real SM-DP+ does).
     #[arg(long)]
     accept_expired: bool,
+    #[cfg(feature = "lpa-http")]
+    #[command(flatten)]
+    remote: Remote,
+}
+
+/// Downloading from an SM-DP+ over ES9+ (HTTPS) instead of the built-in one.
+#[cfg(feature = "lpa-http")]
+#[derive(Debug, clap::Args)]
+struct Remote {
+    /// Download from the SM-DP+ this activation code names (`LPA:1$host[:port]$MATCHING-ID`,
+    /// SGP.22 §4.1) over ES9+ (HTTPS), then deliver the card's notifications.
+    #[arg(long, value_name = "CODE", conflicts_with_all = ["profile", "iccid", "name", "spn", "class", "smdp_keys"])]
+    activation_code: Option<String>,
+    /// The confirmation code the download order asks for.
+    #[arg(long, value_name = "CODE", requires = "activation_code")]
+    confirmation_code: Option<String>,
+    /// Trust these CA certificates (PEM or DER) for the SM-DP+'s TLS certificate, besides the
+    /// card's CIs (which issue CERT.DP.TLS under SGP.22).
+    #[arg(long, value_name = "FILE", requires = "activation_code")]
+    smdp_ca: Vec<PathBuf>,
+    /// Do not check the SM-DP+'s TLS certificate at all (expired test certificates).
+    #[arg(long, requires = "activation_code")]
+    insecure: bool,
+    /// Plain HTTP (an SM-DP+ behind `smdp serve --plain-http`).
+    #[arg(long, requires = "activation_code", conflicts_with = "insecure")]
+    plain_http: bool,
+    /// Leave the notifications (the install result) on the card instead of sending them.
+    #[arg(long, requires = "activation_code")]
+    keep_notifications: bool,
+}
+
+/// An ES9+ transport for these flags; `roots` are the card's CIs.
+#[cfg(feature = "lpa-http")]
+pub(crate) fn transport(
+    roots: Vec<Vec<u8>>,
+    extra: &[PathBuf],
+    insecure: bool,
+    plain: bool,
+) -> Result<veuicc::host::es9_client::HttpsTransport, String> {
+    use veuicc::host::es9_client::{HttpsTransport, read_certificates};
+    if plain {
+        return Ok(HttpsTransport::plain());
+    }
+    let mut roots = roots;
+    for f in extra {
+        roots.extend(read_certificates(f)?);
+    }
+    if insecure {
+        errln!("veuicc: warning: --insecure: the SM-DP+'s TLS certificate is not checked");
+    }
+    Ok(HttpsTransport::new(&roots, insecure))
+}
+
+#[cfg(feature = "lpa-http")]
+fn remote(args: &Args, code: &str) -> Result<ExitCode, String> {
+    use veuicc::testkit::es9_lpa::{ActivationCode, Order, download, send_notifications};
+    let remote = &args.remote;
+    let ac: ActivationCode = code.parse()?;
+    if ac.cc_required && remote.confirmation_code.is_none() {
+        return Err("this activation code needs a confirmation code: give --confirmation-code".into());
+    }
+    let card = AnyCard::open(args.state.as_ref(), &args.identity)?;
+    let roots: Vec<Vec<u8>> =
+        card.identity().map(|id| id.cis().iter().map(|c| c.der().to_vec()).collect()).unwrap_or_default();
+    let mut http = transport(roots, &remote.smdp_ca, remote.insecure, remote.plain_http)?;
+    let mut lpa = card.es10()?;
+    let order = Order {
+        address: &ac.address,
+        matching_id: Some(ac.matching_id.as_str()).filter(|m| !m.is_empty()),
+        confirmation_code: remote.confirmation_code.as_deref(),
+    };
+    let installed = match download(&mut lpa, &mut http, &order) {
+        Ok(i) => i,
+        Err(e) => {
+            errln!("veuicc: {e}");
+            let _ = lpa.close();
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let iccid = pir_iccid(&installed.pir).unwrap_or_default();
+    if !remote.keep_notifications {
+        for (seq, outcome) in send_notifications(&mut lpa, &mut http)? {
+            if let Err(e) = outcome {
+                errln!("veuicc: notification {seq} not delivered: {e}");
+            }
+        }
+    }
+    lpa.close().map_err(|e| e.to_string())?;
+    outln!("{iccid}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The ICCID (printed digit order) in a PIR's notification metadata.
+#[cfg(feature = "lpa-http")]
+fn pir_iccid(pir: &[u8]) -> Option<String> {
+    use veuicc::asn1::download::{ProfileInstallationResult, ProfileInstallationResultData};
+    let r: ProfileInstallationResult = rasn::der::decode(pir).ok()?;
+    let d: ProfileInstallationResultData = rasn::der::decode(r.profile_installation_result_data.as_bytes()).ok()?;
+    Some(crate::state::iccid(&d.notification_metadata.iccid?))
 }
 
 /// Which keys the built-in SM-DP+ signs with; default: the embedded veuicc test PKI's.
@@ -167,6 +266,10 @@ fn name(e: &DownloadError) -> String {
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
+    #[cfg(feature = "lpa-http")]
+    if let Some(code) = &args.remote.activation_code {
+        return remote(&args, code);
+    }
     let package = match &args.profile {
         Some(path) => Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
         None => None,

@@ -65,6 +65,23 @@ pub(crate) struct NotificationArgs {
     /// Remove the notification with this sequence number (RemoveNotificationFromList).
     #[arg(long)]
     remove: Option<u64>,
+    /// Send every pending notification to its SM-DP+ (ES9+ handleNotification over HTTPS) and
+    /// remove the ones it took.
+    #[cfg(feature = "lpa-http")]
+    #[arg(long, conflicts_with = "remove")]
+    send: bool,
+    /// With --send: trust these CA certificates (PEM or DER) too, besides the card's CIs.
+    #[cfg(feature = "lpa-http")]
+    #[arg(long, value_name = "FILE", requires = "send")]
+    smdp_ca: Vec<PathBuf>,
+    /// With --send: do not check the SM-DP+'s TLS certificate.
+    #[cfg(feature = "lpa-http")]
+    #[arg(long, requires = "send")]
+    insecure: bool,
+    /// With --send: plain HTTP.
+    #[cfg(feature = "lpa-http")]
+    #[arg(long, requires = "send", conflicts_with = "insecure")]
+    plain_http: bool,
 }
 
 /// `veuicc memory-reset`.
@@ -220,6 +237,28 @@ pub(crate) fn notifications(args: NotificationArgs) -> Result<ExitCode, String> 
     let mut lpa = session(&args.card)?;
     if let Some(seq) = args.remove {
         return outcome(lpa.remove_notification(seq), &[(0, "ok"), (1, "nothingToDelete")]);
+    }
+    #[cfg(feature = "lpa-http")]
+    if args.send {
+        let roots: Vec<Vec<u8>> = lpa
+            .transport()
+            .identity()
+            .map(|id| id.cis().iter().map(|c| c.der().to_vec()).collect())
+            .unwrap_or_default();
+        let mut http = crate::download::transport(roots, &args.smdp_ca, args.insecure, args.plain_http)?;
+        let report = veuicc::testkit::es9_lpa::send_notifications(&mut lpa, &mut http)?;
+        let mut failed = false;
+        for (seq, r) in report {
+            match r {
+                Ok(()) => outln!("{seq:>6}  sent"),
+                Err(e) => {
+                    failed = true;
+                    outln!("{seq:>6}  not sent: {e}");
+                }
+            }
+        }
+        lpa.close().map_err(|e| e.to_string())?;
+        return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
     }
     let list = lpa.list_notifications().map_err(|e| e.to_string())?;
     let rows: Vec<(String, &str, String, String)> = list

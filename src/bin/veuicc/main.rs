@@ -23,6 +23,8 @@ mod lpac;
 mod pki;
 mod replay;
 mod serve;
+#[cfg(feature = "smdp")]
+mod smdp;
 mod state;
 
 use clap::{Parser, Subcommand};
@@ -62,6 +64,9 @@ enum Command {
     /// Install a profile package into a card through the test SM-DP+ and the LPA driver, over
     /// APDUs; prints the ICCID, or the SGP.22 error name and exits 1.
     Download(download::Args),
+    /// The test SM-DP+ over ES9+ (HTTPS): `smdp serve --listen 127.0.0.1:8443 [--catalogue DIR]`.
+    #[cfg(feature = "smdp")]
+    Smdp(smdp::Args),
     /// List the installed profiles (ES10c.GetProfilesInfo).
     Profiles(lpa::ListArgs),
     /// Enable a profile (ES10c.EnableProfile).
@@ -89,6 +94,8 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Lpac(args) => lpac::run(args),
+        #[cfg(feature = "smdp")]
+        Command::Smdp(args) => smdp::run(args),
         Command::Profiles(args) => lpa::profiles(args),
         Command::Enable(args) => lpa::enable(args),
         Command::Disable(args) => lpa::disable(args),
