@@ -412,3 +412,53 @@ fn many_sessions_at_once() {
     threads.into_iter().for_each(|t| t.join().unwrap());
     assert_eq!(server.open_sessions(), 0);
 }
+
+#[test]
+fn a_catalogue_folder() {
+    let dir = std::env::temp_dir().join(format!("veuicc-es9p-catalogue-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let iccid = veuicc::testkit::es9p::iccid_bytes("89000123456789012358").unwrap();
+    let upp = veuicc::testkit::saip::TestProfile::new(iccid).to_der();
+    std::fs::write(dir.join("second.der"), &upp).unwrap();
+    let write = |text: &str| std::fs::write(dir.join("catalogue.json"), text).unwrap();
+    write(
+        r#"[{"matchingId": "ORDER-1", "package": "second.der", "spn": "Op", "name": "Op data",
+             "class": "test", "pprs": ["ppr2"], "notifications": ["install", "delete"], "confirmationCode": "4711"},
+            {"matchingId": "TEST-1", "iccid": "89000123456789012366"}]"#,
+    );
+    let cat = Catalogue::load_dir(&dir).unwrap();
+    assert_eq!(cat.entries.len(), 2);
+    let e = cat.find("ORDER-1").unwrap();
+    assert_eq!(e.profile.metadata.iccid.as_ref(), iccid);
+    assert_eq!(e.profile.metadata.profile_class, Some(0.into()));
+    assert_eq!(e.notify, 0b1001);
+    assert_eq!(e.confirmation_code.as_deref(), Some("4711"));
+    assert!(e.profile.metadata.profile_policy_rules.as_ref().unwrap()[2]);
+    assert!(cat.find("").is_none(), "no entry for a missing matchingId");
+    // The server hands out the entry for its matchingId, with its confirmation code.
+    let server = Es9Server::new(SmdpKeys::from_pki(default_pki()), Some(ADDRESS), cat).with_seed(3);
+    let mut card = TestCard::new(21);
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    let order = Order { address: ADDRESS, matching_id: Some("TEST-1"), confirmation_code: None };
+    download(&mut lpa, &mut post(&server), &order).unwrap();
+    // Bad configurations say what is wrong.
+    for (text, why) in [
+        ("{}", "array"),
+        ("[{}]", "matchingId"),
+        (r#"[{"matchingId": "A"}, {"matchingId": "A"}]"#, "twice"),
+        (r#"[{"matchingId": "A", "package": "../etc/passwd"}]"#, "file name"),
+        (r#"[{"matchingId": "A", "package": "missing.der"}]"#, "missing.der"),
+        (r#"[{"matchingId": "A", "class": "gold"}]"#, "class"),
+        (r#"[{"matchingId": "A", "pprs": ["ppr9"]}]"#, "ppr9"),
+        (r#"[{"matchingId": "A", "notifications": "all"}]"#, "array"),
+        (r#"[{"matchingId": "A", "iccid": "12"}]"#, "ICCID"),
+        (r#"[{"matchingId": "A B"}]"#, "matchingId"),
+        ("not json", "catalogue.json"),
+    ] {
+        write(text);
+        let e = Catalogue::load_dir(&dir).unwrap_err();
+        assert!(e.contains(why), "{text}: {e}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
