@@ -2,9 +2,10 @@
 //! opens, with the content it was written with, and its records still encode to the bytes on
 //! disk. A change that breaks old state directories fails here.
 //!
-//! The fixture was made by `write_fixture` below (run it with `VEUICC_WRITE_FIXTURE=1
-//! cargo test --test state_fixture -- --ignored`) and must never be rewritten by a later
-//! format: it is the old state that newer code must keep opening.
+//! The fixture was written once by the format version 1 code of commit 39ea274 (its
+//! `write_fixture`: `initial()` committed, then an enable, two nicknames and a default address
+//! over ES10) and must never be rewritten by a later format: it is the old state that newer
+//! code must keep opening.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -23,7 +24,7 @@ use veuicc::host::fs_storage::DirStorage;
 use veuicc::host::platform;
 use veuicc::store::{
     CardState, ConfigRecord, Icon, InstallRecord, NotificationConfig, NotificationEvent, NotificationRecord, Owner,
-    PPR1, PPR2, ProfileClass, ProfileRecord, ProfileState, Store, Txn, check_invariants,
+    PPR1, PPR2, ProfileClass, ProfileRecord, ProfileState, Store, check_invariants,
 };
 use veuicc::testkit::{Es10Client, default_config};
 
@@ -139,44 +140,6 @@ fn es10(card: &mut Card<veuicc::host::HostPlatform<DirStorage>>, der: &str) -> V
     let r = lpa.store_data(&hex(der)).unwrap();
     lpa.close().unwrap();
     r
-}
-
-/// Writes the fixture with the code of the day (format version 1). Never run it again
-/// once the fixture is committed.
-#[test]
-#[ignore = "writes tests/fixtures/state-v1; only for making the fixture"]
-fn write_fixture() {
-    if std::env::var_os("VEUICC_WRITE_FIXTURE").is_none() {
-        return;
-    }
-    let dir = fixture();
-    let _ = std::fs::remove_dir_all(&dir);
-    let (state, packages) = initial();
-    {
-        let mut storage = DirStorage::open(&dir).unwrap();
-        let mut store = Store::open(&mut storage).unwrap();
-        let mut txn = Txn::new();
-        CardState::default().diff_into::<()>(&state, &mut txn).unwrap();
-        for (slot, bytes) in &packages {
-            txn.put(&format!("u.{slot:02x}"), bytes.clone());
-        }
-        store.commit(&mut storage, txn).unwrap();
-    }
-    {
-        let mut card = Card::new(default_config(), platform(DirStorage::open(&dir).unwrap())).unwrap();
-        // Enable the Test profile B over A: A's disable and B's enable notifications, fall-back A.
-        assert_eq!(es10(&mut card, &format!("BF3111 A00C 5A0A{ICCID_B} 810100")), hex("BF3103800100"));
-        assert_eq!(es10(&mut card, &format!("BF2913 5A0A{ICCID_C} 9005 776F726B31")), hex("BF2903800100"));
-        assert_eq!(es10(&mut card, &format!("BF2913 5A0A{ICCID_C} 9005 776F726B32")), hex("BF2903800100"));
-        assert_eq!(es10(&mut card, "BF3F12 8010 736D64702E6578616D706C652E636F6D"), hex("BF3F03800100"));
-    }
-    let mut storage = DirStorage::open(&dir).unwrap();
-    let mut store = Store::open(&mut storage).unwrap();
-    let mut txn = Txn::new();
-    txn.put("install", rasn::der::encode(&install_record()).unwrap());
-    store.commit(&mut storage, txn).unwrap();
-    drop(storage);
-    let _ = std::fs::remove_file(dir.join(veuicc::host::fs_storage::LOCK_FILE));
 }
 
 /// The fixture's files, copied into a fresh directory (the card locks and writes its own).

@@ -103,8 +103,8 @@ pub struct Isdr {
     /// The STORE DATA chain being built in each selection, so on each channel (at most one
     /// per selection, each bounded by `CardConfig::max_es10_command`).
     chains: BTreeMap<Selection, Chain>,
-    /// The download session (challenge, authentication, keys, BPP load).
-    /// The download session (its owner: the selection it started in, as a byte).
+    /// The download session (challenge, authentication, keys, BPP load; its owner is the
+    /// selection it started in, as a byte).
     session: download::Session,
     /// The BPP command a load was running when its session was dropped (for its PIR).
     interrupted: Option<crate::sd::isdp::BppCommand>,
