@@ -355,9 +355,13 @@ fn download_from_smdp_serve(lpac: &Path, dir: &Path) {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
+    // Read the first line, then keep draining: the server prints the activation codes after it,
+    // and a closed stdout ends it (quietly, as a CLI should).
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut first).unwrap();
+    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
     assert!(first.contains(&address), "{first}");
+    thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     let _serve = Killed(child);
     let via = Via::Pcsc;
     let start = Instant::now();
