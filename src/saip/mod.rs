@@ -23,6 +23,7 @@
 //! services are counted in [`ProfileHeader::unknown_mandatory_services`] for the installer to refuse.
 
 pub mod asn;
+pub mod profile;
 mod der;
 
 use crate::asn1::tlv::push_len;
