@@ -3,7 +3,10 @@
 //!
 //! ```text
 //! card/   channels, MANAGE CHANNEL, GET RESPONSE, TERMINAL CAPABILITY, SELECT by AID (P1 04)
-//!   │      finds the first registered App whose AID the name matches (exact or prefix)
+//!   │      finds the first registered App that claims the name (App::claims: its AID,
+//!   │      exact or prefix); the implicit App (App::implicit, the file system) is selected
+//!   │      on the basic channel at reset and on channels opened from it, and alone gets
+//!   │      class A0 (GSM) commands
 //!   ├─ App::select(selection, command, ctx)  → FCI (or nothing for P2 0C), or a status word
 //!   ├─ App::call(selection, command, ctx)    → every other command on that channel, file
 //!   │                                          SELECT (P1 00/08/09) included
@@ -40,6 +43,23 @@ pub trait App<P: Platform>: Send {
     /// (P2 is `00` or `04`: the FCI is asked for; `0C`: no data). An error leaves nothing
     /// selected on the channel, so the application keeps nothing for `selection` then.
     fn select(&mut self, selection: Selection, command: &Command<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>>;
+
+    /// Whether SELECT by DF name `name` (5–16 bytes) selects this application: by default
+    /// its [`App::aid`] matches, exactly or as a prefix. An application with several AIDs
+    /// (the file system of the enabled profile: each ADF of its EF.DIR) says so here.
+    fn claims(&mut self, name: &[u8], ctx: &mut Ctx<'_, P>) -> bool {
+        let _ = ctx;
+        self.aid().matches(name)
+    }
+
+    /// Whether the card selects this application implicitly — on the basic channel at
+    /// power-on and reset, and on a channel opened from the basic channel — as a UICC has
+    /// its MF selected there (ETSI TS 102 221 §8.5, §11.1.17). At most one application
+    /// is implicit; it first sees such a selection in [`App::call`]. Only the implicit
+    /// application receives commands of the GSM class `A0` ([`Command::gsm`]).
+    fn implicit(&self) -> bool {
+        false
+    }
 
     /// Every command on a channel where this application is selected that the card does not
     /// answer itself — including file SELECT (P1 `00`, `08`, `09`). Returns the response data.
@@ -91,6 +111,8 @@ pub enum Power {
 pub struct Command<'a> {
     /// The class byte has the proprietary bit (`8x`/`Cx`/`Ex`).
     pub proprietary: bool,
+    /// The GSM class `A0` (TS 51.011; never proprietary).
+    pub gsm: bool,
     /// Instruction byte.
     pub ins: u8,
     /// Parameter 1.
@@ -107,7 +129,15 @@ pub struct Command<'a> {
 impl<'a> Command<'a> {
     /// The command without its channel.
     pub(crate) fn from_view(cmd: &CommandView<'a>) -> Command<'a> {
-        Command { proprietary: cmd.cla.proprietary, ins: cmd.ins, p1: cmd.p1, p2: cmd.p2, data: cmd.data, ne: cmd.ne }
+        Command {
+            proprietary: cmd.cla.proprietary,
+            gsm: cmd.cla.gsm,
+            ins: cmd.ins,
+            p1: cmd.p1,
+            p2: cmd.p2,
+            data: cmd.data,
+            ne: cmd.ne,
+        }
     }
 
     /// An interindustry SELECT (in [`App::call`]: a file SELECT, P1 `00`/`08`/`09`).

@@ -209,3 +209,73 @@ fn lpac_is_told_the_custom_aid() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(&format!("\"eidValue\": \"{EID}\"")), "{out}");
 }
+
+/// A file system in the shape of a UICC's: selected implicitly (MF current) on the basic
+/// channel and on channels opened from it, the only one class `A0` reaches, and claiming
+/// the AIDs of its ADFs (partial AIDs too) through `App::claims`.
+#[derive(Debug, Default)]
+struct FileSystem {
+    selected_by_aid: Arc<Mutex<Vec<Selection>>>,
+}
+
+const USIM_AID: &str = "A0000000871002FF49FF0589";
+
+impl<P: Platform> App<P> for FileSystem {
+    fn aid(&self) -> Aid {
+        Aid::new(&hex(USIM_AID)).unwrap()
+    }
+
+    fn claims(&mut self, name: &[u8], _: &mut Ctx<'_, P>) -> bool {
+        hex(USIM_AID).starts_with(name)
+    }
+
+    fn implicit(&self) -> bool {
+        true
+    }
+
+    fn select(&mut self, selection: Selection, command: &Command<'_>, _: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+        self.selected_by_aid.lock().unwrap().push(selection);
+        Ok(if command.wants_fci() { hex("620383027FFF") } else { vec![] })
+    }
+
+    fn call(&mut self, _: Selection, command: &Command<'_>, _: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+        match (command.gsm, command.ins, command.data) {
+            (_, 0xA4, [0x3F, 0x00]) => Ok(hex("62038302 3F00".replace(' ', "").as_str())),
+            (_, 0xA4, _) => Err(Status::NotFound),
+            (true, 0xF2, _) => Ok(vec![0xA0; 3]),
+            _ => Err(Status::InsNotSupported),
+        }
+    }
+
+    fn deselect(&mut self, _: Selection) {}
+
+    fn power(&mut self, _: Power) {}
+}
+
+#[test]
+fn an_implicit_file_system_holds_the_basic_channel_and_class_a0() {
+    let mut card = TestCard::new(1);
+    let by_aid = Arc::new(Mutex::new(vec![]));
+    card.0.register_app(Box::new(FileSystem { selected_by_aid: by_aid.clone() }));
+    // Registered after the card was made: the next reset selects it.
+    check(&mut card, "00A40004023F00", "6A82");
+    card.reset();
+    check(&mut card, "00A40004023F0000", "620383023F009000");
+    // GSM class: `9Fxx`, then GET RESPONSE; MANAGE CHANNEL is not a GSM command.
+    check(&mut card, "A0F20000", "9F03");
+    check(&mut card, "A0C0000003", "A0A0A09000");
+    check(&mut card, "A0F2000003", "A0A0A09000");
+    check(&mut card, "A070000001", "6E00");
+    // A channel opened from the basic channel has the MF selected too.
+    check(&mut card, "0070000001", "019000");
+    check(&mut card, "01A40004023F0000", "620383023F009000");
+    // Class A0 is for the basic channel's file system only: the ISD-R there refuses it.
+    check(&mut card, "00A4040010A0000005591010FFFFFFFF890000010000", ISDR_FCI);
+    check(&mut card, "A0F20000", "6E00");
+    // SELECT by a partial AID the file system claims.
+    check(&mut card, "00A4040C07A0000000871002", "9000");
+    check(&mut card, "A0F20000", "9F03");
+    assert_eq!(by_aid.lock().unwrap().len(), 1);
+    // Not claimed: 6A82, the selection stays.
+    check(&mut card, "00A4040C07A0000000871004", "6A82");
+}

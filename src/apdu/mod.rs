@@ -32,6 +32,9 @@ pub struct Cla {
     pub secure_messaging: bool,
     /// Command chaining bit (b5) set: not the last command of an ISO chain.
     pub chaining: bool,
+    /// The GSM class `A0` (3GPP TS 51.011), which modems still send to a UICC for the
+    /// GSM application: basic channel, no SM, no chaining; only the file system answers it.
+    pub gsm: bool,
 }
 
 impl Cla {
@@ -41,19 +44,41 @@ impl Cla {
     ///   channels 0–3 in b2–b1, SM in b4–b3, chaining in b5.
     /// * `0x40`–`0x7F` (and proprietary `0xC0`–`0xFF` but `FF`): further interindustry
     ///   coding, channels 4–19 in b4–b1, SM in b6, chaining in b5.
-    /// * `0x20`–`0x3F`, `0xA0`–`0xBF` (RFU; `A0` is the GSM 11.11 class a UICC
-    ///   rejects) and `0xFF` (reserved for PPS): `6E00`.
+    /// * `0xA0`: the GSM class (TS 51.011), on the basic channel ([`Cla::gsm`]).
+    /// * `0x20`–`0x3F`, `0xA1`–`0xBF` (RFU) and `0xFF` (reserved for PPS): `6E00`.
     pub fn parse(raw: u8) -> Result<Cla> {
         if raw == 0xFF {
             return Err(Status::ClaNotSupported);
         }
+        if raw == 0xA0 {
+            return Ok(Cla {
+                raw,
+                proprietary: false,
+                channel: 0,
+                secure_messaging: false,
+                chaining: false,
+                gsm: true,
+            });
+        }
         let proprietary = raw & 0x80 != 0;
         let chaining = raw & 0x10 != 0;
         match raw & 0x60 {
-            0x00 => Ok(Cla { raw, proprietary, channel: raw & 0x03, secure_messaging: raw & 0x0C != 0, chaining }),
-            0x40 | 0x60 => {
-                Ok(Cla { raw, proprietary, channel: 4 + (raw & 0x0F), secure_messaging: raw & 0x20 != 0, chaining })
-            }
+            0x00 => Ok(Cla {
+                raw,
+                proprietary,
+                channel: raw & 0x03,
+                secure_messaging: raw & 0x0C != 0,
+                chaining,
+                gsm: false,
+            }),
+            0x40 | 0x60 => Ok(Cla {
+                raw,
+                proprietary,
+                channel: 4 + (raw & 0x0F),
+                secure_messaging: raw & 0x20 != 0,
+                chaining,
+                gsm: false,
+            }),
             _ => Err(Status::ClaNotSupported),
         }
     }
@@ -287,7 +312,7 @@ mod tests {
         assert!(Cla::parse(0x0C).unwrap().secure_messaging);
         assert!(Cla::parse(0x64).unwrap().secure_messaging);
         assert!(Cla::parse(0x10).unwrap().chaining);
-        for bad in [0x20, 0x3F, 0xA0, 0xBF, 0xFF] {
+        for bad in [0x20, 0x3F, 0xA1, 0xBF, 0xFF] {
             assert_eq!(Cla::parse(bad), Err(Status::ClaNotSupported), "{bad:02X}");
         }
         for ch in 0..20 {

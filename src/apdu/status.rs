@@ -15,6 +15,13 @@ pub enum Status {
     MoreAvailable(u8),
     /// `62 00` warning, no information given, non-volatile memory unchanged.
     Warning,
+    /// `62 82` end of file or record reached before reading Ne bytes (READ BINARY/RECORD,
+    /// SEARCH RECORD: no record found).
+    EndOfFile,
+    /// `62 83` selected file invalidated (deactivated).
+    FileInvalidated,
+    /// `63 Cx` verification failed, `x` retries left (TS 102 221 §10.2.1.3).
+    RemainingRetries(u8),
     /// `65 81` memory failure (a persistent write failed; state unchanged).
     MemoryFailure,
     /// `67 00` wrong length (Lc/Le fields inconsistent with the command).
@@ -27,8 +34,14 @@ pub enum Status {
     LastCommandOfChainExpected,
     /// `68 84` command chaining not supported.
     CommandChainingNotSupported,
+    /// `69 81` command incompatible with file structure.
+    IncompatibleFileStructure,
     /// `69 82` security status not satisfied.
     SecurityStatusNotSatisfied,
+    /// `69 83` authentication/verification method blocked.
+    MethodBlocked,
+    /// `69 84` referenced data invalidated (e.g. a disabled PIN verified or changed).
+    ReferenceDataInvalidated,
     /// `69 85` conditions of use not satisfied.
     ConditionsNotSatisfied,
     /// `6A 80` incorrect parameters in the command data field.
@@ -37,6 +50,8 @@ pub enum Status {
     FunctionNotSupported,
     /// `6A 82` file or application not found.
     NotFound,
+    /// `6A 83` record not found.
+    RecordNotFound,
     /// `6A 84` not enough memory space.
     NotEnoughMemory,
     /// `6A 86` incorrect parameters P1-P2.
@@ -51,6 +66,12 @@ pub enum Status {
     InsNotSupported,
     /// `6E 00` class not supported.
     ClaNotSupported,
+    /// `91 xx` normal ending, a proactive command of `xx` bytes is pending (TS 102 221 §10.2.1.1).
+    ProactivePending(u8),
+    /// `98 62` authentication error, incorrect MAC (TS 31.102 §7.3).
+    AuthenticationError,
+    /// `9F xx` (GSM class `A0`, TS 51.011 §9.4.1): `xx` response bytes to fetch with GET RESPONSE.
+    GsmResponse(u8),
     /// `6F 00` technical problem, no precise diagnosis.
     Unknown,
     /// Any other status word.
@@ -78,17 +99,24 @@ impl From<Status> for u16 {
             Status::Success => 0x9000,
             Status::MoreAvailable(n) => 0x6100 | u16::from(n),
             Status::Warning => 0x6200,
+            Status::EndOfFile => 0x6282,
+            Status::FileInvalidated => 0x6283,
+            Status::RemainingRetries(n) => 0x63C0 | u16::from(n & 0x0F),
             Status::MemoryFailure => 0x6581,
             Status::WrongLength => 0x6700,
             Status::LogicalChannelNotSupported => 0x6881,
             Status::SecureMessagingNotSupported => 0x6882,
             Status::LastCommandOfChainExpected => 0x6883,
             Status::CommandChainingNotSupported => 0x6884,
+            Status::IncompatibleFileStructure => 0x6981,
             Status::SecurityStatusNotSatisfied => 0x6982,
+            Status::MethodBlocked => 0x6983,
+            Status::ReferenceDataInvalidated => 0x6984,
             Status::ConditionsNotSatisfied => 0x6985,
             Status::IncorrectData => 0x6A80,
             Status::FunctionNotSupported => 0x6A81,
             Status::NotFound => 0x6A82,
+            Status::RecordNotFound => 0x6A83,
             Status::NotEnoughMemory => 0x6A84,
             Status::IncorrectP1P2 => 0x6A86,
             Status::ReferencedDataNotFound => 0x6A88,
@@ -96,6 +124,9 @@ impl From<Status> for u16 {
             Status::WrongLe(n) => 0x6C00 | u16::from(n),
             Status::InsNotSupported => 0x6D00,
             Status::ClaNotSupported => 0x6E00,
+            Status::ProactivePending(n) => 0x9100 | u16::from(n),
+            Status::AuthenticationError => 0x9862,
+            Status::GsmResponse(n) => 0x9F00 | u16::from(n),
             Status::Unknown => 0x6F00,
             Status::Other(sw) => sw,
         }
@@ -109,17 +140,24 @@ impl From<u16> for Status {
             (0x90, 0x00) => Status::Success,
             (0x61, n) => Status::MoreAvailable(n),
             (0x62, 0x00) => Status::Warning,
+            (0x62, 0x82) => Status::EndOfFile,
+            (0x62, 0x83) => Status::FileInvalidated,
+            (0x63, n) if n & 0xF0 == 0xC0 => Status::RemainingRetries(n & 0x0F),
             (0x65, 0x81) => Status::MemoryFailure,
             (0x67, 0x00) => Status::WrongLength,
             (0x68, 0x81) => Status::LogicalChannelNotSupported,
             (0x68, 0x82) => Status::SecureMessagingNotSupported,
             (0x68, 0x83) => Status::LastCommandOfChainExpected,
             (0x68, 0x84) => Status::CommandChainingNotSupported,
+            (0x69, 0x81) => Status::IncompatibleFileStructure,
             (0x69, 0x82) => Status::SecurityStatusNotSatisfied,
+            (0x69, 0x83) => Status::MethodBlocked,
+            (0x69, 0x84) => Status::ReferenceDataInvalidated,
             (0x69, 0x85) => Status::ConditionsNotSatisfied,
             (0x6A, 0x80) => Status::IncorrectData,
             (0x6A, 0x81) => Status::FunctionNotSupported,
             (0x6A, 0x82) => Status::NotFound,
+            (0x6A, 0x83) => Status::RecordNotFound,
             (0x6A, 0x84) => Status::NotEnoughMemory,
             (0x6A, 0x86) => Status::IncorrectP1P2,
             (0x6A, 0x88) => Status::ReferencedDataNotFound,
@@ -128,6 +166,9 @@ impl From<u16> for Status {
             (0x6D, 0x00) => Status::InsNotSupported,
             (0x6E, 0x00) => Status::ClaNotSupported,
             (0x6F, 0x00) => Status::Unknown,
+            (0x91, n) => Status::ProactivePending(n),
+            (0x98, 0x62) => Status::AuthenticationError,
+            (0x9F, n) => Status::GsmResponse(n),
             _ => Status::Other(sw),
         }
     }

@@ -203,7 +203,8 @@ impl<P: Platform> Card<P> {
 
     fn reset_volatile(&mut self, event: Power) {
         self.channels = Default::default();
-        self.channels[0] = Some(Channel::default());
+        let selected = self.implicit_selection();
+        self.channels[0] = Some(Channel { selected, pending: Vec::new() });
         self.cat_busy = false;
         self.refresh_requested = false;
         for app in &mut self.apps {
@@ -327,7 +328,12 @@ impl<P: Platform> Card<P> {
             return get_response(channel, &cmd, out);
         }
         channel.pending.clear();
+        if cmd.cla.gsm && !self.implicit_selected(ch) {
+            // Class `A0` is the UICC file system's alone (its GSM application).
+            return Status::ClaNotSupported;
+        }
         let result = match (cmd.ins, cmd.cla.proprietary) {
+            (0x70 | 0xAA, _) if cmd.cla.gsm => Err(Status::ClaNotSupported),
             (0x70, false) => self.manage_channel(&cmd),
             (0xA4, false) => self.select(&cmd),
             (0xAA, true) => terminal_capability(&cmd),
@@ -349,7 +355,24 @@ impl<P: Platform> Card<P> {
             return Status::Success;
         };
         channel.pending = data;
+        if cmd.cla.gsm && cmd.ne.is_none() {
+            // TS 51.011 §9.4.1: `9Fxx`, the response is fetched with GET RESPONSE.
+            let n = channel.pending.len().min(SHORT_NE_MAX - 1);
+            return Status::GsmResponse(u8::try_from(n).unwrap_or(u8::MAX));
+        }
         send_pending(channel, cmd.ne.unwrap_or(0), out)
+    }
+
+    /// The implicit application (the file system) is the one selected on channel `ch`.
+    fn implicit_selected(&self, ch: u8) -> bool {
+        let selected = self.channels.get(usize::from(ch)).and_then(|c| c.as_ref()?.selected);
+        selected.is_some_and(|s| self.apps.get(s.app).is_some_and(|app| app.implicit()))
+    }
+
+    /// A fresh selection of the implicit application, if there is one.
+    fn implicit_selection(&mut self) -> Option<Selected> {
+        let app = self.apps.iter().position(|app| app.implicit())?;
+        Some(Selected { app, selection: self.fresh_selection() })
     }
 
     /// The application selected on the command's channel handles `cmd`; with nothing
@@ -368,9 +391,12 @@ impl<P: Platform> Card<P> {
         app: usize,
         f: impl FnOnce(&mut dyn App<P>, &mut Ctx<'_, P>) -> Result<Vec<u8>>,
     ) -> Result<Vec<u8>> {
-        let Some(app) = self.apps.get_mut(app) else {
-            return Err(Status::Unknown);
-        };
+        self.with_app(app, f).unwrap_or(Err(Status::Unknown))
+    }
+
+    /// Runs `f` on application `app` with the application context (`None`: no such app).
+    fn with_app<T>(&mut self, app: usize, f: impl FnOnce(&mut dyn App<P>, &mut Ctx<'_, P>) -> T) -> Option<T> {
+        let app = self.apps.get_mut(app)?;
         let mut ctx = Ctx {
             config: &self.config,
             identity: self.identity.as_deref(),
@@ -382,7 +408,7 @@ impl<P: Platform> Card<P> {
             refresh_requested: &mut self.refresh_requested,
             reload: Self::reload_state,
         };
-        f(app.as_mut(), &mut ctx)
+        Some(f(app.as_mut(), &mut ctx))
     }
 
     /// A selection handle no open channel uses.
@@ -405,8 +431,9 @@ impl<P: Platform> Card<P> {
     /// * open, P1 `00`: P2 `00` → the card picks the lowest free channel and
     ///   returns its number (one byte); P2 `01`–`13` → opens that channel, no data.
     ///   No free channel → `6A81`; requested channel already open → `6A86`.
-    ///   A channel opened from channel 0 has nothing selected; one opened from a
-    ///   further channel inherits that channel's selection.
+    ///   A channel opened from channel 0 has the implicit application (the file system,
+    ///   [`App::implicit`]) selected, or nothing; one opened from a further channel
+    ///   inherits that channel's selection.
     /// * close, P1 `80`: P2 = channel 1–19, or `00` for the channel the command
     ///   came on. Closing channel 0 or a channel that is not open → `6A86`.
     fn manage_channel(&mut self, cmd: &CommandView<'_>) -> Result<Vec<u8>> {
@@ -427,12 +454,17 @@ impl<P: Platform> Card<P> {
                     return Err(Status::IncorrectP1P2);
                 }
                 // The application, under a selection of its own.
+                // From the basic channel: the implicit application (the MF), if any.
                 let inherited = if origin == 0 {
                     None
                 } else {
                     self.channels.get(usize::from(origin)).and_then(|c| c.as_ref()?.selected)
                 };
-                let selected = inherited.map(|s| Selected { app: s.app, selection: self.fresh_selection() });
+                let selected = match inherited {
+                    Some(s) => Some(Selected { app: s.app, selection: self.fresh_selection() }),
+                    None if origin == 0 => self.implicit_selection(),
+                    None => None,
+                };
                 let slot = self.channels.get_mut(target).ok_or(Status::IncorrectP1P2)?;
                 *slot = Some(Channel { selected, pending: Vec::new() });
                 let number = u8::try_from(target).map_err(|_| Status::Unknown)?;
@@ -465,9 +497,9 @@ impl<P: Platform> Card<P> {
 
     /// SELECT (ISO/IEC 7816-4 §11.1.1, GP CS §11.9).
     ///
-    /// P1 `04`, by DF name, with an AID of 5–16 bytes: an exact or partial (prefix) match
-    /// with a registered application's AID selects the first such (the ISD-R, the ECASD,
-    /// then registered ones); none → `6A82` and the selection stays. P2 `00` or `04` asks
+    /// P1 `04`, by DF name, with an AID of 5–16 bytes: the first registered application
+    /// that claims the name ([`App::claims`]: by default an exact or partial (prefix)
+    /// match with its AID) is selected (the ISD-R, the ECASD, then registered ones); none → `6A82` and the selection stays. P2 `00` or `04` asks
     /// for the FCI, `0C` for nothing, others → `6A86`. The application selected before on
     /// the channel is deselected, then the new one answers (an error leaves nothing selected).
     /// P1 `00`/`08`/`09` (file id, path): the selected application's business (nothing
@@ -482,7 +514,9 @@ impl<P: Platform> Card<P> {
             return Err(Status::IncorrectP1P2);
         }
         let name = cmd.data;
-        let app = self.apps.iter().position(|app| app.aid().matches(name)).ok_or(Status::NotFound)?;
+        let app = (0..self.apps.len())
+            .find(|&i| self.with_app(i, |app, ctx| app.claims(name, ctx)).unwrap_or(false))
+            .ok_or(Status::NotFound)?;
         let ch = usize::from(cmd.channel());
         let previous = self.channels.get_mut(ch).and_then(Option::as_mut).ok_or(Status::Unknown)?.selected.take();
         self.deselect(previous);

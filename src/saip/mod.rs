@@ -23,8 +23,8 @@
 //! services are counted in [`ProfileHeader::unknown_mandatory_services`] for the installer to refuse.
 
 pub mod asn;
-pub mod profile;
 mod der;
+pub mod profile;
 
 use crate::asn1::tlv::push_len;
 
