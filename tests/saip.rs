@@ -169,12 +169,23 @@ fn unknown_tags() {
     let pes = pes(&profile().to_der());
     let at = offset_of(&pes, 2);
     // rfu1 (AB) is a placeholder; BF22 is past opt-iot; 30 is no context tag at all.
-    for (pe, tag) in
-        [(hex("AB05 A003 810109"), 0xAB), (hex("BF22 05 A003 810109"), 0xBF22), (hex("3005 A003 810109"), 0x30)]
-    {
+    // Mandated (PEHeader with `mandated`), each is refused. (Until saip::decode, a PEHeader
+    // without `mandated` was refused as well; now such an element is skipped: see below.)
+    for (pe, tag) in [
+        (hex("AB07 A005 8000 810109"), 0xAB),
+        (hex("BF22 07 A005 8000 810109"), 0xBF22),
+        (hex("3005 A003 810109"), 0x30),
+    ] {
         let mut v = pes.clone();
         v.insert(2, pe);
         assert_eq!(check(&v.concat()), Err(PeError::UnknownTag { offset: at, tag }));
+    }
+    // Not mandated: skipped and listed (SAIP: an eUICC ignores an unknown PE not mandated).
+    for (pe, tag) in [(hex("AB05 A003 810109"), 0xAB), (hex("BF22 05 A003 810109"), 0xBF22)] {
+        let mut v = pes.clone();
+        v.insert(2, pe);
+        let s = check(&v.concat()).unwrap();
+        assert_eq!((s.skipped, s.elements), (vec![(tag, 9)], 8));
     }
     // Known high-tag-number alternatives pass the tag check (then need the MF, which is there).
     let mut v = pes.clone();

@@ -1,5 +1,6 @@
-//! Any bytes as a profile package (UPP): the SAIP walk and checks never panic, every element
-//! the walk yields lies inside the input, and a package that passes has a header and an end.
+//! Any bytes as a profile package (UPP): the SAIP walk, checks and decoder never panic, every
+//! element the walk yields lies inside the input and a package that passes has a header and
+//! an end.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,4 +15,6 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(summary.order.first().map(|(k, _)| *k), Some(PeKind::Header));
         assert_eq!(summary.order.last().map(|(k, _)| *k), Some(PeKind::End));
     }
+    let _ = saip::decode(data);
+    let _ = saip::decode_for(data, saip::Services(u32::MAX));
 });

@@ -8,7 +8,11 @@
 //! a `PEHeader`. Nothing here panics on any input, and no key bytes are kept: keys are only measured.
 //!
 //! Rules (TCA SAIP, profile element sequence; usim-saip.md §1.1):
-//! * every element is one DER TLV whose tag is a known `ProfileElement` alternative;
+//! * every element is one DER TLV; its tag is a known `ProfileElement` alternative, or a
+//!   context-specific constructed tag this card does not know (a later version's element, or
+//!   an `rfu` placeholder) whose `PEHeader` is not `mandated`: such an element is skipped and
+//!   listed in [`Summary::skipped`] (SAIP: an eUICC ignores PEs it does not support unless they
+//!   are mandated); a mandated one is refused;
 //! * `header` is first and appears once; `end` is last and nothing follows it;
 //! * `mf` appears once and before any other file-system element (`genericFileManagement` and the
 //!   template elements `cd` … `opt-iot`);
@@ -21,10 +25,20 @@
 //! The module is `EXTENSIBILITY IMPLIED`: fields a later SAIP version appends to `ProfileHeader`,
 //! `ServicesList`, `PE-AKAParameter` or `AlgoParameter` are skipped, not refused; unknown mandatory
 //! services are counted in [`ProfileHeader::unknown_mandatory_services`] for the installer to refuse.
+//!
+//! [`decode`] goes further: it runs [`check`], then decodes every element into a
+//! [`profile::Profile`] (the file system each template or `genericFileManagement` element
+//! creates, with FCP facts and contents; PINs, PUKs, AKA keys) and applies the install-time
+//! rules (supported mandatory services and templates, NAA elements once per ADF, optional
+//! file elements after their NAA, paths that exist, fills inside their files). See `fs.rs`.
 
 pub mod asn;
 mod der;
+mod fs;
 pub mod profile;
+pub mod templates;
+
+pub use fs::{MAX_FILE_SIZE, MAX_TOTAL_EXTRA, SUPPORTED_SERVICES, decode, decode_for};
 
 use crate::asn1::tlv::push_len;
 
@@ -35,7 +49,8 @@ use core::fmt;
 /// A `ProfileElement` CHOICE alternative (usim-saip.md §1.1; `PEDefinitions` v3.3.1, automatic tags).
 ///
 /// `rfu1`…`rfu5` (`AB`–`AF`) are placeholders no eUICC implements; they are not listed, so
-/// [`check`] reports them as [`PeError::UnknownTag`] like any tag from a later version.
+/// [`check`] treats them like any tag from a later version: skipped when their `PEHeader` is
+/// not `mandated`, else [`PeError::UnknownTag`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 #[allow(missing_docs)]
@@ -181,7 +196,7 @@ impl<'a> Iterator for Elements<'a> {
         match der::read(rest) {
             Ok((tlv, _)) => {
                 self.pos = offset.saturating_add(tlv.raw.len());
-                let identification = if tlv.tag == 0xA0 { None } else { pe_header_id(tlv.value) };
+                let identification = if tlv.tag == 0xA0 { None } else { pe_header(tlv.value).map(|(_, id)| id) };
                 Some(Ok(ProfileElementRef { tag: tlv.tag, offset, raw: tlv.raw, identification }))
             }
             Err(fault) => {
@@ -198,15 +213,16 @@ impl<'a> Iterator for Elements<'a> {
 
 impl core::iter::FusedIterator for Elements<'_> {}
 
-/// `identification` of the `PEHeader` at the start of a PE's value: `A0 { [80 00] 81 <UInt15> }`.
-fn pe_header_id(value: &[u8]) -> Option<u16> {
+/// `(mandated, identification)` of the `PEHeader` at the start of a PE's value: `A0 { [80 00] 81 <UInt15> }`.
+fn pe_header(value: &[u8]) -> Option<(bool, u16)> {
     let (first, _) = der::read(value).ok()?;
     if first.tag != 0xA0 {
         return None;
     }
     let (mut field, rest) = der::read(first.value).ok()?;
     let mut rest = rest;
-    if field.tag == 0x80 {
+    let mandated = field.tag == 0x80;
+    if mandated {
         if !field.value.is_empty() {
             return None;
         }
@@ -215,7 +231,7 @@ fn pe_header_id(value: &[u8]) -> Option<u16> {
     // Later SAIP versions may extend PEHeader; extra fields after identification are allowed.
     let _ = rest;
     let id = der::uint16(field.value).filter(|&id| field.tag == 0x81 && id <= 0x7FFF)?;
-    Some(id)
+    Some((mandated, id))
 }
 
 /// Mandatory services of a profile (`eUICC-Mandatory-services`): bit *n* is the *n*-th field of
@@ -346,6 +362,8 @@ pub struct Summary {
     pub order: Vec<(PeKind, Option<u16>)>,
     /// Each `akaParameter`, in order.
     pub aka: Vec<AkaSummary>,
+    /// Elements skipped as unknown and not mandated: `(tag, identification)`, in order.
+    pub skipped: Vec<(u32, u16)>,
 }
 
 /// Why a profile package was refused. Offsets are byte offsets of the element in the package.
@@ -367,7 +385,8 @@ pub enum PeError {
         /// Offset of the element.
         offset: usize,
     },
-    /// The tag is no `ProfileElement` alternative this card knows (or an `rfu` placeholder).
+    /// The tag is no `ProfileElement` alternative this card knows (or an `rfu` placeholder),
+    /// and the element is `mandated` (or is no context-specific constructed TLV at all).
     UnknownTag {
         /// Offset of the element.
         offset: usize,
@@ -465,20 +484,134 @@ pub enum PeError {
         /// Offset of the first byte after `end`.
         offset: usize,
     },
+    /// The header mandates a service this card does not offer ([`SUPPORTED_SERVICES`]).
+    UnsupportedService {
+        /// The `ServicesList` field number (bit); 30 and above: a later version's service.
+        bit: u32,
+    },
+    /// The header mandates a template (`eUICC-Mandatory-GFSTEList`) this card does not have.
+    UnsupportedTemplate {
+        /// The OID, dotted.
+        oid: String,
+    },
+    /// An element's inner DER does not decode as its ASN.1 type (a field, `File`, `Fcp`,
+    /// PIN or PUK configuration is malformed, or a value is out of its range).
+    BadElement {
+        /// Offset of the element.
+        offset: usize,
+        /// Its kind.
+        kind: PeKind,
+        /// Its identification.
+        identification: u16,
+    },
+    /// A template element names a template this card does not know (or one for another element).
+    UnknownTemplate {
+        /// Offset of the element.
+        offset: usize,
+        /// Its identification.
+        identification: u16,
+        /// The `templateID`, dotted.
+        oid: String,
+    },
+    /// A known element this card does not install (`iot`, `opt-iot`: no template data).
+    UnsupportedElement {
+        /// Offset of the element.
+        offset: usize,
+        /// Its kind.
+        kind: PeKind,
+        /// Its identification.
+        identification: u16,
+    },
+    /// A second NAA element (`usim`, `isim`, `csim`) for an ADF that exists (same AID).
+    DuplicateNaa {
+        /// Offset of the element.
+        offset: usize,
+        /// Its identification.
+        identification: u16,
+    },
+    /// An element needs a directory no earlier element created: an optional-files or DF
+    /// element (`opt-usim`, `gsm-access`, `df-5gs`, …) without its NAA, an `akaParameter`
+    /// without an NAA before it, a template file whose DF the element did not create.
+    ParentMissing {
+        /// Offset of the element.
+        offset: usize,
+        /// Its kind.
+        kind: PeKind,
+        /// Its identification.
+        identification: u16,
+    },
+    /// A path (`filePath`, `linkPath`, a `pinCodes` share) names a file that does not exist
+    /// (yet), or goes through an EF.
+    PathNotFound {
+        /// Offset of the element.
+        offset: usize,
+        /// Its identification.
+        identification: u16,
+        /// The path as FIDs, concatenated.
+        path: Vec<u8>,
+    },
+    /// A file the element creates is not well defined: no FID, no AID for an ADF, an unknown
+    /// file descriptor, a record length or count out of range, an FID that exists in the
+    /// directory, content for a directory or a link.
+    BadFile {
+        /// Offset of the element.
+        offset: usize,
+        /// Its identification.
+        identification: u16,
+        /// The file's FID (0 if it has none).
+        fid: u16,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// `fillFileContent` writes past the end of the file.
+    FillBeyondEnd {
+        /// Offset of the element.
+        offset: usize,
+        /// Its identification.
+        identification: u16,
+        /// The file's FID.
+        fid: u16,
+    },
+    /// A file is larger than this card gives one file, or the files together are.
+    TooLarge {
+        /// Offset of the element.
+        offset: usize,
+        /// Its identification.
+        identification: u16,
+        /// The size asked for, in bytes.
+        size: usize,
+    },
+    /// A PIN names an unblocking PUK that no `pukCodes` element before it defined.
+    PukMissing {
+        /// Identification of the `pinCodes` element.
+        identification: u16,
+        /// The PUK key reference.
+        key_ref: u8,
+    },
 }
 
 impl PeError {
     /// The `PEStatus.status` an eUICC reports for this error (`PEDefinitions` `PEStatus`):
-    /// `pe-not-supported(1)`, `bad-values(3)`, `invalid-request-format(5)` or
-    /// `unsupported-profile-version(31)`.
+    /// `pe-not-supported(1)`, `bad-values(3)`, `not-enough-memory(4)`,
+    /// `invalid-request-format(5)`, `invalid-parameter(6)`, `template-not-supported(9)`,
+    /// `feature-not-supported(10)` or `unsupported-profile-version(31)`.
     pub fn pe_status(&self) -> u8 {
         match self {
-            PeError::UnknownTag { .. } => 1,
+            PeError::UnknownTag { .. } | PeError::UnsupportedElement { .. } => 1,
             PeError::UnsupportedVersion { .. } => 31,
             PeError::BadIccidLength { .. }
             | PeError::UnknownAlgorithm { .. }
             | PeError::BadKeyLength { .. }
-            | PeError::BadOpcLength { .. } => 3,
+            | PeError::BadOpcLength { .. }
+            | PeError::FillBeyondEnd { .. }
+            | PeError::PukMissing { .. } => 3,
+            PeError::TooLarge { .. } => 4,
+            PeError::DuplicateNaa { .. }
+            | PeError::ParentMissing { .. }
+            | PeError::PathNotFound { .. }
+            | PeError::BadFile { .. } => 6,
+            PeError::UnknownTemplate { .. } | PeError::UnsupportedTemplate { .. } => 9,
+            PeError::UnsupportedService { .. } => 10,
             _ => 5,
         }
     }
@@ -491,7 +624,17 @@ impl PeError {
             | PeError::BadAka { identification, .. }
             | PeError::UnknownAlgorithm { identification, .. }
             | PeError::BadKeyLength { identification, .. }
-            | PeError::BadOpcLength { identification, .. } => Some(*identification),
+            | PeError::BadOpcLength { identification, .. }
+            | PeError::BadElement { identification, .. }
+            | PeError::UnknownTemplate { identification, .. }
+            | PeError::UnsupportedElement { identification, .. }
+            | PeError::DuplicateNaa { identification, .. }
+            | PeError::ParentMissing { identification, .. }
+            | PeError::PathNotFound { identification, .. }
+            | PeError::BadFile { identification, .. }
+            | PeError::FillBeyondEnd { identification, .. }
+            | PeError::TooLarge { identification, .. }
+            | PeError::PukMissing { identification, .. } => Some(*identification),
             _ => None,
         }
     }
@@ -539,6 +682,43 @@ impl fmt::Display for PeError {
             }
             PeError::EndMissing => f.write_str("no end profile element"),
             PeError::DataAfterEnd { offset } => write!(f, "data after the end profile element at offset {offset}"),
+            PeError::UnsupportedService { bit } => match asn::ServicesList::name(*bit) {
+                Some(name) => write!(f, "mandatory service {name} is not supported"),
+                None => write!(f, "mandatory service number {bit} (a later SAIP version) is not supported"),
+            },
+            PeError::UnsupportedTemplate { oid } => write!(f, "mandatory template {oid} is not supported"),
+            PeError::BadElement { offset, kind, identification } => {
+                write!(f, "{kind} (identification {identification}) at offset {offset} does not decode")
+            }
+            PeError::UnknownTemplate { offset, identification, oid } => {
+                write!(f, "element (identification {identification}) at offset {offset}: unknown template {oid}")
+            }
+            PeError::UnsupportedElement { offset, kind, identification } => {
+                write!(f, "{kind} (identification {identification}) at offset {offset} is not supported")
+            }
+            PeError::DuplicateNaa { offset, identification } => {
+                write!(f, "NAA element (identification {identification}) at offset {offset}: its ADF exists")
+            }
+            PeError::ParentMissing { offset, kind, identification } => {
+                write!(f, "{kind} (identification {identification}) at offset {offset}: its parent is not created")
+            }
+            PeError::PathNotFound { offset, identification, path } => {
+                write!(f, "element (identification {identification}) at offset {offset}: no file at path ")?;
+                path.iter().try_for_each(|b| write!(f, "{b:02X}"))
+            }
+            PeError::BadFile { offset, identification, fid, reason } => {
+                write!(f, "element (identification {identification}) at offset {offset}: file {fid:04X}: {reason}")
+            }
+            PeError::FillBeyondEnd { offset, identification, fid } => write!(
+                f,
+                "element (identification {identification}) at offset {offset}: content past the end of file {fid:04X}"
+            ),
+            PeError::TooLarge { offset, identification, size } => {
+                write!(f, "element (identification {identification}) at offset {offset}: {size} bytes is too large")
+            }
+            PeError::PukMissing { identification, key_ref } => {
+                write!(f, "pinCodes (identification {identification}): PUK {key_ref:02X} is not defined")
+            }
         }
     }
 }
@@ -552,6 +732,7 @@ pub fn check(upp: &[u8]) -> Result<Summary, PeError> {
     let mut seen_mf = false;
     let mut order = Vec::new();
     let mut aka = Vec::new();
+    let mut skipped = Vec::new();
     for (index, item) in elements(upp).enumerate() {
         let pe = item?;
         let kind = pe.kind();
@@ -564,7 +745,15 @@ pub fn check(upp: &[u8]) -> Result<Summary, PeError> {
             });
         }
         let Some(kind) = kind else {
-            return Err(PeError::UnknownTag { offset: pe.offset, tag: pe.tag });
+            // A later version's element (or an rfu placeholder): context-specific, constructed.
+            let alternative = pe.raw.first().is_some_and(|b| b & 0xE0 == 0xA0);
+            match pe_header(der::read(pe.raw).map(|(t, _)| t.value).unwrap_or_default()) {
+                Some((false, id)) if alternative => {
+                    skipped.push((pe.tag, id));
+                    continue;
+                }
+                _ => return Err(PeError::UnknownTag { offset: pe.offset, tag: pe.tag }),
+            }
         };
         if kind == PeKind::Header {
             if header.is_some() {
@@ -595,7 +784,7 @@ pub fn check(upp: &[u8]) -> Result<Summary, PeError> {
                     return Err(PeError::DataAfterEnd { offset: after });
                 }
                 let header = header.ok_or(PeError::HeaderMissing)?;
-                return Ok(Summary { header, elements: order.len(), order, aka });
+                return Ok(Summary { header, elements: order.len(), order, aka, skipped });
             }
             _ => {}
         }
@@ -653,6 +842,14 @@ fn decode_header(pe: &ProfileElementRef<'_>) -> Result<ProfileHeader, PeError> {
 
 /// Decodes `akaParameter` (`PE-AKAParameter`; usim-saip.md §1.4) and checks algorithm and key sizes.
 fn decode_aka(pe: &ProfileElementRef<'_>, identification: u16) -> Result<AkaSummary, PeError> {
+    decode_aka_full(pe, identification).map(|(summary, _)| summary)
+}
+
+/// [`decode_aka`], with the decoded element (keys included) as well.
+fn decode_aka_full(
+    pe: &ProfileElementRef<'_>,
+    identification: u16,
+) -> Result<(AkaSummary, asn::PeAkaParameter), PeError> {
     let bad = PeError::BadAka { offset: pe.offset, identification };
     // Extension fields of PE-AKAParameter (after sqnInit [5]), AlgoParameter (after numberOfKeccak [7])
     // and MappingParameter (after mappingSource [1]).
@@ -676,17 +873,18 @@ fn decode_aka(pe: &ProfileElementRef<'_>, identification: u16) -> Result<AkaSumm
     })
     .ok_or(bad.clone())?;
     let a: asn::PeAkaParameter = rasn::der::decode(&known).map_err(|_| bad)?;
-    let p = match a.algo_configuration {
+    let p = match &a.algo_configuration {
         asn::AlgoConfiguration::AlgoParameter(p) => p,
         asn::AlgoConfiguration::MappingParameter(m) => {
-            return Ok(AkaSummary {
+            let summary = AkaSummary {
                 identification,
                 algorithm: None,
                 algorithm_options: 0,
                 key_len: 0,
                 opc_len: 0,
                 mapping_source: Some(m.mapping_source.to_vec()),
-            });
+            };
+            return Ok((summary, a));
         }
     };
     let algorithm = Algorithm::from_id(p.algorithm_id)
@@ -711,14 +909,15 @@ fn decode_aka(pe: &ProfileElementRef<'_>, identification: u16) -> Result<AkaSumm
         [o] => *o,
         _ => return Err(PeError::BadAka { offset: pe.offset, identification }),
     };
-    Ok(AkaSummary {
+    let summary = AkaSummary {
         identification,
         algorithm: Some(algorithm),
         algorithm_options,
         key_len,
         opc_len,
         mapping_source: None,
-    })
+    };
+    Ok((summary, a))
 }
 
 /// The element `pe` re-encoded without the extension fields of its SEQUENCE: fields whose tag is

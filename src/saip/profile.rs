@@ -82,11 +82,12 @@ pub struct FileNode {
     /// `proprietaryEFInfo.specialFileInformation` (`80` high update, `40` readable and
     /// updatable when deactivated); 0 when absent.
     pub special: u8,
-    /// The file shares the content of another file (`linkPath`): its index.
+    /// The file shares the content of another file (`linkPath`): its index. The target is
+    /// created before the link; a link file that gives no size has the target's [`FileKind`].
     pub link: Option<usize>,
     /// The EF's content after the package's fills: transparent — exactly `size` bytes;
     /// linear fixed and cyclic — `record_len × records` bytes; BER-TLV — the TLV objects as
-    /// the package stores them. Empty for directories.
+    /// the package stores them. Empty for directories and for link files (read the target's).
     pub content: Vec<u8>,
     /// The template's name of the file (`"EF.IMSI"`), when a template created it.
     pub name: Option<&'static str>,
@@ -123,7 +124,8 @@ pub enum FileKind {
     LinearFixed {
         /// Record length, 1–255.
         record_len: u8,
-        /// Number of records, 1–254.
+        /// Number of records, 1–254 (0 only for a file with no template data, no
+        /// `efFileSize` and no content: a CSIM EF sized by what the package writes).
         records: u8,
     },
     /// A cyclic EF.
