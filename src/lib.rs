@@ -69,6 +69,7 @@ pub mod platform;
 pub mod saip;
 pub mod scp03t;
 pub mod sd;
+pub mod sim;
 pub mod store;
 
 #[cfg(feature = "std")]
