@@ -78,8 +78,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("identity", &["crypto", "asn1", "platform", "config"]),
     ("app", &["apdu", "config", "crypto", "identity", "platform", "store"]),
     ("sd", &["apdu", "app", "asn1", "config", "crypto", "identity", "platform", "saip", "scp03t", "store", "sd"]),
-    ("sim", &["crypto::provider"]),
-    ("card", &["apdu", "app", "config", "crypto", "identity", "platform", "sd", "store"]),
+    ("sim", &["apdu", "app", "asn1", "config", "crypto::provider", "platform", "saip", "store"]),
+    ("card", &["apdu", "app", "config", "crypto", "identity", "platform", "sd", "sim", "store"]),
 ];
 
 #[test]

@@ -31,6 +31,7 @@ use crate::identity::Identity;
 use crate::platform::Platform;
 use crate::sd::ecasd::Ecasd;
 use crate::sd::isdr::Isdr;
+use crate::sim::app::Sim;
 use crate::store::{self, CardState, Store};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -127,7 +128,7 @@ impl<P: Platform> Card<P> {
     /// state, and powers it on.
     pub fn new(config: CardConfig, mut platform: P) -> core::result::Result<Card<P>, Error<StorageError<P>>> {
         let (store, state) = Self::load(&config, &mut platform)?;
-        let apps: Vec<Box<dyn App<P>>> = alloc::vec![Box::new(Isdr::new(config.isd_r_aid)), Box::new(Ecasd)];
+        let apps: Vec<Box<dyn App<P>>> = alloc::vec![Box::new(Isdr::new(config.isd_r_aid)), Box::new(Ecasd), Box::new(Sim::new())];
         let mut card = Card {
             config,
             identity: None,

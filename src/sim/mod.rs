@@ -1,5 +1,8 @@
-//! The SIM an enabled profile becomes. So far: the authentication algorithms ([`milenage`],
-//! the USIM test algorithm). The file-system application (the implicit `app::App` built
-//! from `saip::profile::Profile`) comes next.
+//! The SIM an enabled profile becomes: the implicit UICC application ([`app::Sim`]) over the
+//! profile's file system ([`fs`]), its persisted state ([`state`]), and the authentication
+//! algorithms ([`milenage`], the USIM test algorithm).
 
+pub mod app;
+pub mod fs;
 pub mod milenage;
+pub mod state;

@@ -555,7 +555,8 @@ impl<'a> Edit<'a> {
         self.state.profiles.get_mut(index)
     }
 
-    /// Removes profile `index` and its package.
+    /// Removes profile `index`, its package, and every record a feature keeps for it
+    /// (a [`RecordKind`] record keyed `p<slot>`, slot in two lowercase hex digits).
     pub fn remove_profile(&mut self, index: usize) -> bool {
         if index >= self.state.profiles.len() {
             return false;
@@ -563,6 +564,14 @@ impl<'a> Edit<'a> {
         let p = self.state.profiles.remove(index);
         self.touched.insert(p.record_name());
         self.extra.remove(&p.package_name());
+        // Records features keep per profile (`<kind>.p<slot>`, e.g. the SIM's) go with it.
+        let suffix = format!(".p{:02x}", p.slot());
+        let owned: Vec<String> = self.state.kinds.keys().filter(|n| n.ends_with(&suffix)).cloned().collect();
+        for name in owned {
+            let old = self.state.kinds.remove(&name);
+            self.touched.insert(name.clone());
+            self.undo.push(Undo::Kind(name, old));
+        }
         self.undo.push(Undo::ProfileRemoved(index, p));
         true
     }

@@ -1,0 +1,574 @@
+//! The UICC application of the enabled profile: the implicit [`App`] (selected on the
+//! basic channel at reset, as a UICC's MF is), answering the file system, PIN and
+//! AUTHENTICATE commands of ETSI TS 102 221 §11 / TS 31.102 §7 in classes `00`/`80`, and the
+//! GSM class `A0` of TS 51.011 §9.
+//!
+//! ```text
+//! power event → Latch::Stale
+//! first command (or SELECT by AID) after it → latch(): the profile enabled on port 0,
+//!   its package (`u.<slot>`) → saip::decode → fs::Tree + PinSet + AKA, then the record
+//!   `sim.p<slot>` (changed contents, PIN counters, SQN) applied on top
+//! every command → still enabled? (no: "no profile" until the next reset)
+//!   → the selection's Cursor (current DF, EF, ADF, record pointer)
+//!   → SELECT / STATUS / READ / UPDATE / SEARCH / INCREASE / RETRIEVE / SET DATA
+//!     (EF.ARR checked first) · VERIFY … UNBLOCK PIN · AUTHENTICATE · TERMINAL PROFILE,
+//!     FETCH, TERMINAL RESPONSE
+//!   → a change: the record `sim.p<slot>` committed through the store (one commit per
+//!     command; a failed commit undoes the change in memory and answers `6581`)
+//! ```
+//!
+//! The profile is latched at reset: enabling another profile switches IMSI and keys only
+//! after the next reset (the modem is told by the REFRESH or the adapter's reset), and a
+//! profile disabled meanwhile is unreachable at once.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use super::fs::{self, RecordMode, Tree};
+use super::state::{self, FileContent, SimKind, SimRecord};
+use crate::apdu::{Result, Status};
+use crate::app::{App, Command, Ctx, Power, Selection};
+use crate::config::Aid;
+use crate::platform::Platform;
+use crate::saip::profile::{FileKind, Profile};
+use crate::store::{Edit, Port};
+
+/// The 3GPP USIM AID prefix (RID `A000000087`, application code `1002`), padded.
+const USIM_AID: [u8; 16] = [0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0, 0, 0, 0];
+
+/// `6986`: command not allowed, no EF selected (TS 102 221 §10.2.1.5).
+const NO_EF: Status = Status::Other(0x6986);
+
+/// The channel's position in the file system (TS 102 221 §8.4: one per logical channel).
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    /// The current DF (MF, DF or ADF).
+    dir: usize,
+    /// The current EF, if any.
+    ef: Option<usize>,
+    /// The application selected on the channel (its ADF), if any.
+    adf: Option<usize>,
+    /// The record pointer of the current EF.
+    record: Option<u8>,
+}
+
+impl Cursor {
+    const MF: Cursor = Cursor { dir: 0, ef: None, adf: None, record: None };
+}
+
+/// The enabled profile, latched.
+struct Loaded {
+    /// The profile's ISD-P slot (its records are named by it).
+    slot: u8,
+    tree: Tree,
+    profile: Box<Profile>,
+    /// What is persisted for it (kept in step with `tree` and the rest).
+    record: SimRecord,
+}
+
+enum Latch {
+    /// A power event happened: latch at the next command.
+    Stale,
+    /// No profile enabled on port 0 at the last reset (or it was disabled since).
+    Empty,
+    Loaded(Box<Loaded>),
+}
+
+/// The SIM application.
+pub struct Sim {
+    latch: Latch,
+    cursors: BTreeMap<Selection, Cursor>,
+}
+
+impl core::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let latched = match &self.latch {
+            Latch::Stale => "stale",
+            Latch::Empty => "no profile",
+            Latch::Loaded(_) => "loaded",
+        };
+        f.debug_struct("Sim").field("latch", &latched).field("cursors", &self.cursors.len()).finish()
+    }
+}
+
+impl Default for Sim {
+    fn default() -> Self {
+        Sim::new()
+    }
+}
+
+impl Sim {
+    /// A SIM application that latches the enabled profile at the first command.
+    pub fn new() -> Sim {
+        Sim { latch: Latch::Stale, cursors: BTreeMap::new() }
+    }
+
+    /// Latches (if stale) and checks that the latched profile is still enabled.
+    fn loaded<P: Platform>(&mut self, ctx: &mut Ctx<'_, P>) -> Result<Option<&mut Loaded>> {
+        let reloaded = ctx.store.needs_reload();
+        ctx.settle()?;
+        if reloaded {
+            // The state came back from storage: so must the SIM's.
+            self.latch = Latch::Stale;
+        }
+        if matches!(self.latch, Latch::Stale) {
+            self.latch = match latch(ctx) {
+                Some(l) => Latch::Loaded(Box::new(l)),
+                None => Latch::Empty,
+            };
+        }
+        if let Latch::Loaded(l) = &self.latch {
+            let slot = l.slot;
+            if !ctx.state.profiles.iter().any(|p| p.slot() == slot && p.enabled_on() == Some(Port::FIRST)) {
+                self.latch = Latch::Empty;
+            }
+        }
+        match &mut self.latch {
+            Latch::Loaded(l) => Ok(Some(l)),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The profile enabled on port 0, decoded, with its persisted state applied.
+fn latch<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<Loaded> {
+    let record = ctx.state.profiles.iter().find(|p| p.enabled_on() == Some(Port::FIRST))?;
+    let slot = record.slot();
+    let upp = ctx.store.get(&record.package_name())?;
+    // Every service: the package was accepted at install; what the card cannot run it
+    // answers for command by command.
+    let profile = crate::saip::decode_for(upp, crate::saip::Services(u32::MAX)).ok()?;
+    let package = ctx.platform.crypto().sha256(&[upp]);
+    let mut tree = Tree::new(&profile);
+    let mut persisted = ctx.state.get::<SimKind, ()>(&state::key(slot)).ok().flatten().unwrap_or_default();
+    if persisted.package.as_ref() != package.as_slice() {
+        // Not this package's (cannot happen: the record goes with its profile); start fresh.
+        persisted = SimRecord { package: package.to_vec().into(), ..SimRecord::default() };
+    }
+    persisted.files.retain(|f| {
+        usize::try_from(f.index).is_ok_and(|i| i < tree.len()) && {
+            let i = usize::try_from(f.index).unwrap_or(usize::MAX);
+            tree.restore(i, f.content.to_vec())
+        }
+    });
+    let _ = tree.take_dirty();
+    Some(Loaded { slot, tree, profile: Box::new(profile), record: persisted })
+}
+
+/// Commits `loaded.record` (after a change) as `sim.p<slot>`; `6581` on failure.
+fn persist<P: Platform>(ctx: &mut Ctx<'_, P>, loaded: &Loaded) -> Result<()> {
+    let mut edit = Edit::new(ctx.state);
+    edit.put::<SimKind>(&state::key(loaded.slot), &loaded.record).map_err(|_| Status::MemoryFailure)?;
+    let txn = edit.txn::<()>(ctx.store).map_err(|_| Status::MemoryFailure)?;
+    let (storage, _, _) = ctx.platform.split();
+    ctx.store.commit(storage, txn).map_err(|_| Status::MemoryFailure)?;
+    edit.keep();
+    Ok(())
+}
+
+/// Records the contents `tree` changed into `record`.
+fn note_dirty(loaded: &mut Loaded) {
+    for i in loaded.tree.take_dirty() {
+        let content: Vec<u8> = loaded.tree.node(i).map(|n| n.content.clone()).unwrap_or_default();
+        let index = u32::try_from(i).unwrap_or(u32::MAX);
+        match loaded.record.files.iter_mut().find(|f| f.index == index) {
+            Some(f) => f.content = content.into(),
+            None => loaded.record.files.push(FileContent { index, content: content.into() }),
+        }
+    }
+    loaded.record.files.sort_by_key(|f| f.index);
+}
+
+impl<P: Platform> App<P> for Sim {
+    fn aid(&self) -> Aid {
+        // For listings only: `claims` answers for the ADFs of the enabled profile.
+        Aid::from_array(USIM_AID)
+    }
+
+    fn claims(&mut self, name: &[u8], ctx: &mut Ctx<'_, P>) -> bool {
+        matches!(self.loaded(ctx), Ok(Some(l)) if l.tree.adf_by_name(name).is_some())
+    }
+
+    fn implicit(&self) -> bool {
+        true
+    }
+
+    fn select(&mut self, selection: Selection, command: &Command<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+        let loaded = self.loaded(ctx)?.ok_or(Status::NotFound)?;
+        let adf = loaded.tree.adf_by_name(command.data).ok_or(Status::NotFound)?;
+        let fcp = command.wants_fci().then(|| fcp(loaded, adf));
+        self.cursors.insert(selection, Cursor { dir: adf, ef: None, adf: Some(adf), record: None });
+        Ok(fcp.unwrap_or_default())
+    }
+
+    fn call(&mut self, selection: Selection, command: &Command<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+        let cursor = self.cursors.get(&selection).copied().unwrap_or(Cursor::MF);
+        let Some(loaded) = self.loaded(ctx)? else {
+            // No profile: the card as it is without one (file SELECT 6A82, class A0 6E00).
+            return Err(match command.ins {
+                _ if command.gsm => Status::ClaNotSupported,
+                0xA4 => Status::NotFound,
+                _ => Status::InsNotSupported,
+            });
+        };
+        let mut cursor = cursor;
+        if cursor.dir >= loaded.tree.len() {
+            cursor = Cursor::MF;
+        }
+        let out = dispatch(loaded, &mut cursor, command, ctx);
+        self.cursors.insert(selection, cursor);
+        out
+    }
+
+    fn deselect(&mut self, selection: Selection) {
+        self.cursors.remove(&selection);
+    }
+
+    fn power(&mut self, _event: Power) {
+        self.cursors.clear();
+        self.latch = Latch::Stale;
+    }
+}
+
+/// The FCP of file `i`.
+fn fcp(loaded: &Loaded, i: usize) -> Vec<u8> {
+    let c6 = loaded.tree.node(i).map(|n| n.pin_status.clone()).unwrap_or_default();
+    loaded.tree.fcp(i, Some(&c6))
+}
+
+/// Class check: interindustry commands under `0X` (or `A0`), the UICC's own under `8X`.
+fn class_ok(command: &Command<'_>, proprietary: bool) -> Result<()> {
+    if command.gsm || command.proprietary == proprietary { Ok(()) } else { Err(Status::ClaNotSupported) }
+}
+
+fn dispatch<P: Platform>(
+    loaded: &mut Loaded,
+    cursor: &mut Cursor,
+    command: &Command<'_>,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<Vec<u8>> {
+    match command.ins {
+        0xA4 => {
+            class_ok(command, false)?;
+            select(loaded, cursor, command)
+        }
+        0xF2 => {
+            class_ok(command, true)?;
+            status(loaded, cursor, command)
+        }
+        0xB0 => {
+            class_ok(command, false)?;
+            read_binary(loaded, cursor, command)
+        }
+        0xD6 => {
+            class_ok(command, false)?;
+            update_binary(loaded, cursor, command, ctx)
+        }
+        0xB2 => {
+            class_ok(command, false)?;
+            read_record(loaded, cursor, command)
+        }
+        0xDC => {
+            class_ok(command, false)?;
+            update_record(loaded, cursor, command, ctx)
+        }
+        0xA2 => {
+            class_ok(command, false)?;
+            search_record(loaded, cursor, command)
+        }
+        0x32 => {
+            class_ok(command, !command.gsm)?;
+            increase(loaded, cursor, command, ctx)
+        }
+        0xCB => {
+            class_ok(command, false)?;
+            retrieve_data(loaded, cursor, command)
+        }
+        0xDB => {
+            class_ok(command, false)?;
+            set_data(loaded, cursor, command, ctx)
+        }
+        // TERMINAL PROFILE, TERMINAL RESPONSE: accepted (no proactive session is open).
+        0x10 | 0x14 if command.proprietary => Ok(Vec::new()),
+        _ => Err(Status::InsNotSupported),
+    }
+}
+
+/// The EF a command works on: by SFI (`sfi` non-zero; it becomes the current EF) or the
+/// current EF.
+fn target_ef(loaded: &Loaded, cursor: &mut Cursor, sfi: Option<u8>) -> Result<usize> {
+    match sfi {
+        Some(sfi) => {
+            let ef = loaded
+                .tree
+                .children(cursor.dir)
+                .iter()
+                .copied()
+                .find(|&c| loaded.tree.node(c).is_some_and(|n| n.sfi == Some(sfi) && !n.kind.is_dir()))
+                .ok_or(Status::NotFound)?;
+            if cursor.ef != Some(ef) {
+                cursor.ef = Some(ef);
+                cursor.record = None;
+            }
+            Ok(ef)
+        }
+        None => cursor.ef.ok_or(NO_EF),
+    }
+}
+
+/// SELECT (TS 102 221 §11.1.1; GSM: TS 51.011 §9.2.1).
+fn select(loaded: &Loaded, cursor: &mut Cursor, command: &Command<'_>) -> Result<Vec<u8>> {
+    let tree = &loaded.tree;
+    let fid = || -> Result<u16> {
+        match command.data {
+            [a, b] => Ok(u16::from_be_bytes([*a, *b])),
+            _ => Err(Status::WrongLength),
+        }
+    };
+    if command.gsm {
+        if command.p1 != 0 || command.p2 != 0 {
+            return Err(Status::IncorrectP1P2);
+        }
+        let file = tree.select_fid(cursor.dir, cursor.adf, fid()?).ok_or(Status::NotFound)?;
+        move_to(tree, cursor, file);
+        return Ok(tree.gsm_response(file, [0x00, 0x00, 0x00], [0x00; 4]));
+    }
+    if !matches!(command.p2, 0x00 | 0x04 | 0x0C) {
+        return Err(Status::IncorrectP1P2);
+    }
+    let file = match command.p1 {
+        0x00 if command.data.is_empty() => Some(0),
+        0x00 => tree.select_fid(cursor.dir, cursor.adf, fid()?),
+        0x01 => tree.child(cursor.dir, fid()?).filter(|&c| tree.is_dir(c)),
+        0x02 => tree.child(cursor.dir, fid()?).filter(|&c| !tree.is_dir(c)),
+        0x03 if command.data.is_empty() => tree.parent(cursor.dir),
+        0x03 => return Err(Status::WrongLength),
+        0x04 => tree.adf_by_name(command.data),
+        0x08 => tree.select_path(0, cursor.adf, command.data, true),
+        0x09 => tree.select_path(cursor.dir, cursor.adf, command.data, false),
+        _ => return Err(Status::IncorrectP1P2),
+    }
+    .ok_or(Status::NotFound)?;
+    move_to(tree, cursor, file);
+    if tree.node(file).is_some_and(|n| n.kind == FileKind::Adf) {
+        cursor.adf = Some(file);
+    }
+    if command.p2 == 0x0C {
+        return Ok(Vec::new());
+    }
+    Ok(fcp(loaded, file))
+}
+
+/// Makes `file` current: a directory becomes the current DF, an EF the current EF (its
+/// parent the current DF); the record pointer is cleared.
+fn move_to(tree: &Tree, cursor: &mut Cursor, file: usize) {
+    if tree.is_dir(file) {
+        cursor.dir = file;
+        cursor.ef = None;
+    } else {
+        cursor.dir = tree.parent(file).unwrap_or(0);
+        cursor.ef = Some(file);
+    }
+    cursor.record = None;
+}
+
+/// STATUS (TS 102 221 §11.1.2): P2 `00` the FCP of the current DF, `01` its DF name, `0C`
+/// nothing.
+fn status(loaded: &Loaded, cursor: &Cursor, command: &Command<'_>) -> Result<Vec<u8>> {
+    if command.gsm {
+        return Ok(loaded.tree.gsm_response(cursor.dir, [0; 3], [0; 4]));
+    }
+    if command.p1 > 0x02 {
+        return Err(Status::IncorrectP1P2);
+    }
+    match command.p2 {
+        0x00 => Ok(fcp(loaded, cursor.dir)),
+        0x01 => {
+            let adf = cursor.adf.ok_or(Status::ReferencedDataNotFound)?;
+            let aid = loaded.tree.node(adf).and_then(|n| n.aid.clone()).unwrap_or_default();
+            let mut out = Vec::new();
+            fs::push_tlv(&mut out, 0x84, &aid);
+            Ok(out)
+        }
+        0x0C => Ok(Vec::new()),
+        _ => Err(Status::IncorrectP1P2),
+    }
+}
+
+/// P1/P2 of READ/UPDATE BINARY: `(SFI, offset)` (P1 b8 = 1: SFI in b5–b1, offset P2).
+fn binary_address(command: &Command<'_>) -> Result<(Option<u8>, usize)> {
+    if command.p1 & 0x80 != 0 && !command.gsm {
+        if command.p1 & 0x60 != 0 {
+            return Err(Status::IncorrectP1P2);
+        }
+        let sfi = command.p1 & 0x1F;
+        if sfi == 0 {
+            return Err(Status::IncorrectP1P2);
+        }
+        Ok((Some(sfi), usize::from(command.p2)))
+    } else {
+        Ok((None, usize::from(command.p1 & 0x7F) << 8 | usize::from(command.p2)))
+    }
+}
+
+fn read_binary(loaded: &Loaded, cursor: &mut Cursor, command: &Command<'_>) -> Result<Vec<u8>> {
+    let (sfi, offset) = binary_address(command)?;
+    let ef = target_ef(loaded, cursor, sfi)?;
+    let ne = command.ne.ok_or(Status::WrongLength)?;
+    loaded.tree.read_binary(ef, offset, ne)
+}
+
+fn update_binary<P: Platform>(
+    loaded: &mut Loaded,
+    cursor: &mut Cursor,
+    command: &Command<'_>,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<Vec<u8>> {
+    let (sfi, offset) = binary_address(command)?;
+    let ef = target_ef(loaded, cursor, sfi)?;
+    if command.data.is_empty() {
+        return Err(Status::WrongLength);
+    }
+    change(loaded, ctx, ef, |tree| tree.update_binary(ef, offset, command.data))?;
+    Ok(Vec::new())
+}
+
+/// Runs `f` on the tree, then persists; on a failed commit the file's content is restored.
+fn change<P: Platform, T>(
+    loaded: &mut Loaded,
+    ctx: &mut Ctx<'_, P>,
+    ef: usize,
+    f: impl FnOnce(&mut Tree) -> Result<T>,
+) -> Result<T> {
+    let owner = loaded.tree.owner(ef);
+    let before = loaded.tree.content(owner).to_vec();
+    let record_before = loaded.record.files.clone();
+    let out = f(&mut loaded.tree)?;
+    note_dirty(loaded);
+    if let Err(sw) = persist(ctx, loaded) {
+        loaded.tree.restore(owner, before);
+        let _ = loaded.tree.take_dirty();
+        loaded.record.files = record_before;
+        return Err(sw);
+    }
+    Ok(out)
+}
+
+/// P2 of the record commands: `(SFI, mode)`.
+fn record_address(command: &Command<'_>) -> Result<(Option<u8>, RecordMode)> {
+    let sfi = (command.p2 >> 3) & 0x1F;
+    if command.gsm && sfi != 0 {
+        return Err(Status::IncorrectP1P2);
+    }
+    let mode = match command.p2 & 0x07 {
+        0x04 => RecordMode::Absolute(command.p1),
+        0x02 if command.p1 == 0 => RecordMode::Next,
+        0x03 if command.p1 == 0 => RecordMode::Previous,
+        _ => return Err(Status::IncorrectP1P2),
+    };
+    Ok(((sfi != 0).then_some(sfi), mode))
+}
+
+fn read_record(loaded: &Loaded, cursor: &mut Cursor, command: &Command<'_>) -> Result<Vec<u8>> {
+    let (sfi, mode) = record_address(command)?;
+    let ef = target_ef(loaded, cursor, sfi)?;
+    let (len, _, _) = loaded.tree.records(ef)?;
+    let (r, pointer) = loaded.tree.resolve(ef, mode, cursor.record)?;
+    if let Some(ne) = command.ne
+        && ne < len
+    {
+        return Err(Status::WrongLe(u8::try_from(len).unwrap_or(0)));
+    }
+    let data = loaded.tree.record(ef, r)?.to_vec();
+    cursor.record = pointer;
+    Ok(data)
+}
+
+fn update_record<P: Platform>(
+    loaded: &mut Loaded,
+    cursor: &mut Cursor,
+    command: &Command<'_>,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<Vec<u8>> {
+    let (sfi, mode) = record_address(command)?;
+    let ef = target_ef(loaded, cursor, sfi)?;
+    let (len, _, cyclic) = loaded.tree.records(ef)?;
+    if command.data.len() != len {
+        return Err(Status::WrongLength);
+    }
+    if cyclic {
+        // A cyclic EF is written in previous mode only: the new record 1 (§11.1.6).
+        if mode != RecordMode::Previous {
+            return Err(Status::IncorrectP1P2);
+        }
+        change(loaded, ctx, ef, |tree| tree.push_cyclic(ef, command.data))?;
+        cursor.record = Some(1);
+        return Ok(Vec::new());
+    }
+    let (r, pointer) = loaded.tree.resolve(ef, mode, cursor.record)?;
+    change(loaded, ctx, ef, |tree| tree.update_record(ef, r, command.data))?;
+    cursor.record = pointer;
+    Ok(Vec::new())
+}
+
+/// SEARCH RECORD, simple search (TS 102 221 §11.1.7): P2 b3–b1 `04` forward from P1, `05`
+/// backward from P1 (P1 `00`: the current record). No match → `6282`.
+fn search_record(loaded: &Loaded, cursor: &mut Cursor, command: &Command<'_>) -> Result<Vec<u8>> {
+    let sfi = (command.p2 >> 3) & 0x1F;
+    let forward = match command.p2 & 0x07 {
+        0x04 => true,
+        0x05 => false,
+        _ => return Err(Status::IncorrectP1P2),
+    };
+    let ef = target_ef(loaded, cursor, (sfi != 0).then_some(sfi))?;
+    let from = if command.p1 == 0 { cursor.record.ok_or(Status::RecordNotFound)? } else { command.p1 };
+    let found = loaded.tree.search(ef, from, forward, command.data)?;
+    let first = *found.first().ok_or(Status::EndOfFile)?;
+    cursor.record = Some(first);
+    Ok(found)
+}
+
+fn increase<P: Platform>(
+    loaded: &mut Loaded,
+    cursor: &mut Cursor,
+    command: &Command<'_>,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<Vec<u8>> {
+    if command.p1 != 0 || command.p2 != 0 {
+        return Err(Status::IncorrectP1P2);
+    }
+    let ef = cursor.ef.ok_or(NO_EF)?;
+    let out = change(loaded, ctx, ef, |tree| tree.increase(ef, command.data))?;
+    cursor.record = Some(1);
+    Ok(out)
+}
+
+/// RETRIEVE DATA (TS 102 221 §11.3.1), first block only: P1 `00`, data the tag; the whole
+/// object is answered (the card's `61xx` path carries what does not fit).
+fn retrieve_data(loaded: &Loaded, cursor: &mut Cursor, command: &Command<'_>) -> Result<Vec<u8>> {
+    if command.p1 != 0 {
+        return Err(Status::IncorrectP1P2);
+    }
+    let ef = cursor.ef.ok_or(NO_EF)?;
+    let tag = crate::asn1::tlv::tag(command.data).map_err(|_| Status::IncorrectData)?;
+    if tag.size != command.data.len() {
+        return Err(Status::IncorrectData);
+    }
+    loaded.tree.retrieve(ef, tag.tag)
+}
+
+/// SET DATA (§11.3.2), a whole object in one block: P1 `80` | first and last block.
+fn set_data<P: Platform>(
+    loaded: &mut Loaded,
+    cursor: &mut Cursor,
+    command: &Command<'_>,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<Vec<u8>> {
+    if command.p1 & 0x7F != 0 || command.p2 != 0 {
+        return Err(Status::IncorrectP1P2);
+    }
+    let ef = cursor.ef.ok_or(NO_EF)?;
+    change(loaded, ctx, ef, |tree| tree.set_object(ef, command.data))?;
+    Ok(Vec::new())
+}
