@@ -128,7 +128,8 @@ impl<P: Platform> Card<P> {
     /// state, and powers it on.
     pub fn new(config: CardConfig, mut platform: P) -> core::result::Result<Card<P>, Error<StorageError<P>>> {
         let (store, state) = Self::load(&config, &mut platform)?;
-        let apps: Vec<Box<dyn App<P>>> = alloc::vec![Box::new(Isdr::new(config.isd_r_aid)), Box::new(Ecasd), Box::new(Sim::new())];
+        let apps: Vec<Box<dyn App<P>>> =
+            alloc::vec![Box::new(Isdr::new(config.isd_r_aid)), Box::new(Ecasd), Box::new(Sim::new())];
         let mut card = Card {
             config,
             identity: None,
@@ -370,9 +371,10 @@ impl<P: Platform> Card<P> {
         selected.is_some_and(|s| self.apps.get(s.app).is_some_and(|app| app.implicit()))
     }
 
-    /// A fresh selection of the implicit application, if there is one.
+    /// A fresh selection of the implicit application, if there is one: the last registered
+    /// one that is implicit (an embedder's file system takes the place of the built-in SIM).
     fn implicit_selection(&mut self) -> Option<Selected> {
-        let app = self.apps.iter().position(|app| app.implicit())?;
+        let app = self.apps.iter().rposition(|app| app.implicit())?;
         Some(Selected { app, selection: self.fresh_selection() })
     }
 

@@ -107,9 +107,7 @@ impl Tree {
             .iter()
             .filter(|aid| aid.starts_with(name))
             .find_map(|aid| adfs().find(|(_, f)| f.aid.as_deref() == Some(aid.as_slice())).map(|(i, _)| i))
-            .or_else(|| {
-                adfs().find(|(_, f)| f.aid.as_deref().is_some_and(|a| a.starts_with(name))).map(|(i, _)| i)
-            })
+            .or_else(|| adfs().find(|(_, f)| f.aid.as_deref().is_some_and(|a| a.starts_with(name))).map(|(i, _)| i))
     }
 
     /// The AIDs EF.DIR (`2F00` under the MF) lists, in record order.
