@@ -81,8 +81,11 @@ fn start_up_reads_what_the_package_defines() {
     let fcp = ok(&mut card, &format!("00A40404 07 {} 00", hexs(&aid[..7])));
     assert!(fcp.windows(aid.len()).any(|w| w == aid), "{fcp:02X?}");
     assert!(fcp.windows(4).any(|w| w == [0x83, 0x02, 0x7F, 0xFF]), "{fcp:02X?}");
-    // EF.IMSI by FID, then by SFI 07.
+    // EF.IMSI by FID, then by SFI 07: PIN1 first (the package leaves it enabled).
     ok(&mut card, "00A4000C026F07");
+    assert_eq!(tx(&mut card, "00B0000009").1, 0x6982);
+    assert_eq!(tx(&mut card, "0020000100").1, 0x63C3);
+    ok(&mut card, "0020000108 30303030FFFFFFFF");
     assert_eq!(ok(&mut card, "00B0000009"), encode_imsi(&p.imsi));
     assert_eq!(ok(&mut card, "00B0870009"), encode_imsi(&p.imsi));
     // EF.AD: MNC length.

@@ -25,7 +25,9 @@ use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
+use super::arr::{self, Access};
 use super::fs::{self, RecordMode, Tree};
+use super::pin::{self, PinOp, PinSet};
 use super::state::{self, FileContent, SimKind, SimRecord};
 use crate::apdu::{Result, Status};
 use crate::app::{App, Command, Ctx, Power, Selection};
@@ -62,6 +64,7 @@ struct Loaded {
     /// The profile's ISD-P slot (its records are named by it).
     slot: u8,
     tree: Tree,
+    pins: PinSet,
     profile: Box<Profile>,
     /// What is persisted for it (kept in step with `tree` and the rest).
     record: SimRecord,
@@ -153,7 +156,13 @@ fn latch<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<Loaded> {
         }
     });
     let _ = tree.take_dirty();
-    Some(Loaded { slot, tree, profile: Box::new(profile), record: persisted })
+    let mut pins = PinSet::new(&profile);
+    if let Some(saved) = &persisted.pins
+        && !pins.apply(saved)
+    {
+        persisted.pins = None;
+    }
+    Some(Loaded { slot, tree, pins, profile: Box::new(profile), record: persisted })
 }
 
 /// Commits `loaded.record` (after a change) as `sim.p<slot>`; `6581` on failure.
@@ -197,7 +206,7 @@ impl<P: Platform> App<P> for Sim {
     fn select(&mut self, selection: Selection, command: &Command<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
         let loaded = self.loaded(ctx)?.ok_or(Status::NotFound)?;
         let adf = loaded.tree.adf_by_name(command.data).ok_or(Status::NotFound)?;
-        let fcp = command.wants_fci().then(|| fcp(loaded, adf));
+        let fcp = command.wants_fci().then(|| fcp(loaded, adf, Some(adf)));
         self.cursors.insert(selection, Cursor { dir: adf, ef: None, adf: Some(adf), record: None });
         Ok(fcp.unwrap_or_default())
     }
@@ -231,10 +240,45 @@ impl<P: Platform> App<P> for Sim {
     }
 }
 
-/// The FCP of file `i`.
-fn fcp(loaded: &Loaded, i: usize) -> Vec<u8> {
-    let c6 = loaded.tree.node(i).map(|n| n.pin_status.clone()).unwrap_or_default();
+/// The FCP of file `i`, its PIN status template showing the live enabled states.
+fn fcp(loaded: &Loaded, i: usize, adf: Option<usize>) -> Vec<u8> {
+    let adf = adf_of(&loaded.tree, i).or(adf);
+    let c6 = loaded.tree.node(i).map(|n| pin::pin_status(&n.pin_status, &loaded.pins, adf)).unwrap_or_default();
     loaded.tree.fcp(i, Some(&c6))
+}
+
+/// The ADF file `i` is in (or is), if any.
+fn adf_of(tree: &Tree, mut i: usize) -> Option<usize> {
+    loop {
+        if tree.node(i)?.kind == FileKind::Adf {
+            return Some(i);
+        }
+        i = tree.parent(i)?;
+    }
+}
+
+/// Checks `access` to EF `ef` against the EF.ARR rule its `8B` attribute names (TS 102 221
+/// §9.2.4–§9.2.5): the ARR searched from the EF's directory up to the MF; a missing ARR or
+/// record grants nothing. A file without security attributes is free. `6982` when denied.
+fn check_access(loaded: &Loaded, cursor: &Cursor, ef: usize, access: Access) -> Result<()> {
+    let tree = &loaded.tree;
+    let Some([hi, lo, record]) = tree.node(ef).and_then(|n| <[u8; 3]>::try_from(n.security.as_slice()).ok()) else {
+        return Ok(());
+    };
+    let arr_fid = u16::from_be_bytes([hi, lo]);
+    let mut dir = tree.parent(ef);
+    let rule = loop {
+        let Some(d) = dir else { break None };
+        if let Some(f) = tree.child(d, arr_fid).filter(|&c| !tree.is_dir(c)) {
+            break tree.record(f, record).ok();
+        }
+        dir = tree.parent(d);
+    };
+    let adf = adf_of(tree, ef).or(cursor.adf);
+    match rule {
+        Some(rule) if arr::allows(rule, access, &|r| loaded.pins.satisfied(r, adf)) => Ok(()),
+        _ => Err(Status::SecurityStatusNotSatisfied),
+    }
 }
 
 /// Class check: interindustry commands under `0X` (or `A0`), the UICC's own under `8X`.
@@ -248,7 +292,30 @@ fn dispatch<P: Platform>(
     command: &Command<'_>,
     ctx: &mut Ctx<'_, P>,
 ) -> Result<Vec<u8>> {
+    let out = dispatch_uicc(loaded, cursor, command, ctx);
+    if !command.gsm {
+        return out;
+    }
+    // TS 51.011 §9.4: the GSM status words for the same conditions.
+    out.map_err(|sw| match sw {
+        Status::SecurityStatusNotSatisfied | Status::RemainingRetries(_) => Status::Other(0x9804),
+        Status::MethodBlocked => Status::Other(0x9840),
+        Status::ReferenceDataInvalidated | Status::ConditionsNotSatisfied => Status::Other(0x9808),
+        other => other,
+    })
+}
+
+fn dispatch_uicc<P: Platform>(
+    loaded: &mut Loaded,
+    cursor: &mut Cursor,
+    command: &Command<'_>,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<Vec<u8>> {
     match command.ins {
+        0x20 | 0x24 | 0x26 | 0x28 | 0x2C => {
+            class_ok(command, false)?;
+            pin_command(loaded, cursor, command, ctx)
+        }
         0xA4 => {
             class_ok(command, false)?;
             select(loaded, cursor, command)
@@ -357,7 +424,7 @@ fn select(loaded: &Loaded, cursor: &mut Cursor, command: &Command<'_>) -> Result
     if command.p2 == 0x0C {
         return Ok(Vec::new());
     }
-    Ok(fcp(loaded, file))
+    Ok(fcp(loaded, file, cursor.adf))
 }
 
 /// Makes `file` current: a directory becomes the current DF, an EF the current EF (its
@@ -383,7 +450,7 @@ fn status(loaded: &Loaded, cursor: &Cursor, command: &Command<'_>) -> Result<Vec
         return Err(Status::IncorrectP1P2);
     }
     match command.p2 {
-        0x00 => Ok(fcp(loaded, cursor.dir)),
+        0x00 => Ok(fcp(loaded, cursor.dir, cursor.adf)),
         0x01 => {
             let adf = cursor.adf.ok_or(Status::ReferencedDataNotFound)?;
             let aid = loaded.tree.node(adf).and_then(|n| n.aid.clone()).unwrap_or_default();
@@ -415,6 +482,7 @@ fn binary_address(command: &Command<'_>) -> Result<(Option<u8>, usize)> {
 fn read_binary(loaded: &Loaded, cursor: &mut Cursor, command: &Command<'_>) -> Result<Vec<u8>> {
     let (sfi, offset) = binary_address(command)?;
     let ef = target_ef(loaded, cursor, sfi)?;
+    check_access(loaded, cursor, ef, Access::Read)?;
     let ne = command.ne.ok_or(Status::WrongLength)?;
     loaded.tree.read_binary(ef, offset, ne)
 }
@@ -427,6 +495,7 @@ fn update_binary<P: Platform>(
 ) -> Result<Vec<u8>> {
     let (sfi, offset) = binary_address(command)?;
     let ef = target_ef(loaded, cursor, sfi)?;
+    check_access(loaded, cursor, ef, Access::Update)?;
     if command.data.is_empty() {
         return Err(Status::WrongLength);
     }
@@ -473,6 +542,7 @@ fn record_address(command: &Command<'_>) -> Result<(Option<u8>, RecordMode)> {
 fn read_record(loaded: &Loaded, cursor: &mut Cursor, command: &Command<'_>) -> Result<Vec<u8>> {
     let (sfi, mode) = record_address(command)?;
     let ef = target_ef(loaded, cursor, sfi)?;
+    check_access(loaded, cursor, ef, Access::Read)?;
     let (len, _, _) = loaded.tree.records(ef)?;
     let (r, pointer) = loaded.tree.resolve(ef, mode, cursor.record)?;
     if let Some(ne) = command.ne
@@ -493,6 +563,7 @@ fn update_record<P: Platform>(
 ) -> Result<Vec<u8>> {
     let (sfi, mode) = record_address(command)?;
     let ef = target_ef(loaded, cursor, sfi)?;
+    check_access(loaded, cursor, ef, Access::Update)?;
     let (len, _, cyclic) = loaded.tree.records(ef)?;
     if command.data.len() != len {
         return Err(Status::WrongLength);
@@ -522,6 +593,7 @@ fn search_record(loaded: &Loaded, cursor: &mut Cursor, command: &Command<'_>) ->
         _ => return Err(Status::IncorrectP1P2),
     };
     let ef = target_ef(loaded, cursor, (sfi != 0).then_some(sfi))?;
+    check_access(loaded, cursor, ef, Access::Read)?;
     let from = if command.p1 == 0 { cursor.record.ok_or(Status::RecordNotFound)? } else { command.p1 };
     let found = loaded.tree.search(ef, from, forward, command.data)?;
     let first = *found.first().ok_or(Status::EndOfFile)?;
@@ -539,6 +611,7 @@ fn increase<P: Platform>(
         return Err(Status::IncorrectP1P2);
     }
     let ef = cursor.ef.ok_or(NO_EF)?;
+    check_access(loaded, cursor, ef, Access::Increase)?;
     let out = change(loaded, ctx, ef, |tree| tree.increase(ef, command.data))?;
     cursor.record = Some(1);
     Ok(out)
@@ -551,6 +624,7 @@ fn retrieve_data(loaded: &Loaded, cursor: &mut Cursor, command: &Command<'_>) ->
         return Err(Status::IncorrectP1P2);
     }
     let ef = cursor.ef.ok_or(NO_EF)?;
+    check_access(loaded, cursor, ef, Access::Read)?;
     let tag = crate::asn1::tlv::tag(command.data).map_err(|_| Status::IncorrectData)?;
     if tag.size != command.data.len() {
         return Err(Status::IncorrectData);
@@ -569,6 +643,54 @@ fn set_data<P: Platform>(
         return Err(Status::IncorrectP1P2);
     }
     let ef = cursor.ef.ok_or(NO_EF)?;
+    check_access(loaded, cursor, ef, Access::Update)?;
     change(loaded, ctx, ef, |tree| tree.set_object(ef, command.data))?;
     Ok(Vec::new())
+}
+
+/// VERIFY, CHANGE, DISABLE, ENABLE and UNBLOCK PIN (TS 102 221 §11.1.9–§11.1.13; GSM:
+/// TS 51.011 §9.2.9–§9.2.13, CHV1 = PIN1 `01`, CHV2 = the USIM's PIN2 `81`). A counter or
+/// value that changed is committed before the answer; a failed commit leaves the PINs as
+/// they were and answers `6581`.
+fn pin_command<P: Platform>(
+    loaded: &mut Loaded,
+    cursor: &Cursor,
+    command: &Command<'_>,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<Vec<u8>> {
+    let op = match command.ins {
+        0x20 => PinOp::Verify,
+        0x24 => PinOp::Change,
+        0x26 => PinOp::Disable,
+        0x28 => PinOp::Enable,
+        _ => PinOp::Unblock,
+    };
+    let (key_ref, adf) = if command.gsm {
+        // GSM DISABLE CHV has P1 00 and CHV1 only; UNBLOCK CHV P2 00 means CHV1.
+        let usim = cursor.adf.or_else(|| loaded.tree.adf_by_name(&USIM_AID[..7]));
+        let key_ref = match (op, command.p2) {
+            (PinOp::Unblock, 0x00) | (_, 0x01) => 0x01,
+            (PinOp::Unblock | PinOp::Verify | PinOp::Change, 0x02) => 0x81,
+            _ => return Err(Status::IncorrectP1P2),
+        };
+        (key_ref, usim)
+    } else {
+        (command.p2, cursor.adf)
+    };
+    pin::check_shape(op, command.p1, command.data)?;
+    let before = loaded.pins.clone();
+    let outcome = loaded.pins.run(op, key_ref, adf, command.data)?;
+    if outcome.changed {
+        let record_before = loaded.record.pins.clone();
+        loaded.record.pins = Some(loaded.pins.to_bytes().to_vec().into());
+        if let Err(sw) = persist(ctx, loaded) {
+            loaded.pins = before;
+            loaded.record.pins = record_before;
+            return Err(sw);
+        }
+    }
+    match outcome.status {
+        Status::Success => Ok(Vec::new()),
+        sw => Err(sw),
+    }
 }

@@ -3,6 +3,8 @@
 //! algorithms ([`milenage`], the USIM test algorithm).
 
 pub mod app;
+pub mod arr;
 pub mod fs;
 pub mod milenage;
+pub mod pin;
 pub mod state;

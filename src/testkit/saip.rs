@@ -169,7 +169,7 @@ impl TestProfile {
     /// `mf` (`B0`, PE-MF): MF with its PIN status template, EF.PL "en", EF.ICCID, EF.DIR with the
     /// USIM record, EF.ARR with 15 rules.
     fn mf(&self, id: u16) -> Vec<u8> {
-        // TS 102 221 PIN status template DO: PS_DO (PIN1 disabled, ADM1 enabled), key references 01 and 0A.
+        // TS 102 221 PIN status template DO: PS_DO, key references 01 and 0A (the card answers the PS_DO bits from the PINs' live enabled states; PIN1 is enabled, pinAttributes 7).
         let ps_mf = [0x90, 0x01, 0x40, 0x83, 0x01, 0x01, 0x83, 0x01, 0x0A];
         let mut usim_record = tlv(&[0x61], &cat(&[&tlv(&[0x4F], &USIM_AID), &tlv(&[0x50], b"USIM")]));
         usim_record.resize(DIR_RECORD, 0xFF);
