@@ -1,6 +1,6 @@
 //! The SIM an enabled profile becomes: the implicit UICC application ([`app::Sim`]) over the
 //! profile's file system ([`fs`]), its persisted state ([`state`]), and the authentication
-//! algorithms ([`milenage`], the USIM test algorithm).
+//! algorithms ([`milenage`], [`tuak`], the USIM test algorithm).
 
 pub mod app;
 pub mod arr;
@@ -8,3 +8,4 @@ pub mod fs;
 pub mod milenage;
 pub mod pin;
 pub mod state;
+pub mod tuak;
