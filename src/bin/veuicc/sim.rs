@@ -524,7 +524,8 @@ impl Sim {
             .files
             .iter()
             .filter(|f| f.kind == FileKind::Adf)
-            .filter_map(|f| Some((f.aid.clone()?, display_name(f))))
+            // An ADF's FID is the package's temporary one: without a template name, the label.
+            .filter_map(|f| Some((f.aid.clone()?, String::from(f.name?))))
             .collect();
         for (fid, name) in children {
             let line = match self.select_path(&path.child(fid)) {
