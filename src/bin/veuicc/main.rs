@@ -23,6 +23,7 @@ mod lpac;
 mod pki;
 mod replay;
 mod serve;
+mod sim;
 #[cfg(feature = "smdp")]
 mod smdp;
 mod state;
@@ -81,6 +82,8 @@ enum Command {
     Notifications(lpa::NotificationArgs),
     /// Delete profiles and/or reset the default SM-DP+ address (ES10c.eUICCMemoryReset).
     MemoryReset(lpa::ResetArgs),
+    /// Browse the enabled profile's SIM over APDUs: `sim ls [PATH]`, `sim cat PATH`, `sim auth RAND AUTN`.
+    Sim(sim::Args),
 }
 
 fn main() -> ExitCode {
@@ -103,6 +106,7 @@ fn main() -> ExitCode {
         Command::Nickname(args) => lpa::nickname(args),
         Command::Notifications(args) => lpa::notifications(args),
         Command::MemoryReset(args) => lpa::memory_reset(args),
+        Command::Sim(args) => sim::run(args),
     };
     match result {
         Ok(code) => code,
