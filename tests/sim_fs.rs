@@ -15,29 +15,9 @@
 mod support;
 use support::hex;
 
-use veuicc::store::{CardState, MemStorage, ProfileClass, ProfileState, Store, Txn};
+use support::sim_card as card_with;
+use veuicc::testkit::TestCard;
 use veuicc::testkit::saip::{TestProfile, encode_imsi};
-use veuicc::testkit::{TestCard, default_config};
-
-/// A card holding `packages` (slot 1, 2, …), the first one enabled.
-pub fn card_with(packages: &[Vec<u8>]) -> TestCard {
-    let mut storage = MemStorage::new();
-    let mut state = CardState::default();
-    for (i, upp) in packages.iter().enumerate() {
-        let summary = veuicc::saip::check(upp).unwrap();
-        let iccid: String = summary.header.sgp22_iccid().iter().map(|b| format!("{b:02x}")).collect();
-        let s = if i == 0 { ProfileState::Enabled } else { ProfileState::Disabled };
-        state.profiles.push(support::profile_record(&iccid, i as u8 + 1, s, ProfileClass::Operational, 0, 0));
-    }
-    let mut store = Store::open(&mut storage).unwrap();
-    let mut txn = Txn::new();
-    CardState::default().diff_into::<()>(&state, &mut txn).unwrap();
-    for (p, upp) in state.profiles.iter().zip(packages) {
-        txn.put(&p.package_name(), upp.clone());
-    }
-    store.commit(&mut storage, txn).unwrap();
-    TestCard::with_config(default_config(), storage, 1)
-}
 
 /// Sends `apdu` (hex); the response data and status word.
 fn tx(card: &mut TestCard, apdu: &str) -> (Vec<u8>, u16) {

@@ -19,8 +19,7 @@ use support::hex;
 
 use std::path::PathBuf;
 use veuicc::saip::profile::{FileKind, Profile};
-use veuicc::store::{CardState, MemStorage, ProfileClass, ProfileState, Store, Txn};
-use veuicc::testkit::{TestCard, default_config};
+use veuicc::testkit::TestCard;
 
 fn packages() -> Option<Vec<(String, Vec<u8>)>> {
     let shared = support::shared("run the SIM start-up sequence on the 36 TS.48 packages")?;
@@ -38,17 +37,7 @@ fn packages() -> Option<Vec<(String, Vec<u8>)>> {
 
 /// A card with `upp` installed and enabled in slot 1 (the state a download and an enable leave).
 fn card_with(upp: &[u8]) -> TestCard {
-    let mut storage = MemStorage::new();
-    let summary = veuicc::saip::check(upp).unwrap();
-    let iccid: String = summary.header.sgp22_iccid().iter().map(|b| format!("{b:02x}")).collect();
-    let mut state = CardState::default();
-    state.profiles.push(support::profile_record(&iccid, 1, ProfileState::Enabled, ProfileClass::Operational, 0, 0));
-    let mut store = Store::open(&mut storage).unwrap();
-    let mut txn = Txn::new();
-    CardState::default().diff_into::<()>(&state, &mut txn).unwrap();
-    txn.put(&state.profiles[0].package_name(), upp.to_vec());
-    store.commit(&mut storage, txn).unwrap();
-    TestCard::with_config(default_config(), storage, 1)
+    support::sim_card(&[upp.to_vec()])
 }
 
 fn tx(card: &mut TestCard, apdu: &str) -> (Vec<u8>, u16) {
@@ -125,6 +114,34 @@ fn every_ts48_package_answers_the_start_up_sequence() {
             let got = ok(&mut card, n, &format!("00B00000{:02X}", want.len()));
             assert_eq!(got, want, "{name}: {what}");
         }
+        // VERIFY PIN1 as a status query: TS.48 leaves PIN1 disabled (pinAttributes 06).
+        assert_eq!(tx(&mut card, "0020000100").1, 0x9000, "{name}: PIN1 status");
+        assert_eq!(tx(&mut card, "002000010830303030FFFFFFFF").1, 0x9000, "{name}: VERIFY PIN1 0000");
+        // AUTHENTICATE, 3G context, with the test algorithm (TS 34.108 §8.1.2) computed here.
+        let veuicc::saip::profile::AkaKeys::Algorithm(keys) = &profile.aka[0].keys else { panic!("{name}: mapping") };
+        assert_eq!(keys.algorithm, veuicc::saip::Algorithm::TestAlgorithm, "{name}");
+        let rand: Vec<u8> = (0..16u8).map(|i| i.wrapping_mul(37).wrapping_add(5)).collect();
+        let xdout: Vec<u8> = keys.key.iter().zip(&rand).map(|(k, r)| k ^ r).collect();
+        let (sqn, amf) = (hex("000000000021"), hex("8000"));
+        let mut autn: Vec<u8> = sqn.iter().zip(&xdout[3..9]).map(|(s, ak)| s ^ ak).collect();
+        autn.extend_from_slice(&amf);
+        let cdout = [sqn.as_slice(), amf.as_slice()].concat();
+        autn.extend(xdout[..8].iter().zip(&cdout).map(|(x, c)| x ^ c));
+        let rot = |n: u32| u128::from_be_bytes(xdout.clone().try_into().unwrap()).rotate_left(n).to_be_bytes();
+        let (ck, ik) = (rot(8), rot(16));
+        let (data, sw) = tx(&mut card, &format!("008800812210{}10{}00", hexs(&rand), hexs(&autn)));
+        assert_eq!(sw, 0x9000, "{name}: AUTHENTICATE");
+        let mut want = [&[0xDB, 0x08][..], &xdout[..8], &[0x10], &ck, &[0x10], &ik].concat();
+        let ust = content(&profile, &[usim_fid, 0x6F38]);
+        if ust.get(3).is_some_and(|b| b & 0x04 != 0) {
+            // Service 27 (GSM access): Kc = c3(CK, IK).
+            want.push(0x08);
+            want.extend((0..8).map(|i| ck[i] ^ ck[i + 8] ^ ik[i] ^ ik[i + 8]));
+        }
+        assert_eq!(hexs(&data), hexs(&want), "{name}: AUTHENTICATE response");
+        let mut bad = autn.clone();
+        bad[15] ^= 0x01;
+        assert_eq!(tx(&mut card, &format!("008800812210{}10{}00", hexs(&rand), hexs(&bad))).1, 0x9862, "{name}");
         // EF.LOCI: read, update, read back.
         let loci = content(&profile, &[usim_fid, 0x6F7E]).to_vec();
         ok(&mut card, n, "00A4000C026F7E");

@@ -21,6 +21,7 @@
 //! response, so the basic channel can hold one application and channel 1 another.
 
 mod atr;
+mod toolkit;
 
 pub use atr::ATR;
 
@@ -113,6 +114,10 @@ pub struct Card<P: Platform> {
     cat_busy: bool,
     /// An application asked for a refresh (see [`Card::take_refresh_request`]).
     refresh_requested: bool,
+    /// TERMINAL PROFILE and the pending proactive command.
+    toolkit: toolkit::Toolkit,
+    /// The channel of the command being answered.
+    last_channel: u8,
 }
 
 impl<P: Platform> fmt::Debug for Card<P> {
@@ -143,6 +148,8 @@ impl<P: Platform> Card<P> {
             next_selection: 0,
             cat_busy: false,
             refresh_requested: false,
+            toolkit: toolkit::Toolkit::default(),
+            last_channel: 0,
         };
         card.reset_volatile(Power::On);
         Ok(card)
@@ -209,6 +216,7 @@ impl<P: Platform> Card<P> {
         self.channels[0] = Some(Channel { selected, pending: Vec::new() });
         self.cat_busy = false;
         self.refresh_requested = false;
+        self.toolkit = toolkit::Toolkit::default();
         for app in &mut self.apps {
             app.power(event);
         }
@@ -247,13 +255,15 @@ impl<P: Platform> Card<P> {
         ATR.to_vec()
     }
 
-    /// True once after an Enable/DisableProfile with `refreshFlag` succeeded.
+    /// True once after an Enable/DisableProfile with `refreshFlag` succeeded and the
+    /// terminal runs no toolkit with REFRESH.
     ///
-    /// What "refresh" means for a virtual card: a real eUICC sends the REFRESH
-    /// proactive command (UICC reset) so the modem re-reads the newly enabled
-    /// profile. veuicc has no proactive channel, so the adapter that delivered
-    /// the response resets the card once the LPA has it all (vpcd: after the GET
-    /// RESPONSE that drains the `61xx` chain, as a card-initiated reset; in-process
+    /// What "refresh" means: a real eUICC sends the REFRESH proactive command ("eUICC
+    /// Profile State Change") so the modem re-reads the newly enabled profile; veuicc does
+    /// too when the terminal's TERMINAL PROFILE announced REFRESH (`toolkit`: `91xx`, FETCH,
+    /// TERMINAL RESPONSE). For a host without a toolkit (an LPA alone on PC/SC) the adapter
+    /// that delivered the response resets the card once the LPA has it all (vpcd: after the
+    /// GET RESPONSE that drains the `61xx` chain, as a card-initiated reset; in-process
     /// callers decide). Volatile: a reset or power cycle clears it.
     pub fn take_refresh_request(&mut self) -> bool {
         core::mem::take(&mut self.refresh_requested)
@@ -307,7 +317,18 @@ impl<P: Platform> Card<P> {
     /// Like [`Card::transmit`], writing into a caller's buffer (cleared first).
     pub fn transmit_into(&mut self, apdu: &[u8], out: &mut Vec<u8>) {
         out.clear();
-        let sw = if self.powered { self.process(apdu, out) } else { Status::Unknown };
+        let mut sw = if self.powered { self.process(apdu, out) } else { Status::Unknown };
+        if self.refresh_requested && self.toolkit.supports_refresh() {
+            // The terminal runs a toolkit with REFRESH: tell it, instead of the adapter reset.
+            self.refresh_requested = false;
+            self.toolkit.queue_refresh();
+        }
+        if sw == Status::Success
+            && self.last_channel == 0
+            && let Some(n) = self.toolkit.announce()
+        {
+            sw = Status::ProactivePending(n);
+        }
         out.extend_from_slice(&sw.to_bytes());
     }
 
@@ -323,6 +344,7 @@ impl<P: Platform> Card<P> {
             return Status::CommandChainingNotSupported;
         }
         let ch = cmd.channel();
+        self.last_channel = ch;
         let Some(Some(channel)) = self.channels.get_mut(usize::from(ch)) else {
             return Status::LogicalChannelNotSupported;
         };
@@ -339,6 +361,9 @@ impl<P: Platform> Card<P> {
             (0x70, false) => self.manage_channel(&cmd),
             (0xA4, false) => self.select(&cmd),
             (0xAA, true) => terminal_capability(&cmd),
+            (0x10, _) if cmd.cla.proprietary || cmd.cla.gsm => self.toolkit.terminal_profile(cmd.p1, cmd.p2, cmd.data),
+            (0x12, _) if cmd.cla.proprietary || cmd.cla.gsm => self.toolkit.fetch(cmd.p1, cmd.p2, cmd.ne),
+            (0x14, _) if cmd.cla.proprietary || cmd.cla.gsm => self.toolkit.terminal_response(cmd.p1, cmd.p2, cmd.data),
             (0x70 | 0xA4, true) | (0xAA, false) => Err(Status::ClaNotSupported),
             _ => self.call_app(&cmd, Status::InsNotSupported),
         };
@@ -407,7 +432,7 @@ impl<P: Platform> Card<P> {
             store: &mut self.store,
             state: &mut self.state,
             platform: &mut self.platform,
-            cat_busy: self.cat_busy,
+            cat_busy: self.cat_busy || self.toolkit.busy(),
             refresh_requested: &mut self.refresh_requested,
             reload: Self::reload_state,
         };

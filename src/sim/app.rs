@@ -24,16 +24,19 @@
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use zeroize::Zeroize;
 
+use super::aka::{self, Naa, Outcome};
 use super::arr::{self, Access};
 use super::fs::{self, RecordMode, Tree};
 use super::pin::{self, PinOp, PinSet};
-use super::state::{self, FileContent, SimKind, SimRecord};
+use super::sqn::SqnState;
+use super::state::{self, FileContent, SimKind, SimRecord, SqnEntry};
 use crate::apdu::{Result, Status};
 use crate::app::{App, Command, Ctx, Power, Selection};
 use crate::config::Aid;
 use crate::platform::Platform;
-use crate::saip::profile::{FileKind, Profile};
+use crate::saip::profile::FileKind;
 use crate::store::{Edit, Port};
 
 /// The 3GPP USIM AID prefix (RID `A000000087`, application code `1002`), padded.
@@ -65,7 +68,8 @@ struct Loaded {
     slot: u8,
     tree: Tree,
     pins: PinSet,
-    profile: Box<Profile>,
+    /// The NAAs' keys and SQN arrays.
+    naas: Vec<Naa>,
     /// What is persisted for it (kept in step with `tree` and the rest).
     record: SimRecord,
 }
@@ -162,7 +166,18 @@ fn latch<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<Loaded> {
     {
         persisted.pins = None;
     }
-    Some(Loaded { slot, tree, pins, profile: Box::new(profile), record: persisted })
+    let mut naas = aka::naas(&profile.aka, &|i| tree.node(i).and_then(|n| n.aid.clone()));
+    persisted.sqn.retain(|e| {
+        let naa = naas.iter_mut().find(|n| u32::try_from(n.adf).is_ok_and(|a| a == e.adf));
+        match (naa, SqnState::from_bytes(&e.state)) {
+            (Some(naa), Some(sqn)) => {
+                naa.sqn = sqn;
+                true
+            }
+            _ => false,
+        }
+    });
+    Some(Loaded { slot, tree, pins, naas, record: persisted })
 }
 
 /// Commits `loaded.record` (after a change) as `sim.p<slot>`; `6581` on failure.
@@ -215,11 +230,13 @@ impl<P: Platform> App<P> for Sim {
         let cursor = self.cursors.get(&selection).copied().unwrap_or(Cursor::MF);
         let Some(loaded) = self.loaded(ctx)? else {
             // No profile: the card as it is without one (file SELECT 6A82, class A0 6E00).
-            return Err(match command.ins {
-                _ if command.gsm => Status::ClaNotSupported,
-                0xA4 => Status::NotFound,
-                _ => Status::InsNotSupported,
-            });
+            return match command.ins {
+                _ if command.gsm => Err(Status::ClaNotSupported),
+                0xA4 => Err(Status::NotFound),
+                // STATUS polling still gets an answer (and carries a pending REFRESH's 91xx).
+                0xF2 if command.proprietary && command.p2 == 0x0C => Ok(Vec::new()),
+                _ => Err(Status::InsNotSupported),
+            };
         };
         let mut cursor = cursor;
         if cursor.dir >= loaded.tree.len() {
@@ -312,6 +329,10 @@ fn dispatch_uicc<P: Platform>(
     ctx: &mut Ctx<'_, P>,
 ) -> Result<Vec<u8>> {
     match command.ins {
+        0x88 => {
+            class_ok(command, false)?;
+            authenticate(loaded, cursor, command, ctx)
+        }
         0x20 | 0x24 | 0x26 | 0x28 | 0x2C => {
             class_ok(command, false)?;
             pin_command(loaded, cursor, command, ctx)
@@ -356,8 +377,6 @@ fn dispatch_uicc<P: Platform>(
             class_ok(command, false)?;
             set_data(loaded, cursor, command, ctx)
         }
-        // TERMINAL PROFILE, TERMINAL RESPONSE: accepted (no proactive session is open).
-        0x10 | 0x14 if command.proprietary => Ok(Vec::new()),
         _ => Err(Status::InsNotSupported),
     }
 }
@@ -693,4 +712,124 @@ fn pin_command<P: Platform>(
         Status::Success => Ok(Vec::new()),
         sw => Err(sw),
     }
+}
+
+/// The ISIM AID prefix (application code `1004`).
+const ISIM_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x04];
+
+/// Whether service `n` is set in the USIM's EF.UST (`6F38`; TS 31.102 §4.2.8: service n is
+/// bit (n−1) mod 8 of byte (n−1) / 8).
+fn ust_has(loaded: &Loaded, adf: usize, n: usize) -> bool {
+    let Some(ust) = loaded.tree.child(adf, 0x6F38) else { return false };
+    let content = loaded.tree.content(loaded.tree.owner(ust));
+    let (byte, bit) = ((n - 1) / 8, (n - 1) % 8);
+    content.get(byte).is_some_and(|b| b & (1 << bit) != 0)
+}
+
+/// AUTHENTICATE (TS 102 221 §11.1.16, TS 31.102 §7.1.2, TS 31.103 §5.1.1; GSM RUN GSM
+/// ALGORITHM, TS 51.011 §9.2.16). Needs the application's PIN (verified or disabled).
+/// 3G/IMS context `81`: `10 RAND 10 AUTN` → `DB 08 RES 10 CK 10 IK [08 Kc]` (Kc when UST
+/// service 27, GSM access, is on), `DC 0E AUTS` on a stale SQN, `9862` on a MAC failure.
+/// GSM context `80` (service 27 on): `10 RAND` → `04 SRES 08 Kc`. An accepted SQN is
+/// committed before the answer (a failed commit: `6581`, SQN state as before).
+fn authenticate<P: Platform>(
+    loaded: &mut Loaded,
+    cursor: &Cursor,
+    command: &Command<'_>,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<Vec<u8>> {
+    if command.gsm {
+        if command.p1 != 0 || command.p2 != 0 {
+            return Err(Status::IncorrectP1P2);
+        }
+        let adf = cursor.adf.or_else(|| loaded.tree.adf_by_name(&USIM_AID[..7])).ok_or(Status::NotFound)?;
+        if !loaded.pins.satisfied(0x01, Some(adf)) {
+            return Err(Status::SecurityStatusNotSatisfied);
+        }
+        let rand: [u8; 16] = command.data.try_into().map_err(|_| Status::WrongLength)?;
+        let naa = loaded.naas.iter().find(|n| n.adf == adf).ok_or(Status::ConditionsNotSatisfied)?;
+        let (sres, kc) = naa.gsm(ctx.platform.crypto(), &rand);
+        let mut out = sres.to_vec();
+        out.extend_from_slice(kc.as_slice());
+        return Ok(out);
+    }
+    if command.p1 != 0 {
+        return Err(Status::IncorrectP1P2);
+    }
+    let adf = cursor.adf.ok_or(Status::ConditionsNotSatisfied)?;
+    if !loaded.pins.satisfied(0x01, Some(adf)) {
+        return Err(Status::SecurityStatusNotSatisfied);
+    }
+    let aid = loaded.tree.node(adf).and_then(|n| n.aid.clone()).unwrap_or_default();
+    let isim = aid.starts_with(&ISIM_AID);
+    let gsm_access = !isim && ust_has(loaded, adf, 27);
+    let i = loaded.naas.iter().position(|n| n.adf == adf).ok_or(Status::Other(0x9864))?;
+    let crypto = ctx.platform.crypto();
+    match command.p2 {
+        0x81 => {
+            let [0x10, rest @ ..] = command.data else { return Err(data_error(command.data)) };
+            let (rand, rest) = rest.split_at(16.min(rest.len()));
+            let [0x10, autn @ ..] = rest else { return Err(data_error(command.data)) };
+            let rand: [u8; 16] = rand.try_into().map_err(|_| Status::WrongLength)?;
+            let autn: [u8; 16] = autn.try_into().map_err(|_| Status::WrongLength)?;
+            let naa = loaded.naas.get_mut(i).ok_or(Status::Unknown)?;
+            let before = naa.sqn.clone();
+            match naa.authenticate(crypto, &rand, &autn) {
+                Outcome::MacFailure => Err(Status::AuthenticationError),
+                Outcome::SyncFailure(auts) => {
+                    let mut out = alloc::vec![0xDC, 0x0E];
+                    out.extend_from_slice(&auts);
+                    Ok(out)
+                }
+                Outcome::Success { res, ck, ik } => {
+                    let mut out = Vec::with_capacity(53);
+                    out.extend_from_slice(&[0xDB, 0x08]);
+                    out.extend_from_slice(res.as_slice());
+                    out.push(0x10);
+                    out.extend_from_slice(ck.as_slice());
+                    out.push(0x10);
+                    out.extend_from_slice(ik.as_slice());
+                    if gsm_access {
+                        out.push(0x08);
+                        out.extend_from_slice(aka::kc(&ck, &ik).as_slice());
+                    }
+                    if naa.keys.checks_sqn() {
+                        let state = naa.sqn.to_bytes();
+                        let index = u32::try_from(adf).unwrap_or(u32::MAX);
+                        let record_before = loaded.record.sqn.clone();
+                        match loaded.record.sqn.iter_mut().find(|e| e.adf == index) {
+                            Some(e) => e.state = state.into(),
+                            None => loaded.record.sqn.push(SqnEntry { adf: index, state: state.into() }),
+                        }
+                        if let Err(sw) = persist(ctx, loaded) {
+                            loaded.record.sqn = record_before;
+                            if let Some(naa) = loaded.naas.get_mut(i) {
+                                naa.sqn = before;
+                            }
+                            out.zeroize();
+                            return Err(sw);
+                        }
+                    }
+                    Ok(out)
+                }
+            }
+        }
+        0x80 if gsm_access => {
+            let [0x10, rand @ ..] = command.data else { return Err(data_error(command.data)) };
+            let rand: [u8; 16] = rand.try_into().map_err(|_| Status::WrongLength)?;
+            let naa = loaded.naas.get(i).ok_or(Status::Unknown)?;
+            let (sres, kc) = naa.gsm(crypto, &rand);
+            let mut out = alloc::vec![0x04];
+            out.extend_from_slice(&sres);
+            out.push(0x08);
+            out.extend_from_slice(kc.as_slice());
+            Ok(out)
+        }
+        _ => Err(Status::IncorrectP1P2),
+    }
+}
+
+/// A malformed AUTHENTICATE data field: too short is a length error, else wrong data.
+fn data_error(data: &[u8]) -> Status {
+    if data.len() < 17 { Status::WrongLength } else { Status::IncorrectData }
 }

@@ -168,7 +168,7 @@ impl Tree {
     /// SELECT by path (P1 `08` from the MF, `09` from `start`): FIDs, 2 bytes each. A leading
     /// `7FFF` is the current ADF; under P1 `08` a leading `3F00` is tolerated.
     pub fn select_path(&self, start: usize, adf: Option<usize>, path: &[u8], from_mf: bool) -> Option<usize> {
-        if path.is_empty() || path.len() % 2 != 0 {
+        if path.is_empty() || !path.len().is_multiple_of(2) {
             return None;
         }
         let mut at = start;

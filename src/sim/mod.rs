@@ -2,6 +2,7 @@
 //! profile's file system ([`fs`]), its persisted state ([`state`]), and the authentication
 //! algorithms ([`milenage`], [`tuak`], the USIM test algorithm) with the USIM's SQN check ([`sqn`]).
 
+pub mod aka;
 pub mod app;
 pub mod arr;
 pub mod fs;
