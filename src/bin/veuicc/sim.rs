@@ -46,6 +46,9 @@ enum Command {
         path: Option<String>,
         #[command(flatten)]
         card: CardArgs,
+        /// PIN1 to VERIFY first (ASCII digits, 4–8), for files and AUTHENTICATE behind it.
+        #[arg(long)]
+        pin: Option<String>,
     },
     /// Read a file whole and print it in hex, with a decoded line for well-known files.
     Cat {
@@ -56,11 +59,17 @@ enum Command {
         raw: bool,
         #[command(flatten)]
         card: CardArgs,
+        /// PIN1 to VERIFY first (ASCII digits, 4–8), for files and AUTHENTICATE behind it.
+        #[arg(long)]
+        pin: Option<String>,
     },
     /// Run AUTHENTICATE (3G context) on the USIM: print RES, CK, IK [, Kc], or the failure.
     Auth {
         #[command(flatten)]
         card: CardArgs,
+        /// PIN1 to VERIFY first (ASCII digits, 4–8), for files and AUTHENTICATE behind it.
+        #[arg(long)]
+        pin: Option<String>,
         /// RAND, 16 bytes of hex.
         rand: String,
         /// AUTN, 16 bytes of hex.
@@ -77,11 +86,14 @@ const SW_OK: u16 = 0x9000;
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     // Arguments first (exit 2), then the card (exit 1 for what it refuses).
-    let (card_args, job) = match args.command {
-        Command::Ls { path, card } => (card, Job::Ls(parse_path(path.as_deref().unwrap_or("3F00"))?)),
-        Command::Cat { path, raw, card } => (card, Job::Cat(parse_path(&path)?, raw)),
-        Command::Auth { card, rand, autn } => (card, Job::Auth(sixteen("RAND", &rand)?, sixteen("AUTN", &autn)?)),
+    let (card_args, pin, job) = match args.command {
+        Command::Ls { path, card, pin } => (card, pin, Job::Ls(parse_path(path.as_deref().unwrap_or("3F00"))?)),
+        Command::Cat { path, raw, card, pin } => (card, pin, Job::Cat(parse_path(&path)?, raw)),
+        Command::Auth { card, rand, autn, pin } => {
+            (card, pin, Job::Auth(sixteen("RAND", &rand)?, sixteen("AUTN", &autn)?))
+        }
     };
+    let pin = pin.map(|p| pin_block(&p)).transpose()?;
     if !card_args.state.is_dir() {
         return Err(format!("{}: no such state directory", card_args.state.display()));
     }
@@ -91,10 +103,13 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         Ok(None) => Err("no enabled profile".to_string()),
         Ok(Some(package)) => {
             let mut sim = Sim { card, profile: None, package };
-            match job {
-                Job::Ls(path) => sim.ls(&path),
-                Job::Cat(path, raw) => sim.cat(&path, raw),
-                Job::Auth(rand, autn) => sim.auth(&rand, &autn),
+            match pin.map(|p| sim.verify_pin1(&p)).transpose() {
+                Err(e) => Err(e),
+                Ok(_) => match job {
+                    Job::Ls(path) => sim.ls(&path),
+                    Job::Cat(path, raw) => sim.cat(&path, raw),
+                    Job::Auth(rand, autn) => sim.auth(&rand, &autn),
+                },
             }
         }
     };
@@ -111,6 +126,18 @@ enum Job {
     Ls(SimPath),
     Cat(SimPath, bool),
     Auth([u8; 16], [u8; 16]),
+}
+
+/// PIN1 as VERIFY sends it: the ASCII digits padded with `FF` to 8 bytes.
+fn pin_block(pin: &str) -> Result<[u8; 8], String> {
+    if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("--pin {pin}: 4 to 8 digits"));
+    }
+    let mut block = [0xFF; 8];
+    for (b, d) in block.iter_mut().zip(pin.bytes()) {
+        *b = d;
+    }
+    Ok(block)
 }
 
 fn sixteen(what: &str, text: &str) -> Result<[u8; 16], String> {
@@ -591,6 +618,18 @@ impl Sim {
         Ok(ExitCode::SUCCESS)
     }
 
+    /// VERIFY PIN1 (`00 20 00 01`).
+    fn verify_pin1(&mut self, pin: &[u8; 8]) -> Result<(), String> {
+        let mut apdu = vec![0x00, 0x20, 0x00, 0x01, 0x08];
+        apdu.extend_from_slice(pin);
+        match self.exchange(&apdu).1 {
+            SW_OK => Ok(()),
+            sw @ 0x63C0..=0x63CF => Err(format!("PIN1 wrong: {} tries left ({sw:04X})", sw & 0x0F)),
+            0x6983 => Err("PIN1 is blocked (6983)".to_string()),
+            sw => Err(format!("VERIFY PIN1 answered {sw:04X}")),
+        }
+    }
+
     fn auth(&mut self, rand: &[u8; 16], autn: &[u8; 16]) -> Result<ExitCode, String> {
         let aid = self
             .ef_dir()?
@@ -619,6 +658,7 @@ impl Sim {
                 Ok(ExitCode::from(1))
             }
             Auth::MacFailure => Err("MAC failure (9862)".to_string()),
+            Auth::Status(0x6982) => Err("AUTHENTICATE needs PIN1 (6982): pass --pin".to_string()),
             Auth::NotSupported => Err("the card does not support AUTHENTICATE (6D00)".to_string()),
             Auth::Status(sw) => Err(format!("AUTHENTICATE answered {sw:04X}")),
             Auth::Malformed(why) => Err(format!("AUTHENTICATE: malformed response ({why}): {}", hex(&data))),
