@@ -315,8 +315,8 @@ fn dispatch<P: Platform>(
     }
     // TS 51.011 §9.4: the GSM status words for the same conditions.
     out.map_err(|sw| match sw {
+        Status::RemainingRetries(0) | Status::MethodBlocked => Status::Other(0x9840),
         Status::SecurityStatusNotSatisfied | Status::RemainingRetries(_) => Status::Other(0x9804),
-        Status::MethodBlocked => Status::Other(0x9840),
         Status::ReferenceDataInvalidated | Status::ConditionsNotSatisfied => Status::Other(0x9808),
         other => other,
     })
@@ -767,6 +767,9 @@ fn authenticate<P: Platform>(
     let crypto = ctx.platform.crypto();
     match command.p2 {
         0x81 => {
+            if command.data.len() != 34 {
+                return Err(Status::WrongLength);
+            }
             let [0x10, rest @ ..] = command.data else { return Err(data_error(command.data)) };
             let (rand, rest) = rest.split_at(16.min(rest.len()));
             let [0x10, autn @ ..] = rest else { return Err(data_error(command.data)) };
@@ -815,6 +818,9 @@ fn authenticate<P: Platform>(
             }
         }
         0x80 if gsm_access => {
+            if command.data.len() != 17 {
+                return Err(Status::WrongLength);
+            }
             let [0x10, rand @ ..] = command.data else { return Err(data_error(command.data)) };
             let rand: [u8; 16] = rand.try_into().map_err(|_| Status::WrongLength)?;
             let naa = loaded.naas.get(i).ok_or(Status::Unknown)?;

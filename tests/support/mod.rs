@@ -108,9 +108,8 @@ pub(crate) fn shared(what: &str) -> Option<String> {
     }
 }
 
-/// A card holding `packages` (slot 1, 2, …), the first one enabled.
-pub(crate) fn sim_card(packages: &[Vec<u8>]) -> veuicc::testkit::TestCard {
-    let mut storage = veuicc::store::MemStorage::new();
+/// Writes `packages` into `storage` as installed profiles (slot 1, 2, …), the first enabled.
+pub(crate) fn sim_install<S: veuicc::platform::Storage>(storage: &mut S, packages: &[Vec<u8>]) {
     let mut state = veuicc::store::CardState::default();
     for (i, upp) in packages.iter().enumerate() {
         let summary = veuicc::saip::check(upp).unwrap();
@@ -118,12 +117,18 @@ pub(crate) fn sim_card(packages: &[Vec<u8>]) -> veuicc::testkit::TestCard {
         let s = if i == 0 { veuicc::store::ProfileState::Enabled } else { veuicc::store::ProfileState::Disabled };
         state.profiles.push(profile_record(&iccid, i as u8 + 1, s, veuicc::store::ProfileClass::Operational, 0, 0));
     }
-    let mut store = veuicc::store::Store::open(&mut storage).unwrap();
+    let mut store = veuicc::store::Store::open(storage).map_err(|_| "store").unwrap();
     let mut txn = veuicc::store::Txn::new();
     veuicc::store::CardState::default().diff_into::<()>(&state, &mut txn).unwrap();
     for (p, upp) in state.profiles.iter().zip(packages) {
         txn.put(&p.package_name(), upp.clone());
     }
-    store.commit(&mut storage, txn).unwrap();
+    store.commit(storage, txn).map_err(|_| "commit").unwrap();
+}
+
+/// A card holding `packages` (slot 1, 2, …), the first one enabled.
+pub(crate) fn sim_card(packages: &[Vec<u8>]) -> veuicc::testkit::TestCard {
+    let mut storage = veuicc::store::MemStorage::new();
+    sim_install(&mut storage, packages);
     veuicc::testkit::TestCard::with_config(veuicc::testkit::default_config(), storage, 1)
 }
