@@ -116,8 +116,9 @@ pub struct Card<P: Platform> {
     refresh_requested: bool,
     /// TERMINAL PROFILE and the pending proactive command.
     toolkit: toolkit::Toolkit,
-    /// The channel of the command being answered.
+    /// The channel and INS of the command being answered.
     last_channel: u8,
+    last_ins: u8,
 }
 
 impl<P: Platform> fmt::Debug for Card<P> {
@@ -150,6 +151,7 @@ impl<P: Platform> Card<P> {
             refresh_requested: false,
             toolkit: toolkit::Toolkit::default(),
             last_channel: 0,
+            last_ins: 0,
         };
         card.reset_volatile(Power::On);
         Ok(card)
@@ -323,8 +325,12 @@ impl<P: Platform> Card<P> {
             self.refresh_requested = false;
             self.toolkit.queue_refresh();
         }
+        // 91xx goes to the terminal's own commands: the basic channel with the UICC file
+        // system selected (STATUS polling, file access), not MANAGE CHANNEL or an LPA's ISD-R.
         if sw == Status::Success
             && self.last_channel == 0
+            && self.last_ins != 0x70
+            && self.implicit_selected(0)
             && let Some(n) = self.toolkit.announce()
         {
             sw = Status::ProactivePending(n);
@@ -345,6 +351,7 @@ impl<P: Platform> Card<P> {
         }
         let ch = cmd.channel();
         self.last_channel = ch;
+        self.last_ins = cmd.ins;
         let Some(Some(channel)) = self.channels.get_mut(usize::from(ch)) else {
             return Status::LogicalChannelNotSupported;
         };

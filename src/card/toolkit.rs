@@ -6,7 +6,8 @@
 //! ```text
 //! terminal: 80 10 TERMINAL PROFILE (byte 3 b8 = REFRESH supported)
 //! LPA:      ES10c EnableProfile(refreshFlag) ok  → REFRESH queued (no adapter reset)
-//! terminal: any command on the basic channel answered 9000 → 91 0B instead
+//! terminal: a command of its own on the basic channel (file system selected; not MANAGE
+//!           CHANNEL, not an LPA's ISD-R) answered 9000 → 91 0B instead
 //!           80 12 00 00 0B FETCH → D0 09 81 03 01 01 09 82 02 81 82 · 9000
 //!           80 14 TERMINAL RESPONSE (81 03 01 01 09 82 02 82 81 83 01 00) → 9000
 //!           then resets the UICC: the newly enabled profile is latched
