@@ -181,6 +181,59 @@ impl Transport for TestCard {
     }
 }
 
+/// Writes `packages` into `storage` as installed profiles in slots 1, 2, … with the first one
+/// enabled: the state a download and an enable leave (ISD-P AID `…89000010 <slot> 00`,
+/// service provider "SP", name "profile <slot>") — for SIM tests, benches and fuzzing.
+pub fn install_profiles<S: crate::platform::Storage>(
+    storage: &mut S,
+    packages: &[Vec<u8>],
+) -> Result<(), std::string::String> {
+    use crate::store::{CardState, ProfileClass, ProfileRecord, ProfileState, Store, Txn};
+    let mut state = CardState::default();
+    for (slot, upp) in (1u8..).zip(packages) {
+        let summary = crate::saip::check(upp).map_err(|e| std::format!("package {slot}: {e}"))?;
+        let mut aid = std::vec![0xA0, 0, 0, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0, 0, 0x10, 0];
+        if let Some(b) = aid.get_mut(14) {
+            *b = slot;
+        }
+        state.profiles.push(ProfileRecord {
+            iccid: summary.header.sgp22_iccid().to_vec().into(),
+            isdp_aid: aid.into(),
+            state: if slot == 1 { ProfileState::Enabled } else { ProfileState::Disabled },
+            nickname: None,
+            service_provider_name: "SP".into(),
+            profile_name: std::format!("profile {slot:02x}"),
+            icon: None,
+            class: ProfileClass::Operational,
+            ppr: 0,
+            notification_config: Vec::new(),
+            owner: None,
+            dp_proprietary_data: None,
+            port: None,
+        });
+    }
+    let mut store = Store::open(storage).map_err(|e| std::format!("{e}"))?;
+    let mut txn = Txn::new();
+    CardState::default().diff_into::<S::Error>(&state, &mut txn).map_err(|e| std::format!("{e}"))?;
+    for (p, upp) in state.profiles.iter().zip(packages) {
+        txn.put(&p.package_name(), upp.clone());
+    }
+    store.commit(storage, txn).map_err(|e| std::format!("{e}"))
+}
+
+/// A test card holding `packages` ([`install_profiles`]): the first one is the SIM.
+///
+/// # Panics
+/// If a package is not one the card accepts (tests want to know).
+#[allow(clippy::panic)]
+pub fn sim_card(packages: &[Vec<u8>]) -> TestCard {
+    let mut storage = MemStorage::new();
+    if let Err(e) = install_profiles(&mut storage, packages) {
+        panic!("{e}");
+    }
+    TestCard::with_config(default_config(), storage, 1)
+}
+
 /// The ATR every veuicc card sends.
 pub fn atr() -> &'static [u8] {
     &ATR

@@ -110,25 +110,10 @@ pub(crate) fn shared(what: &str) -> Option<String> {
 
 /// Writes `packages` into `storage` as installed profiles (slot 1, 2, …), the first enabled.
 pub(crate) fn sim_install<S: veuicc::platform::Storage>(storage: &mut S, packages: &[Vec<u8>]) {
-    let mut state = veuicc::store::CardState::default();
-    for (i, upp) in packages.iter().enumerate() {
-        let summary = veuicc::saip::check(upp).unwrap();
-        let iccid: String = summary.header.sgp22_iccid().iter().map(|b| format!("{b:02x}")).collect();
-        let s = if i == 0 { veuicc::store::ProfileState::Enabled } else { veuicc::store::ProfileState::Disabled };
-        state.profiles.push(profile_record(&iccid, i as u8 + 1, s, veuicc::store::ProfileClass::Operational, 0, 0));
-    }
-    let mut store = veuicc::store::Store::open(storage).map_err(|_| "store").unwrap();
-    let mut txn = veuicc::store::Txn::new();
-    veuicc::store::CardState::default().diff_into::<()>(&state, &mut txn).unwrap();
-    for (p, upp) in state.profiles.iter().zip(packages) {
-        txn.put(&p.package_name(), upp.clone());
-    }
-    store.commit(storage, txn).map_err(|_| "commit").unwrap();
+    veuicc::testkit::install_profiles(storage, packages).unwrap();
 }
 
 /// A card holding `packages` (slot 1, 2, …), the first one enabled.
 pub(crate) fn sim_card(packages: &[Vec<u8>]) -> veuicc::testkit::TestCard {
-    let mut storage = veuicc::store::MemStorage::new();
-    sim_install(&mut storage, packages);
-    veuicc::testkit::TestCard::with_config(veuicc::testkit::default_config(), storage, 1)
+    veuicc::testkit::sim_card(packages)
 }
