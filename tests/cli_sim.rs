@@ -130,7 +130,7 @@ fn auth_and_no_enabled_profile() {
     assert_eq!(err.trim(), "veuicc: MAC failure (9862)");
     // A network's AUTN (the test kit's Milenage K = 00…0F, OPc = 0; SQN 000000000021, AMF 8000).
     let crypto = veuicc::crypto::rustcrypto::RustCrypto;
-    let k: [u8; 16] = core::array::from_fn(|i| i as u8);
+    let k: [u8; 16] = core::array::from_fn(|i| u8::try_from(i).unwrap());
     let m = veuicc::sim::milenage::Milenage::new(k, [0; 16]);
     let rand_b: [u8; 16] = hex(rand).try_into().unwrap();
     let (sqn, amf) = ([0, 0, 0, 0, 0, 0x21], [0x80, 0x00]);

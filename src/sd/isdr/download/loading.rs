@@ -128,7 +128,8 @@ impl Loading {
 
 /// The profile package must be a well-formed SAIP package (TCA eUICC Profile Package:
 /// header first, `end` last, `mf` before the file system, decodable header and AKA
-/// parameters, no mandatory service the card does not know) →
+/// parameters, no mandatory service the card does not know, and the whole package decoding
+/// into a file system: `saip::decode_for`) →
 /// else installFailedDueToPEProcessingError(12); its header's ICCID (printed digit order)
 /// must be the one StoreMetadata announced (`Iccid`, nibble-swapped), compared after
 /// converting → else installFailedDueToDataMismatch(13) (SGP.22 v2.5 §2.5.5; an older text
@@ -146,6 +147,10 @@ fn check_package(
     if summary.header.unknown_mandatory_services != 0 {
         return Err(ErrorReason::PeProcessingError);
     }
+    // The whole package must decode into the file system the SIM runs (inner DER, templates,
+    // NAAs with their file systems, fills, PINs, AKA keys): never install a profile that
+    // could not be latched. Services are judged above, as the header declares them.
+    crate::saip::decode_for(upp, crate::saip::Services(u32::MAX)).map_err(|_| ErrorReason::PeProcessingError)?;
     if summary.header.sgp22_iccid().as_slice() != md.iccid.as_ref() {
         return Err(ErrorReason::DataMismatch);
     }
