@@ -204,6 +204,18 @@ fn bench_select_read(c: &mut Criterion) {
         base += mean(2000, || get_response(&mut card));
     }
     report("SELECT + READ BINARY / GET RESPONSE", a / rounds, base / rounds, 3.0);
+    // Breakdown: each APDU alone (READ BINARY with EF.IMSI already current).
+    let (mut select, mut read) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..rounds {
+        select += mean(2000, || drop(black_box(card.transmit(black_box(&SELECT_IMSI)))));
+        read += mean(2000, || drop(black_box(card.transmit(black_box(&READ_IMSI)))));
+    }
+    eprintln!(
+        "sim: select+read breakdown: SELECT 6F07 {:.0} ns, READ BINARY 9 {:.0} ns, GET RESPONSE {:.0} ns",
+        ns(select / rounds),
+        ns(read / rounds),
+        ns(base / rounds)
+    );
 }
 
 fn bench_authenticate(c: &mut Criterion) {
@@ -266,6 +278,25 @@ fn bench_authenticate(c: &mut Criterion) {
         ns(base),
         ns(fail) - ns(base),
         ns(ok) - ns(fail)
+    );
+    // The commit alone, through another command that commits the same record: UPDATE BINARY
+    // of EF.LOCI against READ BINARY of it (ADF.USIM stays the current application).
+    assert_eq!(sw(&card.transmit(&hex("00A4000C026F7E"))), 0x9000, "SELECT EF.LOCI");
+    let update = hex("00D600000B 1122334400F1100001FF00");
+    let read = hex("00B000000B");
+    assert_eq!(sw(&card.transmit(&update)), 0x9000, "UPDATE BINARY EF.LOCI");
+    let (mut up, mut rd) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..rounds {
+        up += mean(n, || drop(black_box(card.transmit(black_box(&update)))));
+        rd += mean(n, || drop(black_box(card.transmit(black_box(&read)))));
+    }
+    eprintln!(
+        "sim: commit cross-check: UPDATE BINARY EF.LOCI {:.0} ns, READ BINARY EF.LOCI {:.0} ns (difference: \
+         the commit of the SIM record {:.0} ns); storage holds {} bytes",
+        ns(up / rounds),
+        ns(rd / rounds),
+        ns(up / rounds) - ns(rd / rounds),
+        card.storage().size()
     );
 }
 
