@@ -759,6 +759,80 @@ fn record_vpcd() {
     );
 }
 
+/// AUTHENTICATE 3G for the test kit's package (MILENAGE, K = 00…0F, OPc = 0): RAND of TS 35.208
+/// test set 1, SQN 000000000021 (SEQ 1, IND 1), AMF 8000; AUTN = SQN ⊕ AK ‖ AMF ‖ MAC-A.
+const SIM_RAND: &str = "23553CBE9637A89D218AE64DAE47BF35";
+const SIM_AUTN: &str = "3BE6270BFEA4800055D1B1854BD34A8B";
+
+/// What that AUTHENTICATE must answer: `DB 08 RES 10 CK 10 IK 08 Kc` (UST service 27 is on).
+fn sim_auth_answer() -> Vec<u8> {
+    use veuicc::sim::milenage::Milenage;
+    let p = veuicc::testkit::saip::TestProfile::new([0; 10]);
+    let m = Milenage::new(p.k, p.opc);
+    let rand: [u8; 16] = hexd(SIM_RAND).try_into().unwrap();
+    let sqn: [u8; 6] = hexd("000000000021").try_into().unwrap();
+    let o = m.f2345(&veuicc::crypto::RUST_CRYPTO, &rand);
+    let (mac, _) = m.f1(&veuicc::crypto::RUST_CRYPTO, &rand, &sqn, &[0x80, 0x00]);
+    let mut autn: Vec<u8> = sqn.iter().zip(&o.ak).map(|(s, a)| s ^ a).collect();
+    autn.extend_from_slice(&[0x80, 0x00]);
+    autn.extend_from_slice(&mac);
+    assert_eq!(autn, hexd(SIM_AUTN), "SIM_AUTN is not MILENAGE's AUTN for SQN 000000000021");
+    let kc: Vec<u8> = (0..8).map(|i| o.ck[i] ^ o.ck[i + 8] ^ o.ik[i] ^ o.ik[i + 8]).collect();
+    [&[0xDB, 0x08][..], &o.res, &[0x10], &o.ck, &[0x10], &o.ik, &[0x08], &kc, &[0x90, 0x00]].concat()
+}
+
+/// A modem's start-up on the enabled profile's SIM (the test kit's package): every status word
+/// and the contents the package defines are asserted while recording.
+fn record_sim() {
+    let src = "hand-written commands (a modem's start-up, as tests/sim_ts48.rs sends it); status words and \
+               contents asserted by the recorder (ETSI TS 102 221, 3GPP TS 31.102)";
+    let auth = format!("008800812210{SIM_RAND}10{SIM_AUTN}00");
+    let auth_answer = sim_auth_answer();
+    let iccid = format!("{}9000", "98001032547698103214");
+    let imsi = veuicc::testkit::saip::encode_imsi(&veuicc::testkit::saip::TestProfile::new([0; 10]).imsi);
+    let imsi = [imsi, vec![0x90, 0x00]].concat();
+    let loci = hexd("FFFFFFFFFFFFFF0000FF01 9000");
+    let steps: Vec<(&str, &str, u16, Option<Vec<u8>>)> = vec![
+        ("SELECT MF, FCP", "00A40004023F0000", 0x9000, None),
+        ("SELECT EF.DIR", "00A4000C022F00", 0x9000, None),
+        ("READ RECORD 1 of EF.DIR: the USIM", "00B2010400", 0x9000, None),
+        ("SELECT EF.ICCID", "00A4000C022FE2", 0x9000, None),
+        ("READ BINARY EF.ICCID", "00B000000A", 0x9000, Some(hexd(&iccid))),
+        ("SELECT ADF.USIM by its AID, FCP", "00A404040CA0000000871002FF49FF058900", 0x9000, None),
+        ("SELECT EF.IMSI", "00A4000C026F07", 0x9000, None),
+        ("VERIFY PIN1, status query: 3 tries left", "0020000100", 0x63C3, None),
+        ("VERIFY PIN1 0000", "002000010830303030FFFFFFFF", 0x9000, None),
+        ("READ BINARY EF.IMSI", "00B0000009", 0x9000, Some(imsi)),
+        ("SELECT EF.AD", "00A4000C026FAD", 0x9000, None),
+        ("READ BINARY EF.AD", "00B0000000", 0x9000, None),
+        ("SELECT EF.UST", "00A4000C026F38", 0x9000, None),
+        ("READ BINARY EF.UST", "00B000000E", 0x9000, Some([&veuicc::testkit::saip::UST[..], &[0x90, 0x00]].concat())),
+        ("AUTHENTICATE 3G, MILENAGE, SQN 000000000021", &auth, 0x9000, Some(auth_answer)),
+        ("SELECT EF.LOCI", "00A4000C026F7E", 0x9000, None),
+        ("READ BINARY EF.LOCI", "00B000000B", 0x9000, Some(loci)),
+        ("UPDATE BINARY EF.LOCI", "00D600000B1122334400F1100001FF00", 0x9000, None),
+    ];
+    record(
+        "sim/start-up.trace",
+        "a modem's start-up on the enabled test-kit profile: reset, MF, EF.DIR, EF.ICCID, ADF.USIM, EF.IMSI \
+         behind PIN1, EF.AD, EF.UST, AUTHENTICATE (MILENAGE), EF.LOCI read and update",
+        src,
+        &spec(vec![profile(ICCID1, true)]),
+        |t| {
+            t.reset();
+            for (comment, apdu, sw, want) in steps {
+                t.comment(&format!("{comment} (expect {sw:04X})"));
+                let r = t.transmit(&hexd(apdu));
+                let got = u16::from_be_bytes([r[r.len() - 2], r[r.len() - 1]]);
+                assert_eq!(got, sw, "{comment}: {apdu} answered {r:02X?}");
+                if let Some(want) = want {
+                    assert_eq!(r, want, "{comment}: {apdu}");
+                }
+            }
+        },
+    );
+}
+
 fn lpac_binary() -> Option<PathBuf> {
     std::env::var_os("VEUICC_LPAC").map(PathBuf::from).filter(|p| p.is_file())
 }
@@ -859,6 +933,7 @@ fn record_the_corpus() {
     record_lifecycle();
     record_notifications();
     record_vpcd();
+    record_sim();
     match lpac_binary() {
         Some(l) => record_lpac(&l),
         None => println!("VEUICC_LPAC not set: the lpac traces are kept as they are"),
