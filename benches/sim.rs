@@ -50,35 +50,9 @@ fn sw(r: &[u8]) -> u16 {
     u16::from_be_bytes([r[r.len() - 2], r[r.len() - 1]])
 }
 
-/// A card holding `upp` in slot 1, enabled (as `tests/support::sim_card` makes it).
+/// A card holding `upp` in slot 1, enabled (`testkit::sim_card`).
 fn sim_card(upp: Vec<u8>) -> TestCard {
-    use veuicc::store::{CardState, MemStorage, ProfileClass, ProfileRecord, ProfileState, Store, Txn};
-    let summary = veuicc::saip::check(&upp).unwrap();
-    let mut isdp_aid = hex("A0000005591010FFFFFFFF8900001000");
-    isdp_aid[14] = 1;
-    let record = ProfileRecord {
-        iccid: summary.header.sgp22_iccid().to_vec().into(),
-        isdp_aid: isdp_aid.into(),
-        state: ProfileState::Enabled,
-        nickname: None,
-        service_provider_name: "SP".into(),
-        profile_name: "profile 01".into(),
-        icon: None,
-        class: ProfileClass::Operational,
-        ppr: 0,
-        notification_config: vec![],
-        owner: None,
-        dp_proprietary_data: None,
-        port: None,
-    };
-    let state = CardState { profiles: vec![record], ..CardState::default() };
-    let mut storage = MemStorage::new();
-    let mut store = Store::open(&mut storage).unwrap();
-    let mut txn = Txn::new();
-    CardState::default().diff_into::<()>(&state, &mut txn).unwrap();
-    txn.put(&state.profiles[0].package_name(), upp);
-    store.commit(&mut storage, txn).unwrap();
-    TestCard::with_config(veuicc::testkit::default_config(), storage, 1)
+    veuicc::testkit::sim_card(&[upp])
 }
 
 /// The card after a modem's first steps: reset, PIN1 verified, ADF.USIM selected by the AID

@@ -327,11 +327,11 @@ impl<P: Platform> Card<P> {
         }
         // 91xx goes to the terminal's own commands: the basic channel with the UICC file
         // system selected (STATUS polling, file access), not MANAGE CHANNEL or an LPA's ISD-R.
-        if sw == Status::Success
+        if let Some(n) = self.toolkit.announce()
+            && sw == Status::Success
             && self.last_channel == 0
             && self.last_ins != 0x70
             && self.implicit_selected(0)
-            && let Some(n) = self.toolkit.announce()
         {
             sw = Status::ProactivePending(n);
         }

@@ -24,6 +24,7 @@
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 use zeroize::Zeroize;
 
 use super::aka::{self, Naa, Outcome};
@@ -72,6 +73,9 @@ struct Loaded {
     naas: Vec<Naa>,
     /// What is persisted for it (kept in step with `tree` and the rest).
     record: SimRecord,
+    /// Access decisions already made, by (EF, operation, the channel's application): valid
+    /// while no PIN state and no file content changes (both clear it; a reset starts afresh).
+    access: RefCell<BTreeMap<(usize, Access, Option<usize>), bool>>,
 }
 
 enum Latch {
@@ -177,7 +181,7 @@ fn latch<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<Loaded> {
             _ => false,
         }
     });
-    Some(Loaded { slot, tree, pins, naas, record: persisted })
+    Some(Loaded { slot, tree, pins, naas, record: persisted, access: RefCell::new(BTreeMap::new()) })
 }
 
 /// Commits `loaded.record` (after a change) as `sim.p<slot>`; `6581` on failure.
@@ -243,7 +247,12 @@ impl<P: Platform> App<P> for Sim {
             cursor = Cursor::MF;
         }
         let out = dispatch(loaded, &mut cursor, command, ctx);
-        self.cursors.insert(selection, cursor);
+        match self.cursors.get_mut(&selection) {
+            Some(c) => *c = cursor,
+            None => {
+                self.cursors.insert(selection, cursor);
+            }
+        }
         out
     }
 
@@ -278,9 +287,25 @@ fn adf_of(tree: &Tree, mut i: usize) -> Option<usize> {
 /// §9.2.4–§9.2.5): the ARR searched from the EF's directory up to the MF; a missing ARR or
 /// record grants nothing. A file without security attributes is free. `6982` when denied.
 fn check_access(loaded: &Loaded, cursor: &Cursor, ef: usize, access: Access) -> Result<()> {
+    let cached = loaded.access.try_borrow().ok().and_then(|c| c.get(&(ef, access, cursor.adf)).copied());
+    let granted = match cached {
+        Some(granted) => granted,
+        None => {
+            let granted = access_granted(loaded, cursor, ef, access);
+            if let Ok(mut cache) = loaded.access.try_borrow_mut() {
+                cache.insert((ef, access, cursor.adf), granted);
+            }
+            granted
+        }
+    };
+    if granted { Ok(()) } else { Err(Status::SecurityStatusNotSatisfied) }
+}
+
+/// The decision of [`check_access`], made from EF.ARR and the PINs.
+fn access_granted(loaded: &Loaded, cursor: &Cursor, ef: usize, access: Access) -> bool {
     let tree = &loaded.tree;
     let Some([hi, lo, record]) = tree.node(ef).and_then(|n| <[u8; 3]>::try_from(n.security.as_slice()).ok()) else {
-        return Ok(());
+        return true;
     };
     let arr_fid = u16::from_be_bytes([hi, lo]);
     let mut dir = tree.parent(ef);
@@ -292,10 +317,7 @@ fn check_access(loaded: &Loaded, cursor: &Cursor, ef: usize, access: Access) -> 
         dir = tree.parent(d);
     };
     let adf = adf_of(tree, ef).or(cursor.adf);
-    match rule {
-        Some(rule) if arr::allows(rule, access, &|r| loaded.pins.satisfied(r, adf)) => Ok(()),
-        _ => Err(Status::SecurityStatusNotSatisfied),
-    }
+    rule.is_some_and(|rule| arr::allows(rule, access, &|r| loaded.pins.satisfied(r, adf)))
 }
 
 /// Class check: interindustry commands under `0X` (or `A0`), the UICC's own under `8X`.
@@ -533,6 +555,8 @@ fn change<P: Platform, T>(
     let before = loaded.tree.content(owner).to_vec();
     let record_before = loaded.record.files.clone();
     let out = f(&mut loaded.tree)?;
+    // An EF.ARR may be what changed.
+    loaded.access.get_mut().clear();
     note_dirty(loaded);
     if let Err(sw) = persist(ctx, loaded) {
         loaded.tree.restore(owner, before);
@@ -697,6 +721,7 @@ fn pin_command<P: Platform>(
         (command.p2, cursor.adf)
     };
     pin::check_shape(op, command.p1, command.data)?;
+    loaded.access.get_mut().clear();
     let before = loaded.pins.clone();
     let outcome = loaded.pins.run(op, key_ref, adf, command.data)?;
     if outcome.changed {

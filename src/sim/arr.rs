@@ -18,7 +18,7 @@
 use super::fs::split_tlv;
 
 /// An operation on an EF.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Access {
     /// READ BINARY / READ RECORD / SEARCH RECORD / RETRIEVE DATA (AM b1).
     Read,
@@ -46,27 +46,23 @@ impl Access {
 }
 
 /// Whether `rule` (one EF.ARR record) grants `access`, with `pin(key_ref)` telling whether a
-/// PIN's condition is fulfilled. Malformed rules grant nothing.
+/// PIN's condition is fulfilled. Malformed rules grant nothing. No allocation: this runs
+/// before every read and update.
 pub fn allows(rule: &[u8], access: Access, pin: &dyn Fn(u8) -> bool) -> bool {
-    let Ok(items) = objects(rule) else { return false };
+    if objects(rule).any(|o| o.is_none()) {
+        return false;
+    }
+    let mut items = objects(rule).flatten().peekable();
     let mut granted_by_am: Option<bool> = None;
-    let mut i = 0;
-    while let Some((tag, value)) = items.get(i).copied() {
-        i += 1;
+    while let Some((tag, value)) = items.next() {
         let names = match tag {
             0x80 => value.first().is_some_and(|am| am & 0x80 == 0 && am & access.am_bit() != 0),
             0x84 => value.contains(&access.ins()),
-            // Padding of the record (`FF…`) ends it.
-            0xFF => break,
             _ => continue,
         };
         // The SC_DOs up to the next AM_DO.
         let mut any = false;
-        while let Some((t, v)) = items.get(i).copied() {
-            if matches!(t, 0x80 | 0x84 | 0xFF) {
-                break;
-            }
-            i += 1;
+        while let Some((t, v)) = items.next_if(|(t, _)| !matches!(t, 0x80 | 0x84)) {
             any |= condition(t, v, pin);
         }
         if names {
@@ -82,33 +78,47 @@ pub fn allows(rule: &[u8], access: Access, pin: &dyn Fn(u8) -> bool) -> bool {
 
 /// One SC_DO.
 fn condition(tag: u32, value: &[u8], pin: &dyn Fn(u8) -> bool) -> bool {
+    let well_formed = || objects(value).all(|o| o.is_some());
     match tag {
         0x90 => true,
         0x97 => false,
-        0xA4 => objects(value).is_ok_and(|v| {
-            let mut refs = v.iter().filter(|(t, _)| *t == 0x83).map(|(_, r)| r);
-            refs.next().and_then(|r| r.first()).is_some_and(|r| pin(*r))
-        }),
-        0xA0 => objects(value).is_ok_and(|v| v.iter().any(|(t, x)| condition(*t, x, pin))),
-        0xAF => objects(value).is_ok_and(|v| !v.is_empty() && v.iter().all(|(t, x)| condition(*t, x, pin))),
+        0xA4 => {
+            well_formed()
+                && objects(value)
+                    .flatten()
+                    .find(|(t, _)| *t == 0x83)
+                    .and_then(|(_, r)| r.first())
+                    .is_some_and(|r| pin(*r))
+        }
+        0xA0 => well_formed() && objects(value).flatten().any(|(t, x)| condition(t, x, pin)),
+        0xAF => {
+            well_formed()
+                && objects(value).next().is_some()
+                && objects(value).flatten().all(|(t, x)| condition(t, x, pin))
+        }
         _ => false,
     }
 }
 
-/// The BER-TLV objects of `b` in order; a record's `FF` padding becomes one `FF` item.
-fn objects(b: &[u8]) -> Result<alloc::vec::Vec<(u32, &[u8])>, ()> {
-    let mut out = alloc::vec::Vec::new();
+/// The BER-TLV objects of `b` in order, up to a record's `FF` padding; a malformed one is
+/// `None` (and ends the walk).
+fn objects(b: &[u8]) -> impl Iterator<Item = Option<(u32, &[u8])>> {
     let mut rest = b;
-    while let Some(first) = rest.first() {
-        if *first == 0xFF {
-            out.push((0xFF, &[][..]));
-            break;
+    core::iter::from_fn(move || {
+        if rest.first().is_none_or(|f| *f == 0xFF) {
+            return None;
         }
-        let (tag, value, size) = split_tlv(rest).ok_or(())?;
-        out.push((tag, value));
-        rest = rest.get(size..).ok_or(())?;
-    }
-    Ok(out)
+        match split_tlv(rest) {
+            Some((tag, value, size)) => {
+                rest = rest.get(size..).unwrap_or(&[]);
+                Some(Some((tag, value)))
+            }
+            None => {
+                rest = &[];
+                Some(None)
+            }
+        }
+    })
 }
 
 #[cfg(test)]
