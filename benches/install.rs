@@ -76,6 +76,10 @@ fn bench(c: &mut Criterion) {
         let keys = SessionKeys::new([1; 16], [2; 16], [3; 16]);
         let mut tx = Bsp::new(&veuicc::crypto::RUST_CRYPTO, &keys);
         let segments: Vec<Vec<u8>> = profile.upp.chunks(1007).map(|c| tx.wrap(0x86, c, true).unwrap()).collect();
+        // The install-time check of the whole package (saip::decode_for), part of "card install".
+        g.bench_with_input(BenchmarkId::new("package decode", size), &profile.upp, |b, upp| {
+            b.iter(|| veuicc::saip::decode_for(black_box(upp), veuicc::saip::Services(u32::MAX)).unwrap())
+        });
         let mut rng = DetRng::new(4);
         g.bench_with_input(BenchmarkId::new("crypto floor", size), &segments, |b, segments| {
             b.iter(|| {

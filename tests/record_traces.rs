@@ -55,7 +55,8 @@ fn spec(profiles: Vec<ProfileSpec>) -> CardSpec {
 fn record(path: &str, about: &str, source: &str, spec: &CardSpec, run: impl FnOnce(&mut Traced<'_>)) {
     let file = out_dir().join(path);
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    let mut trace = Some(Trace::create(&file, &format!("apdu-traces/{path}")).unwrap());
+    // The corpus is test data (the test kit's PINs and keys): written as is, to replay.
+    let mut trace = Some(Trace::create(&file, &format!("apdu-traces/{path}")).unwrap().with_secrets());
     spec.write_header(&mut trace, about, source);
     let mut card = spec.build().unwrap();
     let mut t = TracedCard { card: card.mem().unwrap(), trace };

@@ -293,3 +293,37 @@ fn power_cuts_at_every_write_of_sim_commands_leave_before_or_after() {
     .unwrap();
     assert!(r.landed > 0, "{r:?}");
 }
+
+#[test]
+fn traces_mask_pins_and_authenticate_outputs() {
+    use veuicc::host::trace::Trace;
+    let dir = std::env::temp_dir().join(format!("veuicc-trace-mask-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut card = sim_card(&[package()]);
+    card.reset();
+    let verify = hex(&format!("0020000108{}", pin("0000")));
+    let rand = [0x33u8; 16];
+    let auth = hex(&auth_apdu(&rand, &autn(&rand, [0, 0, 0, 0, 0, 0x61])));
+    card.transmit(&hex(USIM));
+    let verified = card.transmit(&verify);
+    let answer = card.transmit(&auth);
+    assert_eq!(&answer[..2], &[0xDB, 0x08]);
+    for (name, secrets) in [("masked", false), ("clear", true)] {
+        let path = dir.join(name);
+        let t = Trace::create(&path, "test").unwrap();
+        let mut trace = Some(if secrets { t.with_secrets() } else { t });
+        Trace::exchange(&mut trace, &verify, &verified);
+        Trace::exchange(&mut trace, &auth, &answer);
+        drop(trace);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let pin_hex = hexs(&hex(&pin("0000")));
+        let res_hex = hexs(&answer[2..10]);
+        assert_eq!(text.contains(&pin_hex), secrets, "{name}: {text}");
+        assert_eq!(text.contains(&res_hex), secrets, "{name}: {text}");
+        if !secrets {
+            assert!(text.contains("> 0020000108FFFFFFFFFFFFFFFF\n"), "{text}");
+            assert!(text.contains(&format!("< DB{}9000\n", "..".repeat(answer.len() - 3))), "{text}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -25,6 +25,8 @@ pub struct Trace {
     out: Option<BufWriter<File>>,
     pcap: Option<super::pcap::Pcap>,
     failed: bool,
+    /// Write PIN values and AKA outputs as they are (the corpus recorder, on test data).
+    secrets: bool,
 }
 
 impl Trace {
@@ -33,7 +35,7 @@ impl Trace {
         let mut out = BufWriter::new(File::create(path)?);
         writeln!(out, "# {header}")?;
         writeln!(out, "#! format {FORMAT}")?;
-        Ok(Trace { out: Some(out), pcap: None, failed: false })
+        Ok(Trace { out: Some(out), pcap: None, failed: false, secrets: false })
     }
 
     /// The recorders `--trace` and `--pcap` ask for: `None` when neither is given. The pcap
@@ -41,7 +43,7 @@ impl Trace {
     pub fn open(text: Option<&Path>, pcap: Option<&Path>, header: &str) -> Result<Option<Trace>, String> {
         let mut trace = match text {
             Some(p) => Trace::create(p, header).map_err(|e| std::format!("{}: {e}", p.display()))?,
-            None if pcap.is_some() => Trace { out: None, pcap: None, failed: false },
+            None if pcap.is_some() => Trace { out: None, pcap: None, failed: false, secrets: false },
             None => return Ok(None),
         };
         if let Some(p) = pcap {
@@ -54,7 +56,14 @@ impl Trace {
 
     /// A trace that writes only a pcap capture (frames stamped as `stamps` says).
     pub fn pcap_only(pcap: super::pcap::Pcap) -> Trace {
-        Trace { out: None, pcap: Some(pcap), failed: false }
+        Trace { out: None, pcap: Some(pcap), failed: false, secrets: false }
+    }
+
+    /// Writes PIN values and AUTHENTICATE outputs as they are, for a trace of test data that
+    /// must replay byte for byte (the `apdu-traces/` recorder). Without it a trace masks them.
+    pub fn with_secrets(mut self) -> Trace {
+        self.secrets = true;
+        self
     }
 
     fn line(&mut self, text: &str) {
@@ -70,6 +79,16 @@ impl Trace {
     /// Records one exchange (if tracing).
     pub fn exchange(trace: &mut Option<Trace>, command: &[u8], response: &[u8]) {
         if let Some(t) = trace {
+            if !t.secrets
+                && let Some((command, response, text)) = redact(command, response)
+            {
+                t.line(&std::format!("> {}", hex(&command)));
+                t.line(&std::format!("< {text}"));
+                if let Some(p) = &mut t.pcap {
+                    p.exchange(&command, &response);
+                }
+                return;
+            }
             t.line(&std::format!("> {}", hex(command)));
             t.line(&std::format!("< {}", hex(response)));
             if let Some(p) = &mut t.pcap {
@@ -91,6 +110,40 @@ impl Trace {
         if let Some(t) = trace {
             t.line(std::format!("#! {key} {value}").trim_end());
         }
+    }
+}
+
+/// The secrets of a SIM exchange, masked: a PIN command's data (VERIFY, CHANGE, DISABLE,
+/// ENABLE, UNBLOCK: `FF` bytes in its place) and AUTHENTICATE's answer (RES, CK, IK, Kc, AUTS:
+/// `..` in the text, `00` in the capture; the tags and the status word stay). `None` for
+/// every other exchange: `(command, response bytes for the capture, response text)`.
+fn redact(command: &[u8], response: &[u8]) -> Option<(Vec<u8>, Vec<u8>, String)> {
+    let (&cla, rest) = command.split_first()?;
+    let &ins = rest.first()?;
+    // Interindustry classes and GSM's A0 (a proprietary 8X class carries no PIN command).
+    if cla & 0x80 != 0 && cla != 0xA0 {
+        return None;
+    }
+    match ins {
+        0x20 | 0x24 | 0x26 | 0x28 | 0x2C if command.len() > 5 => {
+            let lc = usize::from(*command.get(4)?);
+            let end = (5 + lc).min(command.len());
+            let mut masked = command.to_vec();
+            masked.get_mut(5..end)?.fill(0xFF);
+            Some((masked, response.to_vec(), hex(response)))
+        }
+        0x88 if response.len() > 2 => {
+            let data = response.len() - 2;
+            let keep = |i: usize| i == 0 || i >= data;
+            let text: String = response
+                .iter()
+                .enumerate()
+                .map(|(i, b)| if keep(i) { std::format!("{b:02X}") } else { "..".to_string() })
+                .collect();
+            let bytes = response.iter().enumerate().map(|(i, b)| if keep(i) { *b } else { 0 }).collect();
+            Some((command.to_vec(), bytes, text))
+        }
+        _ => None,
     }
 }
 
