@@ -63,6 +63,9 @@ impl Cursor {
     const MF: Cursor = Cursor { dir: 0, ef: None, adf: None, record: None };
 }
 
+/// Access decisions by (EF, operation, the channel's application).
+type AccessCache = BTreeMap<(usize, Access, Option<usize>), bool>;
+
 /// The enabled profile, latched.
 struct Loaded {
     /// The profile's ISD-P slot (its records are named by it).
@@ -75,7 +78,7 @@ struct Loaded {
     record: SimRecord,
     /// Access decisions already made, by (EF, operation, the channel's application): valid
     /// while no PIN state and no file content changes (both clear it; a reset starts afresh).
-    access: RefCell<BTreeMap<(usize, Access, Option<usize>), bool>>,
+    access: RefCell<AccessCache>,
 }
 
 enum Latch {
