@@ -22,7 +22,6 @@
 //! profile disabled meanwhile is unreachable at once.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use zeroize::Zeroize;
@@ -63,8 +62,43 @@ impl Cursor {
     const MF: Cursor = Cursor { dir: 0, ef: None, adf: None, record: None };
 }
 
-/// Access decisions by (EF, operation, the channel's application).
-type AccessCache = BTreeMap<(usize, Access, Option<usize>), bool>;
+/// Access decisions already made: for the application `adf`, per file a byte with two bits
+/// per operation (known, granted).
+#[derive(Default)]
+struct AccessCache {
+    adf: Option<usize>,
+    bits: Vec<u8>,
+}
+
+impl AccessCache {
+    fn shift(access: Access) -> u8 {
+        match access {
+            Access::Read => 0,
+            Access::Update => 2,
+            Access::Increase => 4,
+        }
+    }
+
+    fn get(&self, adf: Option<usize>, ef: usize, access: Access) -> Option<bool> {
+        let b = (self.adf == adf).then(|| self.bits.get(ef)).flatten()? >> Self::shift(access);
+        (b & 1 != 0).then_some(b & 2 != 0)
+    }
+
+    fn put(&mut self, adf: Option<usize>, ef: usize, access: Access, granted: bool, files: usize) {
+        if self.adf != adf || self.bits.len() != files {
+            self.adf = adf;
+            self.bits.clear();
+            self.bits.resize(files, 0);
+        }
+        if let Some(b) = self.bits.get_mut(ef) {
+            *b |= (1 | u8::from(granted) << 1) << Self::shift(access);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.bits.fill(0);
+    }
+}
 
 /// The enabled profile, latched.
 struct Loaded {
@@ -92,7 +126,8 @@ enum Latch {
 /// The SIM application.
 pub struct Sim {
     latch: Latch,
-    cursors: BTreeMap<Selection, Cursor>,
+    /// One cursor per selection (at most one per logical channel: a short list).
+    cursors: Vec<(Selection, Cursor)>,
 }
 
 impl core::fmt::Debug for Sim {
@@ -115,7 +150,14 @@ impl Default for Sim {
 impl Sim {
     /// A SIM application that latches the enabled profile at the first command.
     pub fn new() -> Sim {
-        Sim { latch: Latch::Stale, cursors: BTreeMap::new() }
+        Sim { latch: Latch::Stale, cursors: Vec::new() }
+    }
+
+    fn set_cursor(&mut self, selection: Selection, cursor: Cursor) {
+        match self.cursors.iter_mut().find(|(s, _)| *s == selection) {
+            Some((_, c)) => *c = cursor,
+            None => self.cursors.push((selection, cursor)),
+        }
     }
 
     /// Latches (if stale) and checks that the latched profile is still enabled.
@@ -184,7 +226,7 @@ fn latch<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<Loaded> {
             _ => false,
         }
     });
-    Some(Loaded { slot, tree, pins, naas, record: persisted, access: RefCell::new(BTreeMap::new()) })
+    Some(Loaded { slot, tree, pins, naas, record: persisted, access: RefCell::new(AccessCache::default()) })
 }
 
 /// Commits `loaded.record` (after a change) as `sim.p<slot>`; `6581` on failure.
@@ -229,12 +271,12 @@ impl<P: Platform> App<P> for Sim {
         let loaded = self.loaded(ctx)?.ok_or(Status::NotFound)?;
         let adf = loaded.tree.adf_by_name(command.data).ok_or(Status::NotFound)?;
         let fcp = command.wants_fci().then(|| fcp(loaded, adf, Some(adf)));
-        self.cursors.insert(selection, Cursor { dir: adf, ef: None, adf: Some(adf), record: None });
+        self.set_cursor(selection, Cursor { dir: adf, ef: None, adf: Some(adf), record: None });
         Ok(fcp.unwrap_or_default())
     }
 
     fn call(&mut self, selection: Selection, command: &Command<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
-        let cursor = self.cursors.get(&selection).copied().unwrap_or(Cursor::MF);
+        let cursor = self.cursors.iter().find(|(s, _)| *s == selection).map_or(Cursor::MF, |(_, c)| *c);
         let Some(loaded) = self.loaded(ctx)? else {
             // No profile: the card as it is without one (file SELECT 6A82, class A0 6E00).
             return match command.ins {
@@ -250,17 +292,12 @@ impl<P: Platform> App<P> for Sim {
             cursor = Cursor::MF;
         }
         let out = dispatch(loaded, &mut cursor, command, ctx);
-        match self.cursors.get_mut(&selection) {
-            Some(c) => *c = cursor,
-            None => {
-                self.cursors.insert(selection, cursor);
-            }
-        }
+        self.set_cursor(selection, cursor);
         out
     }
 
     fn deselect(&mut self, selection: Selection) {
-        self.cursors.remove(&selection);
+        self.cursors.retain(|(s, _)| *s != selection);
     }
 
     fn power(&mut self, _event: Power) {
@@ -290,13 +327,13 @@ fn adf_of(tree: &Tree, mut i: usize) -> Option<usize> {
 /// §9.2.4–§9.2.5): the ARR searched from the EF's directory up to the MF; a missing ARR or
 /// record grants nothing. A file without security attributes is free. `6982` when denied.
 fn check_access(loaded: &Loaded, cursor: &Cursor, ef: usize, access: Access) -> Result<()> {
-    let cached = loaded.access.try_borrow().ok().and_then(|c| c.get(&(ef, access, cursor.adf)).copied());
+    let cached = loaded.access.try_borrow().ok().and_then(|c| c.get(cursor.adf, ef, access));
     let granted = match cached {
         Some(granted) => granted,
         None => {
             let granted = access_granted(loaded, cursor, ef, access);
             if let Ok(mut cache) = loaded.access.try_borrow_mut() {
-                cache.insert((ef, access, cursor.adf), granted);
+                cache.put(cursor.adf, ef, access, granted, loaded.tree.len());
             }
             granted
         }
