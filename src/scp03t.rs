@@ -154,23 +154,14 @@ fn ber_len(len: usize) -> Result<Vec<u8>, Error> {
     }
 }
 
-/// Splits `tag ‖ L ‖ value` with a one-byte tag and a definite length; the TLV
-/// must fill `segment` exactly. Returns (tag, length bytes, value).
+/// Splits `tag ‖ L ‖ value` with a one-byte tag and a definite length of at most two length
+/// octets (the crate's one BER-TLV reader, `asn1::tlv::length`); the TLV must fill `segment`
+/// exactly. Returns (tag, length bytes, value).
 fn split_segment(segment: &[u8]) -> Result<(u8, &[u8], &[u8]), Error> {
     let (&tag, rest) = segment.split_first().ok_or(Error::Structure)?;
-    let (&first, _) = rest.split_first().ok_or(Error::Structure)?;
-    let (len_bytes, len) = match first {
-        0..=0x7F => (1, usize::from(first)),
-        0x81 => (2, usize::from(*rest.get(1).ok_or(Error::Structure)?)),
-        0x82 => {
-            let hi = *rest.get(1).ok_or(Error::Structure)?;
-            let lo = *rest.get(2).ok_or(Error::Structure)?;
-            (3, usize::from(u16::from_be_bytes([hi, lo])))
-        }
-        _ => return Err(Error::Structure),
-    };
-    let (l, value) = rest.split_at_checked(len_bytes).ok_or(Error::Structure)?;
-    if value.len() != len {
+    let length = crate::asn1::tlv::length(rest, 2).map_err(|_| Error::Structure)?;
+    let (l, value) = rest.split_at_checked(length.size).ok_or(Error::Structure)?;
+    if value.len() != length.len {
         return Err(Error::Structure);
     }
     Ok((tag, l, value))

@@ -70,7 +70,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("apdu", &[]),
     ("asn1", &[]),
     ("platform", &["crypto::provider"]),
-    ("scp03t", &["crypto::provider"]),
+    ("scp03t", &["asn1", "crypto::provider"]),
     ("saip", &["asn1"]),
     ("config", &["platform"]),
     ("store", &["platform"]),
