@@ -475,6 +475,7 @@ fn port_key(port: Port) -> String {
 enum Undo {
     Config(ConfigRecord),
     Profile(usize, ProfileRecord),
+    ProfileAdded,
     ProfileRemoved(usize, ProfileRecord),
     NotificationPushed,
     NotificationRemoved(usize, NotificationRecord),
@@ -553,6 +554,20 @@ impl<'a> Edit<'a> {
         self.touched.insert(p.record_name());
         self.undo.push(Undo::Profile(index, p.clone()));
         self.state.profiles.get_mut(index)
+    }
+
+    /// Adds an installed profile with its package (the install commit).
+    pub fn add_profile(&mut self, record: ProfileRecord, package: Vec<u8>) {
+        self.touched.insert(record.record_name());
+        self.extra.put(&record.package_name(), package);
+        self.state.profiles.push(record);
+        self.undo.push(Undo::ProfileAdded);
+    }
+
+    /// The sequence number [`Edit::next_seq`] will hand out (for a signature made before
+    /// the edit starts).
+    pub fn peek_seq(state: &CardState) -> u64 {
+        state.config.last_seq_number.saturating_add(1)
     }
 
     /// Removes profile `index`, its package, and every record a feature keeps for it
@@ -678,6 +693,9 @@ impl Drop for Edit<'_> {
                     if let Some(slot) = s.profiles.get_mut(i) {
                         *slot = p;
                     }
+                }
+                Undo::ProfileAdded => {
+                    s.profiles.pop();
                 }
                 Undo::ProfileRemoved(i, p) => s.profiles.insert(i.min(s.profiles.len()), p),
                 Undo::NotificationPushed => {

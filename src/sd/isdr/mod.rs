@@ -31,7 +31,7 @@ use crate::app::{App, Command, Power, Selection};
 use crate::asn1::{Es10Request, Es10Response};
 use crate::config::{Aid, SGP22_VERSION};
 use crate::platform::Platform;
-use crate::store::{CardState, Edit, Store, Txn};
+use crate::store::{Edit, Store};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
@@ -61,17 +61,6 @@ impl<P: Platform> Ctx<'_, P> {
     {
         Some(Signing { identity: self.identity?, signer: self.signer? })
     }
-}
-
-/// Commits `new` as the card's logical state (plus `extra` changes, e.g. profile
-/// packages), atomically; on success it becomes `ctx.state`. A storage failure
-/// answers `6581` and changes nothing.
-pub(crate) fn commit<P: Platform>(ctx: &mut Ctx<'_, P>, new: CardState, mut extra: Txn) -> Result<()> {
-    ctx.state.diff_into::<()>(&new, &mut extra).map_err(errors::store_status)?;
-    let (storage, _, _) = ctx.platform.split();
-    ctx.store.commit(storage, extra).map_err(errors::store_status)?;
-    *ctx.state = new;
-    Ok(())
 }
 
 /// Commits `edit`, made in place on the card's logical state: its touched records that

@@ -9,8 +9,8 @@ use crate::asn1::download::{
 };
 use crate::platform::Platform;
 use crate::sd::isdp::{BppCommand, BppError, BppLoader, ErrorReason, LoadedProfile, Progress};
-use crate::sd::isdr::{Ctx, commit, es10b};
-use crate::store::{InstallRecord, NotificationEvent, NotificationRecord, ProfileRecord, Txn};
+use crate::sd::isdr::{Ctx, commit_edit, es10b};
+use crate::store::{Edit, InstallRecord, NotificationEvent, NotificationRecord, ProfileRecord};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use rasn::types::{Any, OctetString};
@@ -34,9 +34,9 @@ fn error(command: BppCommand, reason: ErrorReason) -> BppError {
 
 /// Notes in the store that a load is under way: from here an interruption must leave a PIR.
 pub(super) fn note_install<P: Platform>(ctx: &mut Ctx<'_, P>, pir: &InstallRecord) -> Result<()> {
-    let mut new = ctx.state.clone();
-    new.install = Some(pir.clone());
-    commit(ctx, new, Txn::new())
+    let mut edit = Edit::new(ctx.state);
+    edit.set_install(Some(pir.clone()));
+    commit_edit(ctx.store, ctx.platform, edit).map(|_| ())
 }
 
 /// Forgets the note of a load under way (an abandoned load, CancelSession: no PIR).
@@ -44,9 +44,9 @@ pub(super) fn forget_install<P: Platform>(ctx: &mut Ctx<'_, P>) -> Result<()> {
     if ctx.state.install.is_none() {
         return Ok(());
     }
-    let mut new = ctx.state.clone();
-    new.install = None;
-    commit(ctx, new, Txn::new())
+    let mut edit = Edit::new(ctx.state);
+    edit.set_install(None);
+    commit_edit(ctx.store, ctx.platform, edit).map(|_| ())
 }
 
 impl Loading {
@@ -106,22 +106,22 @@ impl Loading {
             return fail_install(ctx, &pir_facts, e);
         }
         let aid = record.isdp_aid.clone();
-        let mut new = ctx.state.clone();
-        let seq = new.next_seq();
+        let seq = Edit::peek_seq(ctx.state);
         let final_result = FinalResult::Success(SuccessResult { aid, sima_response: OctetString::from_static(&[]) });
         let pir = signed_pir(ctx, &pir_facts, seq, Some(&record.iccid), final_result)?;
-        let mut extra = Txn::new();
-        extra.put(&record.package_name(), profile.upp);
-        new.push_notification(NotificationRecord {
+        let mut edit = Edit::new(ctx.state);
+        let next = edit.next_seq();
+        debug_assert_eq!(next, seq, "the PIR signs the number the notification gets");
+        edit.push_notification(NotificationRecord {
             seq,
             event: NotificationEvent::Install,
             address: pir_facts.server_address,
             iccid: Some(record.iccid.clone()),
             pir: Some(pir.clone().into()),
         });
-        new.profiles.push(record);
-        new.install = None;
-        commit(ctx, new, extra)?;
+        edit.add_profile(record, profile.upp);
+        edit.set_install(None);
+        commit_edit(ctx.store, ctx.platform, edit)?;
         Ok(pir)
     }
 }
@@ -173,9 +173,9 @@ pub(crate) fn settle_interrupted<P: Platform>(ctx: &mut Ctx<'_, P>, command: Opt
     let Some(install) = ctx.state.install.clone() else { return Ok(()) };
     let e = error(command.unwrap_or(BppCommand::ConfigureIsdp), ErrorReason::Interruption);
     if ctx.signing().is_none() {
-        let mut new = ctx.state.clone();
-        new.install = None;
-        return commit(ctx, new, Txn::new());
+        let mut edit = Edit::new(ctx.state);
+        edit.set_install(None);
+        return commit_edit(ctx.store, ctx.platform, edit).map(|_| ());
     }
     fail_install(ctx, &install, e).map(|_| ())
 }
@@ -183,23 +183,25 @@ pub(crate) fn settle_interrupted<P: Platform>(ctx: &mut Ctx<'_, P>, command: Opt
 /// The load failed: the signed PIR with `errorResult`, kept as a notification
 /// (SGP.22 v2.5 §3.1.3: the PIR is delivered whether the install worked or not).
 pub(super) fn fail_install<P: Platform>(ctx: &mut Ctx<'_, P>, session: &InstallRecord, e: BppError) -> Result<Vec<u8>> {
-    let mut new = ctx.state.clone();
-    let seq = new.next_seq();
+    let seq = Edit::peek_seq(ctx.state);
     let result = FinalResult::Error(ErrorResult {
         bpp_command_id: e.command.into(),
         error_reason: e.reason.into(),
         sima_response: None,
     });
     let pir = signed_pir(ctx, session, seq, None, result)?;
-    new.push_notification(NotificationRecord {
+    let mut edit = Edit::new(ctx.state);
+    let next = edit.next_seq();
+    debug_assert_eq!(next, seq, "the PIR signs the number the notification gets");
+    edit.push_notification(NotificationRecord {
         seq,
         event: NotificationEvent::Install,
         address: session.server_address.clone(),
         iccid: None,
         pir: Some(pir.clone().into()),
     });
-    new.install = None;
-    commit(ctx, new, Txn::new())?;
+    edit.set_install(None);
+    commit_edit(ctx.store, ctx.platform, edit)?;
     Ok(pir)
 }
 
