@@ -311,7 +311,8 @@ impl<P: Platform> Card<P> {
     /// Sends one command APDU and returns the response APDU (data ‖ SW1 SW2).
     /// Total: every input gets a well-formed answer. An unpowered card answers `6F00`.
     pub fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
+        // Room for the longest short response (256 bytes and SW1 SW2): one allocation.
+        let mut out = Vec::with_capacity(SHORT_NE_MAX + 2);
         self.transmit_into(apdu, &mut out);
         out
     }
@@ -383,6 +384,13 @@ impl<P: Platform> Card<P> {
     /// Shapes response data into ≤ Ne bytes plus `61xx`, keeping the rest.
     fn respond(&mut self, ch: u8, data: Vec<u8>, cmd: &CommandView<'_>, out: &mut Vec<u8>) -> Status {
         if data.is_empty() {
+            return Status::Success;
+        }
+        if let Some(ne) = cmd.ne
+            && data.len() <= ne
+        {
+            // It all fits: straight out, nothing kept for GET RESPONSE.
+            out.extend_from_slice(&data);
             return Status::Success;
         }
         let Some(Some(channel)) = self.channels.get_mut(usize::from(ch)) else {
