@@ -182,6 +182,13 @@ pub fn der_lengths_minimal(mut b: &[u8], depth: u8) -> bool {
     true
 }
 
+/// The leading TLV of `b`: its tag, its value and its whole size (lengths of up to 3 octets).
+pub fn first_tlv(b: &[u8]) -> Option<(u32, &[u8], usize)> {
+    let h = header(b, 3).ok()?;
+    let total = h.total()?;
+    Some((h.tag.tag, b.get(h.size()..total)?, total))
+}
+
 /// The tag and value of a single TLV filling `b` exactly.
 pub fn split_tlv(b: &[u8]) -> Option<(u32, &[u8])> {
     let h = header(b, 3).ok()?;

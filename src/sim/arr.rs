@@ -15,7 +15,7 @@
 //! names is never allowed. The EF.ARR is found by its FID from the file's directory upwards
 //! (TS 102 221 §9.2.5: the current DF, then its parent, up to the MF).
 
-use super::fs::split_tlv;
+use crate::asn1::tlv::first_tlv;
 
 /// An operation on an EF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -108,7 +108,7 @@ fn objects(b: &[u8]) -> impl Iterator<Item = Option<(u32, &[u8])>> {
         if rest.first().is_none_or(|f| *f == 0xFF) {
             return None;
         }
-        match split_tlv(rest) {
+        match first_tlv(rest) {
             Some((tag, value, size)) => {
                 rest = rest.get(size..).unwrap_or(&[]);
                 Some(Some((tag, value)))

@@ -18,6 +18,7 @@
 use alloc::vec::Vec;
 
 use crate::apdu::Status;
+use crate::asn1::tlv::first_tlv;
 use crate::saip::profile::{FileKind, FileNode, Profile};
 
 /// The MF's file ID.
@@ -120,11 +121,11 @@ impl Tree {
             .chunks(usize::from(record_len.max(1)))
             .filter_map(|rec| {
                 // 61 L { 4F L AID, … }
-                let (tag, value, _) = split_tlv(rec)?;
+                let (tag, value, _) = first_tlv(rec)?;
                 if tag != 0x61 {
                     return None;
                 }
-                let (inner, aid, _) = split_tlv(value)?;
+                let (inner, aid, _) = first_tlv(value)?;
                 (inner == 0x4F).then(|| aid.to_vec())
             })
             .collect()
@@ -421,7 +422,7 @@ impl Tree {
             if rest.is_empty() || rest.first() == Some(&0xFF) || rest.first() == Some(&0x00) {
                 break;
             }
-            let Some((tag, _, total)) = split_tlv(rest) else { break };
+            let Some((tag, _, total)) = first_tlv(rest) else { break };
             out.push((tag, at..at + total));
             at += total;
         }
@@ -445,7 +446,7 @@ impl Tree {
         let Some(FileKind::BerTlv { max_size }) = self.kind(i) else {
             return Err(Status::IncompatibleFileStructure);
         };
-        let (tag, value, total) = split_tlv(object).ok_or(Status::IncorrectData)?;
+        let (tag, value, total) = first_tlv(object).ok_or(Status::IncorrectData)?;
         if total != object.len() || tag == 0 {
             return Err(Status::IncorrectData);
         }
@@ -573,13 +574,6 @@ impl Tree {
             }
         }
     }
-}
-
-/// The BER-TLV at the start of `b`: its tag, its value, and its whole length.
-pub(crate) fn split_tlv(b: &[u8]) -> Option<(u32, &[u8], usize)> {
-    let h = crate::asn1::tlv::header(b, 3).ok()?;
-    let total = h.total()?;
-    Some((h.tag.tag, b.get(h.size()..total)?, total))
 }
 
 fn sat_u8(n: usize) -> u8 {

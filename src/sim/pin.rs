@@ -22,6 +22,7 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::apdu::Status;
+use crate::asn1::tlv::first_tlv;
 use crate::saip::profile::Profile;
 
 /// One PIN's live state.
@@ -327,17 +328,14 @@ pub fn pin_status(template: &[u8], pins: &PinSet, adf: Option<usize>) -> Vec<u8>
     let mut refs = Vec::new();
     let mut ps_do: Option<(usize, usize)> = None;
     let mut at = 0;
-    while let Some((tag, start, len)) = next_tlv(template, at) {
+    while let Some((tag, value, size)) = template.get(at..).and_then(first_tlv) {
         match tag {
-            0x90 => ps_do = Some((start, len)),
-            0x83 => {
-                if let Some(r) = template.get(start) {
-                    refs.push(*r);
-                }
-            }
+            // The value's offset in the template: the TLV ends at `at + size`.
+            0x90 => ps_do = Some((at + size - value.len(), value.len())),
+            0x83 => refs.extend(value.first()),
             _ => {}
         }
-        at = start.saturating_add(len);
+        at += size;
     }
     let Some((start, len)) = ps_do else { return out };
     for (n, r) in refs.iter().enumerate().take(len.saturating_mul(8)) {
@@ -352,14 +350,6 @@ pub fn pin_status(template: &[u8], pins: &PinSet, adf: Option<usize>) -> Vec<u8>
         }
     }
     out
-}
-
-/// One simple TLV (1-byte tag, 1-byte length) at `at`: `(tag, value start, value length)`.
-fn next_tlv(b: &[u8], at: usize) -> Option<(u8, usize, usize)> {
-    let tag = *b.get(at)?;
-    let len = usize::from(*b.get(at + 1)?);
-    let start = at + 2;
-    (start + len <= b.len()).then_some((tag, start, len))
 }
 
 #[cfg(test)]

@@ -242,42 +242,14 @@ fn parse_path(text: &str) -> Result<SimPath, String> {
 
 // ---- FCP -----------------------------------------------------------------------------
 
-/// Splits BER-TLV objects (tags of any length, lengths up to 3 bytes); stops at the first
-/// malformed one.
+/// Splits BER-TLV objects (`asn1::tlv::first_tlv`); stops at padding (`00`/`FF`) or at the
+/// first malformed one.
 fn tlvs(mut data: &[u8]) -> Vec<(u32, &[u8])> {
     let mut out = Vec::new();
-    while let Some((&first, rest)) = data.split_first() {
-        if first == 0x00 || first == 0xFF {
-            break; // padding
-        }
-        let mut tag = u32::from(first);
-        let mut rest = rest;
-        if first & 0x1F == 0x1F {
-            loop {
-                let Some((&b, r)) = rest.split_first() else { return out };
-                tag = (tag << 8) | u32::from(b);
-                rest = r;
-                if b & 0x80 == 0 {
-                    break;
-                }
-            }
-        }
-        let Some((&l, r)) = rest.split_first() else { return out };
-        let (len, r) = match l {
-            0x00..=0x7F => (usize::from(l), r),
-            0x81 => match r.split_first() {
-                Some((&n, r)) => (usize::from(n), r),
-                None => return out,
-            },
-            0x82 => match r {
-                [a, b, r @ ..] => (usize::from(u16::from_be_bytes([*a, *b])), r),
-                _ => return out,
-            },
-            _ => return out,
-        };
-        let (Some(value), Some(next)) = (r.get(..len), r.get(len..)) else { return out };
+    while data.first().is_some_and(|b| !matches!(b, 0x00 | 0xFF)) {
+        let Some((tag, value, size)) = veuicc::asn1::tlv::first_tlv(data) else { break };
         out.push((tag, value));
-        data = next;
+        data = data.get(size..).unwrap_or_default();
     }
     out
 }
