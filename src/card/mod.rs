@@ -116,9 +116,6 @@ pub struct Card<P: Platform> {
     refresh_requested: bool,
     /// TERMINAL PROFILE and the pending proactive command.
     toolkit: toolkit::Toolkit,
-    /// The channel and INS of the command being answered.
-    last_channel: u8,
-    last_ins: u8,
 }
 
 impl<P: Platform> fmt::Debug for Card<P> {
@@ -150,8 +147,6 @@ impl<P: Platform> Card<P> {
             cat_busy: false,
             refresh_requested: false,
             toolkit: toolkit::Toolkit::default(),
-            last_channel: 0,
-            last_ins: 0,
         };
         card.reset_volatile(Power::On);
         Ok(card)
@@ -320,22 +315,7 @@ impl<P: Platform> Card<P> {
     /// Like [`Card::transmit`], writing into a caller's buffer (cleared first).
     pub fn transmit_into(&mut self, apdu: &[u8], out: &mut Vec<u8>) {
         out.clear();
-        let mut sw = if self.powered { self.process(apdu, out) } else { Status::Unknown };
-        if self.refresh_requested && self.toolkit.supports_refresh() {
-            // The terminal runs a toolkit with REFRESH: tell it, instead of the adapter reset.
-            self.refresh_requested = false;
-            self.toolkit.queue_refresh();
-        }
-        // 91xx goes to the terminal's own commands: the basic channel with the UICC file
-        // system selected (STATUS polling, file access), not MANAGE CHANNEL or an LPA's ISD-R.
-        if let Some(n) = self.toolkit.announce()
-            && sw == Status::Success
-            && self.last_channel == 0
-            && self.last_ins != 0x70
-            && self.implicit_selected(0)
-        {
-            sw = Status::ProactivePending(n);
-        }
+        let sw = if self.powered { self.process(apdu, out) } else { Status::Unknown };
         out.extend_from_slice(&sw.to_bytes());
     }
 
@@ -344,6 +324,24 @@ impl<P: Platform> Card<P> {
             Ok(cmd) => cmd,
             Err(sw) => return sw,
         };
+        let sw = self.answer(&cmd, out);
+        if self.refresh_requested && self.toolkit.supports_refresh() {
+            // The terminal runs a toolkit with REFRESH: tell it, instead of the adapter reset.
+            self.refresh_requested = false;
+            self.toolkit.queue_refresh();
+        }
+        // 91xx goes to the terminal's own commands: the basic channel with the UICC file
+        // system selected (STATUS polling, file access), not MANAGE CHANNEL or an LPA's ISD-R.
+        match self.toolkit.announce() {
+            Some(n) if sw == Status::Success && cmd.channel() == 0 && cmd.ins != 0x70 && self.implicit_selected(0) => {
+                Status::ProactivePending(n)
+            }
+            _ => sw,
+        }
+    }
+
+    /// The status word of one parsed command (its data into `out`).
+    fn answer(&mut self, cmd: &CommandView<'_>, out: &mut Vec<u8>) -> Status {
         if cmd.cla.secure_messaging {
             return Status::SecureMessagingNotSupported;
         }
@@ -351,8 +349,6 @@ impl<P: Platform> Card<P> {
             return Status::CommandChainingNotSupported;
         }
         let ch = cmd.channel();
-        self.last_channel = ch;
-        self.last_ins = cmd.ins;
         let Some(Some(channel)) = self.channels.get_mut(usize::from(ch)) else {
             return Status::LogicalChannelNotSupported;
         };

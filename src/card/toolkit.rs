@@ -92,11 +92,11 @@ impl Toolkit {
             return Err(Status::IncorrectP1P2);
         }
         let Some((cmd, true)) = &self.pending else { return Err(Status::ConditionsNotSatisfied) };
-        // Command details (tag 01/81, 3 bytes) must be those of the fetched command.
-        let details = |b: &[u8]| -> Option<[u8; 3]> {
-            let at = b.iter().position(|t| *t & 0x7F == 0x01)?;
-            let v = <[u8; 3]>::try_from(b.get(at + 2..at + 5)?).ok()?;
-            (b.get(at + 1) == Some(&3)).then_some(v)
+        // Command details (tag 01/81, 3 bytes) come first (TS 102 223 §6.8) and must be those
+        // of the fetched command (whose value starts after `D0 len`).
+        let details = |b: &[u8]| match b {
+            [tag, 3, v @ ..] if tag & 0x7F == 0x01 => v.first_chunk::<3>().copied(),
+            _ => None,
         };
         if details(data).is_none() || details(data) != details(cmd.get(2..).unwrap_or(&[])) {
             return Err(Status::IncorrectData);
