@@ -202,12 +202,9 @@ fn latch<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<Loaded> {
         // Not this package's (cannot happen: the record goes with its profile); start fresh.
         persisted = SimRecord { package: package.to_vec().into(), ..SimRecord::default() };
     }
-    persisted.files.retain(|f| {
-        usize::try_from(f.index).is_ok_and(|i| i < tree.len()) && {
-            let i = usize::try_from(f.index).unwrap_or(usize::MAX);
-            tree.restore(i, f.content.to_vec())
-        }
-    });
+    // A content that no longer fits its file (cannot happen: the record goes with its
+    // package) is dropped, not applied.
+    persisted.files.retain(|f| usize::try_from(f.index).is_ok_and(|i| tree.restore(i, f.content.to_vec())));
     let _ = tree.take_dirty();
     let mut pins = PinSet::new(&profile);
     if let Some(saved) = &persisted.pins
@@ -832,14 +829,8 @@ fn authenticate<P: Platform>(
     let crypto = ctx.platform.crypto();
     match command.p2 {
         0x81 => {
-            if command.data.len() != 34 {
-                return Err(Status::WrongLength);
-            }
-            let [0x10, rest @ ..] = command.data else { return Err(data_error(command.data)) };
-            let (rand, rest) = rest.split_at(16.min(rest.len()));
-            let [0x10, autn @ ..] = rest else { return Err(data_error(command.data)) };
-            let rand: [u8; 16] = rand.try_into().map_err(|_| Status::WrongLength)?;
-            let autn: [u8; 16] = autn.try_into().map_err(|_| Status::WrongLength)?;
+            let (rand, autn) = command.data.split_at_checked(17).ok_or(Status::WrongLength)?;
+            let (rand, autn) = (lv16(rand)?, lv16(autn)?);
             let naa = loaded.naas.get_mut(i).ok_or(Status::Unknown)?;
             let before = naa.sqn.clone();
             match naa.authenticate(crypto, &rand, &autn) {
@@ -883,11 +874,7 @@ fn authenticate<P: Platform>(
             }
         }
         0x80 if gsm_access => {
-            if command.data.len() != 17 {
-                return Err(Status::WrongLength);
-            }
-            let [0x10, rand @ ..] = command.data else { return Err(data_error(command.data)) };
-            let rand: [u8; 16] = rand.try_into().map_err(|_| Status::WrongLength)?;
+            let rand = lv16(command.data)?;
             let naa = loaded.naas.get(i).ok_or(Status::Unknown)?;
             let (sres, kc) = naa.gsm(crypto, &rand);
             let mut out = alloc::vec![0x04];
@@ -900,7 +887,12 @@ fn authenticate<P: Platform>(
     }
 }
 
-/// A malformed AUTHENTICATE data field: too short is a length error, else wrong data.
-fn data_error(data: &[u8]) -> Status {
-    if data.len() < 17 { Status::WrongLength } else { Status::IncorrectData }
+/// One `10 ‖ 16 bytes` field of AUTHENTICATE's data: another length is `6700`, another
+/// length byte `6A80`.
+fn lv16(lv: &[u8]) -> Result<[u8; 16]> {
+    let value: &[u8; 16] = lv.get(1..).and_then(|v| v.try_into().ok()).ok_or(Status::WrongLength)?;
+    if lv.first() != Some(&0x10) {
+        return Err(Status::IncorrectData);
+    }
+    Ok(*value)
 }
