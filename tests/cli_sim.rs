@@ -10,11 +10,7 @@
 )]
 
 mod support;
-use support::{hex, veuicc};
-
-fn hexs(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
-}
+use support::{hex, hexs, veuicc};
 
 /// The generated package's ICCID (`veuicc download` without `--profile`) and the test kit's IMSI.
 const ICCID: &str = "89000123456789012341";

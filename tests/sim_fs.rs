@@ -13,18 +13,11 @@
 )]
 
 mod support;
-use support::hex;
+use support::{hex, hexs, tx};
 
 use support::sim_card as card_with;
 use veuicc::testkit::TestCard;
 use veuicc::testkit::saip::{TestProfile, encode_imsi};
-
-/// Sends `apdu` (hex); the response data and status word.
-fn tx(card: &mut TestCard, apdu: &str) -> (Vec<u8>, u16) {
-    let r = card.transmit(&hex(apdu));
-    let (data, sw) = r.split_at(r.len() - 2);
-    (data.to_vec(), u16::from_be_bytes([sw[0], sw[1]]))
-}
 
 /// Like [`tx`], requiring `9000`.
 fn ok(card: &mut TestCard, apdu: &str) -> Vec<u8> {
@@ -75,8 +68,4 @@ fn start_up_reads_what_the_package_defines() {
     // 7FFF is the current ADF; path from the MF.
     let fcp = ok(&mut card, "00A40804047FFF6F07 00");
     assert!(fcp.windows(4).any(|w| w == [0x83, 0x02, 0x6F, 0x07]), "{fcp:02X?}");
-}
-
-fn hexs(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
 }

@@ -14,7 +14,7 @@
 )]
 
 mod support;
-use support::{hex, sim_card};
+use support::{hex, sim_card, tx};
 
 use veuicc::asn1::rsp::ProfileIdentifier;
 use veuicc::testkit::Es10Client;
@@ -28,12 +28,6 @@ fn two_profiles() -> (TestCard, [u8; 10]) {
     let mut second = TestProfile::new(iccid2);
     second.imsi = "001010000000002".into();
     (sim_card(&[first.to_der(), second.to_der()]), iccid2)
-}
-
-fn tx(card: &mut TestCard, apdu: &str) -> (Vec<u8>, u16) {
-    let r = card.transmit(&hex(apdu));
-    let (data, sw) = r.split_at(r.len() - 2);
-    (data.to_vec(), u16::from_be_bytes([sw[0], sw[1]]))
 }
 
 /// The IMSI the modem reads after SELECT USIM + VERIFY PIN1.

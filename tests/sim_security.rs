@@ -15,7 +15,7 @@
 )]
 
 mod support;
-use support::{hex, sim_card};
+use support::{hex, hexs, sim_card, tx};
 
 use veuicc::crypto::rustcrypto::RustCrypto;
 use veuicc::sim::milenage::Milenage;
@@ -27,18 +27,8 @@ fn package() -> Vec<u8> {
     TestProfile::new(hex("98001032547698103214").try_into().unwrap()).to_der()
 }
 
-fn tx(card: &mut TestCard, apdu: &str) -> (Vec<u8>, u16) {
-    let r = card.transmit(&hex(apdu));
-    let (data, sw) = r.split_at(r.len() - 2);
-    (data.to_vec(), u16::from_be_bytes([sw[0], sw[1]]))
-}
-
 fn sw(card: &mut TestCard, apdu: &str) -> u16 {
     tx(card, apdu).1
-}
-
-fn hexs(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
 /// `digits` padded with `FF` to 8 bytes, hex.

@@ -15,24 +15,13 @@
 )]
 
 mod support;
-use support::hex;
+use support::{hex, hexs, tx};
 
-use std::path::PathBuf;
 use veuicc::saip::profile::{FileKind, Profile};
 use veuicc::testkit::TestCard;
 
 fn packages() -> Option<Vec<(String, Vec<u8>)>> {
-    let shared = support::shared("run the SIM start-up sequence on the 36 TS.48 packages")?;
-    let dir = PathBuf::from(shared).join("fixtures/ts48");
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "der"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
-        .collect();
-    out.sort();
-    assert_eq!(out.len(), 36, "{} holds {} packages, not 36", dir.display(), out.len());
-    Some(out)
+    support::ts48_packages("run the SIM start-up sequence on the 36 TS.48 packages")
 }
 
 /// A card with `upp` installed and enabled in slot 1 (the state a download and an enable leave).
@@ -40,20 +29,10 @@ fn card_with(upp: &[u8]) -> TestCard {
     support::sim_card(&[upp.to_vec()])
 }
 
-fn tx(card: &mut TestCard, apdu: &str) -> (Vec<u8>, u16) {
-    let r = card.transmit(&hex(apdu));
-    let (data, sw) = r.split_at(r.len() - 2);
-    (data.to_vec(), u16::from_be_bytes([sw[0], sw[1]]))
-}
-
 fn ok(card: &mut TestCard, name: &str, apdu: &str) -> Vec<u8> {
     let (data, sw) = tx(card, apdu);
     assert_eq!(sw, 0x9000, "{name}: {apdu} → {sw:04X}");
     data
-}
-
-fn hexs(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
 /// The content of the file at `path` (FIDs under the MF; an ADF by its package FID).

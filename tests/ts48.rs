@@ -30,17 +30,7 @@ use veuicc::testkit::{Es10Client, TestCard, default_config};
 
 /// The TS.48 packages, sorted by file name; `None` (after saying how to run) without `VEUICC_SHARED`.
 fn packages() -> Option<Vec<(String, Vec<u8>)>> {
-    let shared = support::shared("install the 36 TS.48 packages of fixtures/ts48/")?;
-    let dir = PathBuf::from(shared).join("fixtures/ts48");
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("VEUICC_SHARED is set but {}: {e}", dir.display()));
-    let mut out: Vec<(String, Vec<u8>)> = entries
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "der"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
-        .collect();
-    out.sort();
-    assert_eq!(out.len(), 36, "{} holds {} TS.48 packages, not 36", dir.display(), out.len());
-    Some(out)
+    support::ts48_packages("install the 36 TS.48 packages of fixtures/ts48/")
 }
 
 /// DER header of a TLV with a one-byte tag: (value start, value length).

@@ -9,6 +9,34 @@ pub(crate) fn hex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
+/// Upper-case hex of `b`.
+pub(crate) fn hexs(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+/// Sends `apdu` (hex) to a test card: the response data and the status word.
+pub(crate) fn tx(card: &mut veuicc::testkit::TestCard, apdu: &str) -> (Vec<u8>, u16) {
+    let r = card.transmit(&hex(apdu));
+    let (data, sw) = r.split_at(r.len() - 2);
+    (data.to_vec(), u16::from_be_bytes([sw[0], sw[1]]))
+}
+
+/// The 36 GSMA TS.48 packages of `$VEUICC_SHARED/fixtures/ts48/`, sorted by file name;
+/// `None` (after saying how to run `what`) without `VEUICC_SHARED`.
+pub(crate) fn ts48_packages(what: &str) -> Option<Vec<(String, Vec<u8>)>> {
+    let shared = shared(what)?;
+    let dir = std::path::PathBuf::from(shared).join("fixtures/ts48");
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("VEUICC_SHARED is set but {}: {e}", dir.display()));
+    let mut out: Vec<(String, Vec<u8>)> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "der"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    out.sort();
+    assert_eq!(out.len(), 36, "{} holds {} TS.48 packages, not 36", dir.display(), out.len());
+    Some(out)
+}
+
 /// Runs the `veuicc` binary: (exit code, stdout, stderr).
 pub(crate) fn veuicc(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
