@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use veuicc::testkit::TestCard;
+use veuicc::testkit::{TestCard, drive};
 
 const SELECT_ISDR: [u8; 21] = [
     0x00, 0xA4, 0x04, 0x00, 0x10, 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00,
@@ -20,33 +20,8 @@ fn well_formed(r: &[u8]) -> bool {
 
 fuzz_target!(|data: &[u8]| {
     let mut card = TestCard::new(0);
-    let mut rest = data;
-    while let Some((&sel, tail)) = rest.split_first() {
-        rest = tail;
-        match sel % 16 {
-            0 => {
-                card.power_off();
-                assert!(!card.power_on().is_empty(), "the card must come back");
-            }
-            1 => {
-                card.reset();
-            }
-            sel => {
-                let (n, tail) = if sel % 16 == 3 {
-                    let [a, b, tail @ ..] = rest else { break };
-                    (usize::from(u16::from_be_bytes([*a, *b])), tail)
-                } else {
-                    let Some((&len, tail)) = rest.split_first() else { break };
-                    (usize::from(len), tail)
-                };
-                let n = n.min(tail.len());
-                let (apdu, tail) = tail.split_at(n);
-                rest = tail;
-                let r = card.transmit(apdu);
-                assert!(well_formed(&r), "{apdu:02X?} -> {r:02X?}");
-            }
-        }
-    }
+    let back = drive(&mut card, data, |apdu, r| assert!(well_formed(r), "{apdu:02X?} -> {r:02X?}"));
+    assert!(back, "the card must come back");
     card.reset();
     let r = card.transmit(&SELECT_ISDR);
     assert!(r.len() == 2 && r[0] == 0x61, "SELECT ISD-R -> {r:02X?}");

@@ -3,14 +3,13 @@
 //! reply is a well-formed R-APDU, and after any sequence the card still starts from its
 //! storage and answers SELECT MF and the USIM (while a profile is enabled).
 //!
-//! Input: as the `card` target: repeated `selector, [len, apdu bytes…]`; selector % 16 == 0
-//! power-cycles, == 1 resets, otherwise the next `len` bytes are one APDU.
+//! Input: as the `card` target (`testkit::drive`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use veuicc::store::MemStorage;
-use veuicc::testkit::{TestCard, default_config, install_profiles, saip::TestProfile};
+use veuicc::testkit::{TestCard, default_config, drive, install_profiles, saip::TestProfile};
 
 fn storage() -> MemStorage {
     static START: OnceLock<MemStorage> = OnceLock::new();
@@ -31,27 +30,8 @@ fn well_formed(r: &[u8]) -> bool {
 fuzz_target!(|data: &[u8]| {
     let mut card = TestCard::with_config(default_config(), storage(), 0);
     card.reset();
-    let mut rest = data;
-    while let Some((&sel, tail)) = rest.split_first() {
-        rest = tail;
-        match sel % 16 {
-            0 => {
-                card.power_off();
-                assert!(!card.power_on().is_empty(), "the card must come back");
-            }
-            1 => {
-                card.reset();
-            }
-            _ => {
-                let Some((&len, tail)) = rest.split_first() else { break };
-                let n = usize::from(len).min(tail.len());
-                let (apdu, tail) = tail.split_at(n);
-                rest = tail;
-                let r = card.transmit(apdu);
-                assert!(well_formed(&r), "{apdu:02X?} -> {r:02X?}");
-            }
-        }
-    }
+    let back = drive(&mut card, data, |apdu, r| assert!(well_formed(r), "{apdu:02X?} -> {r:02X?}"));
+    assert!(back, "the card must come back");
     card.power_off();
     assert!(!card.power_on().is_empty(), "the card must start from what it wrote");
     // The ISD-R is reachable over APDUs too: the input may have disabled or deleted the profile.

@@ -234,6 +234,41 @@ pub fn sim_card(packages: &[Vec<u8>]) -> TestCard {
     TestCard::with_config(default_config(), storage, 1)
 }
 
+/// Drives `card` with a fuzzer's byte stream: repeated `selector, [len, APDU bytes…]`;
+/// selector % 16 == 0 power-cycles (the card must come back: `false` otherwise), == 1
+/// resets, == 3 takes a two-byte big-endian `len` (BPP blocks), any other a one-byte `len`.
+/// `each(apdu, response)` sees every exchange. The `card` and `sim` fuzz targets share it.
+pub fn drive(card: &mut TestCard, data: &[u8], mut each: impl FnMut(&[u8], &[u8])) -> bool {
+    let mut rest = data;
+    while let Some((&sel, tail)) = rest.split_first() {
+        rest = tail;
+        match sel % 16 {
+            0 => {
+                card.power_off();
+                if card.power_on().is_empty() {
+                    return false;
+                }
+            }
+            1 => {
+                card.reset();
+            }
+            sel => {
+                let (n, tail) = match (sel, rest) {
+                    (3, [a, b, tail @ ..]) => (usize::from(u16::from_be_bytes([*a, *b])), tail),
+                    (3, _) => break,
+                    (_, [len, tail @ ..]) => (usize::from(*len), tail),
+                    _ => break,
+                };
+                let (apdu, tail) = tail.split_at(n.min(tail.len()));
+                rest = tail;
+                let r = card.transmit(apdu);
+                each(apdu, &r);
+            }
+        }
+    }
+    true
+}
+
 /// The ATR every veuicc card sends.
 pub fn atr() -> &'static [u8] {
     &ATR
