@@ -353,7 +353,7 @@ impl<P: Platform> Card<P> {
             return Status::LogicalChannelNotSupported;
         };
         if cmd.ins == 0xC0 {
-            return get_response(channel, &cmd, out);
+            return get_response(channel, cmd, out);
         }
         channel.pending.clear();
         if cmd.cla.gsm && !self.implicit_selected(ch) {
@@ -362,17 +362,17 @@ impl<P: Platform> Card<P> {
         }
         let result = match (cmd.ins, cmd.cla.proprietary) {
             (0x70 | 0xAA, _) if cmd.cla.gsm => Err(Status::ClaNotSupported),
-            (0x70, false) => self.manage_channel(&cmd),
-            (0xA4, false) => self.select(&cmd),
-            (0xAA, true) => terminal_capability(&cmd),
+            (0x70, false) => self.manage_channel(cmd),
+            (0xA4, false) => self.select(cmd),
+            (0xAA, true) => terminal_capability(cmd),
             (0x10, _) if cmd.cla.proprietary || cmd.cla.gsm => self.toolkit.terminal_profile(cmd.p1, cmd.p2, cmd.data),
             (0x12, _) if cmd.cla.proprietary || cmd.cla.gsm => self.toolkit.fetch(cmd.p1, cmd.p2, cmd.ne),
             (0x14, _) if cmd.cla.proprietary || cmd.cla.gsm => self.toolkit.terminal_response(cmd.p1, cmd.p2, cmd.data),
             (0x70 | 0xA4, true) | (0xAA, false) => Err(Status::ClaNotSupported),
-            _ => self.call_app(&cmd, Status::InsNotSupported),
+            _ => self.call_app(cmd, Status::InsNotSupported),
         };
         match result {
-            Ok(data) => self.respond(ch, data, &cmd, out),
+            Ok(data) => self.respond(ch, data, cmd, out),
             Err(sw) => sw,
         }
     }
