@@ -8,6 +8,7 @@
 
 pub mod codes;
 pub mod download;
+pub mod ext;
 pub mod rsp;
 pub mod tlv;
 
@@ -139,7 +140,7 @@ macro_rules! es10_enums {
                 let minimal = || tlv::der_lengths_minimal(der, 16);
                 match tag {
                     $( $tag if !minimal() => Err(DecodeError::Malformed(tag)),
-                       $tag => rasn::der::decode::<$req>(der)
+                       $tag => <$req as ext::Request>::decode_der(der)
                         .map(Es10Request::$variant)
                         .map_err(|_| DecodeError::Malformed(tag)), )*
                     _ => Err(DecodeError::UnknownTag(tag)),

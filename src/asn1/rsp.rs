@@ -7,8 +7,9 @@
 //! tagging applies only to a SEQUENCE/CHOICE none of whose components carry a tag,
 //! and tags are IMPLICIT except on CHOICE types, which are always EXPLICIT.
 //!
-//! Request types carry `#[non_exhaustive]` (rasn's mark for an extensible type),
-//! so a request with extension fields from a later SGP.22 still decodes.
+//! Request types carry `#[non_exhaustive]` (rasn's mark for an extensible type); rasn alone
+//! still refuses fields it does not know, so requests are decoded through [`super::ext`],
+//! which ignores a later SGP.22's extension additions.
 
 use alloc::vec::Vec;
 use rasn::prelude::*;

@@ -273,16 +273,16 @@ impl BppLoader {
         let bad = fail(command, ErrorReason::IncorrectInputValues);
         self.stage = match self.stage {
             Stage::InA0 => {
-                self.configure = Some(rasn::der::decode(&content).map_err(|_| bad)?);
+                self.configure = Some(crate::asn1::ext::decode(&content).map_err(|_| bad)?);
                 Stage::ExpectA1
             }
             Stage::InA1 => {
-                self.metadata = Some(rasn::der::decode(&content).map_err(|_| bad)?);
+                self.metadata = Some(crate::asn1::ext::decode(&content).map_err(|_| bad)?);
                 self.metadata_new = true;
                 Stage::ExpectA2OrA3
             }
             Stage::InA2 => {
-                let rsk: ReplaceSessionKeysRequest = rasn::der::decode(&content).map_err(|_| bad)?;
+                let rsk: ReplaceSessionKeysRequest = crate::asn1::ext::decode(&content).map_err(|_| bad)?;
                 let key = |v: &[u8]| <[u8; 16]>::try_from(v).map_err(|_| bad);
                 let keys =
                     SessionKeys::new(key(&rsk.ppk_enc)?, key(&rsk.ppk_cmac)?, key(&rsk.initial_mac_chaining_value)?);

@@ -35,7 +35,7 @@ pub(crate) struct Authenticated {
 
 /// `smdpSigned2` of the request, decoded (else `6A80`, the session unchanged).
 pub(super) fn smdp_signed2(req: &PrepareDownloadRequest) -> Result<SmdpSigned2> {
-    rasn::der::decode(req.smdp_signed2.as_bytes()).map_err(|_| Status::IncorrectData)
+    crate::asn1::ext::decode(req.smdp_signed2.as_bytes()).map_err(|_| Status::IncorrectData)
 }
 
 fn download_error(tid: &OctetString, code: DownloadErrorCode) -> PrepareDownloadResponse {

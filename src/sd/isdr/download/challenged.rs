@@ -23,7 +23,7 @@ pub(crate) struct Challenged {
 
 /// `serverSigned1` of the request, decoded (else `6A80`, the session unchanged).
 pub(super) fn server_signed1(req: &AuthenticateServerRequest) -> Result<ServerSigned1> {
-    rasn::der::decode(req.server_signed1.as_bytes()).map_err(|_| Status::IncorrectData)
+    crate::asn1::ext::decode(req.server_signed1.as_bytes()).map_err(|_| Status::IncorrectData)
 }
 
 fn auth_error(tid: &OctetString, code: AuthenticateErrorCode) -> AuthenticateServerResponse {

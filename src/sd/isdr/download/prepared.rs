@@ -104,7 +104,7 @@ impl Prepared {
         let fail = |reason| error(BppCommand::InitialiseSecureChannel, reason);
         let remaining = remaining.ok_or(fail(ErrorReason::IncorrectInputValues))?;
         let req: InitialiseSecureChannelRequest =
-            rasn::der::decode(isc).map_err(|_| fail(ErrorReason::IncorrectInputValues))?;
+            crate::asn1::ext::decode(isc).map_err(|_| fail(ErrorReason::IncorrectInputValues))?;
         if req.remote_op_id != Integer::from(1) {
             return Err(fail(ErrorReason::UnsupportedRemoteOperationType));
         }

@@ -1,0 +1,108 @@
+//! SGP.22 version interoperability: requests a v3 LPA or SM-DP+ sends carry extension
+//! additions (`EXTENSIBILITY IMPLIED`) that a v2.5 card must ignore, answering exactly as it
+//! answers the same request without them — never `6A80`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+mod support;
+
+use support::hex;
+use veuicc::testkit::pki::default_pki;
+use veuicc::testkit::smdp::{ProfileToInstall, TestSmdp};
+use veuicc::testkit::{Es10Client, TestCard, lpa};
+
+const ICCID: [u8; 10] = [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14];
+
+/// `der` (one TLV) with `extra` appended inside it, as a later version's encoder adds fields.
+fn with_additions(der: &[u8], extra: &[u8]) -> Vec<u8> {
+    let (tag, value) = veuicc::asn1::tlv::split_tlv(der).expect("one TLV");
+    let tag_bytes = &der[..veuicc::asn1::tlv::tag_len(tag)];
+    let mut inner = value.to_vec();
+    inner.extend_from_slice(extra);
+    veuicc::asn1::tlv::tlv(tag_bytes, &inner)
+}
+
+/// Every ES10 answer of one whole download, with `extra(tag)` appended to each request the LPA
+/// sends whose outer tag is `tag` (the BPP's pieces untouched).
+fn download_answers(extra: impl Fn(u32) -> Vec<u8>) -> Vec<Vec<u8>> {
+    let mut card = TestCard::new(1);
+    let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 2);
+    let profile = ProfileToInstall::sample(ICCID, 3000);
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    let mut answers = Vec::new();
+    let send = |lpa: &mut Es10Client<&mut TestCard>, der: &[u8], answers: &mut Vec<Vec<u8>>| {
+        let tag = veuicc::asn1::outer_tag(der).unwrap();
+        let a = lpa.store_data(&with_additions(der, &extra(tag))).unwrap();
+        answers.push(a.clone());
+        a
+    };
+    let challenge = lpa.get_euicc_challenge().unwrap();
+    let auth_req = smdp.initiate_authentication(challenge, None);
+    let auth = send(&mut lpa, &auth_req, &mut answers);
+    let prepare_req = smdp.authenticate_client(&auth).expect("the SM-DP+ accepts the card's answer");
+    let prepared = send(&mut lpa, &prepare_req, &mut answers);
+    let bpp = smdp.get_bound_profile_package(&prepared, &profile).expect("BPP");
+    let installed = lpa::load(&mut lpa, &bpp).expect("installed");
+    answers.push(installed.pir);
+    // After the install: the lifecycle requests a v3 LPA sends.
+    let iccid_tlv = [&[0x5A, 0x0A][..], &ICCID].concat();
+    for der in [
+        veuicc::asn1::tlv::tlv(&[0xBF, 0x2D], &[&[0x5C, 0x05, 0x5A, 0x9F, 0x70, 0x9F, 0x24][..]].concat()),
+        veuicc::asn1::tlv::tlv(
+            &[0xBF, 0x31],
+            &[&veuicc::asn1::tlv::tlv(&[0xA0], &iccid_tlv)[..], &[0x81, 0x01, 0x00]].concat(),
+        ),
+        veuicc::asn1::tlv::tlv(&[0xBF, 0x2D], &[]),
+        veuicc::asn1::tlv::tlv(
+            &[0xBF, 0x32],
+            &[&veuicc::asn1::tlv::tlv(&[0xA0], &iccid_tlv)[..], &[0x81, 0x01, 0x00]].concat(),
+        ),
+        veuicc::asn1::tlv::tlv(&[0xBF, 0x3F], &veuicc::asn1::tlv::tlv(&[0x80], b"smdp.example.org")),
+        veuicc::asn1::tlv::tlv(&[0xBF, 0x3C], &[]),
+        veuicc::asn1::tlv::tlv(&[0xBF, 0x20], &[]),
+        veuicc::asn1::tlv::tlv(&[0xBF, 0x22], &[]),
+    ] {
+        send(&mut lpa, &der, &mut answers);
+    }
+    lpa.close().unwrap();
+    answers
+}
+
+#[test]
+fn a_v3_lpas_requests_get_a_v2_5_cards_normal_answers() {
+    let plain = download_answers(|_| Vec::new());
+    let cert_chain = hex("A10430020500"); // otherCertsInChain [1] (a stand-in certificate)
+    let v3 = download_answers(|tag| match tag {
+        // AuthenticateServerRequest: otherCertsInChain [1], crlList [2].
+        0xBF38 => [cert_chain.clone(), hex("A200")].concat(),
+        // EnableProfileRequest: targetEsimPort [2].
+        0xBF31 => hex("820101"),
+        // SetDefaultDpAddressRequest: allowedCiPKId [1].
+        0xBF3F => hex("8114F54172BDF98A95D65CBEB88A38A1C11D800A85C3"),
+        // Any other request: an addition the v3.0 module does not have (a later one might).
+        _ => hex("9F7F0101"),
+    });
+    assert_eq!(plain.len(), v3.len());
+    for (i, (a, b)) in plain.iter().zip(&v3).enumerate() {
+        assert_eq!(support::hexs(a), support::hexs(b), "answer {i}");
+    }
+    // The answers are real ones: the profile was enabled and disabled (result ok = 80 01 00).
+    assert!(support::hexs(&plain[4]).starts_with("BF3103800100"), "{}", support::hexs(&plain[4]));
+}
+
+#[test]
+fn an_addition_does_not_hide_a_malformed_request() {
+    let mut card = TestCard::new(1);
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    // EnableProfileRequest without its mandatory refreshFlag, an addition in its place.
+    let der = hex("BF3111A00C5A0A98001032547698103214820101");
+    let got = lpa.store_data(&der);
+    assert!(matches!(got, Err(veuicc::testkit::ClientError::Status(0x6A80))), "{got:?}");
+}
