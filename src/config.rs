@@ -235,6 +235,8 @@ pub struct CardConfig {
     /// What GetEUICCInfo2 reports beyond what the card computes (free memory, CI lists,
     /// `additionalProfile`): capabilities, versions, certification.
     pub info2: Info2Config,
+    /// The SGP.22 version the card is ([`Sgp22Version::V2_5`] by default).
+    pub sgp22: Sgp22Version,
 }
 
 /// The fixed fields of EUICCInfo2 (SGP.22 v2.5 §5.7.8), set at manufacture.
@@ -257,6 +259,12 @@ pub struct Info2Config {
     pub euicc_category: Option<u8>,
     /// `forbiddenProfilePolicyRules` as a `PprIds` mask (bit 1 = PPR1, bit 2 = PPR2); `None` omits it.
     pub forbidden_ppr: Option<u8>,
+    /// v3 `certificationDataObject` (#MandatoryFromV3.0.0#; a v2.5 card omits it): the
+    /// GlobalPlatform DLOA Platform_Label and the discovery base URL of its DLOA registrar.
+    pub certification: (String, String),
+    /// v3 `treProperties` bits (#MandatoryFromV3.0.0#): isDiscrete(0), isIntegrated(1),
+    /// usesRemoteMemory(2).
+    pub tre_properties: Vec<usize>,
 }
 
 /// `UICCCapability` bit numbers (TCA SAIP PEDefinitions).
@@ -291,7 +299,8 @@ impl Default for Info2Config {
     /// USIM and ISIM with Milenage, TUAK and the test algorithm, BER-TLV files and
     /// linked DFs (what the GSMA TS.48 test profiles use); ETSI TS 102 241 v15.1.0,
     /// GlobalPlatform 2.3.0, Protection Profile 1.0.0 (the values real consumer eUICCs
-    /// report), accreditation `VEUICC-TEST`, category basicEuicc.
+    /// report), accreditation `VEUICC-TEST`, category basicEuicc; for a v3 card a test DLOA
+    /// label (`.invalid`: no registrar answers for it) and a discrete TRE (a card in a reader).
     fn default() -> Info2Config {
         use uicc_capability::*;
         Info2Config {
@@ -313,6 +322,8 @@ impl Default for Info2Config {
             sas_accreditation_number: String::from("VEUICC-TEST"),
             euicc_category: Some(1),
             forbidden_ppr: None,
+            certification: (String::from("VEUICC-TEST-PLATFORM"), String::from("https://dloa.veuicc.invalid/")),
+            tre_properties: alloc::vec![0],
         }
     }
 }
@@ -380,8 +391,65 @@ impl RatRule {
     }
 }
 
-/// GSMA SGP.22 version the ISD-R follows (`svn`).
-pub const SGP22_VERSION: Version = Version(2, 5, 0);
+/// The SGP.22 version a card is (its personality, [`CardConfig::sgp22`]).
+///
+/// A `V2_5` card answers as SGP.22 v2.5 (`svn` 2.5.0; no v3 field in any answer). A v3 card
+/// says it serves v2 servers too (`lowestSvn` 2.5.0: it runs v2.5 sessions unchanged) and up to
+/// its own version (`highestSvn`), and its answers carry the `#SupportedFromV3.0.0#` fields.
+/// Requests of any version decode on every card ([`crate::asn1::ext`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Sgp22Version {
+    /// SGP.22 v2.5.
+    #[default]
+    V2_5,
+    /// SGP.22 v3.0.
+    V3_0,
+    /// SGP.22 v3.1.
+    V3_1,
+}
+
+impl Sgp22Version {
+    /// Every personality, oldest first.
+    pub const ALL: [Sgp22Version; 3] = [Sgp22Version::V2_5, Sgp22Version::V3_0, Sgp22Version::V3_1];
+
+    /// The version number (`x.y.0`).
+    pub const fn svn(self) -> Version {
+        match self {
+            Sgp22Version::V2_5 => Version(2, 5, 0),
+            Sgp22Version::V3_0 => Version(3, 0, 0),
+            Sgp22Version::V3_1 => Version(3, 1, 0),
+        }
+    }
+
+    /// `lowestSvn` (v2.5: `svn`): the oldest version whose sessions the card runs.
+    pub const fn lowest_svn(self) -> Version {
+        Sgp22Version::V2_5.svn()
+    }
+
+    /// Whether the `#SupportedFromV3.0.0#` fields are the card's.
+    pub const fn is_v3(self) -> bool {
+        !matches!(self, Sgp22Version::V2_5)
+    }
+
+    /// `2.5`, `3.0` or `3.1` (also `v3.0`, `3.0.0`).
+    pub fn parse(s: &str) -> Option<Sgp22Version> {
+        let s = s.strip_prefix('v').unwrap_or(s);
+        let s = s.strip_suffix(".0").filter(|t| t.contains('.')).unwrap_or(s);
+        match s {
+            "2.5" => Some(Sgp22Version::V2_5),
+            "3.0" => Some(Sgp22Version::V3_0),
+            "3.1" => Some(Sgp22Version::V3_1),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Sgp22Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Version(major, minor, _) = self.svn();
+        write!(f, "{major}.{minor}")
+    }
+}
 /// The card's firmware version (`euiccFirmwareVer`): this crate's version.
 pub const FIRMWARE_VERSION: Version = Version(0, 1, 0);
 
@@ -401,6 +469,7 @@ impl CardConfig {
             isd_r_aid: ISD_R_AID,
             rat: alloc::vec![RatRule::any_operator()],
             info2: Info2Config::default(),
+            sgp22: Sgp22Version::V2_5,
         }
     }
 }

@@ -162,6 +162,11 @@ struct Asn1tools {
 
 impl Asn1tools {
     fn start() -> Option<Asn1tools> {
+        Asn1tools::start_module("v2.5")
+    }
+
+    /// The process for one module: `v2.5`, or `v3.0` (the repaired v3.0 module).
+    fn start_module(module: &str) -> Option<Asn1tools> {
         let require = std::env::var_os("VEUICC_REQUIRE_ASN1TOOLS").is_some();
         if support::shared("run the asn1tools differential test").is_none() {
             assert!(!require, "VEUICC_REQUIRE_ASN1TOOLS is set but VEUICC_SHARED is not");
@@ -174,8 +179,13 @@ impl Asn1tools {
             return None;
         }
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/asn1_diff.py");
-        let mut child =
-            Command::new("python3").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(module)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         Some(Asn1tools { child, stdin, stdout })
@@ -324,14 +334,40 @@ fn every_type_the_card_touches_has_a_differential_case() {
 /// The card's own answers in a real session, judged by asn1tools.
 #[test]
 fn card_answers_decode_in_asn1tools() {
+    let Some(mut py) = Asn1tools::start() else { return };
+    let answers = session_answers(veuicc::config::Sgp22Version::V2_5);
+    let full = &answers.iter().filter(|(t, _)| *t == "ProfileInfoListResponse").nth(1).unwrap().1;
+    for field in [&[0xB6][..], &[0xB7], &[0xB8, 0x05, 0x80, 0x03], &[0x99, 0x02, 0x05, 0x20]] {
+        assert!(full.windows(field.len()).any(|w| w == field), "{field:02X?} missing in {}", hexs(full));
+    }
+    let mut failures = Vec::new();
+    for (ty, der) in &answers {
+        match py.reencode(ty, der) {
+            Ok(again) if &again == der => {}
+            Ok(again) => failures.push(format!(
+                "{ty}: asn1tools re-encodes differently\n  card {}\n  py   {}",
+                hexs(der),
+                hexs(&again)
+            )),
+            Err(e) => {
+                failures.push(format!("{ty}: asn1tools cannot decode the card's answer: {e}\n  card {}", hexs(der)))
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The card's answers in a real session (download, lifecycle, every information request), each
+/// with its type in the SGP.22 module, from a card of version `sgp22`.
+fn session_answers(sgp22: veuicc::config::Sgp22Version) -> Vec<(&'static str, Vec<u8>)> {
     use veuicc::testkit::lpa::download;
     use veuicc::testkit::pki::default_pki;
     use veuicc::testkit::smdp::{ProfileToInstall, TestSmdp};
     use veuicc::testkit::{Es10Client, TestCard};
 
-    let Some(mut py) = Asn1tools::start() else { return };
     let iccid = [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14];
-    let mut card = TestCard::new(7);
+    let config = veuicc::CardConfig { sgp22, ..veuicc::testkit::default_config() };
+    let mut card = TestCard::with_config(config, veuicc::store::MemStorage::new(), 7);
     let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 3);
     let mut answers: Vec<(&str, Vec<u8>)> = Vec::new();
     // The ISD-R's FCI carries ISDRProprietaryApplicationTemplate (`E0`), built by hand in card/.
@@ -389,23 +425,82 @@ fn card_answers_decode_in_asn1tools() {
         answers.push((ty, answer));
     }
     lpa.close().unwrap();
-    let full = &answers.iter().filter(|(t, _)| *t == "ProfileInfoListResponse").nth(1).unwrap().1;
-    for field in [&[0xB6][..], &[0xB7], &[0xB8, 0x05, 0x80, 0x03], &[0x99, 0x02, 0x05, 0x20]] {
-        assert!(full.windows(field.len()).any(|w| w == field), "{field:02X?} missing in {}", hexs(full));
-    }
+    answers
+}
+
+/// The answers of a v3 card, judged by asn1tools on the v3.0 module — and those of a v2.5 card
+/// too (a v3 LPA reads a v2.5 card). The v3 fields are there on a v3 card only.
+#[test]
+fn v3_card_answers_decode_in_the_v3_module() {
+    use veuicc::config::Sgp22Version;
+    let Some(mut py) = Asn1tools::start_module("v3.0") else { return };
     let mut failures = Vec::new();
-    for (ty, der) in &answers {
-        match py.reencode(ty, der) {
-            Ok(again) if &again == der => {}
-            Ok(again) => failures.push(format!(
-                "{ty}: asn1tools re-encodes differently\n  card {}\n  py   {}",
-                hexs(der),
-                hexs(&again)
-            )),
-            Err(e) => {
-                failures.push(format!("{ty}: asn1tools cannot decode the card's answer: {e}\n  card {}", hexs(der)))
+    for version in Sgp22Version::ALL {
+        let answers = session_answers(version);
+        let info1 = &answers.iter().find(|(t, _)| *t == "EUICCInfo1").unwrap().1;
+        let info2 = &answers.iter().find(|(t, _)| *t == "EUICCInfo2").unwrap().1;
+        let highest = format!("9303{}", hexs(&version.svn().to_bytes()));
+        assert_eq!(hexs(info1).contains(&highest), version.is_v3(), "{version}: {}", hexs(info1));
+        // EUICCInfo2 v3: lpaMode lpad(0), highestSvn, certificationDataObject, treProperties.
+        let label = format!("AC{:02X}8014{}", 22 + 2 + 28, hexs(b"VEUICC-TEST-PLATFORM"));
+        for field in ["900100", highest.as_str(), label.as_str(), "8D020780"] {
+            assert_eq!(hexs(info2).contains(field), version.is_v3(), "{version} {field}: {}", hexs(info2));
+        }
+        for (ty, der) in &answers {
+            // v3 renamed ES10a.GetEuiccConfiguredAddresses (same tag BF3C, more optional fields).
+            let ty = if *ty == "EuiccConfiguredAddressesResponse" { "EuiccConfiguredDataResponse" } else { ty };
+            match py.reencode(ty, der) {
+                Ok(again) if &again == der => {}
+                Ok(again) => {
+                    failures.push(format!("{version} {ty}: re-encoded\n  card {}\n  py   {}", hexs(der), hexs(&again)))
+                }
+                Err(e) => failures.push(format!("{version} {ty}: {e}\n  card {}", hexs(der))),
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Requests asn1tools encodes from the v3.0 module (random values, every optional v3 field
+/// present or not) decode on a card of every version: a v3 LPA is never answered `6A80` for
+/// its extension fields.
+#[test]
+fn v3_requests_from_asn1tools_decode() {
+    let Some(mut py) = Asn1tools::start_module("v3.0") else { return };
+    let types = [
+        "GetEuiccInfo1Request",
+        "GetEuiccInfo2Request",
+        "ProfileInfoListRequest",
+        "GetEuiccChallengeRequest",
+        "GetEuiccDataRequest",
+        "SetDefaultDpAddressRequest",
+        "GetRatRequest",
+        "RetrieveNotificationsListRequest",
+        "ListNotificationRequest",
+        "SetNicknameRequest",
+        "NotificationSentRequest",
+        "EnableProfileRequest",
+        "DisableProfileRequest",
+        "DeleteProfileRequest",
+        "EuiccMemoryResetRequest",
+        "CancelSessionRequest",
+    ];
+    let values = py.ask(serde_json::json!({"op": "generate", "types": types, "count": 30, "seed": 3}));
+    let mut failures = Vec::new();
+    let mut with_v3_field = 0;
+    for v in values["values"].as_array().unwrap() {
+        if v["case"].as_str() != Some("valid") {
+            continue;
+        }
+        let ty = v["type"].as_str().unwrap();
+        let der = support::hex(v["der"].as_str().unwrap());
+        if ty == "EnableProfileRequest" && hexs(&der).contains("8201") {
+            with_v3_field += 1;
+        }
+        if let Err(e) = veuicc::asn1::Es10Request::decode(&der) {
+            failures.push(format!("{ty}: {e:?}\n  in {}", hexs(&der)));
+        }
+    }
+    assert!(with_v3_field > 0, "no EnableProfileRequest with targetEsimPort was generated");
+    assert!(failures.is_empty(), "{} refused:\n{}", failures.len(), failures.join("\n"));
 }

@@ -82,8 +82,11 @@ requests! {
     choices: rsp::DeleteProfileRequest,
 }
 
-/// The outer tag bytes of a single TLV filling `der`, and its components (tag, whole TLV).
-fn split(der: &[u8]) -> Option<(&[u8], Vec<(Tag, &[u8])>)> {
+/// One component of a SEQUENCE: its tag and its whole TLV.
+type Component<'a> = (Tag, &'a [u8]);
+
+/// The outer tag bytes of a single TLV filling `der`, and its components.
+fn split(der: &[u8]) -> Option<(&[u8], Vec<Component<'_>>)> {
     let h = tlv::header(der, 3).ok()?;
     if h.total()? != der.len() {
         return None;

@@ -42,6 +42,16 @@ pub struct EuiccInfo1 {
     /// `euiccCiPKIdListForSigning [10] SEQUENCE OF SubjectKeyIdentifier`.
     #[rasn(tag(context, 10), identifier = "euiccCiPKIdListForSigning")]
     pub euicc_ci_pkid_list_for_signing: Vec<SubjectKeyIdentifier>,
+    /// v3: `euiccCiPKIdListForSigningV3 [17] SEQUENCE OF SubjectKeyIdentifier OPTIONAL` — `B1`
+    /// (#SupportedFromV3.0.0#: chains other than Variant O).
+    #[rasn(tag(context, 17), identifier = "euiccCiPKIdListForSigningV3")]
+    pub euicc_ci_pkid_list_for_signing_v3: Option<Vec<SubjectKeyIdentifier>>,
+    /// v3: `euiccRspCapability [8] EuiccRspCapability OPTIONAL` — `88` (#MandatoryFromV3.0.0#).
+    #[rasn(tag(context, 8))]
+    pub euicc_rsp_capability: Option<BitString>,
+    /// v3: `highestSvn [19] VersionType OPTIONAL` — `93` (#SupportedFromV3.0.0#).
+    #[rasn(tag(context, 19))]
+    pub highest_svn: Option<VersionType>,
 }
 
 /// `GetEuiccInfo2Request ::= [34] SEQUENCE {}` — tag `BF22`.
@@ -107,6 +117,18 @@ pub struct EuiccInfo2 {
     /// `additionalEuiccProfilePackageVersions [15] SEQUENCE OF VersionType OPTIONAL` — `AF`.
     #[rasn(tag(context, 15))]
     pub additional_euicc_profile_package_versions: Option<Vec<VersionType>>,
+    /// v3: `lpaMode [16] LpaMode OPTIONAL` — `90`, lpad(0), lpae(1) (#MandatoryFromV3.0.0#).
+    #[rasn(tag(context, 16))]
+    pub lpa_mode: Option<Integer>,
+    /// v3: `euiccCiPKIdListForSigningV3 [17] SEQUENCE OF SubjectKeyIdentifier OPTIONAL` — `B1`.
+    #[rasn(tag(context, 17), identifier = "euiccCiPKIdListForSigningV3")]
+    pub euicc_ci_pkid_list_for_signing_v3: Option<Vec<SubjectKeyIdentifier>>,
+    /// v3: `additionalEuiccInfo [18] OCTET STRING (SIZE(0..32)) OPTIONAL` — `92`.
+    #[rasn(tag(context, 18), size("0..=32"))]
+    pub additional_euicc_info: Option<OctetString>,
+    /// v3: `highestSvn [19] VersionType OPTIONAL` — `93`.
+    #[rasn(tag(context, 19))]
+    pub highest_svn: Option<VersionType>,
 }
 
 /// `CertificationDataObject ::= SEQUENCE { platformLabel UTF8String, discoveryBaseURL UTF8String }`
@@ -135,6 +157,8 @@ pub mod rsp_capability {
     pub const DEVICE_INFO_EXTENSIBILITY_SUPPORT: usize = 4;
     /// `serviceSpecificDataSupport(5)`.
     pub const SERVICE_SPECIFIC_DATA_SUPPORT: usize = 5;
+    /// v3 `EuiccRspCapability`: `euiccRspCapInInfo1(18)` — EUICCInfo1 carries euiccRspCapability.
+    pub const EUICC_RSP_CAP_IN_INFO1: usize = 18;
 }
 
 // ---------------------------------------------------------------- ES10b.GetEUICCChallenge

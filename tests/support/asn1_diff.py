@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Independent side of tests/asn1_differential.rs.
 
-Compiles the SGP.22 v2.5 module (`$VEUICC_SHARED/spec/asn1/sgp22-v2.5/RSPDefinitions.asn`) with
+Compiles the SGP.22 v2.5 module (`$VEUICC_SHARED/spec/asn1/sgp22-v2.5/RSPDefinitions.asn`), or with
+the argument ``v3.0`` the repaired v3.0 module (``sgp22-v3.0-fixed/RSPDefinitions-v3.0.asn``), with
 asn1tools and answers one JSON request per line on stdin:
 
 * ``{"op": "types"}`` -> the module's type names.
@@ -36,7 +37,15 @@ OPENTYPE_CLASS = """OPENTYPE ::= CLASS {
 }"""
 
 
+# argv[1] == "v3.0": the SGP.22 v3.0 module as repaired in the shared folder
+# (`sgp22-v3.0-fixed/`, its FIXES.md lists each repair; it needs no fix-up here).
+V3 = len(sys.argv) > 1 and sys.argv[1] == "v3.0"
+
+
 def module_text():
+    if V3:
+        with open(os.path.join(ASN1, "sgp22-v3.0-fixed", "RSPDefinitions-v3.0.asn"), encoding="utf-8") as f:
+            return f.read()
     with open(os.path.join(ASN1, "sgp22-v2.5", "RSPDefinitions.asn"), encoding="utf-8") as f:
         src = f.read()
     for old, new in [

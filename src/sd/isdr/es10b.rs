@@ -5,13 +5,13 @@ use crate::apdu::Result;
 use crate::asn1::codes::{DeleteNotificationStatus, NotificationsListError};
 use crate::asn1::download::NotificationMetadata;
 use crate::asn1::rsp::{
-    EuiccInfo1, EuiccInfo2, GetEuiccChallengeRequest, GetEuiccChallengeResponse, GetEuiccInfo1Request,
-    GetEuiccInfo2Request, GetRatRequest, GetRatResponse, ListNotificationRequest, ListNotificationResponse,
-    ListNotificationResult, NotificationSearch, NotificationSentRequest, NotificationSentResponse, OperatorId,
-    ProfilePolicyAuthorisationRule, RetrieveNotificationsListRequest, RetrieveNotificationsListResponse,
-    RetrieveNotificationsListResult, rsp_capability,
+    CertificationDataObject, EuiccInfo1, EuiccInfo2, GetEuiccChallengeRequest, GetEuiccChallengeResponse,
+    GetEuiccInfo1Request, GetEuiccInfo2Request, GetRatRequest, GetRatResponse, ListNotificationRequest,
+    ListNotificationResponse, ListNotificationResult, NotificationSearch, NotificationSentRequest,
+    NotificationSentResponse, OperatorId, ProfilePolicyAuthorisationRule, RetrieveNotificationsListRequest,
+    RetrieveNotificationsListResponse, RetrieveNotificationsListResult, rsp_capability,
 };
-use crate::config::{FIRMWARE_VERSION, SGP22_VERSION, Version};
+use crate::config::{FIRMWARE_VERSION, Version};
 use crate::platform::Platform;
 use crate::store::{Edit, NotificationRecord};
 use alloc::vec::Vec;
@@ -37,11 +37,31 @@ fn pkids(list: &[Vec<u8>]) -> Vec<OctetString> {
 
 /// ES10b.GetEUICCInfo, EUICCInfo1 — SGP.22 v2.5 §5.7.8.
 pub(super) fn get_euicc_info1<P: Platform>(_req: GetEuiccInfo1Request, ctx: &mut Ctx<'_, P>) -> EuiccInfo1 {
+    let sgp22 = ctx.config.sgp22;
+    let v3 = sgp22.is_v3();
     EuiccInfo1 {
-        svn: FixedOctetString::new(SGP22_VERSION.to_bytes()),
+        svn: FixedOctetString::new(sgp22.lowest_svn().to_bytes()),
         euicc_ci_pkid_list_for_verification: pkids(&ctx.config.ci_pkids_verification),
         euicc_ci_pkid_list_for_signing: pkids(&ctx.config.ci_pkids_signing),
+        euicc_ci_pkid_list_for_signing_v3: None,
+        euicc_rsp_capability: v3.then(|| rsp_capability(ctx)),
+        highest_svn: v3.then(|| FixedOctetString::new(sgp22.svn().to_bytes())),
     }
+}
+
+/// `rspCapability` (v3: `euiccRspCapability`): what the card does — test profiles (SGP.21),
+/// device-info extensibility (ctxParams1 is copied as received, never parsed), and
+/// `additionalProfile` while a slot is free; a v3 card also says EUICCInfo1 carries it. No
+/// CRL, no RPM, no service-specific data kept in the eUICC (yet).
+fn rsp_capability<P: Platform>(ctx: &Ctx<'_, P>) -> BitString {
+    let mut bits = alloc::vec![rsp_capability::TEST_PROFILE_SUPPORT, rsp_capability::DEVICE_INFO_EXTENSIBILITY_SUPPORT];
+    if ctx.state.profiles.len() < usize::from(ctx.config.profile_capacity) {
+        bits.push(rsp_capability::ADDITIONAL_PROFILE);
+    }
+    if ctx.config.sgp22.is_v3() {
+        bits.push(rsp_capability::EUICC_RSP_CAP_IN_INFO1);
+    }
+    named_bits(&bits)
 }
 
 /// `extCardResource` (ETSI TS 102 226 §8.2.1.3.2): installed applications `81`,
@@ -58,32 +78,28 @@ fn ext_card_resource<P: Platform>(ctx: &Ctx<'_, P>) -> Vec<u8> {
     out
 }
 
-/// ES10b.GetEUICCInfo, EUICCInfo2 — SGP.22 v2.5 §5.7.8.
+/// ES10b.GetEUICCInfo, EUICCInfo2 — SGP.22 v2.5 §5.7.8 (v3: the same function, the fields
+/// marked `#SupportedFromV3.0.0#` / `#MandatoryFromV3.0.0#` added).
 ///
-/// Computed: free memory (`extCardResource`), the CI key lists, and `additionalProfile`
-/// while a slot is free. From [`crate::config::Info2Config`]: uiccCapability, versions,
-/// category, forbidden PPRs, accreditation. `rspCapability` also says what the card does:
-/// test profiles (SGP.21) and device-info extensibility (ctxParams1 is copied as received, never
-/// parsed); no CRL, no RPM, no service-specific data kept in the eUICC (yet).
+/// Computed: free memory (`extCardResource`), the CI key lists, [`rsp_capability`]. From
+/// [`crate::config::Info2Config`]: uiccCapability, versions, category, forbidden PPRs,
+/// accreditation; on a v3 card also certificationDataObject and treProperties, and
+/// `lpaMode` lpad(0) (the LPA runs in the device), `highestSvn`.
 pub(crate) fn get_euicc_info2<P: Platform>(_req: GetEuiccInfo2Request, ctx: &mut Ctx<'_, P>) -> EuiccInfo2 {
-    let room = ctx.state.profiles.len() < usize::from(ctx.config.profile_capacity);
-    let mut rsp_bits =
-        alloc::vec![rsp_capability::TEST_PROFILE_SUPPORT, rsp_capability::DEVICE_INFO_EXTENSIBILITY_SUPPORT,];
-    if room {
-        rsp_bits.push(rsp_capability::ADDITIONAL_PROFILE);
-    }
     let info = &ctx.config.info2;
+    let sgp22 = ctx.config.sgp22;
+    let v3 = sgp22.is_v3();
     let version = |v: Version| FixedOctetString::new(v.to_bytes());
     let sas: alloc::string::String = info.sas_accreditation_number.chars().take(64).collect();
     EuiccInfo2 {
         profile_version: version(PROFILE_PACKAGE_VERSION),
-        svn: version(SGP22_VERSION),
+        svn: version(sgp22.lowest_svn()),
         euicc_firmware_ver: version(FIRMWARE_VERSION),
         ext_card_resource: ext_card_resource(ctx).into(),
         uicc_capability: named_bits(&info.uicc_capability),
         ts102241_version: info.ts102241_version.map(version),
         globalplatform_version: info.globalplatform_version.map(version),
-        rsp_capability: named_bits(&rsp_bits),
+        rsp_capability: rsp_capability(ctx),
         euicc_ci_pkid_list_for_verification: pkids(&ctx.config.ci_pkids_verification),
         euicc_ci_pkid_list_for_signing: pkids(&ctx.config.ci_pkids_signing),
         euicc_category: info.euicc_category.map(Integer::from),
@@ -92,10 +108,17 @@ pub(crate) fn get_euicc_info2<P: Platform>(_req: GetEuiccInfo2Request, ctx: &mut
             .map(|mask| named_bits(&(0..8).filter(|b| mask & (1 << b) != 0).collect::<Vec<_>>())),
         pp_version: version(info.pp_version),
         sas_acreditation_number: sas,
-        certification_data_object: None,
-        tre_properties: None,
+        certification_data_object: v3.then(|| CertificationDataObject {
+            platform_label: info.certification.0.clone(),
+            discovery_base_url: info.certification.1.clone(),
+        }),
+        tre_properties: v3.then(|| named_bits(&info.tre_properties)),
         tre_product_reference: None,
         additional_euicc_profile_package_versions: None,
+        lpa_mode: v3.then(|| Integer::from(0)),
+        euicc_ci_pkid_list_for_signing_v3: None,
+        additional_euicc_info: None,
+        highest_svn: v3.then(|| version(sgp22.svn())),
     }
 }
 

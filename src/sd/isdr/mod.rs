@@ -29,7 +29,7 @@ mod metadata;
 use crate::apdu::{Result, Status};
 use crate::app::{App, Command, Power, Selection};
 use crate::asn1::{Es10Request, Es10Response};
-use crate::config::{Aid, SGP22_VERSION};
+use crate::config::Aid;
 use crate::platform::Platform;
 use crate::store::{Edit, Store};
 use alloc::collections::BTreeMap;
@@ -104,12 +104,13 @@ impl<P: Platform> App<P> for Isdr {
         self.aid
     }
 
-    /// The FCI: `6F { 84 <AID>, A5 { 9F65 01 FF }, E0 { 82 03 <SVN> } }`.
-    fn select(&mut self, _: Selection, command: &Command<'_>, _: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+    /// The FCI: `6F { 84 <AID>, A5 { 9F65 01 FF }, E0 { 82 03 <SVN> } }` (v3: `82` is
+    /// `lowestSvn`).
+    fn select(&mut self, _: Selection, command: &Command<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
         if !command.wants_fci() {
             return Ok(Vec::new());
         }
-        let svn = crate::asn1::tlv::tlv(&[0x82], &SGP22_VERSION.to_bytes());
+        let svn = crate::asn1::tlv::tlv(&[0x82], &ctx.config.sgp22.lowest_svn().to_bytes());
         Ok(super::fci(self.aid.as_bytes(), &crate::asn1::tlv::tlv(&[0xE0], &svn)))
     }
 
