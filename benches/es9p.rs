@@ -11,6 +11,15 @@
 //! package (8 KB, in 1007-byte segments) and the metadata. Goal: download ≤ 1.3 × floor.
 //! At the end the bench prints both, their ratio, and what that means in downloads per
 //! second on 2 cores (2 / server time: the server's work is per-request and parallel).
+//!
+//! Then it measures that figure: two threads replay recorded downloads (every request of a whole
+//! download and its PIR, as `one` makes them, recorded first against a server with a fixed seed)
+//! against a fresh server with the same seed, so they get the same answers and only the server's
+//! work is on the clock; one server per thread, because with a shared one the two threads would
+//! draw the shared seed in an order of their own and the recorded signatures would not verify.
+//! Next to it, measured the same way, two threads running the floor, and the ratio. Last, the
+//! end-to-end figure: two threads running `one` (cards included) against one shared `Es9Server`
+//! (it is `Sync`: its tables are behind mutexes).
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -34,10 +43,11 @@ use veuicc::testkit::pki::default_pki;
 use veuicc::testkit::smdp::SmdpKeys;
 use veuicc::testkit::{DetRng, Es10Client, TestCard};
 
-/// Calls the server in process and adds up the time spent in it.
+/// Calls the server in process, adds up the time spent in it and records each request.
 struct Timed<'a> {
     server: &'a Es9Server,
     spent: Duration,
+    requests: Vec<(String, Vec<u8>)>,
 }
 
 impl Es9Transport for Timed<'_> {
@@ -46,15 +56,21 @@ impl Es9Transport for Timed<'_> {
         let t = Instant::now();
         let a = self.server.handle(&path, body);
         self.spent += t.elapsed();
+        self.requests.push((path, body.to_vec()));
         Ok((a.status, a.body))
     }
 }
 
 /// One download and its PIR; returns the server's time.
 fn one(server: &Es9Server, seed: u64) -> Duration {
+    one_recorded(server, seed).0
+}
+
+/// One download and its PIR; returns the server's time and the requests made.
+fn one_recorded(server: &Es9Server, seed: u64) -> (Duration, Vec<(String, Vec<u8>)>) {
     let mut card = TestCard::new(seed);
     let mut lpa = Es10Client::open(&mut card).unwrap();
-    let mut timed = Timed { server, spent: Duration::ZERO };
+    let mut timed = Timed { server, spent: Duration::ZERO, requests: Vec::new() };
     let order = Order { address: "smdp.veuicc.test", matching_id: Some(DEFAULT_MATCHING_ID), confirmation_code: None };
     download(&mut lpa, &mut timed, &order).unwrap();
     let pir = pending_notifications(&mut lpa).unwrap().remove(0);
@@ -64,8 +80,41 @@ fn one(server: &Es9Server, seed: u64) -> Duration {
     .unwrap();
     let (status, _) = timed.post("", "handleNotification", &body).unwrap();
     assert_eq!(status, 204);
-    timed.spent
+    (timed.spent, timed.requests)
 }
+
+/// The requests of `n` whole downloads made against a server seeded `seed`.
+fn record(seed: u64, n: u64) -> Vec<(String, Vec<u8>)> {
+    let server = server_seeded(seed);
+    (0..n).flat_map(|i| one_recorded(&server, seed * 1_000_000 + i).1).collect()
+}
+
+/// Replays recorded requests against a server seeded as the recording one was; every answer
+/// must be a success (the same answers the cards got).
+fn replay(server: &Es9Server, requests: &[(String, Vec<u8>)]) {
+    for (path, body) in requests {
+        let a = server.handle(path, body);
+        assert!(a.status == 200 || a.status == 204, "{path}: {}", a.status);
+        assert_eq!(a.error_codes(), None, "{path}: {}", String::from_utf8_lossy(&a.body));
+    }
+}
+
+/// Runs `work(0)` and `work(1)` on two threads at once; returns the wall-clock time.
+fn two_threads(work: impl Fn(usize) + Sync) -> Duration {
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for i in 0..2 {
+            let work = &work;
+            s.spawn(move || work(i));
+        }
+    });
+    t.elapsed()
+}
+
+const _: fn() = || {
+    fn sync<T: Sync>() {}
+    sync::<Es9Server>();
+};
 
 struct Floor {
     key: SigningKey,
@@ -104,7 +153,12 @@ impl Floor {
 }
 
 fn server() -> Es9Server {
-    Es9Server::new(SmdpKeys::from_pki(default_pki()), Some("smdp.veuicc.test"), Catalogue::default_test()).with_seed(1)
+    server_seeded(1)
+}
+
+fn server_seeded(seed: u64) -> Es9Server {
+    Es9Server::new(SmdpKeys::from_pki(default_pki()), Some("smdp.veuicc.test"), Catalogue::default_test())
+        .with_seed(seed)
 }
 
 fn floor() -> Floor {
@@ -152,6 +206,40 @@ fn bench(c: &mut Criterion) {
         server_ms / floor_ms,
         2000.0 / server_ms,
         2000.0 / floor_ms
+    );
+
+    // Measured on two threads: recorded downloads replayed (the server's work only), one server
+    // per thread; the floor run the same way.
+    let per_thread = 100u64;
+    let recorded: Vec<_> = (0..2).map(|i| record(200 + i, per_thread)).collect();
+    let servers: Vec<_> = (0..2).map(|i| server_seeded(200 + i as u64)).collect();
+    let server_wall = two_threads(|i| replay(&servers[i], &recorded[i]));
+    let floor_wall = two_threads(|_| {
+        let mut f = floor();
+        for _ in 0..per_thread {
+            f.run();
+        }
+    });
+    let total = (2 * per_thread) as f64;
+    let (server_rate, floor_rate) = (total / server_wall.as_secs_f64(), total / floor_wall.as_secs_f64());
+    eprintln!(
+        "es9p: measured on 2 threads, {total} downloads: server {server_rate:.0} downloads/s, crypto floor \
+         {floor_rate:.0}/s, ratio {:.2} (floor rate / server rate)",
+        floor_rate / server_rate
+    );
+
+    // End to end: two threads, one shared server, each running whole downloads with its card.
+    let shared = server_seeded(300);
+    let in_server = std::sync::Mutex::new(Duration::ZERO);
+    let e2e_wall = two_threads(|i| {
+        let spent: Duration = (0..per_thread).map(|k| one(&shared, 20_000 + i as u64 * per_thread + k)).sum();
+        *in_server.lock().unwrap() += spent;
+    });
+    let in_server_ms = in_server.into_inner().unwrap().as_secs_f64() * 1000.0 / total;
+    eprintln!(
+        "es9p: end to end on 2 threads (cards included), shared server: {:.0} downloads/s; \
+         {in_server_ms:.2} ms of each in the server",
+        total / e2e_wall.as_secs_f64()
     );
 }
 

@@ -85,7 +85,8 @@ fn a_download_then_notifications_verified_by_the_server() {
     assert!(veuicc::testkit::es9_lpa::pending_notifications(&mut lpa).unwrap().is_empty());
     // The same notification again is a replay.
     let again = server.handle(&format!("{PATH_PREFIX}handleNotification"), &body);
-    assert_eq!(codes(&again), ("1.2".into(), "3.3".into()));
+    // SGP.22 §5.2.6: subject 1.6 Function, reason 3.3 Already in Use (Uniqueness).
+    assert_eq!(codes(&again), ("1.6".into(), "3.3".into()));
 
     let events = log.lines();
     let names: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
@@ -133,15 +134,17 @@ const FUNCTIONS: [&str; 5] =
 
 #[test]
 fn hostile_bodies_get_es9_errors_for_every_function() {
+    // The generic codes, SGP.22 §5.2.6.1 (subject) and §5.2.6.2 (reason): 1.3.1 Protocol Format
+    // with 2.1 Invalid (not JSON, base64 or DER) or 2.2 Mandatory Element Missing.
     let server = server();
     for f in FUNCTIONS {
         for (body, want) in [
-            (&b"{not json"[..], ("1.2", "2.1")),
-            (b"[1,2,3]", ("1.2", "2.1")),
-            (b"\"text\"", ("1.2", "2.1")),
-            (b"{}", ("1.2", "2.2")),
-            (b"", ("1.2", "2.1")),
-            (b"\xff\xfe", ("1.2", "2.1")),
+            (&b"{not json"[..], ("1.3.1", "2.1")),
+            (b"[1,2,3]", ("1.3.1", "2.1")),
+            (b"\"text\"", ("1.3.1", "2.1")),
+            (b"{}", ("1.3.1", "2.2")),
+            (b"", ("1.3.1", "2.1")),
+            (b"\xff\xfe", ("1.3.1", "2.1")),
         ] {
             let a = server.handle(&format!("{PATH_PREFIX}{f}"), body);
             assert_eq!(a.status, 200, "{f} {body:?}");
@@ -171,7 +174,7 @@ fn hostile_bodies_get_es9_errors_for_every_function() {
         ("cancelSession", json!({"transactionId": tid, "cancelSessionResponse": bad}), "cancelSessionResponse"),
     ] {
         let a = call(&server, f, &body);
-        assert_eq!(codes(&a), ("1.2".into(), "2.1".into()), "{f}");
+        assert_eq!(codes(&a), ("1.3.1".into(), "2.1".into()), "{f}");
         assert_eq!(a.value()["header"]["functionExecutionStatus"]["statusCodeData"]["subjectIdentifier"], field);
     }
     // Base64 of bytes that are not the DER asked for.
@@ -186,12 +189,12 @@ fn hostile_bodies_get_es9_errors_for_every_function() {
         ("handleNotification", json!({"pendingNotification": junk})),
         ("cancelSession", json!({"transactionId": tid, "cancelSessionResponse": junk})),
     ] {
-        assert_eq!(codes(&call(&server, f, &body)), ("1.2".into(), "2.1".into()), "{f}");
+        assert_eq!(codes(&call(&server, f, &body)), ("1.3.1".into(), "2.1".into()), "{f}");
     }
     // A transactionId that is not hex, or too long.
     for t in ["XYZ", "", "0", &"00".repeat(17)] {
         let a = call(&server, "authenticateClient", &json!({"transactionId": t, "authenticateServerResponse": "AA=="}));
-        assert_eq!(codes(&a), ("1.2".into(), "2.1".into()), "{t:?}");
+        assert_eq!(codes(&a), ("1.3.1".into(), "2.1".into()), "{t:?}");
     }
     // The wrong SM-DP+ address; a challenge of the wrong length.
     let a = call(
@@ -205,15 +208,19 @@ fn hostile_bodies_get_es9_errors_for_every_function() {
         "initiateAuthentication",
         &json!({"smdpAddress": ADDRESS, "euiccChallenge": B64.encode([0u8; 15]), "euiccInfo1": "AA=="}),
     );
-    assert_eq!(codes(&a), ("1.2".into(), "2.1".into()));
+    assert_eq!(codes(&a), ("1.3.1".into(), "2.1".into()));
     // An unknown path is a 404; an oversized body a 413 with an ES9+ error.
-    assert_eq!(server.handle("/gsma/rsp2/es9plus/deleteEverything", b"{}").status, 404);
-    assert_eq!(server.handle("/index.html", b"{}").status, 404);
+    // (SGP.22 §5.2.6: subject 1.6 Function, reason 3.9 Unknown.)
+    for path in ["/gsma/rsp2/es9plus/deleteEverything", "/index.html"] {
+        let a = server.handle(path, b"{}");
+        assert_eq!(a.status, 404);
+        assert_eq!(codes(&a), ("1.6".into(), "3.9".into()), "{path}");
+    }
     for f in FUNCTIONS {
         let big = vec![b' '; server.limits.max_body + 1];
         let a = server.handle(&format!("{PATH_PREFIX}{f}"), &big);
         assert_eq!(a.status, 413);
-        assert_eq!(codes(&a), ("1.2".into(), "2.1".into()));
+        assert_eq!(codes(&a), ("1.3.1".into(), "2.1".into()));
     }
     // And the server still serves a whole download.
     still_serves(&server);
@@ -279,12 +286,14 @@ impl Steps {
 
 #[test]
 fn wrong_order_replays_and_unknown_transactions() {
+    // Out of order or replayed: SGP.22 §5.2.6 subject 1.6 Function, reason 1.2 Not Allowed
+    // (Authorisation); an unknown transaction is §5.6's 8.10.1/3.9.
     let server = server();
     let (mut s, init) = Steps::new(&server, 3);
     // getBoundProfilePackage before authenticateClient: wrong order.
     let a = s.get_bpp(&server, &[0xBF, 0x21, 0x03, 0xA1, 0x01, 0x00]);
     // (a malformed PrepareDownloadResponse is refused before the session is looked at)
-    assert_eq!(codes(&a), ("1.2".into(), "2.1".into()));
+    assert_eq!(codes(&a), ("1.3.1".into(), "2.1".into()));
     let fake_prepare = veuicc::asn1::tlv::tlv(
         &[0xBF, 0x21],
         &veuicc::asn1::tlv::tlv(
@@ -293,7 +302,7 @@ fn wrong_order_replays_and_unknown_transactions() {
         ),
     );
     let a = s.get_bpp(&server, &fake_prepare);
-    assert_eq!(codes(&a), ("1.2".into(), "1.2".into()), "{:?}", a.value());
+    assert_eq!(codes(&a), ("1.6".into(), "1.2".into()), "{:?}", a.value());
     let response = s.authenticate_server(&init, DEFAULT_MATCHING_ID);
     // authenticateClient for another transaction: unknown.
     let other = call(
@@ -306,12 +315,12 @@ fn wrong_order_replays_and_unknown_transactions() {
     assert_eq!(auth.value()["header"]["functionExecutionStatus"]["status"], "Executed-Success");
     // The same authenticateClient again: a replay, refused.
     let replay = s.authenticate_client(&server, &response);
-    assert_eq!(codes(&replay), ("1.2".into(), "1.2".into()));
+    assert_eq!(codes(&replay), ("1.6".into(), "1.2".into()));
     let prepared = s.prepare(&auth.value());
     let bpp = s.get_bpp(&server, &prepared);
     assert!(bpp.value()["boundProfilePackage"].is_string(), "{:?}", bpp.value());
     // getBoundProfilePackage again: refused (a BPP is bound once).
-    assert_eq!(codes(&s.get_bpp(&server, &prepared)), ("1.2".into(), "1.2".into()));
+    assert_eq!(codes(&s.get_bpp(&server, &prepared)), ("1.6".into(), "1.2".into()));
     // cancelSession for an unknown transaction; then for ours.
     let cancel = |tid: &str, resp: &[u8]| {
         call(&server, "cancelSession", &json!({"transactionId": tid, "cancelSessionResponse": B64.encode(resp)}))

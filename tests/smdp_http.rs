@@ -120,7 +120,8 @@ fn hostile_http_gets_answers_and_the_server_keeps_serving() {
     // Malformed JSON: an ES9+ error in a 200.
     let (code, body) = raw(&address, &post(f, ok_header, b"{\"smdpAddress\":"));
     assert_eq!(code, 200);
-    assert!(body.contains("\"subjectCode\":\"1.2\"") && body.contains("\"reasonCode\":\"2.1\""), "{body}");
+    // SGP.22 §5.2.6: subject 1.3.1 Protocol Format, reason 2.1 Invalid.
+    assert!(body.contains("\"subjectCode\":\"1.3.1\"") && body.contains("\"reasonCode\":\"2.1\""), "{body}");
     // A declared body over the limit: 413 with an ES9+ error, nothing read.
     let big = format!(
         "POST {f} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",

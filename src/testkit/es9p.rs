@@ -14,15 +14,21 @@
 //! Answers follow SGP.22 §6.5.1: HTTP 200 with `header.functionExecutionStatus`
 //! `{"status":"Executed-Success"}`, or `{"status":"Failed","statusCodeData":{subjectCode,
 //! reasonCode, subjectIdentifier, message}}`; handleNotification answers 204 with no body.
-//! Subject/reason codes are those of SGP.22 §6.5.2's tables (as lpac's `es9p_errors.c` lists
-//! them) where they exist: `8.10.1/3.9` unknown transaction, `8.1/6.1` an eUICC signature or
-//! the server challenge, `8.1.2`/`8.1.3` the EUM/eUICC certificate, `8.2.6/3.8` a refused
-//! matchingId, `8.2.7/2.2|3.8` the confirmation code, `8.8.1/3.8` the SM-DP+ address,
-//! `8.8.2/3.1` the CI. For what those tables do not name, the generic codes: subject `1.2`
-//! (the function's input) with reason `2.1` (invalid format: JSON, base64, DER), `2.2`
-//! (mandatory element missing), `1.2` (not allowed now: wrong order, replay), `3.3` (a
-//! notification already handled), `4.2` (execution error, e.g. too many sessions); the
-//! offending field is named in `subjectIdentifier`.
+//! Subject/reason codes: where SGP.22 §5.6's ES9+ function tables name the case (as lpac's
+//! `es9p_errors.c` lists them), that pair — `8.10.1/3.9` unknown transaction, `8.1/6.1` an eUICC
+//! signature or the server challenge, `8.1.2`/`8.1.3` the EUM/eUICC certificate, `8.2.6/3.8` a
+//! refused matchingId, `8.2.7/2.2|3.8` the confirmation code, `8.8.1/3.8` the SM-DP+ address,
+//! `8.8.2/3.1` the CI. Otherwise a generic pair from SGP.22 §5.2.6's common tables (subject codes
+//! §5.2.6.1: `1.2` Function Provider, `1.3.1` Protocol Format, `1.6` Function; reason codes
+//! §5.2.6.2: `1.2` Not Allowed, `2.1` Invalid, `2.2` Mandatory Element Missing, `3.3` Already in
+//! Use, `3.9` Unknown, `4.2` Execution Error):
+//! - `1.3.1/2.1` the request is malformed: not JSON, not base64, not the expected DER, too long;
+//! - `1.3.1/2.2` a mandatory field is missing (osmo-smdpp answers a missing ctxParams1 member so);
+//! - `1.6/1.2` the function is not allowed now: out of order, or a replay;
+//! - `1.6/3.3` a notification already handled; `1.6/3.9` no such ES9+ function (HTTP 404);
+//! - `1.2/4.2` the SM-DP+ could not execute it (too many sessions, an internal failure).
+//!
+//! The offending field is named in `subjectIdentifier`.
 
 use super::DetRng;
 use super::smdp::{ProfileToInstall, SmdpKeys, TestSmdp, notification_config};
@@ -75,16 +81,16 @@ impl Es9Error {
         self
     }
     fn format(field: &'static str, why: impl core::fmt::Display) -> Es9Error {
-        Es9Error::new("1.2", "2.1", format!("{field}: {why}")).on(field)
+        Es9Error::new("1.3.1", "2.1", format!("{field}: {why}")).on(field)
     }
     fn missing(field: &'static str) -> Es9Error {
-        Es9Error::new("1.2", "2.2", format!("{field} is missing or not a string")).on(field)
+        Es9Error::new("1.3.1", "2.2", format!("{field} is missing or not a string")).on(field)
     }
     fn unknown_transaction() -> Es9Error {
         Es9Error::new("8.10.1", "3.9", "The RSP session identified by the TransactionID is unknown").on("transactionId")
     }
     fn wrong_order(function: &str, stage: Stage) -> Es9Error {
-        Es9Error::new("1.2", "1.2", format!("{function} is not allowed now: the session is {}", stage.name()))
+        Es9Error::new("1.6", "1.2", format!("{function} is not allowed now: the session is {}", stage.name()))
             .on("transactionId")
     }
     fn verification(message: impl Into<String>) -> Es9Error {
@@ -609,7 +615,7 @@ impl Es9Server {
     /// Answers one request as if it came at `now` (tests of session timeouts).
     pub fn handle_at(&self, path: &str, body: &[u8], now: Instant) -> Answer {
         let Some(function) = path.strip_prefix(PATH_PREFIX) else {
-            return Answer::failed(404, &Es9Error::new("1.2", "3.9", format!("no ES9+ function at {path}")));
+            return Answer::failed(404, &Es9Error::new("1.6", "3.9", format!("no ES9+ function at {path}")));
         };
         let function: &'static str = match function {
             "initiateAuthentication" => "initiateAuthentication",
@@ -617,7 +623,7 @@ impl Es9Server {
             "getBoundProfilePackage" => "getBoundProfilePackage",
             "handleNotification" => "handleNotification",
             "cancelSession" => "cancelSession",
-            _ => return Answer::failed(404, &Es9Error::new("1.2", "3.9", format!("no ES9+ function {function:?}"))),
+            _ => return Answer::failed(404, &Es9Error::new("1.6", "3.9", format!("no ES9+ function {function:?}"))),
         };
         if body.len() > self.limits.max_body {
             let e = Es9Error::format("body", format!("larger than {} bytes", self.limits.max_body));
@@ -946,7 +952,7 @@ impl Es9Server {
         let meta: crate::asn1::download::NotificationMetadata = der("notificationMetadata", tbs)?;
         let digest = crate::crypto::RUST_CRYPTO.sha256(&[&pending]);
         if lock(&self.seen).0.contains(&digest) {
-            return Err(Es9Error::new("1.2", "3.3", "this notification was already handled (a replay)")
+            return Err(Es9Error::new("1.6", "3.3", "this notification was already handled (a replay)")
                 .on("pendingNotification"));
         }
         // OtherSignedNotification: no session; the signature chains to our CI.
