@@ -382,7 +382,7 @@ mod tests {
         assert_eq!(lines[0]["payload"]["rcode"], 200);
         let rx: Value = serde_json::from_slice(&unhex(lines[0]["payload"]["rx"].as_str().unwrap()).unwrap()).unwrap();
         let data = &rx["header"]["functionExecutionStatus"]["statusCodeData"];
-        assert_eq!((data["subjectCode"].as_str(), data["reasonCode"].as_str()), (Some("1.2"), Some("2.1")));
+        assert_eq!((data["subjectCode"].as_str(), data["reasonCode"].as_str()), (Some("1.3.1"), Some("2.1")));
         assert_eq!(lines[1]["payload"]["rcode"], 400, "a tx that is not hex");
         assert!(out.is_empty());
     }
