@@ -237,6 +237,56 @@ pub struct CardConfig {
     pub info2: Info2Config,
     /// The SGP.22 version the card is ([`Sgp22Version::V2_5`] by default).
     pub sgp22: Sgp22Version,
+    /// Multiple Enabled Profiles (SGP.22 v3; only on a v3 card): `None` is one enabled profile,
+    /// on eSIM port 0, as on a v2.5 card.
+    pub mep: Option<Mep>,
+}
+
+/// How a Multiple Enabled Profiles card (SGP.22 v3) places profiles on eSIM ports.
+///
+/// In both MEP-A modes the ISD-R is on port 0 and the ES10 commands go there; profiles are
+/// enabled on ports `1..=ports` (Android's "esim-mep" page: "ISD-R is selected on port 0
+/// (command port is 0) and profiles are selected on eSIM ports 1 and higher"). MEP-B (the
+/// ISD-R on any port, a profile enabled on the port the command came on) needs logical SE
+/// interfaces, which the card does not have yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mep {
+    /// Who picks the port.
+    pub mode: MepMode,
+    /// Profile ports (1 to [`crate::store::MAX_PORTS`] − 1).
+    pub ports: u8,
+}
+
+/// The MEP mode of a card ([`Mep`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MepMode {
+    /// MEP-A1: the LPA names the port (`targetEsimPort`).
+    A1,
+    /// MEP-A2: the eUICC picks a free port and names it in its answer.
+    A2,
+}
+
+impl Mep {
+    /// The eSIM ports profiles are enabled on.
+    pub fn profile_ports(self) -> core::ops::RangeInclusive<u8> {
+        1..=self.ports.min(crate::store::MAX_PORTS - 1)
+    }
+}
+
+impl CardConfig {
+    /// The eSIM ports a profile may be enabled on: port 0 on a single-port card, the MEP
+    /// profile ports on a v3 MEP card.
+    pub fn profile_ports(&self) -> core::ops::RangeInclusive<u8> {
+        match self.mep() {
+            Some(mep) => mep.profile_ports(),
+            None => 0..=0,
+        }
+    }
+
+    /// The MEP configuration in effect (`None` on a v2.5 card whatever [`CardConfig::mep`] says).
+    pub fn mep(&self) -> Option<Mep> {
+        self.mep.filter(|_| self.sgp22.is_v3())
+    }
 }
 
 /// The fixed fields of EUICCInfo2 (SGP.22 v2.5 §5.7.8), set at manufacture.
@@ -470,6 +520,7 @@ impl CardConfig {
             rat: alloc::vec![RatRule::any_operator()],
             info2: Info2Config::default(),
             sgp22: Sgp22Version::V2_5,
+            mep: None,
         }
     }
 }

@@ -335,7 +335,7 @@ fn every_type_the_card_touches_has_a_differential_case() {
 #[test]
 fn card_answers_decode_in_asn1tools() {
     let Some(mut py) = Asn1tools::start() else { return };
-    let answers = session_answers(veuicc::config::Sgp22Version::V2_5);
+    let answers = session_answers(veuicc::config::Sgp22Version::V2_5, None);
     let full = &answers.iter().filter(|(t, _)| *t == "ProfileInfoListResponse").nth(1).unwrap().1;
     for field in [&[0xB6][..], &[0xB7], &[0xB8, 0x05, 0x80, 0x03], &[0x99, 0x02, 0x05, 0x20]] {
         assert!(full.windows(field.len()).any(|w| w == field), "{field:02X?} missing in {}", hexs(full));
@@ -359,14 +359,17 @@ fn card_answers_decode_in_asn1tools() {
 
 /// The card's answers in a real session (download, lifecycle, every information request), each
 /// with its type in the SGP.22 module, from a card of version `sgp22`.
-fn session_answers(sgp22: veuicc::config::Sgp22Version) -> Vec<(&'static str, Vec<u8>)> {
+fn session_answers(
+    sgp22: veuicc::config::Sgp22Version,
+    mep: Option<veuicc::config::Mep>,
+) -> Vec<(&'static str, Vec<u8>)> {
     use veuicc::testkit::lpa::download;
     use veuicc::testkit::pki::default_pki;
     use veuicc::testkit::smdp::{ProfileToInstall, TestSmdp};
     use veuicc::testkit::{Es10Client, TestCard};
 
     let iccid = [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14];
-    let config = veuicc::CardConfig { sgp22, ..veuicc::testkit::default_config() };
+    let config = veuicc::CardConfig { sgp22, mep, ..veuicc::testkit::default_config() };
     let mut card = TestCard::with_config(config, veuicc::store::MemStorage::new(), 7);
     let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 3);
     let mut answers: Vec<(&str, Vec<u8>)> = Vec::new();
@@ -435,8 +438,17 @@ fn v3_card_answers_decode_in_the_v3_module() {
     use veuicc::config::Sgp22Version;
     let Some(mut py) = Asn1tools::start_module("v3.0") else { return };
     let mut failures = Vec::new();
-    for version in Sgp22Version::ALL {
-        let answers = session_answers(version);
+    let a2 = veuicc::config::Mep { mode: veuicc::config::MepMode::A2, ports: 2 };
+    let runs = Sgp22Version::ALL.map(|v| (v, None)).into_iter().chain([(Sgp22Version::V3_0, Some(a2))]);
+    for (version, mep) in runs {
+        let answers = session_answers(version, mep);
+        if mep.is_some() {
+            // A MEP card's enable names the port it picked; its profile list says where.
+            let enable = &answers.iter().find(|(t, _)| *t == "EnableProfileResponse").unwrap().1;
+            assert_eq!(hexs(enable), "BF3106800100810101");
+            let list = &answers.iter().find(|(t, _)| *t == "ProfileInfoListResponse").unwrap().1;
+            assert!(hexs(list).contains("9F240101"), "{}", hexs(list));
+        }
         let info1 = &answers.iter().find(|(t, _)| *t == "EUICCInfo1").unwrap().1;
         let info2 = &answers.iter().find(|(t, _)| *t == "EUICCInfo2").unwrap().1;
         let highest = format!("9303{}", hexs(&version.svn().to_bytes()));

@@ -175,6 +175,10 @@ result_codes! {
         WrongProfileReenabling = 4,
         /// catBusy
         CatBusy = 5,
+        /// commandError (v3; e.g. no or a wrong targetEsimPort on a MEP-A1 card)
+        CommandError = 7,
+        /// noEsimPortAvailable (v3 MEP: every profile port holds an enabled profile)
+        NoEsimPortAvailable = 10,
         /// undefinedError
         UndefinedError = 127,
     }

@@ -304,6 +304,9 @@ pub struct ProfileInfo {
     /// `serviceSpecificDataStoredInEuicc [34] VendorSpecificExtension OPTIONAL` — `BF22`.
     #[rasn(tag(context, 34))]
     pub service_specific_data_stored_in_euicc: Option<Vec<super::download::VendorSpecificData>>,
+    /// v3: `enabledOnEsimPort [36] INTEGER OPTIONAL` — `9F24` (#SupportedForMEPV3.0.0#).
+    #[rasn(tag(context, 36))]
+    pub enabled_on_esim_port: Option<Integer>,
 }
 
 // ---------------------------------------------------------------- ES10a addresses
@@ -425,6 +428,9 @@ pub struct EnableProfileRequest {
     pub profile_identifier: ProfileIdentifier,
     /// `refreshFlag BOOLEAN` — the eUICC refreshes (resets) the UICC after the change.
     pub refresh_flag: bool,
+    /// v3: `targetEsimPort INTEGER OPTIONAL` — `82` (#SupportedForMEPV3.0.0#): the eSIM port
+    /// to enable the profile on (MEP-A1).
+    pub target_esim_port: Option<Integer>,
 }
 
 /// `DisableProfileRequest ::= [50] SEQUENCE { profileIdentifier, refreshFlag }` — `BF32`.
@@ -441,7 +447,12 @@ pub struct DisableProfileRequest {
 impl EnableProfileRequest {
     /// A request for `id`.
     pub fn new(id: ProfileIdentifier, refresh: bool) -> Self {
-        EnableProfileRequest { profile_identifier: id, refresh_flag: refresh }
+        EnableProfileRequest { profile_identifier: id, refresh_flag: refresh, target_esim_port: None }
+    }
+
+    /// A request for `id` on eSIM port `port` (SGP.22 v3 MEP-A1).
+    pub fn on_port(id: ProfileIdentifier, refresh: bool, port: u8) -> Self {
+        EnableProfileRequest { profile_identifier: id, refresh_flag: refresh, target_esim_port: Some(port.into()) }
     }
 }
 
@@ -462,8 +473,12 @@ pub struct DeleteProfileRequest(pub ProfileIdentifier);
 #[rasn(tag(context, 49), automatic_tags, identifier = "EnableProfileResponse")]
 pub struct EnableProfileResponse {
     /// ok(0), iccidOrAidNotFound(1), profileNotInDisabledState(2), disallowedByPolicy(3),
-    /// wrongProfileReenabling(4), catBusy(5), undefinedError(127).
+    /// wrongProfileReenabling(4), catBusy(5), v3 commandError(7), noEsimPortAvailable(10),
+    /// undefinedError(127).
     pub enable_result: Integer,
+    /// v3: `targetEsimPort INTEGER OPTIONAL` — `81` (#SupportedForMEPV3.0.0#): the port the
+    /// profile was enabled on (a MEP card's answer to a successful enable).
+    pub target_esim_port: Option<Integer>,
 }
 
 /// `DisableProfileResponse ::= [50] SEQUENCE { disableResult INTEGER }` — `BF32 { 80 01 xx }`.

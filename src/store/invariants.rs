@@ -4,7 +4,7 @@
 //!
 //! | invariant | why |
 //! |---|---|
-//! | at most one enabled profile per eSIM port, each on a port the card has ([`PORTS`]: one) | SGP.22 v2 single enabled profile; v3 one per port |
+//! | at most one enabled profile per eSIM port, each on a port a state may name ([`MAX_PORTS`]; the configuration limits which) | SGP.22 v2 single enabled profile; v3 one per port |
 //! | ICCIDs and ISD-P AIDs unique; each `p.<nn>` record holds the profile of ISD-P `nn` | lookups by either identifier |
 //! | each profile has its package `u.<nn>`, each package its profile | install and delete commit them together |
 //! | each `n.<seq>` record holds notification `seq`; sequence numbers increase and none exceeds the counter; at most [`MAX_NOTIFICATIONS`] | `seqNumber`s are never reused |
@@ -14,7 +14,7 @@
 //! That the records the root references exist and match their digests is
 //! [`Store::open`]'s check; this one runs on an opened store.
 
-use super::{CardState, MAX_NOTIFICATIONS, PORTS, Port, PortKind, ProfileClass, RecordKind, Store};
+use super::{CardState, MAX_NOTIFICATIONS, MAX_PORTS, Port, PortKind, ProfileClass, RecordKind, Store};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::String;
@@ -38,7 +38,7 @@ pub fn check_invariants(store: &Store, state: &CardState) -> Result<(), Violatio
     let mut enabled: BTreeMap<Port, usize> = BTreeMap::new();
     for p in &state.profiles {
         if let Some(port) = p.enabled_on() {
-            if port.0 >= PORTS {
+            if port.0 >= MAX_PORTS {
                 return fail(format!(
                     "profile {} is enabled on eSIM port {}, which the card lacks",
                     p.record_name(),
@@ -101,11 +101,11 @@ pub fn check_invariants(store: &Store, state: &CardState) -> Result<(), Violatio
     for name in state.kinds.keys().filter(|n| n.starts_with(&prefix)) {
         let port = name.get(prefix.len()..).and_then(|n| n.parse::<u8>().ok());
         let decodes = port.is_some_and(|n| state.get::<PortKind, ()>(&format!("{n}")).is_ok());
-        if !port.is_some_and(|n| (1..PORTS).contains(&n)) || !decodes {
+        if !port.is_some_and(|n| (1..MAX_PORTS).contains(&n)) || !decodes {
             return fail(format!("record {name} is no port's state"));
         }
     }
-    for port in (0..PORTS).map(Port) {
+    for port in (0..MAX_PORTS).map(Port) {
         let Some(aid) = state.test_fallback(port) else { continue };
         let test_enabled = state.profiles.iter().any(|p| p.class == ProfileClass::Test && p.enabled_on() == Some(port));
         let there = state.profiles.iter().any(|p| p.isdp_aid == aid && p.class != ProfileClass::Test);

@@ -180,8 +180,9 @@ impl Port {
     pub const FIRST: Port = Port(0);
 }
 
-/// eSIM ports of this card (SGP.22 v2.5: one).
-pub const PORTS: u8 = 1;
+/// eSIM ports a card's state may name: ETSI TS 102 221's logical SE interfaces `00`–`1F`
+/// (a v2.5 card uses port 0 only; a MEP card the ports its configuration gives).
+pub const MAX_PORTS: u8 = 32;
 
 /// `PprIds` bit of PPR1: disabling this profile is not allowed.
 pub const PPR1: u8 = 1 << 1;

@@ -16,8 +16,9 @@ use crate::asn1::rsp::{
     ProfileInfoListResult, SearchCriteria, SetNicknameRequest, SetNicknameResponse,
 };
 use crate::asn1::tlv::split_tags;
+use crate::config::{CardConfig, MepMode};
 use crate::platform::Platform;
-use crate::store::{CardState, Edit, NotificationEvent, NotificationRecord, PORTS, PPR1, PPR2, Port};
+use crate::store::{CardState, Edit, MAX_PORTS, NotificationEvent, NotificationRecord, PPR1, PPR2, Port};
 use crate::store::{ProfileClass, ProfileRecord, ProfileState};
 use alloc::vec::Vec;
 use rasn::types::{FixedOctetString, Integer};
@@ -50,7 +51,7 @@ fn matches(p: &ProfileRecord, criteria: &Option<SearchCriteria>) -> bool {
 }
 
 /// The `ProfileInfo` of `p` with exactly the fields named in `tags`.
-fn profile_info(p: &ProfileRecord, tags: &[u32]) -> ProfileInfo {
+fn profile_info(p: &ProfileRecord, tags: &[u32], mep: bool) -> ProfileInfo {
     let want = |t: u32| tags.contains(&t);
     let (icon_type, icon) = match &p.icon {
         Some(icon) => (Some(icon.icon_type.clone()), Some(icon.data.clone())),
@@ -88,6 +89,7 @@ fn profile_info(p: &ProfileRecord, tags: &[u32]) -> ProfileInfo {
             .and_then(|d| rasn::der::decode(d).ok()),
         profile_policy_rules: want(0x99).then(|| super::es10b::named_bits(&set_bits(p.ppr))),
         service_specific_data_stored_in_euicc: None,
+        enabled_on_esim_port: (mep && want(0x9F24)).then(|| p.enabled_on().map(|port| Integer::from(port.0))).flatten(),
     }
 }
 
@@ -115,7 +117,10 @@ pub(super) fn get_profiles_info<P: Platform>(
             ProfileInfoListError::IncorrectInputValues.into(),
         ));
     }
+    let mep = ctx.config.mep().is_some();
     let tags = match &req.tag_list {
+        // A MEP card also says where each enabled profile is.
+        None if mep => [&DEFAULT_TAGS[..], &[0x9F24]].concat(),
         None => DEFAULT_TAGS.to_vec(),
         Some(list) => match split_tags(list) {
             Some(tags) => tags,
@@ -131,7 +136,7 @@ pub(super) fn get_profiles_info<P: Platform>(
         .profiles
         .iter()
         .filter(|p| matches(p, &req.search_criteria))
-        .map(|p| profile_info(p, &tags))
+        .map(|p| profile_info(p, &tags, mep))
         .collect();
     ProfileInfoListResponse(ProfileInfoListResult::ProfileInfoListOk(list))
 }
@@ -164,9 +169,33 @@ fn disable(edit: &mut Edit<'_>, index: usize) {
     }
 }
 
-/// The port EnableProfile enables a profile on: port 0, the only one of an SGP.22 v2.5
-/// card (an SGP.22 v3 request names it).
-const TARGET_PORT: Port = Port::FIRST;
+/// The port EnableProfile enables a profile on (`Err`: the answer instead):
+/// * one enabled profile (v2.5, or v3 without MEP): port 0; a `targetEsimPort` is ignored.
+/// * MEP-A1: the request's `targetEsimPort`, one of the profile ports; a missing or other
+///   port is `commandError(7)`. A profile enabled there is replaced, as on port 0 of a v2.5 card.
+/// * MEP-A2: the lowest profile port with no enabled profile (the request's port is not
+///   the LPA's to choose); none free is `noEsimPortAvailable(10)`.
+fn target_port(
+    config: &CardConfig,
+    state: &CardState,
+    req: &EnableProfileRequest,
+) -> core::result::Result<Port, EnableProfileResult> {
+    let Some(mep) = config.mep() else { return Ok(Port::FIRST) };
+    match mep.mode {
+        MepMode::A1 => req
+            .target_esim_port
+            .as_ref()
+            .and_then(|n| u8::try_from(n).ok())
+            .filter(|n| mep.profile_ports().contains(n))
+            .map(Port)
+            .ok_or(EnableProfileResult::CommandError),
+        MepMode::A2 => mep
+            .profile_ports()
+            .map(Port)
+            .find(|&port| !state.profiles.iter().any(|p| p.enabled_on() == Some(port)))
+            .ok_or(EnableProfileResult::NoEsimPortAvailable),
+    }
+}
 
 /// What keeps ES10c from changing profile states right now (volatile ISD-R state).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -187,7 +216,7 @@ impl Busy {
 /// profile is enabled on that port and the remembered profile is still on the card (a
 /// disabled non-test one).
 fn check_fallback(edit: &mut Edit<'_>) -> Result<()> {
-    for port in (0..PORTS).map(Port) {
+    for port in (0..MAX_PORTS).map(Port) {
         let state = edit.state();
         let Some(aid) = state.test_fallback(port) else { continue };
         let test_enabled = state.profiles.iter().any(|p| p.class == ProfileClass::Test && p.enabled_on() == Some(port));
@@ -201,8 +230,8 @@ fn check_fallback(edit: &mut Edit<'_>) -> Result<()> {
 
 /// ES10c.EnableProfile — SGP.22 v2.5 §5.7.17.
 ///
-/// One enabled profile per eSIM port: the profile is enabled on [`TARGET_PORT`] (port 0,
-/// the only one of this v2.5 card), and the one enabled there is disabled first, which PPR1
+/// One enabled profile per eSIM port: the profile is enabled on the port [`target_port`]
+/// gives (port 0 of a single-port card), and the one enabled there is disabled first, which PPR1
 /// on it forbids (`disallowedByPolicy(3)`). Profiles on other ports are left alone. Notifications follow each
 /// profile's configuration: the disable (if any) before the enable.
 ///
@@ -231,17 +260,21 @@ pub(super) fn enable_profile<P: Platform>(
     ctx: &mut Ctx<'_, P>,
     busy: Busy,
 ) -> Result<EnableProfileResponse> {
-    let answer = |code: EnableProfileResult| Ok(EnableProfileResponse { enable_result: code.into() });
+    let answer =
+        |code: EnableProfileResult| Ok(EnableProfileResponse { enable_result: code.into(), target_esim_port: None });
     if busy.any() {
         return answer(EnableProfileResult::CatBusy);
     }
-    let port = TARGET_PORT;
     let state = &*ctx.state;
     let Some(i) = find(state, &req.profile_identifier) else { return answer(EnableProfileResult::IccidOrAidNotFound) };
     let Some(target) = state.profiles.get(i) else { return answer(EnableProfileResult::IccidOrAidNotFound) };
     if target.state == ProfileState::Enabled {
         return answer(EnableProfileResult::ProfileNotInDisabledState);
     }
+    let port = match target_port(ctx.config, state, &req) {
+        Ok(port) => port,
+        Err(code) => return answer(code),
+    };
     let to_test = target.class == ProfileClass::Test;
     // The profiles enabled on the port, which the target replaces (one at most).
     let others: Vec<usize> = state
@@ -276,7 +309,10 @@ pub(super) fn enable_profile<P: Platform>(
     enable_on(&mut edit, i, port);
     notify(&mut edit, i, NotificationEvent::Enable);
     super::commit_edit(ctx.store, ctx.platform, edit)?;
-    answer(EnableProfileResult::Ok)
+    Ok(EnableProfileResponse {
+        enable_result: EnableProfileResult::Ok.into(),
+        target_esim_port: ctx.config.mep().map(|_| Integer::from(port.0)),
+    })
 }
 
 /// ES10c.DisableProfile — SGP.22 v2.5 §5.7.18. PPR1 forbids it (`disallowedByPolicy`).

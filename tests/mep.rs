@@ -1,0 +1,204 @@
+//! SGP.22 v3 Multiple Enabled Profiles on the ES10 side: MEP-A1 (the LPA names the eSIM
+//! port) and MEP-A2 (the eUICC picks one), byte for byte; per-port Test-profile fall-back;
+//! power cuts over every new state change; a single-port v3 card answers as a v2.5 one.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
+
+mod support;
+
+use support::{es10, hexs, profile_record};
+use veuicc::config::{Mep, MepMode, Sgp22Version};
+use veuicc::store::{CardState, Port, ProfileClass, ProfileState};
+use veuicc::testkit::{TestCard, default_config};
+
+const P1: &str = "98001032547698103211";
+const P2: &str = "98001032547698103212";
+const P3: &str = "98001032547698103213";
+const TEST: &str = "98001032547698103214";
+
+fn config(mep: Option<MepMode>) -> veuicc::CardConfig {
+    let mut c = default_config();
+    c.sgp22 = Sgp22Version::V3_0;
+    c.mep = mep.map(|mode| Mep { mode, ports: 2 });
+    c
+}
+
+/// Three disabled Operational profiles (enable/disable notifications configured) and a Test one.
+fn state() -> CardState {
+    let mut s = CardState::default();
+    for (i, iccid) in [P1, P2, P3].into_iter().enumerate() {
+        s.profiles.push(profile_record(
+            iccid,
+            0x10 + i as u8,
+            ProfileState::Disabled,
+            ProfileClass::Operational,
+            0,
+            0x06,
+        ));
+    }
+    s.profiles.push(profile_record(TEST, 0x13, ProfileState::Disabled, ProfileClass::Test, 0, 0));
+    s
+}
+
+fn card(mep: Option<MepMode>) -> TestCard {
+    let mut storage = veuicc::store::MemStorage::new();
+    support::install(&mut storage, &state());
+    TestCard::with_config(config(mep), storage, 1)
+}
+
+/// `BF31 { A0 { 5A iccid }, 81 01 00 [, 82 01 port] }`.
+fn enable(iccid: &str, port: Option<u8>) -> String {
+    let port = port.map(|p| format!("8201{p:02X}")).unwrap_or_default();
+    let body = format!("A00C5A0A{iccid}810100{port}");
+    format!("BF31{:02X}{body}", body.len() / 2)
+}
+
+fn disable(iccid: &str) -> String {
+    format!("BF3211A00C5A0A{iccid}810100")
+}
+
+/// Which port each profile (by ICCID) is enabled on.
+fn ports(card: &TestCard) -> Vec<(String, Option<u8>)> {
+    card.0.state().profiles.iter().map(|p| (hexs(&p.iccid), p.enabled_on().map(|Port(n)| n))).collect()
+}
+
+fn on(card: &TestCard, iccid: &str) -> Option<u8> {
+    ports(card).into_iter().find(|(i, _)| i == iccid).and_then(|(_, p)| p)
+}
+
+#[test]
+fn mep_a2_the_card_picks_a_free_port() {
+    let mut card = card(Some(MepMode::A2));
+    // ok(0), targetEsimPort 1; then 2 (a port in the request is not the LPA's to choose).
+    assert_eq!(hexs(&es10(&mut card, &enable(P1, None))), "BF3106800100810101");
+    assert_eq!(hexs(&es10(&mut card, &enable(P2, Some(1)))), "BF3106800100810102");
+    // Both profile ports taken: noEsimPortAvailable(10), nothing changes.
+    assert_eq!(hexs(&es10(&mut card, &enable(P3, None))), "BF310380010A");
+    assert_eq!((on(&card, P1), on(&card, P2), on(&card, P3)), (Some(1), Some(2), None));
+    // GetProfilesInfo on a MEP card: enabledOnEsimPort (9F24) by default, for enabled ones only.
+    let info = hexs(&es10(&mut card, "BF2D045C029F24"));
+    assert_eq!(info, "BF2D12A010E3049F240101E3049F240102E300E300", "{info}");
+    let info = hexs(&es10(&mut card, "BF2D00"));
+    assert!(info.contains("9501029F240101") && info.contains("9501029F240102"), "{info}");
+    // Disabling port 1's profile leaves port 2's alone; the freed port is picked next.
+    assert_eq!(hexs(&es10(&mut card, &disable(P1))), "BF3203800100");
+    assert_eq!((on(&card, P1), on(&card, P2)), (None, Some(2)));
+    assert_eq!(hexs(&es10(&mut card, &enable(P3, None))), "BF3106800100810101");
+    // Notifications: one per enable/disable that happened, none for the refused one.
+    let events: Vec<_> =
+        card.0.state().notifications.iter().map(|n| (hexs(n.iccid.as_deref().unwrap()), n.event)).collect();
+    use veuicc::store::NotificationEvent::{Disable, Enable};
+    let expected = [(P1, Enable), (P2, Enable), (P1, Disable), (P3, Enable)];
+    assert_eq!(events, expected.map(|(i, e)| (i.to_string(), e)));
+}
+
+#[test]
+fn mep_a1_the_lpa_names_the_port() {
+    let mut card = card(Some(MepMode::A1));
+    // No port, the ISD-R's port 0, a port the card lacks: commandError(7).
+    for port in [None, Some(0), Some(3)] {
+        assert_eq!(hexs(&es10(&mut card, &enable(P1, port))), "BF3103800107", "{port:?}");
+    }
+    assert_eq!(hexs(&es10(&mut card, &enable(P1, Some(2)))), "BF3106800100810102");
+    // Enabling on a taken port replaces its profile (as on a v2.5 card's one port).
+    assert_eq!(hexs(&es10(&mut card, &enable(P2, Some(2)))), "BF3106800100810102");
+    assert_eq!((on(&card, P1), on(&card, P2)), (None, Some(2)));
+    assert_eq!(hexs(&es10(&mut card, &enable(P3, Some(1)))), "BF3106800100810101");
+    assert_eq!((on(&card, P2), on(&card, P3)), (Some(2), Some(1)));
+    // Already enabled (on another port): profileNotInDisabledState(2).
+    assert_eq!(hexs(&es10(&mut card, &enable(P3, Some(2)))), "BF3103800102");
+}
+
+#[test]
+fn test_profile_fall_back_is_per_port() {
+    let mut card = card(Some(MepMode::A1));
+    es10(&mut card, &enable(P1, Some(1)));
+    es10(&mut card, &enable(P2, Some(2)));
+    // The Test profile replaces port 1's Operational profile, which is remembered for port 1.
+    assert_eq!(hexs(&es10(&mut card, &enable(TEST, Some(1)))), "BF3106800100810101");
+    assert_eq!(card.0.state().test_fallback(Port(1)).as_deref(), Some(&card.0.state().profiles[0].isdp_aid[..]));
+    assert_eq!(card.0.state().test_fallback(Port(2)), None);
+    // While it is enabled, another Operational profile may not take port 1 …
+    assert_eq!(hexs(&es10(&mut card, &enable(P3, Some(1)))), "BF3103800104");
+    // … and disabling it brings P1 back on port 1; port 2 never moved.
+    assert_eq!(hexs(&es10(&mut card, &disable(TEST))), "BF3203800100");
+    assert_eq!((on(&card, P1), on(&card, P2), on(&card, TEST)), (Some(1), Some(2), None));
+    assert_eq!(card.0.state().test_fallback(Port(1)), None);
+}
+
+#[test]
+fn a_single_port_v3_card_answers_as_a_v2_5_card() {
+    for sgp22 in Sgp22Version::ALL {
+        let mut storage = veuicc::store::MemStorage::new();
+        support::install(&mut storage, &state());
+        let mut c = config(None);
+        c.sgp22 = sgp22;
+        // A MEP configuration means nothing on a v2.5 card.
+        if sgp22 == Sgp22Version::V2_5 {
+            c.mep = Some(Mep { mode: MepMode::A2, ports: 2 });
+        }
+        let mut card = TestCard::with_config(c, storage, 1);
+        assert_eq!(hexs(&es10(&mut card, &enable(P1, Some(2)))), "BF3103800100", "{sgp22}");
+        assert_eq!(hexs(&es10(&mut card, &enable(P2, None))), "BF3103800100", "{sgp22}");
+        assert_eq!((on(&card, P1), on(&card, P2)), (None, Some(0)), "{sgp22}");
+        assert!(!hexs(&es10(&mut card, "BF2D00")).contains("9F24"), "{sgp22}");
+    }
+}
+
+#[test]
+fn every_port_change_survives_every_power_cut() {
+    use veuicc::card::Card;
+    use veuicc::testkit::Es10Client;
+    use veuicc::testkit::tearing::{TearingPlatform, TearingStorage, card_on, tear_every_write};
+    fn send(ders: Vec<String>) -> impl Fn(&mut Card<TearingPlatform>) {
+        move |card| {
+            if let Ok(mut lpa) = Es10Client::open(&mut *card) {
+                for der in &ders {
+                    if lpa.store_data(&support::hex(der)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    /// The storage after `setup` (commands that run uninterrupted).
+    fn after(config: &veuicc::CardConfig, setup: Vec<String>) -> TearingStorage {
+        let mut base = TearingStorage::new();
+        support::install(&mut base, &state());
+        let mut card = card_on(config, base).unwrap();
+        send(setup)(&mut card);
+        let mut storage = card.into_platform().storage;
+        storage.power_up();
+        storage
+    }
+    let a1 = config(Some(MepMode::A1));
+    let a2 = config(Some(MepMode::A2));
+    let two = || vec![enable(P1, Some(1)), enable(P2, Some(2))];
+    let cases = [
+        // A1, from P1 on port 1 and P2 on port 2: a disable, a Test profile taking port 1
+        // (remembering P1), an Operational profile replacing P2.
+        (&a1, two(), disable(P1)),
+        (&a1, two(), enable(TEST, Some(1))),
+        (&a1, two(), enable(P3, Some(2))),
+        // A1, the Test profile on port 1: disabling it brings P1 back in the same commit.
+        (&a1, [two(), vec![enable(TEST, Some(1))]].concat(), disable(TEST)),
+        // A2: the card picks port 2 for P2; a disable frees a port.
+        (&a2, vec![enable(P1, None)], enable(P2, None)),
+        (&a2, [vec![enable(P1, None)], vec![enable(P2, None)]].concat(), disable(P1)),
+    ];
+    let mut total = 0;
+    for (config, setup, op) in cases {
+        let initial = after(config, setup.clone());
+        let report = tear_every_write(config, &initial, send(vec![op.clone()]))
+            .unwrap_or_else(|e| panic!("{:?} after {setup:?}, {op}: {e}", config.mep));
+        total += report.cut_points;
+    }
+    assert!(total > 50, "{total} cut points");
+}
