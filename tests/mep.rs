@@ -202,3 +202,151 @@ fn every_port_change_survives_every_power_cut() {
     }
     assert!(total > 50, "{total} cut points");
 }
+
+// ------------------------------------------------------------------ model-based property test
+
+mod model {
+    use super::*;
+    use proptest::prelude::*;
+    use veuicc::store::{NotificationEvent, PPR1};
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// Enable profile `i`, naming port `p` (`None`: no targetEsimPort).
+        Enable(usize, Option<u8>),
+        Disable(usize),
+        Delete(usize),
+        Reset,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0..5usize, proptest::option::of(0..4u8)).prop_map(|(i, p)| Op::Enable(i, p)),
+            2 => (0..5usize).prop_map(Op::Disable),
+            1 => (0..5usize).prop_map(Op::Delete),
+            1 => Just(Op::Reset),
+        ]
+    }
+
+    /// P1–P3 Operational (P2 with PPR1), TEST and a second Test profile.
+    fn initial() -> CardState {
+        let mut s = state();
+        s.profiles[1].ppr = PPR1;
+        s.profiles.push(profile_record(
+            "98001032547698103215",
+            0x14,
+            ProfileState::Disabled,
+            ProfileClass::Test,
+            0,
+            0x06,
+        ));
+        s
+    }
+
+    const ICCIDS: [&str; 5] = [P1, P2, P3, TEST, "98001032547698103215"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn ports_hold_their_invariants(a1 in any::<bool>(), ops in proptest::collection::vec(op(), 1..30)) {
+            let mode = if a1 { MepMode::A1 } else { MepMode::A2 };
+            let mut storage = veuicc::store::MemStorage::new();
+            support::install(&mut storage, &initial());
+            let mut c = TestCard::with_config(config(Some(mode)), storage, 1);
+            for op in ops {
+                let before = c.0.state().clone();
+                let response = match &op {
+                    Op::Enable(i, p) => hexs(&es10(&mut c, &enable(ICCIDS[*i], *p))),
+                    Op::Disable(i) => hexs(&es10(&mut c, &disable(ICCIDS[*i]))),
+                    Op::Delete(i) => hexs(&es10(&mut c, &format!("BF330C5A0A{}", ICCIDS[*i]))),
+                    Op::Reset => { c.reset(); String::new() }
+                };
+                let after = c.0.state().clone();
+                // One enabled profile per port, each on a profile port (1 and 2: port 0 is the ISD-R's).
+                let mut used = std::collections::BTreeMap::new();
+                for p in &after.profiles {
+                    if let Some(Port(n)) = p.enabled_on() {
+                        prop_assert!((1..=2).contains(&n), "{op:?}: enabled on port {n}");
+                        prop_assert!(used.insert(n, p.iccid.clone()).is_none(), "{op:?}: two on port {n}");
+                    }
+                }
+                // A fall-back is remembered for a port only while a Test profile is enabled there,
+                // and names a disabled non-test profile.
+                for n in 0..=3u8 {
+                    if let Some(aid) = after.test_fallback(Port(n)) {
+                        prop_assert!(after.profiles.iter().any(|p| p.class == ProfileClass::Test && p.enabled_on() == Some(Port(n))));
+                        prop_assert!(after.profiles.iter().any(|p| p.isdp_aid == aid && p.class != ProfileClass::Test && p.state == ProfileState::Disabled));
+                    }
+                }
+                let find = |s: &CardState, i: usize| s.profiles.iter().find(|p| hexs(&p.iccid) == ICCIDS[i]).cloned();
+                match &op {
+                    Op::Enable(i, p) => {
+                        let Some(t) = find(&before, *i) else {
+                            prop_assert_eq!(response, "BF3103800101");
+                            prop_assert_eq!(&after, &before);
+                            continue;
+                        };
+                        if t.state == ProfileState::Enabled {
+                            prop_assert_eq!(response, "BF3103800102");
+                            continue;
+                        }
+                        let free = (1..=2u8).find(|n| !before.profiles.iter().any(|q| q.enabled_on() == Some(Port(*n))));
+                        let port = match mode {
+                            MepMode::A1 => p.filter(|n| (1..=2).contains(n)),
+                            MepMode::A2 => free,
+                        };
+                        let Some(port) = port else {
+                            let code = if mode == MepMode::A1 { "BF3103800107" } else { "BF310380010A" };
+                            prop_assert_eq!(response, code);
+                            prop_assert_eq!(&after, &before);
+                            continue;
+                        };
+                        if response.starts_with("BF3106800100") {
+                            prop_assert_eq!(response, format!("BF310680010081010{port}"));
+                            prop_assert_eq!(find(&after, *i).and_then(|q| q.enabled_on()), Some(Port(port)));
+                            // The other port's profile never moves.
+                            for q in &before.profiles {
+                                if let Some(Port(n)) = q.enabled_on() {
+                                    if n != port {
+                                        prop_assert_eq!(find(&after, ICCIDS.iter().position(|x| *x == hexs(&q.iccid)).unwrap()).and_then(|r| r.enabled_on()), Some(Port(n)));
+                                    }
+                                }
+                            }
+                        } else {
+                            // Refused by a rule of the port's occupant (PPR1, Test fall-back): nothing changes.
+                            prop_assert!(["BF3103800103", "BF3103800104"].contains(&response.as_str()), "{op:?}: {response}");
+                            prop_assert_eq!(&after, &before);
+                        }
+                    }
+                    Op::Disable(i) => {
+                        if let Some(t) = find(&before, *i) {
+                            if let Some(port) = t.enabled_on() {
+                                // Other ports are untouched by a disable.
+                                for q in before.profiles.iter().filter(|q| q.enabled_on().is_some_and(|n| n != port)) {
+                                    prop_assert_eq!(after.profiles.iter().find(|r| r.iccid == q.iccid).and_then(|r| r.enabled_on()), q.enabled_on());
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                // Notifications: one per enable or disable of a profile that asked for them.
+                let fresh = after.notifications.iter().filter(|n| !before.notifications.iter().any(|m| m.seq == n.seq)).count();
+                let mut expected = 0;
+                for p in &before.profiles {
+                    let now = after.profiles.iter().find(|q| q.iccid == p.iccid);
+                    let asked = |e: NotificationEvent| p.notification_config.iter().any(|c| c.events & (1 << e as u8) != 0);
+                    let event = match (p.state, now.map(|q| q.state)) {
+                        (ProfileState::Enabled, Some(ProfileState::Disabled)) => Some(NotificationEvent::Disable),
+                        (ProfileState::Disabled, Some(ProfileState::Enabled)) => Some(NotificationEvent::Enable),
+                        (_, None) => Some(NotificationEvent::Delete),
+                        _ => None,
+                    };
+                    if event.is_some_and(asked) { expected += 1; }
+                }
+                prop_assert_eq!(fresh, expected, "{:?}", op);
+            }
+        }
+    }
+}
