@@ -306,12 +306,9 @@ mod model {
                             prop_assert_eq!(response, format!("BF310680010081010{port}"));
                             prop_assert_eq!(find(&after, *i).and_then(|q| q.enabled_on()), Some(Port(port)));
                             // The other port's profile never moves.
-                            for q in &before.profiles {
-                                if let Some(Port(n)) = q.enabled_on() {
-                                    if n != port {
-                                        prop_assert_eq!(find(&after, ICCIDS.iter().position(|x| *x == hexs(&q.iccid)).unwrap()).and_then(|r| r.enabled_on()), Some(Port(n)));
-                                    }
-                                }
+                            for q in before.profiles.iter().filter(|q| q.enabled_on().is_some_and(|n| n != Port(port))) {
+                                let now = after.profiles.iter().find(|r| r.iccid == q.iccid).and_then(|r| r.enabled_on());
+                                prop_assert_eq!(now, q.enabled_on());
                             }
                         } else {
                             // Refused by a rule of the port's occupant (PPR1, Test fall-back): nothing changes.
@@ -320,12 +317,10 @@ mod model {
                         }
                     }
                     Op::Disable(i) => {
-                        if let Some(t) = find(&before, *i) {
-                            if let Some(port) = t.enabled_on() {
-                                // Other ports are untouched by a disable.
-                                for q in before.profiles.iter().filter(|q| q.enabled_on().is_some_and(|n| n != port)) {
-                                    prop_assert_eq!(after.profiles.iter().find(|r| r.iccid == q.iccid).and_then(|r| r.enabled_on()), q.enabled_on());
-                                }
+                        if let Some(port) = find(&before, *i).and_then(|t| t.enabled_on()) {
+                            // Other ports are untouched by a disable.
+                            for q in before.profiles.iter().filter(|q| q.enabled_on().is_some_and(|n| n != port)) {
+                                prop_assert_eq!(after.profiles.iter().find(|r| r.iccid == q.iccid).and_then(|r| r.enabled_on()), q.enabled_on());
                             }
                         }
                     }
