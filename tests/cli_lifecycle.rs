@@ -65,7 +65,7 @@ fn lifecycle_from_the_command_line() {
     assert_eq!(code, 0);
     assert_eq!(
         out.trim(),
-        r#"[{"iccid":"8900012345678901234","isdp_aid":"A0000005591010FFFFFFFF8900001000","state":"enabled","nickname":"","service_provider":"Operator","name":"Profile 10","class":"operational"},{"iccid":"89000123456789012350","isdp_aid":"A0000005591010FFFFFFFF8900001100","state":"disabled","nickname":"","service_provider":"Operator","name":"Profile 11","class":"operational"}]"#
+        r#"[{"iccid":"8900012345678901234","isdp_aid":"A0000005591010FFFFFFFF8900001000","state":"enabled","nickname":"","service_provider":"Operator","name":"Profile 10","class":"operational","port":0},{"iccid":"89000123456789012350","isdp_aid":"A0000005591010FFFFFFFF8900001100","state":"disabled","nickname":"","service_provider":"Operator","name":"Profile 11","class":"operational","port":null}]"#
     );
     // Result codes become names and a non-zero exit.
     let (code, _, err) = veuicc(&["enable", "--state", d, "8900012345678901234"]);

@@ -112,6 +112,8 @@ pub(crate) struct IdentityArgs {
     /// hands it to lpac as LPAC_CUSTOM_ISD_R_AID.
     #[arg(long, value_name = "HEX", value_parser = parse_aid)]
     pub(crate) isd_r_aid: Option<Aid>,
+    #[command(flatten)]
+    pub(crate) personality: crate::personality::PersonalityArgs,
 }
 
 /// An AID in hex (for `--isd-r-aid`).
@@ -165,6 +167,8 @@ pub(crate) struct CardSetup {
     pub(crate) config: CardConfig,
     pub(crate) identity: Arc<Identity>,
     to_keep: Option<(PathBuf, IdentityDer)>,
+    /// The personality still to be written into the state directory.
+    personality_to_keep: Option<(PathBuf, String)>,
     /// Not the embedded default: named by flags or kept by the state directory.
     own: bool,
 }
@@ -196,6 +200,8 @@ pub(crate) fn card_setup(state: Option<&Path>, args: &IdentityArgs) -> Result<Ca
     if let Some(aid) = args.isd_r_aid {
         setup.config.isd_r_aid = aid;
     }
+    let text = crate::personality::apply(state, &args.personality, &mut setup.config)?;
+    setup.personality_to_keep = state.zip(text).map(|(d, t)| (d.to_path_buf(), t));
     Ok(setup)
 }
 
@@ -222,11 +228,23 @@ fn identity_setup(state: Option<&Path>, args: &IdentityArgs) -> Result<CardSetup
         (Some((id, der)), None, Some(dir)) => (id, Some((dir.to_path_buf(), der))),
         (Some((id, _)), _, None) | (None, Some(id), _) => (id, None),
         (None, None, _) => {
-            return Ok(CardSetup { config: default_config(), identity: default_identity(), to_keep: None, own: false });
+            return Ok(CardSetup {
+                config: default_config(),
+                identity: default_identity(),
+                to_keep: None,
+                personality_to_keep: None,
+                own: false,
+            });
         }
     };
     warn_validity(&identity);
-    Ok(CardSetup { config: identity.card_config(), identity: Arc::new(identity), to_keep, own: true })
+    Ok(CardSetup {
+        config: identity.card_config(),
+        identity: Arc::new(identity),
+        to_keep,
+        personality_to_keep: None,
+        own: true,
+    })
 }
 
 impl CardSetup {
@@ -239,6 +257,9 @@ impl CardSetup {
     /// `DIR/.identity/` (0700) with `euicc.der`, `euicc_sk.der`, `eum.der`, `ciN.der` (0600),
     /// written beside it and renamed into place, so it is there whole or not at all.
     pub(crate) fn keep(&mut self) -> Result<(), String> {
+        if let Some((dir, text)) = self.personality_to_keep.take() {
+            crate::personality::keep(&dir, &text)?;
+        }
         let Some((dir, der)) = self.to_keep.take() else { return Ok(()) };
         let err = |e: std::io::Error| format!("{}: keeping the identity: {e}", dir.display());
         let tmp = dir.join(".identity-new");

@@ -31,6 +31,9 @@ pub(crate) struct ProfileArgs {
     /// Ask the card to refresh (enable/disable only).
     #[arg(long)]
     refresh: bool,
+    /// Enable on this eSIM port (a MEP-A1 card, `--mep a1`: ports 1 and up).
+    #[arg(long, value_name = "N")]
+    port: Option<u8>,
 }
 
 /// `veuicc profiles`.
@@ -149,6 +152,8 @@ const ENABLE: &[(i32, &str)] = &[
     (3, "disallowedByPolicy"),
     (4, "wrongProfileReenabling"),
     (5, "catBusy"),
+    (7, "commandError"),
+    (10, "noEsimPortAvailable"),
 ];
 const DISABLE: &[(i32, &str)] =
     &[(0, "ok"), (1, "iccidOrAidNotFound"), (2, "profileNotInEnabledState"), (3, "disallowedByPolicy"), (5, "catBusy")];
@@ -156,8 +161,20 @@ const DELETE: &[(i32, &str)] =
     &[(0, "ok"), (1, "iccidOrAidNotFound"), (2, "profileNotInDisabledState"), (3, "disallowedByPolicy")];
 
 pub(crate) fn enable(args: ProfileArgs) -> Result<ExitCode, String> {
+    use veuicc::asn1::rsp::{EnableProfileRequest, EnableProfileResponse};
     let id = identifier(&args.profile)?;
-    outcome(session(&args.card)?.enable_profile(id, args.refresh), ENABLE)
+    let request = match args.port {
+        Some(port) => EnableProfileRequest::on_port(id, args.refresh, port),
+        None => EnableProfileRequest::new(id, args.refresh),
+    };
+    let answer = session(&args.card)?.call::<_, EnableProfileResponse>(&request);
+    // A MEP card names the port it enabled the profile on.
+    let port = answer.as_ref().ok().and_then(|r| r.target_esim_port.as_ref()).and_then(|p| u8::try_from(p).ok());
+    let code = outcome(answer.map(|r| r.enable_result), ENABLE)?;
+    if let Some(port) = port {
+        outln!("port {port}");
+    }
+    Ok(code)
 }
 
 pub(crate) fn disable(args: ProfileArgs) -> Result<ExitCode, String> {
@@ -199,6 +216,15 @@ pub(crate) fn profiles(args: ListArgs) -> Result<ExitCode, String> {
         ProfileInfoListResult::ProfileInfoListError(code) => return Err(format!("profileInfoListError {code}")),
     };
     let int = |v: &Option<rasn::types::Integer>| v.as_ref().and_then(|i| i32::try_from(i).ok());
+    // The eSIM port of each enabled profile: a MEP card's enabledOnEsimPort, else port 0.
+    let ports: Vec<Option<i32>> = list
+        .iter()
+        .map(|p| match (int(&p.profile_state), int(&p.enabled_on_esim_port)) {
+            (Some(1), port) => Some(port.unwrap_or(0)),
+            _ => None,
+        })
+        .collect();
+    let mep = list.iter().any(|p| p.enabled_on_esim_port.is_some());
     let rows: Vec<[String; 7]> = list
         .iter()
         .map(|p| {
@@ -217,8 +243,11 @@ pub(crate) fn profiles(args: ListArgs) -> Result<ExitCode, String> {
         let keys = ["iccid", "isdp_aid", "state", "nickname", "service_provider", "name", "class"];
         let objects: Vec<String> = rows
             .iter()
-            .map(|r| {
-                let fields: Vec<String> = keys.iter().zip(r).map(|(k, v)| format!("\"{k}\":{}", json_str(v))).collect();
+            .zip(&ports)
+            .map(|(r, port)| {
+                let mut fields: Vec<String> =
+                    keys.iter().zip(r).map(|(k, v)| format!("\"{k}\":{}", json_str(v))).collect();
+                fields.push(format!("\"port\":{}", port.map_or_else(|| "null".to_string(), |p| p.to_string())));
                 format!("{{{}}}", fields.join(","))
             })
             .collect();
@@ -226,8 +255,13 @@ pub(crate) fn profiles(args: ListArgs) -> Result<ExitCode, String> {
     } else if rows.is_empty() {
         outln!("no profiles");
     } else {
-        for r in rows {
-            outln!("{:<20}  {}  {:<8}  {:<12}  {:<16}  {}  [{}]", r[0], r[1], r[2], r[6], r[3], r[5], r[4]);
+        for (r, port) in rows.iter().zip(&ports) {
+            // A MEP card's enabled profiles say where they are ("enabled 2").
+            let state = match port {
+                Some(p) if mep => format!("{} {p}", r[2]),
+                _ => r[2].clone(),
+            };
+            outln!("{:<20}  {}  {:<8}  {:<12}  {:<16}  {}  [{}]", r[0], r[1], state, r[6], r[3], r[5], r[4]);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -20,6 +20,7 @@ mod demo;
 mod download;
 mod lpa;
 mod lpac;
+mod personality;
 mod pki;
 mod replay;
 mod serve;
