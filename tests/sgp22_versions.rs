@@ -106,3 +106,52 @@ fn an_addition_does_not_hide_a_malformed_request() {
     let got = lpa.store_data(&der);
     assert!(matches!(got, Err(veuicc::testkit::ClientError::Status(0x6A80))), "{got:?}");
 }
+
+/// A card of version `card` (and its EUICCInfo1) downloading from an SM-DP+ of version `smdp`:
+/// whether serverSigned1 carried the v3 fields, and the install result.
+fn download_between(
+    card: veuicc::config::Sgp22Version,
+    smdp: veuicc::config::Sgp22Version,
+    to_every_card: bool,
+) -> (bool, Result<lpa::Installed, lpa::DownloadError>) {
+    let mut config = veuicc::testkit::default_config();
+    config.sgp22 = card;
+    let mut card = TestCard::with_config(config, veuicc::store::MemStorage::new(), 1);
+    let mut server = TestSmdp::new(default_pki(), "smdp.example.com", 2);
+    server.sgp22 = smdp;
+    server.v3_fields_to_every_card = to_every_card;
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    // What the server put in serverSigned1 (a dry run with the same seed and challenge).
+    let challenge = [7; 16];
+    let info1 = lpa.get_euicc_info1().unwrap();
+    let mut probe = TestSmdp::new(default_pki(), "smdp.example.com", 2);
+    probe.sgp22 = smdp;
+    probe.v3_fields_to_every_card = to_every_card;
+    let request = probe.initiate_authentication_for(challenge, None, Some(&info1));
+    let request: veuicc::asn1::download::AuthenticateServerRequest = rasn::der::decode(&request).unwrap();
+    let signed1: veuicc::asn1::download::ServerSigned1 = rasn::der::decode(request.server_signed1.as_bytes()).unwrap();
+    let v3_fields = signed1.session_context.is_some();
+    assert_eq!(v3_fields, signed1.server_rsp_capability.is_some());
+    let result = lpa::download(&mut lpa, &mut server, &ProfileToInstall::sample(ICCID, 3000));
+    lpa.close().unwrap();
+    (v3_fields, result)
+}
+
+#[test]
+fn every_card_version_downloads_from_every_smdp_version() {
+    use veuicc::config::Sgp22Version::{self, V2_5};
+    for card in Sgp22Version::ALL {
+        for smdp in Sgp22Version::ALL {
+            let (v3_fields, result) = download_between(card, smdp, false);
+            // A v3 server sends its v3 fields to a v3 card only (SGP.22 v3 §2.11).
+            assert_eq!(v3_fields, card.is_v3() && smdp.is_v3(), "card {card}, SM-DP+ {smdp}");
+            let installed = result.unwrap_or_else(|e| panic!("card {card}, SM-DP+ {smdp}: {e:?}"));
+            assert!(!installed.pir.is_empty());
+        }
+    }
+    // A v3 server that sends them to a v2.5 card anyway: the card ignores the additions inside
+    // the signed serverSigned1 (its signature still covers the bytes as received).
+    let (v3_fields, result) = download_between(V2_5, Sgp22Version::V3_0, true);
+    assert!(v3_fields);
+    result.expect("a v2.5 card ignores serverSigned1's v3 fields");
+}

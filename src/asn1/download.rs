@@ -70,6 +70,42 @@ pub struct ServerSigned1 {
     /// `serverChallenge [4] Octet16`.
     #[rasn(tag(context, 4))]
     pub server_challenge: FixedOctetString<16>,
+    /// v3: `sessionContext [5] SessionContext OPTIONAL` — `A5` (#SupportedFromV3.0.0#).
+    #[rasn(tag(context, 5))]
+    pub session_context: Option<SessionContext>,
+    /// v3: `serverRspCapability [6] ServerRspCapability OPTIONAL` — `86`: crlStaplingV3Support(0),
+    /// eventListSigningV3Support(1), pushServiceV3Support(2), cancelForEmptySpnPnSupport(3).
+    #[rasn(tag(context, 6))]
+    pub server_rsp_capability: Option<BitString>,
+}
+
+/// v3 `SessionContext ::= SEQUENCE` — `A5 { 80 serverSvn, 81 crlStaplingV3Used, 82 …, A3 … }`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags, identifier = "SessionContext")]
+#[non_exhaustive]
+pub struct SessionContext {
+    /// `serverSvn VersionType` — the RSP server's SGP.22 version ("for information only").
+    pub server_svn: FixedOctetString<3>,
+    /// `crlStaplingV3Used BOOLEAN` — CRLs were attached to the server's response.
+    #[rasn(identifier = "crlStaplingV3Used")]
+    pub crl_stapling_v3_used: bool,
+    /// `euiccCiPKIdToBeUsedV3 SubjectKeyIdentifier OPTIONAL`.
+    #[rasn(identifier = "euiccCiPKIdToBeUsedV3")]
+    pub euicc_ci_pkid_to_be_used_v3: Option<OctetString>,
+    /// `supportedPushServices SEQUENCE OF OBJECT IDENTIFIER OPTIONAL`.
+    pub supported_push_services: Option<Vec<ObjectIdentifier>>,
+}
+
+impl SessionContext {
+    /// A server of version `svn`, no CRLs attached.
+    pub fn new(svn: [u8; 3]) -> SessionContext {
+        SessionContext {
+            server_svn: FixedOctetString::new(svn),
+            crl_stapling_v3_used: false,
+            euicc_ci_pkid_to_be_used_v3: None,
+            supported_push_services: None,
+        }
+    }
 }
 
 impl ServerSigned1 {
@@ -85,6 +121,8 @@ impl ServerSigned1 {
             euicc_challenge: FixedOctetString::new(euicc_challenge),
             server_address: server_address.into(),
             server_challenge: FixedOctetString::new(server_challenge),
+            session_context: None,
+            server_rsp_capability: None,
         }
     }
 }

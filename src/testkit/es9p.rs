@@ -745,7 +745,7 @@ impl Es9Server {
         if self.check_dates {
             smdp.now = Some(crate::platform::UnixTime(unix_now()));
         }
-        let request = smdp.initiate_authentication(challenge, None);
+        let request = smdp.initiate_authentication_for(challenge, None, Some(&info1));
         let parts = children(&request).unwrap_or_default();
         let [signed1, signature1, ci_pkid, cert, ..] = parts.as_slice() else {
             return Err(Es9Error::new("1.2", "4.2", "could not build serverSigned1"));

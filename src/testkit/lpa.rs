@@ -103,8 +103,8 @@ pub fn download<T: Transport>(
     profile: &ProfileToInstall,
 ) -> Result<Installed, DownloadError> {
     let challenge = lpa.get_euicc_challenge()?;
-    lpa.get_euicc_info1()?;
-    let request = smdp.initiate_authentication(challenge, None);
+    let info1 = lpa.get_euicc_info1()?;
+    let request = smdp.initiate_authentication_for(challenge, None, Some(&info1));
     let tid = smdp.transaction_id().to_vec();
     let response = lpa.store_data(&request)?;
     let auth: AuthenticateServerResponse =

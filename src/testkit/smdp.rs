@@ -289,6 +289,12 @@ pub struct TestSmdp {
     /// The CI checked once (a server with many sessions parses and verifies it once, not per
     /// request); `None`: from the keys, each time.
     pub ci: Option<cert::TrustedCi>,
+    /// The SGP.22 version this SM-DP+ is (v2.5 by default). A v3 server puts its v3 fields
+    /// (serverSigned1's sessionContext and serverRspCapability) in front of a v3 card only: one
+    /// whose EUICCInfo1 has a highestSvn of 3 or more (SGP.22 v3 §2.11: a card without it is v2).
+    pub sgp22: crate::config::Sgp22Version,
+    /// A v3 server that sends its v3 fields to every card (a v2 card must ignore them).
+    pub v3_fields_to_every_card: bool,
     rng: DetRng,
     session: Session,
 }
@@ -321,6 +327,8 @@ impl TestSmdp {
             notify: DEFAULT_NOTIFY,
             require_cc: false,
             ci: None,
+            sgp22: crate::config::Sgp22Version::V2_5,
+            v3_fields_to_every_card: false,
             rng: DetRng::new(seed),
             session: Session::default(),
         }
@@ -337,6 +345,19 @@ impl TestSmdp {
 
     /// ES9+.InitiateAuthentication: the ES10b.AuthenticateServer request (DER) for the card.
     pub fn initiate_authentication(&mut self, euicc_challenge: [u8; 16], matching_id: Option<&str>) -> Vec<u8> {
+        self.initiate_authentication_for(euicc_challenge, matching_id, None)
+    }
+
+    /// [`TestSmdp::initiate_authentication`] for a card whose EUICCInfo1 is `info1` (the
+    /// version it says decides the v3 fields, see [`TestSmdp::sgp22`]).
+    pub fn initiate_authentication_for(
+        &mut self,
+        euicc_challenge: [u8; 16],
+        matching_id: Option<&str>,
+        info1: Option<&crate::asn1::rsp::EuiccInfo1>,
+    ) -> Vec<u8> {
+        let v3_card =
+            info1.and_then(|i| i.highest_svn.as_ref()).is_some_and(|svn| svn.first().is_some_and(|&m| m >= 3));
         let mut tid = vec![0u8; 16];
         self.rng.fill_bytes(&mut tid);
         let mut server_challenge = [0u8; 16];
@@ -345,7 +366,11 @@ impl TestSmdp {
         if self.is(Break::EuiccChallenge) {
             flip(&mut challenge, 0);
         }
-        let signed1 = ServerSigned1::new(tid.clone(), challenge, &self.address, server_challenge);
+        let mut signed1 = ServerSigned1::new(tid.clone(), challenge, &self.address, server_challenge);
+        if self.sgp22.is_v3() && (v3_card || self.v3_fields_to_every_card) {
+            signed1.session_context = Some(crate::asn1::download::SessionContext::new(self.sgp22.svn().to_bytes()));
+            signed1.server_rsp_capability = Some(rasn::types::BitString::new());
+        }
         let signed1 = rasn::der::encode(&signed1).unwrap_or_default();
         let mut signature = sign(&self.keys.dpauth_key, &signed1);
         if self.is(Break::ServerSignature1) {
