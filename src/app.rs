@@ -155,10 +155,8 @@ impl<'a> Command<'a> {
 /// platform, and the card-wide flags.
 pub struct Ctx<'a, P: Platform> {
     pub(crate) config: &'a CardConfig,
-    /// The card's PKI identity; `None` on a card without one (no signing functions).
-    pub(crate) identity: Option<&'a crate::identity::Identity>,
-    /// SK.EUICC prepared by the platform's crypto provider (present with `identity`).
-    pub(crate) signer: Option<&'a dyn crate::crypto::EcdsaSigner>,
+    /// The card's signing identity; `None` on a card without one (no signing functions).
+    pub(crate) signing: Option<Signing<'a>>,
     pub(crate) store: &'a mut Store,
     pub(crate) state: &'a mut CardState,
     pub(crate) platform: &'a mut P,
@@ -187,6 +185,23 @@ impl<P: Platform> Ctx<'_, P> {
             *self.state = state;
         }
         Ok(())
+    }
+}
+
+/// The card's signing identity: CERT.EUICC, CERT.EUM, the trusted CIs and SK.EUICC as
+/// prepared by the platform's crypto provider — one value, so a card has both or neither.
+/// The download steps that sign take one, so a card without an identity is a state the
+/// type names ([`Ctx::signing`] is `None`), not a check each step repeats.
+#[derive(Clone, Copy)]
+pub(crate) struct Signing<'a> {
+    pub(crate) identity: &'a crate::identity::Identity,
+    pub(crate) signer: &'a dyn crate::crypto::EcdsaSigner,
+}
+
+impl<'a, P: Platform> Ctx<'a, P> {
+    /// The card's signing identity, if it has one.
+    pub(crate) fn signing(&self) -> Option<Signing<'a>> {
+        self.signing
     }
 }
 

@@ -253,7 +253,7 @@ pub struct CardConfig {
 pub struct Mep {
     /// Who picks the port.
     pub mode: MepMode,
-    /// Profile ports (1 to [`crate::store::MAX_PORTS`] − 1).
+    /// Profile ports (1 to [`Mep::MAX_PORTS`]).
     pub ports: u8,
 }
 
@@ -267,9 +267,13 @@ pub enum MepMode {
 }
 
 impl Mep {
+    /// The most profile ports: ETSI TS 102 221's logical SE interfaces go up to `1F`, and
+    /// port 0 is the ISD-R's.
+    pub const MAX_PORTS: u8 = 31;
+
     /// The eSIM ports profiles are enabled on.
     pub fn profile_ports(self) -> core::ops::RangeInclusive<u8> {
-        1..=self.ports.min(crate::store::MAX_PORTS - 1)
+        1..=self.ports.min(Mep::MAX_PORTS)
     }
 }
 

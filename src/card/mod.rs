@@ -97,9 +97,9 @@ impl<E: fmt::Debug + fmt::Display> core::error::Error for Error<E> {}
 /// A virtual eUICC. A plain value: no globals, so one process can run many.
 pub struct Card<P: Platform> {
     config: CardConfig,
-    identity: Option<Arc<Identity>>,
-    /// SK.EUICC prepared by the platform's crypto provider.
-    signer: Option<Box<dyn crate::crypto::EcdsaSigner>>,
+    /// The card's identity and SK.EUICC as prepared by the platform's crypto provider: both or
+    /// neither (a card without an identity cannot sign).
+    signing: Option<(Arc<Identity>, Box<dyn crate::crypto::EcdsaSigner>)>,
     platform: P,
     store: Store,
     state: CardState,
@@ -135,8 +135,7 @@ impl<P: Platform> Card<P> {
             alloc::vec![Box::new(Isdr::new(config.isd_r_aid)), Box::new(Ecasd), Box::new(Sim::new())];
         let mut card = Card {
             config,
-            identity: None,
-            signer: None,
+            signing: None,
             platform,
             store,
             state,
@@ -170,14 +169,13 @@ impl<P: Platform> Card<P> {
         let mut card = Card::new(config, platform)?;
         // Signing goes through the platform's provider, like every other primitive.
         let signer = identity.signer_for(card.platform.crypto()).map_err(|_| Error::Key)?;
-        card.signer = Some(signer);
-        card.identity = Some(identity);
+        card.signing = Some((identity, signer));
         Ok(card)
     }
 
     /// The card's PKI identity, if it has one.
     pub fn identity(&self) -> Option<&Identity> {
-        self.identity.as_deref()
+        self.signing.as_ref().map(|(identity, _)| &**identity)
     }
 
     /// [`Card::load`] for the applications' `Ctx::settle` (reloading after a commit with an
@@ -438,8 +436,10 @@ impl<P: Platform> Card<P> {
         let app = self.apps.get_mut(app)?;
         let mut ctx = Ctx {
             config: &self.config,
-            identity: self.identity.as_deref(),
-            signer: self.signer.as_deref(),
+            signing: self
+                .signing
+                .as_ref()
+                .map(|(identity, signer)| crate::app::Signing { identity, signer: &**signer }),
             store: &mut self.store,
             state: &mut self.state,
             platform: &mut self.platform,

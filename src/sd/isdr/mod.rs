@@ -43,26 +43,6 @@ const P1_LAST_BLOCK: u8 = 0x80;
 /// STORE DATA P1 with the last-block bit masked: BER-TLV data, no encryption (SGP.22 §5.7.2).
 const P1_ES10: u8 = 0x11;
 
-/// The card's signing identity: CERT.EUICC, CERT.EUM, the trusted CIs and SK.EUICC as
-/// prepared by the platform's crypto provider. The download steps that sign take one, so
-/// a card without an identity is a state the type names ([`Ctx::signing`] is `None`), not
-/// a check each step repeats.
-#[derive(Clone, Copy)]
-pub(crate) struct Signing<'a> {
-    pub(crate) identity: &'a crate::identity::Identity,
-    pub(crate) signer: &'a dyn crate::crypto::EcdsaSigner,
-}
-
-impl<P: Platform> Ctx<'_, P> {
-    /// The card's signing identity, if it has one.
-    pub(crate) fn signing<'s>(&self) -> Option<Signing<'s>>
-    where
-        Self: 's,
-    {
-        Some(Signing { identity: self.identity?, signer: self.signer? })
-    }
-}
-
 /// Commits `edit`, made in place on the card's logical state: its touched records that
 /// changed, atomically. On success the changes stay and the answer is whether there were
 /// any; on failure (`6581`) the edit is undone.

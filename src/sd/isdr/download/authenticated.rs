@@ -3,6 +3,7 @@
 
 use super::{ChannelSigner, Prepared, Session, now, oid, raw_sig};
 use crate::apdu::{Result, Status};
+use crate::app::Signing;
 use crate::asn1::codes::DownloadErrorCode;
 use crate::asn1::download::{
     CancelSessionRequest, CancelSessionResponseOk, EuiccCancelSessionSigned, EuiccSigned2, PrepareDownloadRequest,
@@ -13,7 +14,7 @@ use crate::asn1::tlv::tlv;
 use crate::crypto::cert::{self, CertError, Role, VerifiedCert};
 use crate::crypto::{CryptoProvider, SecretScalar};
 use crate::platform::Platform;
-use crate::sd::isdr::{Ctx, Signing};
+use crate::sd::isdr::Ctx;
 use crate::store::InstallRecord;
 use alloc::boxed::Box;
 use alloc::string::String;
