@@ -148,13 +148,15 @@ mod tests {
     const ICCID: &str = "5A0A89000000000000000001";
 
     #[test]
-    fn a_v3_addition_is_ignored() {
-        // EnableProfileRequest with v3's targetEsimPort [2] (82 01 01) after refreshFlag.
-        let v3 = hex(&format!("BF3114A00C{ICCID}810100820101"));
-        assert!(rasn::der::decode::<EnableProfileRequest>(&v3).is_err(), "rasn alone refuses it");
-        let r: EnableProfileRequest = decode(&v3).unwrap();
+    fn a_later_addition_is_ignored() {
+        // EnableProfileRequest with a field the card's types do not know ([127], 9F7F 01 01)
+        // after v3's targetEsimPort [2] (82 01 01), which they do.
+        let later = hex(&format!("BF3118A00C{ICCID}8101008201029F7F0101"));
+        assert!(rasn::der::decode::<EnableProfileRequest>(&later).is_err(), "rasn alone refuses it");
+        let r: EnableProfileRequest = decode(&later).unwrap();
         assert!(matches!(r.profile_identifier, ProfileIdentifier::Iccid(_)));
         assert!(!r.refresh_flag);
+        assert_eq!(r.target_esim_port, Some(2.into()), "the known field is kept");
         // Several additions, one constructed.
         let more = hex(&format!("BF311BA00C{ICCID}810100820101A3039F7F00"));
         assert!(decode::<_, _, EnableProfileRequest>(&more).is_err(), "length mismatch is still an error");
