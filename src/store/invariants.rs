@@ -105,7 +105,7 @@ pub fn check_invariants(store: &Store, state: &CardState) -> Result<(), Violatio
             return fail(format!("record {name} is no port's state"));
         }
     }
-    for port in (0..MAX_PORTS).map(Port) {
+    for port in state.fallback_ports() {
         let Some(aid) = state.test_fallback(port) else { continue };
         let test_enabled = state.profiles.iter().any(|p| p.class == ProfileClass::Test && p.enabled_on() == Some(port));
         let there = state.profiles.iter().any(|p| p.isdp_aid == aid && p.class != ProfileClass::Test);

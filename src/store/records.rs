@@ -465,6 +465,15 @@ impl CardState {
         }
         self.get::<PortKind, ()>(&port_key(port)).ok().flatten().and_then(|r| r.test_fallback)
     }
+
+    /// The ports that remember a Test-profile fall-back ([`CardState::test_fallback`]), in
+    /// order: read from the records there are, not by asking every port a card may have.
+    pub fn fallback_ports(&self) -> Vec<Port> {
+        let prefix = format!("{}.", PortKind::PREFIX);
+        let others = self.kinds.keys().filter_map(|name| name.strip_prefix(&prefix)?.parse::<u8>().ok()).map(Port);
+        let ports = self.config.test_fallback.is_some().then_some(Port::FIRST).into_iter().chain(others);
+        ports.filter(|&port| self.test_fallback(port).is_some()).collect()
+    }
 }
 
 fn port_key(port: Port) -> String {

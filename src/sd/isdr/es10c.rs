@@ -18,7 +18,7 @@ use crate::asn1::rsp::{
 use crate::asn1::tlv::split_tags;
 use crate::config::{CardConfig, MepMode};
 use crate::platform::Platform;
-use crate::store::{CardState, Edit, MAX_PORTS, NotificationEvent, NotificationRecord, PPR1, PPR2, Port};
+use crate::store::{CardState, Edit, NotificationEvent, NotificationRecord, PPR1, PPR2, Port};
 use crate::store::{ProfileClass, ProfileRecord, ProfileState};
 use alloc::vec::Vec;
 use rasn::types::{FixedOctetString, Integer};
@@ -216,7 +216,7 @@ impl Busy {
 /// profile is enabled on that port and the remembered profile is still on the card (a
 /// disabled non-test one).
 fn check_fallback(edit: &mut Edit<'_>) -> Result<()> {
-    for port in (0..MAX_PORTS).map(Port) {
+    for port in edit.state().fallback_ports() {
         let state = edit.state();
         let Some(aid) = state.test_fallback(port) else { continue };
         let test_enabled = state.profiles.iter().any(|p| p.class == ProfileClass::Test && p.enabled_on() == Some(port));
