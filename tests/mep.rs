@@ -131,6 +131,15 @@ fn test_profile_fall_back_is_per_port() {
     assert_eq!(hexs(&es10(&mut card, &disable(TEST))), "BF3203800100");
     assert_eq!((on(&card, P1), on(&card, P2), on(&card, TEST)), (Some(1), Some(2), None));
     assert_eq!(card.0.state().test_fallback(Port(1)), None);
+    // The remembered profile enabled on another port of its own: its old port forgets it, and
+    // disabling the Test profile then re-enables nothing.
+    es10(&mut card, &disable(P2));
+    assert_eq!(hexs(&es10(&mut card, &enable(TEST, Some(1)))), "BF3106800100810101");
+    assert!(card.0.state().test_fallback(Port(1)).is_some());
+    assert_eq!(hexs(&es10(&mut card, &enable(P1, Some(2)))), "BF3106800100810102");
+    assert_eq!(card.0.state().test_fallback(Port(1)), None);
+    assert_eq!(hexs(&es10(&mut card, &disable(TEST))), "BF3203800100");
+    assert_eq!((on(&card, P1), on(&card, TEST)), (Some(2), None));
 }
 
 #[test]

@@ -220,7 +220,10 @@ fn check_fallback(edit: &mut Edit<'_>) -> Result<()> {
         let state = edit.state();
         let Some(aid) = state.test_fallback(port) else { continue };
         let test_enabled = state.profiles.iter().any(|p| p.class == ProfileClass::Test && p.enabled_on() == Some(port));
-        let remembered = state.profiles.iter().any(|p| p.isdp_aid == aid && p.class != ProfileClass::Test);
+        let remembered = state
+            .profiles
+            .iter()
+            .any(|p| p.isdp_aid == aid && p.class != ProfileClass::Test && p.state == ProfileState::Disabled);
         if !(test_enabled && remembered) {
             edit.set_test_fallback(port, None).map_err(store_status)?;
         }
@@ -308,6 +311,9 @@ pub(super) fn enable_profile<P: Platform>(
     }
     enable_on(&mut edit, i, port);
     notify(&mut edit, i, NotificationEvent::Enable);
+    // On a MEP card the profile another port's Test profile would fall back to may be enabled
+    // here, on a port of its own: that port then forgets it.
+    check_fallback(&mut edit)?;
     super::commit_edit(ctx.store, ctx.platform, edit)?;
     Ok(EnableProfileResponse {
         enable_result: EnableProfileResult::Ok.into(),
