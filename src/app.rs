@@ -11,7 +11,8 @@
 //!   ├─ App::call(selection, command, ctx)    → every other command on that channel, file
 //!   │                                          SELECT (P1 00/08/09) included
 //!   ├─ App::deselect(selection)              → another SELECT by AID on the channel, or it closes
-//!   └─ App::power(event)                     → power-on, power-off, warm reset
+//!   ├─ App::power(event)                     → power-on, power-off, warm reset
+//!   └─ App::interface_reset(port)            → one eSIM port (LSI) of a MEP card reset
 //! ```
 //!
 //! An application never sees a channel number or GET RESPONSE: a [`Command`] has no channel
@@ -73,22 +74,29 @@ pub trait App<P: Platform>: Send {
     /// The card was powered on, powered off or reset: every selection is gone, and so
     /// must be all volatile state.
     fn power(&mut self, event: Power);
+
+    /// One eSIM port (logical SE interface) of a MEP card was reset on its own (MANAGE LSI,
+    /// its reader slot, its refresh): its selections were deselected first; what the
+    /// application keeps per port starts afresh. The other ports are untouched.
+    fn interface_reset(&mut self, port: u8) {
+        let _ = port;
+    }
 }
 
 /// One selection of an application on a channel: an opaque handle the card gives out at
 /// SELECT (or when a channel inherits its application), valid until the matching
 /// [`App::deselect`] or [`App::power`]. Ordered and hashable, to key per-selection state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Selection(u8);
+pub struct Selection(u16);
 
 impl Selection {
     /// A handle with this value (the card keeps the values of live selections distinct).
-    pub(crate) fn new(value: u8) -> Selection {
+    pub(crate) fn new(value: u16) -> Selection {
         Selection(value)
     }
 
-    /// The handle as a byte, for state that records its owner as one (the download session).
-    pub(crate) fn value(self) -> u8 {
+    /// The handle as a number (the card keeps live ones distinct).
+    pub(crate) fn value(self) -> u16 {
         self.0
     }
 }
@@ -162,9 +170,12 @@ pub struct Ctx<'a, P: Platform> {
     pub(crate) platform: &'a mut P,
     /// A proactive (CAT) session is pending (`Card::set_cat_busy`).
     pub(crate) cat_busy: bool,
-    /// Set to ask the adapter for a card reset once the response is delivered
-    /// (`Card::take_refresh_request`).
-    pub(crate) refresh_requested: &'a mut bool,
+    /// The eSIM ports (logical SE interfaces, bit n = port n) whose enabled profile changed
+    /// in a command with `refreshFlag`: the card queues their REFRESH, or asks the adapter for
+    /// a reset once the response is delivered (`Card::take_refresh_request`).
+    pub(crate) refresh_requested: &'a mut u32,
+    /// The eSIM port (logical SE interface) the command came on: 0 on a single-port card.
+    pub(crate) port: u8,
     /// Reads the logical state from storage again (`None`: storage cannot be read).
     pub(crate) reload: fn(&CardConfig, &mut P) -> Option<(Store, CardState)>,
 }

@@ -244,16 +244,18 @@ pub struct CardConfig {
 
 /// How a Multiple Enabled Profiles card (SGP.22 v3) places profiles on eSIM ports.
 ///
-/// In both MEP-A modes the ISD-R is on port 0 and the ES10 commands go there; profiles are
-/// enabled on ports `1..=ports` (Android's "esim-mep" page: "ISD-R is selected on port 0
-/// (command port is 0) and profiles are selected on eSIM ports 1 and higher"). MEP-B (the
-/// ISD-R on any port, a profile enabled on the port the command came on) needs logical SE
-/// interfaces, which the card does not have yet.
+/// An eSIM port is an ETSI TS 102 221 logical SE interface (LSI): its own logical channels,
+/// its own selected applications, its own SIM (the profile enabled on it) and its own
+/// toolkit session. In both MEP-A modes the ISD-R is on port 0 and the ES10 commands go
+/// there; profiles are enabled on ports `1..=ports` (Android's "esim-mep" page: "ISD-R is
+/// selected on port 0 (command port is 0) and profiles are selected on eSIM ports 1 and
+/// higher"). In MEP-B the ISD-R is selectable on every port and a profile is enabled on the
+/// port the command came on: ports `0..ports`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mep {
     /// Who picks the port.
     pub mode: MepMode,
-    /// Profile ports (1 to [`Mep::MAX_PORTS`]).
+    /// How many ports profiles are enabled on (1 to [`Mep::MAX_PORTS`]).
     pub ports: u8,
 }
 
@@ -264,6 +266,8 @@ pub enum MepMode {
     A1,
     /// MEP-A2: the eUICC picks a free port and names it in its answer.
     A2,
+    /// MEP-B: the ISD-R on every port; EnableProfile enables on the port it came on.
+    B,
 }
 
 impl Mep {
@@ -271,9 +275,21 @@ impl Mep {
     /// port 0 is the ISD-R's.
     pub const MAX_PORTS: u8 = 31;
 
-    /// The eSIM ports profiles are enabled on.
+    /// The eSIM ports profiles are enabled on: `1..=ports` in MEP-A, `0..ports` in MEP-B.
     pub fn profile_ports(self) -> core::ops::RangeInclusive<u8> {
-        1..=self.ports.min(Mep::MAX_PORTS)
+        let n = self.ports.clamp(1, Mep::MAX_PORTS);
+        match self.mode {
+            MepMode::A1 | MepMode::A2 => 1..=n,
+            MepMode::B => 0..=n - 1,
+        }
+    }
+
+    /// Whether the ISD-R is selectable on eSIM port `port` (port 0 in MEP-A, any in MEP-B).
+    pub fn isd_r_on(self, port: u8) -> bool {
+        match self.mode {
+            MepMode::A1 | MepMode::A2 => port == 0,
+            MepMode::B => true,
+        }
     }
 }
 
@@ -284,6 +300,15 @@ impl CardConfig {
         match self.mep() {
             Some(mep) => mep.profile_ports(),
             None => 0..=0,
+        }
+    }
+
+    /// The card's logical SE interfaces (eSIM ports) `0..lsis()`: 1 on a single-port card, the
+    /// ISD-R's port 0 and the profile ports in MEP-A, the profile ports in MEP-B.
+    pub fn lsis(&self) -> u8 {
+        match self.mep() {
+            Some(mep) => mep.profile_ports().end() + 1,
+            None => 1,
         }
     }
 

@@ -1,5 +1,5 @@
 //! SGP.22 v3 Multiple Enabled Profiles on the ES10 side: MEP-A1 (the LPA names the eSIM
-//! port) and MEP-A2 (the eUICC picks one), byte for byte; per-port Test-profile fall-back;
+//! port), MEP-A2 (the eUICC picks one) and MEP-B (the port the command came on), byte for byte; per-port Test-profile fall-back;
 //! power cuts over every new state change; a single-port v3 card answers as a v2.5 one.
 #![allow(
     clippy::unwrap_used,
@@ -166,13 +166,22 @@ fn every_port_change_survives_every_power_cut() {
     use veuicc::card::Card;
     use veuicc::testkit::Es10Client;
     use veuicc::testkit::tearing::{TearingPlatform, TearingStorage, card_on, tear_every_write};
+    /// Each command on an LPA channel of its own; `n:DER` sends DER on eSIM port n (MEP-B:
+    /// MANAGE LSI selects the port first, and port 0 again after).
     fn send(ders: Vec<String>) -> impl Fn(&mut Card<TearingPlatform>) {
         move |card| {
-            if let Ok(mut lpa) = Es10Client::open(&mut *card) {
-                for der in &ders {
-                    if lpa.store_data(&support::hex(der)).is_err() {
-                        return;
-                    }
+            for der in &ders {
+                let (port, der) = match der.split_once(':') {
+                    Some((p, d)) => (p.parse::<u8>().unwrap(), d),
+                    None => (0, der.as_str()),
+                };
+                card.transmit(&[0x80, 0x7C, 0x00, port]);
+                let Ok(mut lpa) = Es10Client::open(&mut *card) else { return };
+                let ok = lpa.store_data(&support::hex(der)).is_ok();
+                let _ = lpa.close();
+                card.transmit(&[0x80, 0x7C, 0x00, 0x00]);
+                if !ok {
+                    return;
                 }
             }
         }
@@ -189,6 +198,7 @@ fn every_port_change_survives_every_power_cut() {
     }
     let a1 = config(Some(MepMode::A1));
     let a2 = config(Some(MepMode::A2));
+    let b = config(Some(MepMode::B));
     let two = || vec![enable(P1, Some(1)), enable(P2, Some(2))];
     let cases = [
         // A1, from P1 on port 1 and P2 on port 2: a disable, a Test profile taking port 1
@@ -201,6 +211,10 @@ fn every_port_change_survives_every_power_cut() {
         // A2: the card picks port 2 for P2; a disable frees a port.
         (&a2, vec![enable(P1, None)], enable(P2, None)),
         (&a2, [vec![enable(P1, None)], vec![enable(P2, None)]].concat(), disable(P1)),
+        // B: an enable on port 1 (the command's port), one replacing it there, a disable there.
+        (&b, vec![format!("0:{}", enable(P2, None))], format!("1:{}", enable(P1, None))),
+        (&b, vec![format!("1:{}", enable(P1, None)), enable(P2, None)], format!("1:{}", enable(P3, None))),
+        (&b, vec![format!("1:{}", enable(P1, None)), enable(P2, None)], format!("1:{}", disable(P1))),
     ];
     let mut total = 0;
     for (config, setup, op) in cases {
@@ -221,8 +235,9 @@ mod model {
 
     #[derive(Debug, Clone)]
     enum Op {
-        /// Enable profile `i`, naming port `p` (`None`: no targetEsimPort).
-        Enable(usize, Option<u8>),
+        /// Enable profile `i`, naming port `p` (`None`: no targetEsimPort), sent on port
+        /// `via` in MEP-B (MANAGE LSI selects it first; MEP-A sends on port 0).
+        Enable(usize, Option<u8>, u8),
         Disable(usize),
         Delete(usize),
         Reset,
@@ -230,7 +245,7 @@ mod model {
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            3 => (0..5usize, proptest::option::of(0..4u8)).prop_map(|(i, p)| Op::Enable(i, p)),
+            3 => (0..5usize, proptest::option::of(0..4u8), 0..2u8).prop_map(|(i, p, via)| Op::Enable(i, p, via)),
             2 => (0..5usize).prop_map(Op::Disable),
             1 => (0..5usize).prop_map(Op::Delete),
             1 => Just(Op::Reset),
@@ -258,25 +273,33 @@ mod model {
         #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
         #[test]
-        fn ports_hold_their_invariants(a1 in any::<bool>(), ops in proptest::collection::vec(op(), 1..30)) {
-            let mode = if a1 { MepMode::A1 } else { MepMode::A2 };
+        fn ports_hold_their_invariants(mode in 0..3u8, ops in proptest::collection::vec(op(), 1..30)) {
+            let mode = [MepMode::A1, MepMode::A2, MepMode::B][usize::from(mode)];
+            // The profile ports: 1 and 2 in MEP-A (port 0 is the ISD-R's), 0 and 1 in MEP-B.
+            let profile_ports = if mode == MepMode::B { 0..=1u8 } else { 1..=2u8 };
             let mut storage = veuicc::store::MemStorage::new();
             support::install(&mut storage, &initial());
             let mut c = TestCard::with_config(config(Some(mode)), storage, 1);
             for op in ops {
                 let before = c.0.state().clone();
                 let response = match &op {
-                    Op::Enable(i, p) => hexs(&es10(&mut c, &enable(ICCIDS[*i], *p))),
+                    Op::Enable(i, p, via) if mode == MepMode::B => {
+                        assert_eq!(c.transmit(&[0x80, 0x7C, 0x00, *via]), [0x90, 0x00]);
+                        let r = hexs(&es10(&mut c, &enable(ICCIDS[*i], *p)));
+                        assert_eq!(c.transmit(&[0x80, 0x7C, 0x00, 0x00]), [0x90, 0x00]);
+                        r
+                    }
+                    Op::Enable(i, p, _) => hexs(&es10(&mut c, &enable(ICCIDS[*i], *p))),
                     Op::Disable(i) => hexs(&es10(&mut c, &disable(ICCIDS[*i]))),
                     Op::Delete(i) => hexs(&es10(&mut c, &format!("BF330C5A0A{}", ICCIDS[*i]))),
                     Op::Reset => { c.reset(); String::new() }
                 };
                 let after = c.0.state().clone();
-                // One enabled profile per port, each on a profile port (1 and 2: port 0 is the ISD-R's).
+                // One enabled profile per port, each on a profile port.
                 let mut used = std::collections::BTreeMap::new();
                 for p in &after.profiles {
                     if let Some(Port(n)) = p.enabled_on() {
-                        prop_assert!((1..=2).contains(&n), "{op:?}: enabled on port {n}");
+                        prop_assert!(profile_ports.contains(&n), "{op:?}: enabled on port {n}");
                         prop_assert!(used.insert(n, p.iccid.clone()).is_none(), "{op:?}: two on port {n}");
                     }
                 }
@@ -290,7 +313,7 @@ mod model {
                 }
                 let find = |s: &CardState, i: usize| s.profiles.iter().find(|p| hexs(&p.iccid) == ICCIDS[i]).cloned();
                 match &op {
-                    Op::Enable(i, p) => {
+                    Op::Enable(i, p, via) => {
                         let Some(t) = find(&before, *i) else {
                             prop_assert_eq!(response, "BF3103800101");
                             prop_assert_eq!(&after, &before);
@@ -300,13 +323,15 @@ mod model {
                             prop_assert_eq!(response, "BF3103800102");
                             continue;
                         }
-                        let free = (1..=2u8).find(|n| !before.profiles.iter().any(|q| q.enabled_on() == Some(Port(*n))));
+                        let free = profile_ports.clone().find(|n| !before.profiles.iter().any(|q| q.enabled_on() == Some(Port(*n))));
                         let port = match mode {
-                            MepMode::A1 => p.filter(|n| (1..=2).contains(n)),
+                            MepMode::A1 => p.filter(|n| profile_ports.contains(n)),
                             MepMode::A2 => free,
+                            // The port the command came on; a targetEsimPort naming another is refused.
+                            MepMode::B => p.is_none_or(|n| n == *via).then_some(*via),
                         };
                         let Some(port) = port else {
-                            let code = if mode == MepMode::A1 { "BF3103800107" } else { "BF310380010A" };
+                            let code = if mode == MepMode::A2 { "BF310380010A" } else { "BF3103800107" };
                             prop_assert_eq!(response, code);
                             prop_assert_eq!(&after, &before);
                             continue;

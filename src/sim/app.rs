@@ -5,7 +5,9 @@
 //!
 //! ```text
 //! power event → Latch::Stale
-//! first command (or SELECT by AID) after it → latch(): the profile enabled on port 0,
+//! first command (or SELECT by AID) after it → latch(): the profile enabled on the eSIM
+//!   port (logical SE interface) the command came on — port 0 on a single-port card; each
+//!   port of a MEP card has a SIM of its own, latched and reset on its own —
 //!   its package (`u.<slot>`) → saip::decode → fs::Tree + PinSet + AKA, then the record
 //!   `sim.p<slot>` (changed contents, PIN counters, SQN) applied on top
 //! every command → still enabled? (no: "no profile" until the next reset)
@@ -118,26 +120,31 @@ struct Loaded {
 enum Latch {
     /// A power event happened: latch at the next command.
     Stale,
-    /// No profile enabled on port 0 at the last reset (or it was disabled since).
+    /// No profile enabled on the port at its last reset (or it was disabled since).
     Empty,
     Loaded(Box<Loaded>),
 }
 
 /// The SIM application.
 pub struct Sim {
-    latch: Latch,
+    /// One latch per eSIM port, by port number (grown as ports are used).
+    latches: Vec<Latch>,
     /// One cursor per selection (at most one per logical channel: a short list).
     cursors: Vec<(Selection, Cursor)>,
 }
 
 impl core::fmt::Debug for Sim {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let latched = match &self.latch {
-            Latch::Stale => "stale",
-            Latch::Empty => "no profile",
-            Latch::Loaded(_) => "loaded",
-        };
-        f.debug_struct("Sim").field("latch", &latched).field("cursors", &self.cursors.len()).finish()
+        let latched: Vec<&str> = self
+            .latches
+            .iter()
+            .map(|l| match l {
+                Latch::Stale => "stale",
+                Latch::Empty => "no profile",
+                Latch::Loaded(_) => "loaded",
+            })
+            .collect();
+        f.debug_struct("Sim").field("latches", &latched).field("cursors", &self.cursors.len()).finish()
     }
 }
 
@@ -150,7 +157,7 @@ impl Default for Sim {
 impl Sim {
     /// A SIM application that latches the enabled profile at the first command.
     pub fn new() -> Sim {
-        Sim { latch: Latch::Stale, cursors: Vec::new() }
+        Sim { latches: Vec::new(), cursors: Vec::new() }
     }
 
     fn set_cursor(&mut self, selection: Selection, cursor: Cursor) {
@@ -160,36 +167,43 @@ impl Sim {
         }
     }
 
-    /// Latches (if stale) and checks that the latched profile is still enabled.
+    /// The command's port's SIM: latches it (if stale) and checks that the latched profile
+    /// is still enabled there.
     fn loaded<P: Platform>(&mut self, ctx: &mut Ctx<'_, P>) -> Result<Option<&mut Loaded>> {
         let reloaded = ctx.store.needs_reload();
         ctx.settle()?;
         if reloaded {
-            // The state came back from storage: so must the SIM's.
-            self.latch = Latch::Stale;
+            // The state came back from storage: so must the SIM's, on every port.
+            self.latches.iter_mut().for_each(|l| *l = Latch::Stale);
         }
-        if matches!(self.latch, Latch::Stale) {
-            self.latch = match latch(ctx) {
+        let port = Port(ctx.port);
+        let i = usize::from(port.0);
+        if self.latches.len() <= i {
+            self.latches.resize_with(i + 1, || Latch::Stale);
+        }
+        let Some(latched) = self.latches.get_mut(i) else { return Err(Status::Unknown) };
+        if matches!(latched, Latch::Stale) {
+            *latched = match latch(ctx, port) {
                 Some(l) => Latch::Loaded(Box::new(l)),
                 None => Latch::Empty,
             };
         }
-        if let Latch::Loaded(l) = &self.latch {
+        if let Latch::Loaded(l) = &latched {
             let slot = l.slot;
-            if !ctx.state.profiles.iter().any(|p| p.slot() == slot && p.enabled_on() == Some(Port::FIRST)) {
-                self.latch = Latch::Empty;
+            if !ctx.state.profiles.iter().any(|p| p.slot() == slot && p.enabled_on() == Some(port)) {
+                *latched = Latch::Empty;
             }
         }
-        match &mut self.latch {
+        match latched {
             Latch::Loaded(l) => Ok(Some(l)),
             _ => Ok(None),
         }
     }
 }
 
-/// The profile enabled on port 0, decoded, with its persisted state applied.
-fn latch<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<Loaded> {
-    let record = ctx.state.profiles.iter().find(|p| p.enabled_on() == Some(Port::FIRST))?;
+/// The profile enabled on `port`, decoded, with its persisted state applied.
+fn latch<P: Platform>(ctx: &mut Ctx<'_, P>, port: Port) -> Option<Loaded> {
+    let record = ctx.state.profiles.iter().find(|p| p.enabled_on() == Some(port))?;
     let slot = record.slot();
     let upp = ctx.store.get(&record.package_name())?;
     // Every service: the package was accepted at install; what the card cannot run it
@@ -299,7 +313,14 @@ impl<P: Platform> App<P> for Sim {
 
     fn power(&mut self, _event: Power) {
         self.cursors.clear();
-        self.latch = Latch::Stale;
+        self.latches.clear();
+    }
+
+    /// That port's SIM latches again at its next command (the card deselected its channels).
+    fn interface_reset(&mut self, port: u8) {
+        if let Some(l) = self.latches.get_mut(usize::from(port)) {
+            *l = Latch::Stale;
+        }
     }
 }
 

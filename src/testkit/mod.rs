@@ -188,9 +188,20 @@ pub fn install_profiles<S: crate::platform::Storage>(
     storage: &mut S,
     packages: &[Vec<u8>],
 ) -> Result<(), std::string::String> {
+    let ports: Vec<Option<u8>> = (0..packages.len()).map(|i| (i == 0).then_some(0)).collect();
+    install_profiles_on(storage, packages, &ports)
+}
+
+/// [`install_profiles`] with each profile enabled on the eSIM port `ports` names (`None`:
+/// disabled; a missing entry: disabled) — a MEP card's state with several SIMs at once.
+pub fn install_profiles_on<S: crate::platform::Storage>(
+    storage: &mut S,
+    packages: &[Vec<u8>],
+    ports: &[Option<u8>],
+) -> Result<(), std::string::String> {
     use crate::store::{CardState, ProfileClass, ProfileRecord, ProfileState, Store, Txn};
     let mut state = CardState::default();
-    for (slot, upp) in (1u8..).zip(packages) {
+    for ((slot, upp), port) in (1u8..).zip(packages).zip(ports.iter().copied().chain(core::iter::repeat(None))) {
         let summary = crate::saip::check(upp).map_err(|e| std::format!("package {slot}: {e}"))?;
         let mut aid = std::vec![0xA0, 0, 0, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0, 0, 0x10, 0];
         if let Some(b) = aid.get_mut(14) {
@@ -199,7 +210,7 @@ pub fn install_profiles<S: crate::platform::Storage>(
         state.profiles.push(ProfileRecord {
             iccid: summary.header.sgp22_iccid().to_vec().into(),
             isdp_aid: aid.into(),
-            state: if slot == 1 { ProfileState::Enabled } else { ProfileState::Disabled },
+            state: if port.is_some() { ProfileState::Enabled } else { ProfileState::Disabled },
             nickname: None,
             service_provider_name: "SP".into(),
             profile_name: std::format!("profile {slot:02x}"),
@@ -209,7 +220,8 @@ pub fn install_profiles<S: crate::platform::Storage>(
             notification_config: Vec::new(),
             owner: None,
             dp_proprietary_data: None,
-            port: None,
+            // Port 0 is `None`, as a single-port card writes it.
+            port: port.filter(|&p| p != 0),
         });
     }
     let mut store = Store::open(storage).map_err(|e| std::format!("{e}"))?;

@@ -1,4 +1,4 @@
-//! The card's personality on the command line: `--sgp22 2.5|3.0|3.1`, `--mep a1|a2`,
+//! The card's personality on the command line: `--sgp22 2.5|3.0|3.1`, `--mep a1|a2|b`,
 //! `--ports N`, kept in a state directory (`DIR/.card`) so later commands need not repeat them.
 //!
 //! `.card` is two lines at most, `sgp22 3.0` and `mep a2 2`; the store ignores hidden files. A
@@ -19,11 +19,12 @@ pub(crate) struct PersonalityArgs {
     #[arg(long, value_name = "VERSION", value_parser = parse_sgp22)]
     pub(crate) sgp22: Option<Sgp22Version>,
     /// Multiple Enabled Profiles (an SGP.22 v3 card): `a1` (the LPA names the eSIM port:
-    /// `veuicc enable --port N`) or `a2` (the card picks a free port). Kept like --sgp22.
+    /// `veuicc enable --port N`), `a2` (the card picks a free port) or `b` (the ISD-R on every
+    /// port; a profile is enabled on the port the command came on). Kept like --sgp22.
     #[arg(long, value_name = "MODE", value_parser = parse_mep)]
     pub(crate) mep: Option<MepMode>,
-    /// With --mep: the profile ports (1 to 31; default 2). Ports are numbered from 1: port 0
-    /// is the ISD-R's.
+    /// With --mep: the profile ports (1 to 31; default 2). In MEP-A they are numbered from 1
+    /// (port 0 is the ISD-R's), in MEP-B from 0.
     #[arg(long, value_name = "N", requires = "mep", value_parser = clap::value_parser!(u8).range(1..=31))]
     pub(crate) ports: Option<u8>,
 }
@@ -36,8 +37,8 @@ fn parse_mep(text: &str) -> Result<MepMode, String> {
     match text.to_ascii_lowercase().as_str() {
         "a1" => Ok(MepMode::A1),
         "a2" => Ok(MepMode::A2),
-        "b" => Err("MEP-B (the ISD-R on any port) needs logical SE interfaces, which veuicc does not have yet".into()),
-        _ => Err(format!("{text:?}: MEP mode a1 or a2")),
+        "b" => Ok(MepMode::B),
+        _ => Err(format!("{text:?}: MEP mode a1, a2 or b")),
     }
 }
 
@@ -55,6 +56,7 @@ impl Personality {
             let mode = match mode {
                 MepMode::A1 => "a1",
                 MepMode::A2 => "a2",
+                MepMode::B => "b",
             };
             out.push_str(&format!("mep {mode} {ports}\n"));
         }
@@ -72,7 +74,7 @@ impl Personality {
                     let ports = ports.ok_or_else(|| format!("{line:?}: 1 to 31 ports"))?;
                     p.mep = Some(Mep { mode: parse_mep(mode)?, ports });
                 }
-                _ => return Err(format!("{line:?} is not `sgp22 X.Y` or `mep a1|a2 N`")),
+                _ => return Err(format!("{line:?} is not `sgp22 X.Y` or `mep a1|a2|b N`")),
             }
         }
         p.check()?;

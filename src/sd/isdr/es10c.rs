@@ -175,17 +175,20 @@ fn disable(edit: &mut Edit<'_>, index: usize) {
 ///   port is `commandError(7)`. A profile enabled there is replaced, as on port 0 of a v2.5 card.
 /// * MEP-A2: the lowest profile port with no enabled profile (the request's port is not
 ///   the LPA's to choose); none free is `noEsimPortAvailable(10)`.
+/// * MEP-B: the port the command came on (SGP.22 v3 names it the target port); a
+///   `targetEsimPort` naming another port is `commandError(7)` (our reading: the request
+///   contradicts itself). A profile enabled there is replaced.
 fn target_port(
     config: &CardConfig,
     state: &CardState,
     req: &EnableProfileRequest,
+    command_port: u8,
 ) -> core::result::Result<Port, EnableProfileResult> {
     let Some(mep) = config.mep() else { return Ok(Port::FIRST) };
+    let named = || req.target_esim_port.as_ref().map(|n| u8::try_from(n).ok());
     match mep.mode {
-        MepMode::A1 => req
-            .target_esim_port
-            .as_ref()
-            .and_then(|n| u8::try_from(n).ok())
+        MepMode::A1 => named()
+            .flatten()
             .filter(|n| mep.profile_ports().contains(n))
             .map(Port)
             .ok_or(EnableProfileResult::CommandError),
@@ -194,6 +197,12 @@ fn target_port(
             .map(Port)
             .find(|&port| !state.profiles.iter().any(|p| p.enabled_on() == Some(port)))
             .ok_or(EnableProfileResult::NoEsimPortAvailable),
+        // The port the command came on; a `targetEsimPort` naming another is an error.
+        MepMode::B => match named() {
+            None => Ok(Port(command_port)),
+            Some(Some(n)) if n == command_port => Ok(Port(n)),
+            Some(_) => Err(EnableProfileResult::CommandError),
+        },
     }
 }
 
@@ -274,7 +283,7 @@ pub(super) fn enable_profile<P: Platform>(
     if target.state == ProfileState::Enabled {
         return answer(EnableProfileResult::ProfileNotInDisabledState);
     }
-    let port = match target_port(ctx.config, state, &req) {
+    let port = match target_port(ctx.config, state, &req, ctx.port) {
         Ok(port) => port,
         Err(code) => return answer(code),
     };

@@ -84,6 +84,12 @@ impl<P: Platform> App<P> for Isdr {
         self.aid
     }
 
+    /// Its AID, on the eSIM ports the ISD-R is on: every port but port 0 in MEP-A has no
+    /// ISD-R (SELECT there answers `6A82`, as for any absent application).
+    fn claims(&mut self, name: &[u8], ctx: &mut Ctx<'_, P>) -> bool {
+        ctx.config.mep().is_none_or(|mep| mep.isd_r_on(ctx.port)) && self.aid.matches(name)
+    }
+
     /// The FCI: `6F { 84 <AID>, A5 { 9F65 01 FF }, E0 { 82 03 <SVN> } }` (v3: `82` is
     /// `lowestSvn`).
     fn select(&mut self, _: Selection, command: &Command<'_>, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
@@ -113,7 +119,7 @@ impl<P: Platform> App<P> for Isdr {
     /// session that started there.
     fn deselect(&mut self, selection: Selection) {
         self.chains.remove(&selection);
-        if self.session.owner() == Some(selection.value()) {
+        if self.session.owner() == Some(selection) {
             self.end_session();
         }
     }
@@ -204,7 +210,7 @@ impl Isdr {
     /// under way) go to the download session instead.
     fn dispatch<P: Platform>(&mut self, der: &[u8], selection: Selection, ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
         // The download session records the selection it runs in as a byte.
-        let owner = selection.value();
+        let owner = selection;
         let loading = self.session.is_loading();
         // An interrupted load's PIR is still to be made (see `settle_pir`).
         let pending_pir = !loading && ctx.state.install.is_some();
@@ -262,16 +268,20 @@ impl Isdr {
             Es10Request::GetProfilesInfo(r) => Es10Response::GetProfilesInfo(es10c::get_profiles_info(r, ctx)),
             Es10Request::EnableProfile(r) => {
                 let refresh = r.refresh_flag;
+                let before = enabled_ports(ctx.state);
                 let resp = es10c::enable_profile(r, ctx, busy)?;
-                *ctx.refresh_requested |=
-                    refresh && resp.enable_result == crate::asn1::codes::EnableProfileResult::Ok.into();
+                if refresh && resp.enable_result == crate::asn1::codes::EnableProfileResult::Ok.into() {
+                    *ctx.refresh_requested |= changed_ports(&before, &enabled_ports(ctx.state));
+                }
                 Es10Response::EnableProfile(resp)
             }
             Es10Request::DisableProfile(r) => {
                 let refresh = r.refresh_flag;
+                let before = enabled_ports(ctx.state);
                 let resp = es10c::disable_profile(r, ctx, busy)?;
-                *ctx.refresh_requested |=
-                    refresh && resp.disable_result == crate::asn1::codes::DisableProfileResult::Ok.into();
+                if refresh && resp.disable_result == crate::asn1::codes::DisableProfileResult::Ok.into() {
+                    *ctx.refresh_requested |= changed_ports(&before, &enabled_ports(ctx.state));
+                }
                 Es10Response::DisableProfile(resp)
             }
             Es10Request::DeleteProfile(r) => Es10Response::DeleteProfile(es10c::delete_profile(r, ctx, busy)?),
@@ -303,4 +313,21 @@ impl Isdr {
             self.interrupted = None;
         }
     }
+}
+
+/// The profile (its slot) enabled on each eSIM port, bit-indexed by port below 32.
+fn enabled_ports(state: &crate::store::CardState) -> [Option<u8>; 32] {
+    let mut ports = [None; 32];
+    for p in &state.profiles {
+        if let Some(slot) = p.enabled_on().and_then(|port| ports.get_mut(usize::from(port.0))) {
+            *slot = Some(p.slot());
+        }
+    }
+    ports
+}
+
+/// Bit n set: eSIM port n has another enabled profile (or none) after the command — the
+/// ports whose SIM a refresh must reach.
+fn changed_ports(before: &[Option<u8>; 32], after: &[Option<u8>; 32]) -> u32 {
+    before.iter().zip(after).enumerate().filter(|(_, (b, a))| b != a).fold(0, |bits, (n, _)| bits | 1 << n)
 }

@@ -31,7 +31,7 @@ pub(crate) struct Authenticated {
     dp_auth_oid: Vec<u8>,
     euicc_signature1: [u8; 64],
     /// The selection the session runs in (its handle's byte).
-    pub(super) owner: u8,
+    pub(super) owner: crate::app::Selection,
 }
 
 /// `smdpSigned2` of the request, decoded (else `6A80`, the session unchanged).
@@ -75,7 +75,7 @@ impl Authenticated {
         ci_pkid: Vec<u8>,
         server: &VerifiedCert,
         euicc_signature1: [u8; 64],
-        owner: u8,
+        owner: crate::app::Selection,
     ) -> Authenticated {
         let dp_auth_oid = server.smdp_oid().unwrap_or_default().to_vec();
         Authenticated { transaction_id, server_address, ci_pkid, dp_auth_oid, euicc_signature1, owner }

@@ -18,7 +18,7 @@ use rasn::types::{Any, OctetString};
 #[derive(Debug)]
 pub(crate) struct Challenged {
     challenge: [u8; 16],
-    owner: u8,
+    owner: crate::app::Selection,
 }
 
 /// `serverSigned1` of the request, decoded (else `6A80`, the session unchanged).
@@ -39,11 +39,11 @@ pub(super) fn no_session(tid: &OctetString) -> AuthenticateServerResponse {
 }
 
 impl Challenged {
-    pub(super) fn new(challenge: [u8; 16], owner: u8) -> Challenged {
+    pub(super) fn new(challenge: [u8; 16], owner: crate::app::Selection) -> Challenged {
         Challenged { challenge, owner }
     }
 
-    pub(super) fn owner(&self) -> u8 {
+    pub(super) fn owner(&self) -> crate::app::Selection {
         self.owner
     }
 

@@ -87,7 +87,7 @@ pub(crate) enum Session {
 
 impl Session {
     /// A new session with `challenge`, on `owner` (any earlier one is dropped by the caller).
-    pub(crate) fn challenged(challenge: [u8; 16], owner: u8) -> Session {
+    pub(crate) fn challenged(challenge: [u8; 16], owner: crate::app::Selection) -> Session {
         Session::Challenged(Challenged::new(challenge, owner))
     }
 
@@ -105,7 +105,7 @@ impl Session {
     }
 
     /// The selection the session runs in (its handle's byte).
-    pub(crate) fn owner(&self) -> Option<u8> {
+    pub(crate) fn owner(&self) -> Option<crate::app::Selection> {
         match self {
             Session::Idle => None,
             Session::Challenged(c) => Some(c.owner()),
