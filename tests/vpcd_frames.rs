@@ -254,3 +254,87 @@ fn a_flood_of_empty_messages_is_logged_once() {
     let first: Vec<_> = logs.iter().take(4).collect();
     assert_eq!(logs.iter().filter(|l| l.contains("empty message")).count(), 1, "{} lines: {first:?}…", logs.len());
 }
+
+/// One slot per eSIM port of a MEP-A1 card (`veuicc serve --port-slots`): each slot's
+/// terminal reads its own port's SIM; a slot's reset is its port's alone; an LPA on port 0
+/// enabling a profile on port 2 with refresh resets port 2, not port 1.
+#[test]
+fn one_reader_slot_per_esim_port() {
+    use std::sync::Mutex;
+    use veuicc::card::MEP_ATR;
+    use veuicc::config::{Mep, MepMode, Sgp22Version};
+    use veuicc::testkit::saip::{TestProfile, encode_imsi};
+    let imsis = ["001010000000001", "001010000000002", "001010000000003"];
+    let iccids = ["98001032547698103214", "98001032547698103225", "98001032547698103236"];
+    let packages: Vec<Vec<u8>> = iccids
+        .iter()
+        .zip(imsis)
+        .map(|(iccid, imsi)| {
+            let mut p = TestProfile::new(hex(iccid).try_into().unwrap());
+            p.imsi = imsi.into();
+            p.to_der()
+        })
+        .collect();
+    let mut storage = veuicc::store::MemStorage::new();
+    veuicc::testkit::install_profiles_on(&mut storage, &packages, &[Some(1), Some(2), None]).unwrap();
+    let mut config = veuicc::testkit::default_config();
+    config.sgp22 = Sgp22Version::V3_0;
+    config.mep = Some(Mep { mode: MepMode::A1, ports: 2 });
+    let card = Arc::new(Mutex::new(TestCard::with_config(config, storage, 1).0));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut streams = Vec::new();
+    let mut servers = Vec::new();
+    for port in 0..3u8 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (flag, card) = (stop.clone(), card.clone());
+        servers.push(std::thread::spawn(move || {
+            let mut slot = vpcd::PortSlot::new(card, port);
+            vpcd::serve(&mut slot, &addr, &flag, &mut None, &mut |_| {});
+        }));
+        let (s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        streams.push(s);
+    }
+    fn ex(streams: &mut [TcpStream], slot: usize, c: &str) -> Vec<u8> {
+        send(&mut streams[slot], &hex(c));
+        recv(&mut streams[slot])
+    }
+    fn read_imsi(streams: &mut [TcpStream], slot: usize) -> Vec<u8> {
+        assert_eq!(ex(streams, slot, "00A4040C07A0000000871002"), [0x90, 0x00]);
+        assert_eq!(ex(streams, slot, "002000010830303030FFFFFFFF"), [0x90, 0x00]);
+        assert_eq!(ex(streams, slot, "00A4000C026F07"), [0x90, 0x00]);
+        ex(streams, slot, "00B0000009")
+    }
+    for s in &mut streams {
+        send(s, &[0x01]);
+        send(s, &[0x04]);
+        assert_eq!(recv(s), MEP_ATR);
+    }
+    assert_eq!(read_imsi(&mut streams, 1), [encode_imsi(imsis[0]), vec![0x90, 0x00]].concat());
+    assert_eq!(read_imsi(&mut streams, 2), [encode_imsi(imsis[1]), vec![0x90, 0x00]].concat());
+    assert_eq!(ex(&mut streams, 0, "00A4000C023F00"), [0x6A, 0x82], "port 0 is the ISD-R's: no SIM");
+    // A reset of slot 2 is port 2's alone: slot 1 keeps EF.IMSI selected.
+    send(&mut streams[2], &[0x02]);
+    assert_eq!(ex(&mut streams, 2, "00B0000009"), [0x69, 0x86], "port 2 starts at the MF");
+    assert_eq!(ex(&mut streams, 1, "00B0000009"), [encode_imsi(imsis[0]), vec![0x90, 0x00]].concat());
+    // The LPA on slot 0 enables the third profile on port 2 with refresh (lpac's framing:
+    // no Le, 61xx, GET RESPONSE).
+    assert_eq!(ex(&mut streams, 2, "00A4040C07A0000000871002"), [0x90, 0x00]);
+    assert_eq!(ex(&mut streams, 2, "00A4000C026F07"), [0x90, 0x00]);
+    assert_eq!(ex(&mut streams, 0, "0070000001"), [0x01, 0x90, 0x00]);
+    assert_eq!(ex(&mut streams, 0, "01A4040C10A0000005591010FFFFFFFF8900000100"), [0x90, 0x00]);
+    let enable = format!("81E2910017BF3114A00C5A0A{}8101FF820102", iccids[2]);
+    assert_eq!(ex(&mut streams, 0, &enable), [0x61, 0x09]);
+    // Port 2 was reset once the command was answered (its EF selection is gone); port 1 not.
+    assert_eq!(ex(&mut streams, 2, "00B0000009"), [0x69, 0x86]);
+    assert_eq!(ex(&mut streams, 1, "00B0000009"), [encode_imsi(imsis[0]), vec![0x90, 0x00]].concat());
+    assert_eq!(ex(&mut streams, 0, "81C0000009"), hex("BF31068001008101029000"));
+    assert_eq!(read_imsi(&mut streams, 2), [encode_imsi(imsis[2]), vec![0x90, 0x00]].concat());
+    stop.store(true, Ordering::Relaxed);
+    drop(streams);
+    for s in servers {
+        s.join().unwrap();
+    }
+}

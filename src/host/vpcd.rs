@@ -22,20 +22,128 @@
 //! gave up on the rest). An LPA that sends STORE DATA without Le (lpac) gets `61xx`
 //! first and fetches the result with GET RESPONSE; resetting at the `61xx` would turn
 //! that fetch into `6881` and a done enable into a reported failure.
+//!
+//! What a slot serves is a [`Slot`]: a whole [`Card`] (every reader slot so far), or one eSIM
+//! port of a MEP card shared by several slots ([`PortSlot`]: `veuicc serve --port-slots`), so
+//! that each port's terminal — a modem stack, a PC/SC program — has "its" SIM in a reader of
+//! its own. A port slot's power and reset messages reset that port alone
+//! ([`Card::reset_port`]); a refresh of another port (an LPA on port 0 enabling a profile on
+//! port 2) resets that port once its command is answered, and this slot's own port after the
+//! response is delivered, as above.
 
 use super::trace::Trace;
 use crate::card::Card;
 use crate::platform::Platform;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::string::String;
+use std::string::{String, ToString};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use std::vec::Vec;
 use std::{format, thread};
 
 /// vpcd's default port (reader slot 0).
 pub const DEFAULT_PORT: u16 = 35963;
+
+/// What one vpcd reader slot holds: the card as the reader's terminal sees it.
+pub trait Slot {
+    /// Cold start: the ATR, or why the card does not start.
+    fn power_on(&mut self) -> Result<Vec<u8>, String>;
+    /// Power removed.
+    fn power_off(&mut self);
+    /// Warm reset: the ATR.
+    fn reset(&mut self) -> Vec<u8>;
+    /// The ATR.
+    fn atr(&self) -> Vec<u8>;
+    /// One C-APDU: the R-APDU.
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8>;
+    /// The slot's card should be reset once this response is delivered (a refresh is due).
+    fn take_refresh_request(&mut self) -> bool;
+}
+
+impl<P: Platform> Slot for Card<P>
+where
+    <P::Storage as crate::platform::Storage>::Error: core::fmt::Display,
+{
+    fn power_on(&mut self) -> Result<Vec<u8>, String> {
+        Card::power_on(self).map_err(|e| e.to_string())
+    }
+    fn power_off(&mut self) {
+        Card::power_off(self);
+    }
+    fn reset(&mut self) -> Vec<u8> {
+        Card::reset(self)
+    }
+    fn atr(&self) -> Vec<u8> {
+        Card::atr(self)
+    }
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        Card::transmit(self, apdu)
+    }
+    fn take_refresh_request(&mut self) -> bool {
+        Card::take_refresh_request(self)
+    }
+}
+
+/// One eSIM port (logical SE interface) of a card that several slots share, one per port:
+/// its commands go to that port ([`Card::transmit_on`]), its power and reset messages reset
+/// that port alone.
+pub struct PortSlot<P: Platform> {
+    card: Arc<Mutex<Card<P>>>,
+    port: u8,
+}
+
+impl<P: Platform> core::fmt::Debug for PortSlot<P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PortSlot").field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+impl<P: Platform> PortSlot<P> {
+    /// Port `port` of `card`.
+    pub fn new(card: Arc<Mutex<Card<P>>>, port: u8) -> PortSlot<P> {
+        PortSlot { card, port }
+    }
+
+    /// The card (a panic in another slot's thread leaves it as that command left it).
+    fn card(&self) -> MutexGuard<'_, Card<P>> {
+        self.card.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl<P: Platform> Slot for PortSlot<P> {
+    fn power_on(&mut self) -> Result<Vec<u8>, String> {
+        let port = self.port;
+        Ok(self.card().reset_port(port))
+    }
+    fn power_off(&mut self) {
+        let port = self.port;
+        self.card().reset_port(port);
+    }
+    fn reset(&mut self) -> Vec<u8> {
+        let port = self.port;
+        self.card().reset_port(port)
+    }
+    fn atr(&self) -> Vec<u8> {
+        self.card().atr()
+    }
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        let port = self.port;
+        self.card().transmit_on(port, apdu)
+    }
+    /// Other ports' refreshes are done here and now (their terminals see their port reset);
+    /// this port's waits for its response to be delivered.
+    fn take_refresh_request(&mut self) -> bool {
+        let port = self.port;
+        let mut card = self.card();
+        let ports = card.take_refresh_ports();
+        for other in (0..32u8).filter(|&n| n != port && ports & (1 << n) != 0) {
+            card.reset_port(other);
+        }
+        ports & 1u32.checked_shl(u32::from(port)).unwrap_or(0) != 0
+    }
+}
 
 /// One message from vpcd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,8 +214,8 @@ fn get_response_channel(apdu: &[u8]) -> Option<u8> {
 /// Answers one vpcd message from `card`; `Some(bytes)` is the reply to send.
 /// `session` carries what the connection remembers (a refresh waiting for its
 /// response to be fetched; whether an empty message was logged).
-pub fn answer<P: Platform>(
-    card: &mut Card<P>,
+pub fn answer<S: Slot + ?Sized>(
+    card: &mut S,
     session: &mut Session,
     message: Message<'_>,
     trace: &mut Option<Trace>,
@@ -135,7 +243,7 @@ pub fn answer<P: Platform>(
             Trace::event(trace, &format!("reset, ATR {}", super::trace::hex(&atr)));
             None
         }
-        Message::AtrRequest => Some(crate::card::ATR.to_vec()),
+        Message::AtrRequest => Some(card.atr()),
         Message::Apdu(apdu) => {
             if let Some(ch) = session.refresh_after
                 && get_response_channel(apdu) != Some(ch)
@@ -169,8 +277,8 @@ pub fn answer<P: Platform>(
 }
 
 /// Serves `card` over one connection until vpcd closes it or `stop` is set.
-pub fn serve_connection<P: Platform>(
-    card: &mut Card<P>,
+pub fn serve_connection<S: Slot + ?Sized>(
+    card: &mut S,
     stream: &mut TcpStream,
     stop: &AtomicBool,
     trace: &mut Option<Trace>,
@@ -209,8 +317,8 @@ pub fn serve_connection<P: Platform>(
 /// says so through `log` and reconnects with backoff (0.1 s doubling to 3 s).
 /// Persistent state survives; a new connection starts with the card powered off
 /// until vpcd powers it on.
-pub fn serve<P: Platform>(
-    card: &mut Card<P>,
+pub fn serve<S: Slot + ?Sized>(
+    card: &mut S,
     addr: &str,
     stop: &AtomicBool,
     trace: &mut Option<Trace>,

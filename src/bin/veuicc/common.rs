@@ -327,6 +327,22 @@ impl AnyCard {
         veuicc::testkit::Es10Client::open_with_aid(self, aid.as_bytes()).map_err(|e| e.to_string())
     }
 
+    /// The card's configuration.
+    pub(crate) fn config(&self) -> &CardConfig {
+        match self {
+            AnyCard::Dir(c) => c.config(),
+            AnyCard::Mem(c) => c.config(),
+        }
+    }
+
+    /// One APDU to eSIM port `port` (a MEP card's logical SE interface; port 0 otherwise).
+    pub(crate) fn transmit_on(&mut self, port: u8, apdu: &[u8]) -> Vec<u8> {
+        match self {
+            AnyCard::Dir(c) => c.transmit_on(port, apdu),
+            AnyCard::Mem(c) => c.transmit_on(port, apdu),
+        }
+    }
+
     /// The card's identity.
     pub(crate) fn identity(&self) -> Option<&Identity> {
         match self {

@@ -9,7 +9,7 @@ use crate::state::iccid;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use veuicc::asn1::rsp::{ProfileIdentifier, ProfileInfoListRequest, ProfileInfoListResult};
-use veuicc::testkit::{ClientError, Es10Client};
+use veuicc::testkit::{ClientError, Es10Client, Transport};
 
 /// Where the card's state lives.
 #[derive(Debug, clap::Args)]
@@ -31,7 +31,9 @@ pub(crate) struct ProfileArgs {
     /// Ask the card to refresh (enable/disable only).
     #[arg(long)]
     refresh: bool,
-    /// Enable on this eSIM port (a MEP-A1 card, `--mep a1`: ports 1 and up).
+    /// Enable on this eSIM port: a MEP-A1 card (`--mep a1`, ports 1 and up) is told the port
+    /// (`targetEsimPort`); on a MEP-B card (`--mep b`, ports 0 and up) the command goes to that
+    /// port (MANAGE LSI selects it), as a MEP-B device sends it on the target port.
     #[arg(long, value_name = "N")]
     port: Option<u8>,
 }
@@ -163,11 +165,21 @@ const DELETE: &[(i32, &str)] =
 pub(crate) fn enable(args: ProfileArgs) -> Result<ExitCode, String> {
     use veuicc::asn1::rsp::{EnableProfileRequest, EnableProfileResponse};
     let id = identifier(&args.profile)?;
+    let mut card = AnyCard::open(args.card.state.as_ref(), &args.card.identity)?;
+    let mep_b = card.config().mep().is_some_and(|m| m.mode == veuicc::config::MepMode::B);
     let request = match args.port {
+        Some(port) if mep_b => {
+            // MANAGE LSI, select LSI `port`: the ES10 session below runs on that port.
+            let r = card.transmit(&[0x80, 0x7C, 0x00, port]);
+            if r != [0x90, 0x00] {
+                return Err(format!("the card has no eSIM port {port} (MANAGE LSI answered {})", hex(&r)));
+            }
+            EnableProfileRequest::new(id, args.refresh)
+        }
         Some(port) => EnableProfileRequest::on_port(id, args.refresh, port),
         None => EnableProfileRequest::new(id, args.refresh),
     };
-    let answer = session(&args.card)?.call::<_, EnableProfileResponse>(&request);
+    let answer = card.es10()?.call::<_, EnableProfileResponse>(&request);
     // A MEP card names the port it enabled the profile on.
     let port = answer.as_ref().ok().and_then(|r| r.target_esim_port.as_ref()).and_then(|p| u8::try_from(p).ok());
     let code = outcome(answer.map(|r| r.enable_result), ENABLE)?;

@@ -20,7 +20,6 @@ use veuicc::Card;
 use veuicc::platform::Platform;
 use veuicc::saip::profile::{FileKind, Profile, display_name};
 use veuicc::store::{Port, Store};
-use veuicc::testkit::Transport;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -36,6 +35,10 @@ struct CardArgs {
     state: PathBuf,
     #[command(flatten)]
     identity: IdentityArgs,
+    /// The eSIM port whose SIM to browse (a MEP card has one per port); default: the lowest
+    /// port with an enabled profile.
+    #[arg(long, value_name = "N")]
+    port: Option<u8>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -98,11 +101,14 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         return Err(format!("{}: no such state directory", card_args.state.display()));
     }
     let mut card = AnyCard::open(Some(&card_args.state), &card_args.identity)?;
-    let result = match enabled_package(&mut card) {
+    let result = match enabled_package(&mut card, card_args.port) {
         Err(e) => Err(e),
-        Ok(None) => Err("no enabled profile".to_string()),
-        Ok(Some(package)) => {
-            let mut sim = Sim { card, profile: None, package };
+        Ok(None) => Err(match card_args.port {
+            Some(port) => format!("no profile enabled on eSIM port {port}"),
+            None => "no enabled profile".to_string(),
+        }),
+        Ok(Some((port, package))) => {
+            let mut sim = Sim { card, port, profile: None, package };
             match pin.map(|p| sim.verify_pin1(&p)).transpose() {
                 Err(e) => Err(e),
                 Ok(_) => match job {
@@ -145,19 +151,27 @@ fn sixteen(what: &str, text: &str) -> Result<[u8; 16], String> {
     <[u8; 16]>::try_from(bytes.as_slice()).map_err(|_| format!("{what} must be 16 bytes, not {}", bytes.len()))
 }
 
-/// The package of the profile enabled on port 0, as the card stores it; `None` without one.
-fn enabled_package(card: &mut AnyCard) -> Result<Option<Vec<u8>>, String> {
+/// The port and package of the profile enabled on `port` (default: the lowest port with one),
+/// as the card stores it; `None` without one.
+fn enabled_package(card: &mut AnyCard, port: Option<u8>) -> Result<Option<(u8, Vec<u8>)>, String> {
     match card {
-        AnyCard::Dir(c) => package_of(c),
-        AnyCard::Mem(c) => package_of(c),
+        AnyCard::Dir(c) => package_of(c, port),
+        AnyCard::Mem(c) => package_of(c, port),
     }
 }
 
-fn package_of<P: Platform>(card: &mut Card<P>) -> Result<Option<Vec<u8>>, String>
+fn package_of<P: Platform>(card: &mut Card<P>, port: Option<u8>) -> Result<Option<(u8, Vec<u8>)>, String>
 where
     <P::Storage as veuicc::platform::Storage>::Error: core::fmt::Display,
 {
-    let Some(record) = card.state().profiles.iter().find(|p| p.enabled_on() == Some(Port::FIRST)) else {
+    let enabled = card
+        .state()
+        .profiles
+        .iter()
+        .filter_map(|p| Some((p.enabled_on()?, p)))
+        .filter(|(Port(n), _)| port.is_none_or(|want| want == *n))
+        .min_by_key(|(Port(n), _)| *n);
+    let Some((Port(port), record)) = enabled else {
         return Ok(None);
     };
     let name = record.package_name();
@@ -165,7 +179,7 @@ where
     let store = Store::open(storage).map_err(|e| format!("reading the store: {e}"))?;
     store
         .get(&name)
-        .map(|p| Some(p.to_vec()))
+        .map(|p| Some((port, p.to_vec())))
         .ok_or_else(|| format!("the enabled profile's package ({name}) is missing"))
 }
 
@@ -342,6 +356,8 @@ impl Fcp {
 
 struct Sim {
     card: AnyCard,
+    /// The eSIM port the SIM is on.
+    port: u8,
     /// The package of the enabled profile, and it decoded (at the first `ls`).
     package: Vec<u8>,
     profile: Option<Profile>,
@@ -360,7 +376,7 @@ impl Sim {
         let mut apdu = apdu.to_vec();
         let mut data = Vec::new();
         for _ in 0..64 {
-            let r = self.card.transmit(&apdu);
+            let r = self.card.transmit_on(self.port, &apdu);
             let (body, sw) = r.split_at(r.len().saturating_sub(2));
             let sw = match sw {
                 [a, b] => u16::from_be_bytes([*a, *b]),
