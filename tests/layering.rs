@@ -245,6 +245,11 @@ fn card_never_parses_es10_or_file_system_data() {
         for needle in
             ["asn1", "Es10", "tlv", "saip", "rasn", "der::", "0xE2", "0xB0", "0xB2", "0xD6", "0xDC", "0x88", "0xF2"]
         {
+            // MANAGE LSI's data objects are card-level (TS 102 221), like MANAGE CHANNEL's:
+            // card/lsi.rs reads and writes those TLVs, and nothing else.
+            if needle == "tlv" && file.ends_with("card/lsi.rs") {
+                continue;
+            }
             if text.contains(needle) {
                 offenders.push(format!("{file} names {needle}"));
             }

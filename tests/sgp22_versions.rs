@@ -155,3 +155,47 @@ fn every_card_version_downloads_from_every_smdp_version() {
     assert!(v3_fields);
     result.expect("a v2.5 card ignores serverSigned1's v3 fields");
 }
+
+/// SGP.22 v3 makes AuthenticateServer's euiccCiPKIdToBeUsed OPTIONAL ("MAY also have zero
+/// length"): a v3 card then takes the CI from the server certificate (no sessionContext CI
+/// here) and the SM-DP+ accepts its answer; a v2.5 card refuses the absent field as the
+/// malformed request it is there (6A80), and an empty one with ciPKUnknown(7), as before.
+#[test]
+fn a_v3_card_takes_authenticate_server_without_a_ci_pkid() {
+    use veuicc::asn1::download::AuthenticateServerRequest;
+    use veuicc::config::Sgp22Version::{V2_5, V3_0};
+    for (version, field, expect) in [
+        (V3_0, None, Ok(())),
+        (V3_0, Some(Vec::new()), Ok(())),
+        (V2_5, None, Err("6A80")),
+        (V2_5, Some(Vec::new()), Err("ciPKUnknown")),
+    ] {
+        let mut config = veuicc::testkit::default_config();
+        config.sgp22 = version;
+        let mut card = TestCard::with_config(config, veuicc::store::MemStorage::new(), 1);
+        let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 2);
+        smdp.sgp22 = V3_0;
+        let mut lpa = Es10Client::open(&mut card).unwrap();
+        let info1 = lpa.get_euicc_info1().unwrap();
+        let challenge = lpa.get_euicc_challenge().unwrap();
+        let request = smdp.initiate_authentication_for(challenge, None, Some(&info1));
+        let mut request: AuthenticateServerRequest = rasn::der::decode(&request).unwrap();
+        request.euicc_ci_pkid_to_be_used = field.clone().map(Into::into);
+        let answer = lpa.store_data(&rasn::der::encode(&request).unwrap());
+        let got = match answer {
+            Err(veuicc::testkit::ClientError::Status(0x6A80)) => Err("6A80"),
+            Err(e) => panic!("{version} {field:?}: {e}"),
+            // AuthenticateServerResponse: BF38 { A0 ok } or { 02 error }.
+            Ok(a) if a.get(3 + usize::from(a[2] & 0x7F) * usize::from(a[2] >> 7)) == Some(&0xA0) => {
+                smdp.authenticate_client(&a).unwrap_or_else(|e| panic!("{version} {field:?}: the SM-DP+ refuses: {e}"));
+                Ok(())
+            }
+            Ok(a) => {
+                assert!(support::hexs(&a).ends_with("020107"), "{version} {field:?}: {}", support::hexs(&a));
+                Err("ciPKUnknown")
+            }
+        };
+        assert_eq!(got, expect, "{version}, euiccCiPKIdToBeUsed {field:?}");
+        lpa.close().unwrap();
+    }
+}

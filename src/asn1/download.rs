@@ -25,9 +25,12 @@ pub struct AuthenticateServerRequest {
     /// `serverSignature1 [APPLICATION 55]` — `5F37`, 64 bytes r‖s.
     #[rasn(tag(application, 55))]
     pub server_signature1: OctetString,
-    /// `euiccCiPKIdToBeUsed SubjectKeyIdentifier` — `04 14 …`.
+    /// `euiccCiPKIdToBeUsed SubjectKeyIdentifier` — `04 14 …`. Mandatory in v2.5; v3 makes it
+    /// OPTIONAL ("MAY also have zero length"), the CI then coming from serverSigned1's
+    /// `sessionContext.euiccCiPKIdToBeUsedV3` or the server certificate's issuer. A v2.5 card
+    /// refuses its absence as a malformed request (`6A80`), as before.
     #[rasn(identifier = "euiccCiPKIdToBeUsed")]
-    pub euicc_ci_pkid_to_be_used: OctetString,
+    pub euicc_ci_pkid_to_be_used: Option<OctetString>,
     /// `serverCertificate Certificate` — CERT.XXauth.ECDSA (raw).
     pub server_certificate: Any,
     /// `ctxParams1 CtxParams1` (raw; copied into euiccSigned1 unchanged).
@@ -46,7 +49,7 @@ impl AuthenticateServerRequest {
         AuthenticateServerRequest {
             server_signed1: Any::new(server_signed1),
             server_signature1: server_signature1.into(),
-            euicc_ci_pkid_to_be_used: ci_pkid.into(),
+            euicc_ci_pkid_to_be_used: Some(ci_pkid.into()),
             server_certificate: Any::new(server_certificate),
             ctx_params1: Any::new(ctx_params1),
         }

@@ -21,6 +21,7 @@
 //! response, so the basic channel can hold one application and channel 1 another.
 
 mod atr;
+mod lsi;
 mod toolkit;
 
 pub use atr::{ATR, MEP_ATR};
@@ -718,26 +719,11 @@ impl<P: Platform> Card<P> {
             }
             0x01 => {
                 let atr = self.reset_port(cmd.p2);
-                Ok(crate::asn1::tlv::tlv(&[0x80], &atr))
+                Ok(lsi::reset_answer(&atr))
             }
             0x02 | 0x03 => Err(Status::FunctionNotSupported),
             0x04 if cmd.p2 != 0 => Err(Status::IncorrectP1P2),
-            0x04 => {
-                let proposal = lsi_proposal(cmd.data).ok_or(Status::IncorrectData)?;
-                let code = match mep.mode {
-                    crate::config::MepMode::A1 => 0x01,
-                    crate::config::MepMode::A2 => 0x02,
-                    crate::config::MepMode::B => 0x03,
-                };
-                let chosen = if proposal.modes.contains(&code) { code } else { 0x00 };
-                let ports = proposal.ports.map_or(mep.ports, |n| n.min(mep.ports));
-                let mut out = Vec::new();
-                out.extend(crate::asn1::tlv::tlv(&[0x80], &[lsis.saturating_sub(1)]));
-                out.extend(crate::asn1::tlv::tlv(&[0x81], &[0x00]));
-                out.extend(crate::asn1::tlv::tlv(&[0x90], &[chosen, code]));
-                out.extend(crate::asn1::tlv::tlv(&[0x91], &[ports]));
-                Ok(out)
-            }
+            0x04 => lsi::configure(mep, lsis, cmd.data).ok_or(Status::IncorrectData),
             _ => Err(Status::IncorrectP1P2),
         }
     }
@@ -754,47 +740,6 @@ fn terminal_capability(cmd: &CommandView<'_>) -> Result<Vec<u8>> {
         [] => Err(Status::WrongLength),
         _ => Err(Status::IncorrectData),
     }
-}
-
-/// What a device proposes in MANAGE LSI "configure LSIs".
-struct LsiProposal<'a> {
-    /// MEP modes in the device's order of preference (`01` A1, `02` A2, `03` B).
-    modes: &'a [u8],
-    /// How many ports the device can run enabled profiles on.
-    ports: Option<u8>,
-}
-
-/// The TLVs of a configure-LSIs command: `80` and `81` one byte each, `90` a list of modes,
-/// `91` one byte, each at most once, nothing else (`None`: malformed).
-fn lsi_proposal(mut data: &[u8]) -> Option<LsiProposal<'_>> {
-    let mut proposal = LsiProposal { modes: &[], ports: None };
-    let mut seen = 0u8;
-    while !data.is_empty() {
-        let [tag, len, rest @ ..] = data else { return None };
-        let len = usize::from(*len);
-        if len >= 0x80 || rest.len() < len {
-            return None;
-        }
-        let (value, tail) = rest.split_at(len);
-        let bit = match tag {
-            0x80 => 1,
-            0x81 => 2,
-            0x90 => 4,
-            0x91 => 8,
-            _ => return None,
-        };
-        if seen & bit != 0 || (*tag != 0x90 && len != 1) {
-            return None;
-        }
-        seen |= bit;
-        match tag {
-            0x90 => proposal.modes = value,
-            0x91 => proposal.ports = value.first().copied(),
-            _ => {}
-        }
-        data = tail;
-    }
-    Some(proposal)
 }
 
 /// GET RESPONSE (ISO/IEC 7816-4 §11.4.2? / T=0 `61xx` procedure): the next ≤ Ne

@@ -77,8 +77,20 @@ impl Challenged {
         let tid = signed.transaction_id.clone();
         let refuse = |code| Ok(Err(auth_error(&tid, code)));
         let Some(card) = ctx.signing() else { return refuse(AuthenticateErrorCode::UndefinedError) };
+        // The CI to use. v2.5: euiccCiPKIdToBeUsed, mandatory. v3: it is optional and may be
+        // empty; then sessionContext's euiccCiPKIdToBeUsedV3, else the CI that issued the
+        // server certificate (its AKI).
+        let ci_pkid: Option<&[u8]> = match req.euicc_ci_pkid_to_be_used.as_deref() {
+            Some(id) if !ctx.config.sgp22.is_v3() || !id.is_empty() => Some(id),
+            None if !ctx.config.sgp22.is_v3() => return Err(Status::IncorrectData),
+            _ => signed
+                .session_context
+                .as_ref()
+                .and_then(|c| c.euicc_ci_pkid_to_be_used_v3.as_deref())
+                .filter(|id| !id.is_empty()),
+        };
         // The card must also hold a chain to that CI to sign euiccSigned1 for it.
-        if !card.identity.signs_for(&req.euicc_ci_pkid_to_be_used) {
+        if ci_pkid.is_some_and(|id| !card.identity.signs_for(id)) {
             return refuse(CertError::CiPkUnknown.code());
         }
         let now = now(ctx);
@@ -88,12 +100,15 @@ impl Challenged {
             req.server_certificate.as_bytes(),
             &[Role::DpAuth, Role::DsAuth],
             card.identity.cis(),
-            Some(&req.euicc_ci_pkid_to_be_used),
+            ci_pkid,
             now,
         ) {
             Ok(v) => v,
             Err(e) => return refuse(e.code()),
         };
+        if !card.identity.signs_for(server.ci_pkid()) {
+            return refuse(CertError::CiPkUnknown.code());
+        }
         if let Err(e) = server.verify(crypto, req.server_signed1.as_bytes(), &req.server_signature1) {
             return refuse(e.code());
         }
@@ -115,7 +130,7 @@ impl Challenged {
         let auth = Authenticated::new(
             tid.to_vec(),
             signed.server_address,
-            req.euicc_ci_pkid_to_be_used.to_vec(),
+            server.ci_pkid().to_vec(),
             &server,
             signature,
             self.owner,
