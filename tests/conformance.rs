@@ -153,6 +153,28 @@ fn a_card_that_drops_the_61xx_chain_fails_the_chaining_check() {
 }
 
 #[test]
+fn a_card_whose_enable_answers_an_error_fails_enable_and_skips_what_needs_it() {
+    // EnableProfile's ok(0) becomes profileNotInDisabledState(2); the profile is enabled all the same.
+    let broken = Broken {
+        card: TestCard::new(1),
+        corrupt: |_: &[u8], r: Vec<u8>| if r == hex("BF3103800100 9000") { hex("BF3103800102 9000") } else { r },
+    };
+    let report = run(broken, &Options { allow_changes: true, ..Options::default() });
+    let enable = report.get("change.enable").unwrap();
+    assert_eq!(enable.result(), "fail", "{}", report.table());
+    assert_eq!(
+        enable.detail().unwrap(),
+        "command EnableProfile of the downloaded profile: expected enableResult ok(0), got result 2"
+    );
+    let disable = report.get("change.disable").unwrap();
+    assert_eq!(disable.detail().as_deref(), Some("skipped: change.enable failed"));
+    assert_eq!(report.get("change.notifications").unwrap().result(), "skip");
+    // The profile is deleted all the same (disabled first: the card lists it enabled).
+    assert_eq!(report.get("change.delete").unwrap().result(), "pass", "{}", report.table());
+    assert_eq!(report.failed(), 1, "{}", report.table());
+}
+
+#[test]
 fn garbage_answers_fail_checks_and_never_panic() {
     // Every answer replaced by something else: the suite reports, it does not panic.
     for garbage in [vec![], vec![0x90], vec![0x90, 0x00], vec![0x61, 0xFF], vec![0x6C, 0x05], hex("BF3E 9000")] {

@@ -503,13 +503,17 @@ impl<T: Transport> Suite<T> {
     fn send(&mut self, apdu: &[u8]) -> Result<Answer, Failure> {
         let command = short_hex(apdu);
         let (mut data, mut sw) = self.raw(apdu)?;
-        if sw >> 8 == 0x6C && apdu.len() >= 4 {
+        if sw >> 8 == 0x6C {
+            // The same command with Le = xx: Le replaced (case 2 or 4) or added (case 1 or 3).
+            let lc = apdu.get(4).map_or(0, |&l| usize::from(l));
             let mut again = apdu.to_vec();
-            if apdu.len() > 4 {
+            if apdu.len() == 5 || apdu.len() == 6 + lc {
                 again.pop();
             }
-            again.push(sw.to_be_bytes()[1]);
-            (data, sw) = self.raw(&again)?;
+            if apdu.len() == 4 || apdu.len() == 5 || apdu.len() == 5 + lc || apdu.len() == 6 + lc {
+                again.push(sw.to_be_bytes()[1]);
+                (data, sw) = self.raw(&again)?;
+            }
         }
         let first_sw = sw;
         let cla = apdu.first().copied().unwrap_or(0);
@@ -719,9 +723,10 @@ impl<T: Transport> Suite<T> {
             whole.extend_from_slice(&chunk);
             let rest = usize::from(next.to_be_bytes()[1]);
             let counted = match next >> 8 {
-                0x61 if left != 0 => rest == 0 || rest + le == left,
-                0x61 => rest == 0 || rest < 256,
-                _ => left == 0 || left == le,
+                // `61xx` counts exactly what is left; `6100` says 256 or more.
+                0x61 if left != 0 => rest + le == left,
+                0x61 => rest == 0 || rest + le >= 256,
+                _ => left == le,
             };
             if !counted {
                 return Err(
@@ -1241,7 +1246,9 @@ impl<T: Transport> Suite<T> {
     fn delete(&mut self, changes: &mut Changes) -> Step {
         let iccid = changes.installed.ok_or_else(|| Fail::Skipped("no profile was installed".into()))?;
         let id = || ProfileIdentifier::Iccid(iccid.to_vec().into());
-        if changes.enabled {
+        // Disabled first if the card lists it enabled (whatever an earlier answer said).
+        let listed_enabled = self.find(&iccid)?.is_some_and(|p| p.profile_state.as_ref().map(int) == Some(1));
+        if changes.enabled || listed_enabled {
             let _: Result<DisableProfileResponse, _> =
                 self.call("DisableProfile", &DisableProfileRequest::new(id(), false), "DisableProfileResponse (BF32)");
         }
@@ -1267,17 +1274,31 @@ impl<T: Transport> Suite<T> {
             .into_iter()
             .filter(|n| n.iccid.as_ref().is_some_and(|i| i.as_ref() == iccid))
             .collect();
-        // NotificationEvent bits: install 0, enable 1, disable 2, delete 3.
-        let events: Vec<usize> =
-            ours.iter().filter_map(|n| n.profile_management_operation.iter().position(|b| *b)).collect();
-        let seqs: Vec<i64> = ours.iter().map(|n| int(&n.seq_number)).collect();
-        let command = "ListNotification after the download, enable, disable and delete";
-        let wanted = [0usize, 1, 2, 3];
-        if wanted.iter().any(|e| !events.contains(e)) || !seqs.windows(2).all(|w| w.first() < w.get(1)) {
+        // NotificationEvent bits: install 0, enable 1, disable 2, delete 3; in the order of
+        // their sequence numbers, which the card hands out ascending.
+        let mut events: Vec<(i64, Option<usize>)> =
+            ours.iter().map(|n| (int(&n.seq_number), n.profile_management_operation.iter().position(|b| *b))).collect();
+        events.sort_unstable();
+        let seqs: Vec<i64> = events.iter().map(|(seq, _)| *seq).collect();
+        let order: Vec<Option<usize>> = events.iter().map(|(_, event)| *event).collect();
+        if order != [Some(0), Some(1), Some(2), Some(3)] {
+            let names: Vec<String> = events
+                .iter()
+                .map(|(seq, event)| {
+                    let name = match event {
+                        Some(0) => "install",
+                        Some(1) => "enable",
+                        Some(2) => "disable",
+                        Some(3) => "delete",
+                        _ => "other",
+                    };
+                    std::format!("{seq} {name}")
+                })
+                .collect();
             return Err(Failure {
-                command: command.into(),
-                expected: "install, enable, disable, delete notifications for the profile, ascending seqNumbers".into(),
-                got: std::format!("events {events:?} with seqNumbers {seqs:?}"),
+                command: "ListNotification after the download, enable, disable and delete".into(),
+                expected: "the profile's install, enable, disable and delete notifications, in this order".into(),
+                got: if names.is_empty() { "none".into() } else { names.join(", ") },
             }
             .into());
         }
@@ -1327,7 +1348,8 @@ fn result_is(result: &Integer, want: i64, command: &str, expected: &str) -> Step
 /// An ICCID (EF.ICCID bytes) none of `iccids` is: 89000123456789012341, or one like it.
 fn absent_iccid(iccids: &[Vec<u8>]) -> [u8; 10] {
     let mut iccid = [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14];
-    for k in 0u8..100 {
+    // 23 first: digits 17 and 18 of 89000123456789012341 itself.
+    for k in (23u8..100).chain(0..23) {
         if let Some(b) = iccid.get_mut(8) {
             // Digits 17 and 18 (nibble-swapped BCD): k as two decimal digits.
             *b = ((k % 10) << 4) | (k / 10);
@@ -1416,6 +1438,7 @@ mod tests {
     #[test]
     fn absent_iccid_avoids_the_listed_ones() {
         let first = absent_iccid(&[]);
+        assert_eq!(first, [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14]);
         let second = absent_iccid(&[first.to_vec()]);
         assert_ne!(first, second);
     }
