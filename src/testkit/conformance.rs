@@ -45,7 +45,7 @@ pub enum Outcome {
     Pass,
     /// It did not.
     Fail(Failure),
-    /// Not run, and why.
+    /// Not run, and why (`card does not trust the test CI`).
     Skip(String),
 }
 
@@ -89,12 +89,13 @@ impl Check {
         }
     }
 
-    /// The failure, or why the check was skipped; `None` for a pass.
+    /// The failure (`command …: expected …, got …`), or why the check was skipped
+    /// (`skipped: …`); `None` for a pass.
     pub fn detail(&self) -> Option<String> {
         match &self.outcome {
             Outcome::Pass => None,
             Outcome::Fail(f) => Some(f.to_string()),
-            Outcome::Skip(why) => Some(why.clone()),
+            Outcome::Skip(why) => Some(std::format!("skipped: {why}")),
         }
     }
 }
@@ -1069,18 +1070,17 @@ impl<T: Transport> Suite<T> {
         let trusted = {
             let ours = super::pki::default_pki().ci_ski();
             match &self.info1 {
-                None => Err("skipped: EUICCInfo1 did not decode".to_string()),
+                None => Err("EUICCInfo1 did not decode".to_string()),
                 Some(i)
                     if i.euicc_ci_pkid_list_for_verification.iter().any(|c| c.as_ref() == ours)
                         && i.euicc_ci_pkid_list_for_signing.iter().any(|c| c.as_ref() == ours) =>
                 {
                     Ok(())
                 }
-                Some(_) => Err("skipped: card does not trust the test CI".to_string()),
+                Some(_) => Err("card does not trust the test CI".to_string()),
             }
         };
-        if let Err(why) =
-            trusted.and_then(|()| self.isdr_channel().map(|_| ()).map_err(|_| "skipped: no ISD-R channel".into()))
+        if let Err(why) = trusted.and_then(|()| self.isdr_channel().map(|_| ()).map_err(|_| "no ISD-R channel".into()))
         {
             for meta in &CHANGES {
                 self.record(meta, Outcome::Skip(why.clone()));
@@ -1093,7 +1093,7 @@ impl<T: Transport> Suite<T> {
         self.check(&DOWNLOAD, |_| downloaded);
         if !ok {
             for meta in CHANGES.iter().skip(1) {
-                self.record(meta, Outcome::Skip(std::format!("skipped: {} failed", DOWNLOAD.0)));
+                self.record(meta, Outcome::Skip(std::format!("{} failed", DOWNLOAD.0)));
             }
             return;
         }
@@ -1106,7 +1106,7 @@ impl<T: Transport> Suite<T> {
             lifecycle_ok = disabled.is_ok();
             self.check(&DISABLE, |_| disabled);
         } else {
-            self.record(&DISABLE, Outcome::Skip(std::format!("skipped: {} failed", ENABLE.0)));
+            self.record(&DISABLE, Outcome::Skip(std::format!("{} failed", ENABLE.0)));
         }
         self.check(&NICKNAME, |s| s.nickname(&changes));
         let deleted = self.delete(&mut changes);
@@ -1115,7 +1115,7 @@ impl<T: Transport> Suite<T> {
         if lifecycle_ok && deleted_ok {
             self.check(&NOTIFICATIONS, |s| s.remove_notifications(&changes));
         } else {
-            let why = std::format!("skipped: {} failed", if deleted_ok { "an enable or disable" } else { DELETE.0 });
+            let why = std::format!("{} failed", if deleted_ok { "an enable or disable" } else { DELETE.0 });
             self.record(&NOTIFICATIONS, Outcome::Skip(why));
         }
     }
