@@ -241,3 +241,43 @@ fn two_cards_in_two_slots() {
     assert_ne!(a, b, "each card has its own EID");
     assert!(veuicc::Eid::from_bytes(b).is_ok());
 }
+
+/// `veuicc conformance --reader …` against `veuicc serve` through pcscd: every check passes,
+/// the ones that change the card too.
+#[test]
+fn conformance_through_a_real_reader() {
+    if !enabled() {
+        return;
+    }
+    let _serial = serial();
+    let state = std::env::temp_dir().join(format!("veuicc-pcsc-conformance-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let _pcscd = Pcscd::start();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_veuicc"))
+        .args(["serve", "--vpcd", "127.0.0.1:35963", "--state"])
+        .arg(&state)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the card, then let go of it.
+    drop(connect(Duration::from_secs(15)));
+    let out = Command::new(env!("CARGO_BIN_EXE_veuicc"))
+        .args(["conformance", "--reader", READER, "--allow-changes", "--json"])
+        .output()
+        .unwrap();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let _ = std::fs::remove_dir_all(&state);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!((json["failed"].as_u64(), json["skipped"].as_u64()), (Some(0), Some(0)), "{stdout}");
+    let checks = json["checks"].as_array().unwrap();
+    assert_eq!(json["passed"].as_u64(), Some(checks.len() as u64));
+    for id in ["iso.get-response.chaining", "es10.get-eid", "change.download", "change.notifications"] {
+        assert!(checks.iter().any(|c| c["id"] == id && c["result"] == "pass"), "{id}: {stdout}");
+    }
+    // The reader's name was resolved and the ATR reported.
+    assert!(stderr.contains("ATR 3B9E96801FC78031E073FE215F567665756963"), "{stderr}");
+}

@@ -9,6 +9,8 @@ pub mod fs_storage;
 #[cfg(feature = "lpac")]
 pub mod lpac;
 pub mod pcap;
+#[cfg(feature = "pcsc")]
+pub mod pcsc;
 #[cfg(feature = "smdp")]
 pub mod smdp;
 pub mod trace;

@@ -26,11 +26,21 @@ use std::vec::Vec;
 pub trait Transport {
     /// Sends `apdu`, returns data ‖ SW1 SW2.
     fn transmit(&mut self, apdu: &[u8]) -> Vec<u8>;
+
+    /// Why the last exchange brought back no response (an empty one), when the transport
+    /// knows (a reader error); `None` by default.
+    fn last_error(&self) -> Option<String> {
+        None
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for &mut T {
     fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
         (**self).transmit(apdu)
+    }
+
+    fn last_error(&self) -> Option<String> {
+        (**self).last_error()
     }
 }
 

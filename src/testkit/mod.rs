@@ -5,6 +5,7 @@
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 mod client;
+pub mod conformance;
 #[cfg(feature = "es9p")]
 pub mod es9_lpa;
 #[cfg(feature = "es9p")]

@@ -16,6 +16,7 @@ macro_rules! errln {
 
 mod apdu;
 mod common;
+mod conformance;
 mod demo;
 mod download;
 mod lpa;
@@ -83,6 +84,9 @@ enum Command {
     Notifications(lpa::NotificationArgs),
     /// Delete profiles and/or reset the default SM-DP+ address (ES10c.eUICCMemoryReset).
     MemoryReset(lpa::ResetArgs),
+    /// Run the conformance checks (ISO 7816-4, ES10) against a card in a PC/SC reader
+    /// (`--reader NAME`, built with `--features pcsc`) or a veuicc card; a pass/fail table.
+    Conformance(conformance::Args),
     /// Browse the enabled profile's SIM over APDUs: `sim ls [PATH]`, `sim cat PATH`, `sim auth RAND AUTN`.
     Sim(sim::Args),
 }
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         Command::Notifications(args) => lpa::notifications(args),
         Command::MemoryReset(args) => lpa::memory_reset(args),
         Command::Sim(args) => sim::run(args),
+        Command::Conformance(args) => conformance::run_cmd(args),
     };
     match result {
         Ok(code) => code,
