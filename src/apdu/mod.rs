@@ -15,9 +15,9 @@ pub use status::{Result, Status};
 use alloc::vec::Vec;
 
 /// Largest Ne a short Le can ask for (`Le = 00`).
-pub const SHORT_NE_MAX: usize = 256;
+pub(crate) const SHORT_NE_MAX: usize = 256;
 /// Largest Ne an extended Le can ask for (`Le = 00 00`).
-pub const EXTENDED_NE_MAX: usize = 65_536;
+pub(crate) const EXTENDED_NE_MAX: usize = 65_536;
 
 /// The decoded class byte (ISO/IEC 7816-4 §5.4.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

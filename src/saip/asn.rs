@@ -14,7 +14,7 @@ use rasn::prelude::*;
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(automatic_tags, identifier = "PEHeader")]
 #[non_exhaustive]
-pub struct PeHeader {
+pub(crate) struct PeHeader {
     /// `mandated NULL OPTIONAL` — support of this PE is mandatory.
     pub mandated: Option<()>,
     /// `identification UInt15` — reported back in `PEStatus`.
@@ -146,7 +146,7 @@ services_list! {
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(tag(context, 4), automatic_tags, identifier = "PE-AKAParameter")]
 #[non_exhaustive]
-pub struct PeAkaParameter {
+pub(crate) struct PeAkaParameter {
     /// `aka-header PEHeader`.
     #[rasn(identifier = "aka-header")]
     pub aka_header: PeHeader,
@@ -171,7 +171,7 @@ pub struct PeAkaParameter {
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(choice, automatic_tags)]
 #[non_exhaustive]
-pub enum AlgoConfiguration {
+pub(crate) enum AlgoConfiguration {
     /// `mappingParameter` — reuse the keys of another NAA.
     #[rasn(identifier = "mappingParameter")]
     MappingParameter(MappingParameter),
@@ -184,7 +184,7 @@ pub enum AlgoConfiguration {
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(automatic_tags, identifier = "MappingParameter")]
 #[non_exhaustive]
-pub struct MappingParameter {
+pub(crate) struct MappingParameter {
     /// `mappingOptions`.
     #[rasn(identifier = "mappingOptions")]
     pub mapping_options: OctetString,

@@ -79,9 +79,9 @@ pub const SUPPORTED_SERVICES: Services = Services(
 );
 
 /// The largest EF (bytes) a package may create: TS 102 221 file sizes have two bytes.
-pub const MAX_FILE_SIZE: usize = 0xFFFF;
+pub(crate) const MAX_FILE_SIZE: usize = 0xFFFF;
 /// What all EFs together may hold beyond the package's own length, in bytes.
-pub const MAX_TOTAL_EXTRA: usize = 2 * 1024 * 1024;
+pub(crate) const MAX_TOTAL_EXTRA: usize = 2 * 1024 * 1024;
 
 /// Decodes a UPP into a [`Profile`], accepting the mandatory services in [`SUPPORTED_SERVICES`].
 pub fn decode(upp: &[u8]) -> Result<Profile, PeError> {

@@ -38,7 +38,7 @@ mod fs;
 pub mod profile;
 pub mod templates;
 
-pub use fs::{MAX_FILE_SIZE, MAX_TOTAL_EXTRA, SUPPORTED_SERVICES, decode, decode_for};
+pub use fs::{SUPPORTED_SERVICES, decode, decode_for};
 
 use crate::asn1::tlv::push_len;
 
@@ -121,7 +121,7 @@ const KINDS: &[(u32, PeKind, &str)] = &[
 
 impl PeKind {
     /// The kind of a `ProfileElement` tag (`0xB3` → `Usim`), `None` for unknown and `rfu` tags.
-    pub fn from_tag(tag: u32) -> Option<PeKind> {
+    pub(crate) fn from_tag(tag: u32) -> Option<PeKind> {
         KINDS.iter().find(|(t, _, _)| *t == tag).map(|(_, k, _)| *k)
     }
 
@@ -138,7 +138,7 @@ impl PeKind {
     /// Whether the element creates files under an MF created before it: `genericFileManagement`
     /// and every template element (`mf` … `df-5gprose`, tags `B0`–`BF1F`). `iot` and `opt-iot`
     /// are not: `PE-IoT` carries its own `mf` (the IoT Minimal profile has no `mf` element).
-    pub fn is_file_system(self) -> bool {
+    pub(crate) fn is_file_system(self) -> bool {
         self == PeKind::GenericFileManagement || (self.tag() >= 0xB0 && !matches!(self, PeKind::Iot | PeKind::OptIot))
     }
 }
@@ -245,7 +245,7 @@ impl Services {
     /// `isim` (bit 2).
     pub const ISIM: u32 = 1 << 2;
     /// `csim` (bit 3).
-    pub const CSIM: u32 = 1 << 3;
+    pub(crate) const CSIM: u32 = 1 << 3;
     /// `milenage` (bit 4).
     pub const MILENAGE: u32 = 1 << 4;
     /// `usim-test-algorithm` (bit 17).
@@ -324,7 +324,7 @@ impl Algorithm {
     }
 
     /// The algorithm for an `algorithmID` value.
-    pub fn from_id(id: i64) -> Option<Algorithm> {
+    pub(crate) fn from_id(id: i64) -> Option<Algorithm> {
         match id {
             1 => Some(Algorithm::Milenage),
             2 => Some(Algorithm::Tuak),

@@ -94,7 +94,7 @@ pub struct Template {
 
 impl Template {
     /// The template with OID `oid` (dotted).
-    pub fn by_oid(oid: &str) -> Option<&'static Template> {
+    pub(crate) fn by_oid(oid: &str) -> Option<&'static Template> {
         TEMPLATES.iter().find(|t| t.oid == oid)
     }
 
@@ -154,7 +154,7 @@ const fn f(
 #[rustfmt::skip]
 /// The `File` fields of each template element, in ASN.1 order: field *n* of the list has
 /// context tag *n* + 2 in the element (`[0]` is the `PEHeader`, `[1]` the `templateID`).
-pub fn pe_fields(kind: PeKind) -> &'static [&'static str] {
+pub(crate) fn pe_fields(kind: PeKind) -> &'static [&'static str] {
     match kind {
         PeKind::Mf => &["mf", "ef-pl", "ef-iccid", "ef-dir", "ef-arr", "ef-umpc"],
         PeKind::Cd => &["df-cd", "ef-launchpad", "ef-icon"],
@@ -1032,7 +1032,7 @@ const T_OPT_IOT: &[TemplateFile] = &[
 
 /// Every template this card knows, by OID.
 #[rustfmt::skip]
-pub static TEMPLATES: &[Template] = &[
+pub(crate) static TEMPLATES: &[Template] = &[
     Template { oid: "2.23.143.1.2.1", name: "MF", kind: PeKind::Mf, created_by_default: true, files: T_MF },
     Template { oid: "2.23.143.1.2.2", name: "CD", kind: PeKind::Cd, created_by_default: false, files: T_CD },
     Template { oid: "2.23.143.1.2.3", name: "TELECOM", kind: PeKind::Telecom, created_by_default: false, files: T_TELECOM },

@@ -64,7 +64,7 @@ impl Keys {
     }
 
     /// Whether the algorithm checks SQN freshness (not the test algorithm).
-    pub fn checks_sqn(&self) -> bool {
+    pub(crate) fn checks_sqn(&self) -> bool {
         !matches!(self, Keys::Test(_))
     }
 
@@ -120,7 +120,7 @@ struct Vector {
 }
 
 /// One NAA's authentication state: its keys and SQN array.
-pub struct Naa {
+pub(crate) struct Naa {
     /// The ADF (index into the profile's files).
     pub adf: usize,
     /// The algorithm and secrets.
@@ -137,7 +137,7 @@ impl core::fmt::Debug for Naa {
 
 /// The NAAs of a profile: each `akaParameter` bound to its ADF; a `mappingParameter` takes
 /// the keys of the NAA whose ADF has the `mappingSource` AID (keeping its own SQN array).
-pub fn naas(configs: &[AkaConfig], aid_of: &dyn Fn(usize) -> Option<Vec<u8>>) -> Vec<Naa> {
+pub(crate) fn naas(configs: &[AkaConfig], aid_of: &dyn Fn(usize) -> Option<Vec<u8>>) -> Vec<Naa> {
     configs
         .iter()
         .filter_map(|c| {
@@ -191,7 +191,7 @@ impl core::fmt::Debug for Outcome {
 impl Naa {
     /// 3G/IMS authentication (TS 33.102 §6.3.3): checks AUTN, then the SQN; on success the
     /// SQN is accepted into the array.
-    pub fn authenticate(&mut self, crypto: &dyn CryptoProvider, rand: &[u8; 16], autn: &[u8; 16]) -> Outcome {
+    pub(crate) fn authenticate(&mut self, crypto: &dyn CryptoProvider, rand: &[u8; 16], autn: &[u8; 16]) -> Outcome {
         let v = self.keys.f2345(crypto, rand);
         let mut sqn = [0u8; 6];
         for (s, (a, k)) in sqn.iter_mut().zip(autn.iter().zip(v.ak.iter())) {
@@ -223,7 +223,7 @@ impl Naa {
 
     /// GSM context (TS 31.102 §7.1.2.1, TS 33.102 §6.8.1.2): SRES = c2(RES), Kc = c3(CK, IK),
     /// from the 3G key set (no SQN involved).
-    pub fn gsm(&self, crypto: &dyn CryptoProvider, rand: &[u8; 16]) -> ([u8; 4], Zeroizing<[u8; 8]>) {
+    pub(crate) fn gsm(&self, crypto: &dyn CryptoProvider, rand: &[u8; 16]) -> ([u8; 4], Zeroizing<[u8; 8]>) {
         let v = self.keys.f2345(crypto, rand);
         (sres(&v.res), kc(&v.ck, &v.ik))
     }

@@ -24,13 +24,13 @@ use crate::saip::profile::{FileKind, FileNode, Profile};
 /// The MF's file ID.
 pub const MF: u16 = 0x3F00;
 /// The current application's ADF (TS 102 221 §8.4.1).
-pub const CURRENT_ADF: u16 = 0x7FFF;
+pub(crate) const CURRENT_ADF: u16 = 0x7FFF;
 /// Longest chain of link files followed to reach the content.
 const LINK_DEPTH: usize = 4;
 
 /// The files of one enabled profile.
 #[derive(Clone)]
-pub struct Tree {
+pub(crate) struct Tree {
     files: Vec<FileNode>,
     /// Children of each file, in creation order.
     children: Vec<Vec<usize>>,
@@ -46,7 +46,7 @@ impl core::fmt::Debug for Tree {
 
 /// What a record command addresses (TS 102 221 §11.1.5 P2 b3–b1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecordMode {
+pub(crate) enum RecordMode {
     /// `04`: record P1, or the current record when P1 is `00`.
     Absolute(u8),
     /// `02`: the next record.
@@ -57,7 +57,7 @@ pub enum RecordMode {
 
 impl Tree {
     /// The tree of `profile`'s files with their initial content.
-    pub fn new(profile: &Profile) -> Tree {
+    pub(crate) fn new(profile: &Profile) -> Tree {
         let files = profile.files.clone();
         let mut children = alloc::vec![Vec::new(); files.len()];
         for (i, f) in files.iter().enumerate() {
@@ -69,38 +69,33 @@ impl Tree {
     }
 
     /// File `i`.
-    pub fn node(&self, i: usize) -> Option<&FileNode> {
+    pub(crate) fn node(&self, i: usize) -> Option<&FileNode> {
         self.files.get(i)
     }
 
     /// Number of files.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.files.len()
     }
 
-    /// True if the tree has no files (never for a decoded profile: it has an MF).
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
-
     /// The children of directory `dir`.
-    pub fn children(&self, dir: usize) -> &[usize] {
+    pub(crate) fn children(&self, dir: usize) -> &[usize] {
         self.children.get(dir).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// Whether file `i` is a directory.
-    pub fn is_dir(&self, i: usize) -> bool {
+    pub(crate) fn is_dir(&self, i: usize) -> bool {
         self.node(i).is_some_and(|n| n.kind.is_dir())
     }
 
     /// The parent directory of `i` (`None` for the MF).
-    pub fn parent(&self, i: usize) -> Option<usize> {
+    pub(crate) fn parent(&self, i: usize) -> Option<usize> {
         self.node(i).and_then(|n| n.parent)
     }
 
     /// The ADF with AID `aid`, exactly or as a prefix (≥ 5 bytes: a partial AID, TS 102 221
     /// §8.5.1 — the first ADF in EF.DIR order matching it).
-    pub fn adf_by_name(&self, name: &[u8]) -> Option<usize> {
+    pub(crate) fn adf_by_name(&self, name: &[u8]) -> Option<usize> {
         let adfs = || self.files.iter().enumerate().filter(|(_, f)| f.kind == FileKind::Adf);
         // EF.DIR order: the order of the `4F` AIDs in EF.DIR, then any other ADF.
         let dir_order = self.ef_dir_aids();
@@ -112,7 +107,7 @@ impl Tree {
     }
 
     /// The AIDs EF.DIR (`2F00` under the MF) lists, in record order.
-    pub fn ef_dir_aids(&self) -> Vec<Vec<u8>> {
+    pub(crate) fn ef_dir_aids(&self) -> Vec<Vec<u8>> {
         let Some(dir) = self.child(0, 0x2F00) else { return Vec::new() };
         let Some(FileKind::LinearFixed { record_len, .. }) = self.node(dir).map(|n| n.kind) else {
             return Vec::new();
@@ -133,7 +128,7 @@ impl Tree {
 
     /// The immediate child of `dir` with file ID `fid` (ADFs excluded: they are selected by
     /// AID or `7FFF`).
-    pub fn child(&self, dir: usize, fid: u16) -> Option<usize> {
+    pub(crate) fn child(&self, dir: usize, fid: u16) -> Option<usize> {
         self.children(dir)
             .iter()
             .copied()
@@ -142,7 +137,7 @@ impl Tree {
 
     /// SELECT by file ID from current directory `dir`, with `adf` the channel's current
     /// application (TS 102 221 §8.4.1).
-    pub fn select_fid(&self, dir: usize, adf: Option<usize>, fid: u16) -> Option<usize> {
+    pub(crate) fn select_fid(&self, dir: usize, adf: Option<usize>, fid: u16) -> Option<usize> {
         if fid == MF {
             return Some(0);
         }
@@ -168,7 +163,7 @@ impl Tree {
 
     /// SELECT by path (P1 `08` from the MF, `09` from `start`): FIDs, 2 bytes each. A leading
     /// `7FFF` is the current ADF; under P1 `08` a leading `3F00` is tolerated.
-    pub fn select_path(&self, start: usize, adf: Option<usize>, path: &[u8], from_mf: bool) -> Option<usize> {
+    pub(crate) fn select_path(&self, start: usize, adf: Option<usize>, path: &[u8], from_mf: bool) -> Option<usize> {
         if path.is_empty() || !path.len().is_multiple_of(2) {
             return None;
         }
@@ -188,7 +183,7 @@ impl Tree {
     }
 
     /// The file that holds `i`'s content (a link file reads its target's).
-    pub fn owner(&self, i: usize) -> usize {
+    pub(crate) fn owner(&self, i: usize) -> usize {
         let mut at = i;
         for _ in 0..LINK_DEPTH {
             match self.node(at).and_then(|n| n.link) {
@@ -200,13 +195,13 @@ impl Tree {
     }
 
     /// The current content of EF `i`.
-    pub fn content(&self, i: usize) -> &[u8] {
+    pub(crate) fn content(&self, i: usize) -> &[u8] {
         self.node(self.owner(i)).map(|n| n.content.as_slice()).unwrap_or(&[])
     }
 
     /// Replaces the content of `i`'s owner (restoring persisted state; no length check
     /// beyond the file's kind). False if it does not fit.
-    pub fn restore(&mut self, i: usize, content: Vec<u8>) -> bool {
+    pub(crate) fn restore(&mut self, i: usize, content: Vec<u8>) -> bool {
         let owner = self.owner(i);
         let fits = match self.node(owner).map(|n| n.kind) {
             Some(FileKind::Transparent { size }) => content.len() == size,
@@ -226,7 +221,7 @@ impl Tree {
     }
 
     /// Files changed since the last call, with their content (each owner once).
-    pub fn take_dirty(&mut self) -> Vec<usize> {
+    pub(crate) fn take_dirty(&mut self) -> Vec<usize> {
         let mut d = core::mem::take(&mut self.dirty);
         d.sort_unstable();
         d.dedup();
@@ -241,13 +236,13 @@ impl Tree {
     }
 
     /// The kind of `i` as read and written: a link file's target's.
-    pub fn kind(&self, i: usize) -> Option<FileKind> {
+    pub(crate) fn kind(&self, i: usize) -> Option<FileKind> {
         self.node(self.owner(i)).map(|n| n.kind)
     }
 
     /// READ BINARY: up to `ne` bytes from `offset` (TS 102 221 §11.1.3). Offset past the
     /// end → `6B00`; not transparent → `6981`.
-    pub fn read_binary(&self, i: usize, offset: usize, ne: usize) -> Result<Vec<u8>, Status> {
+    pub(crate) fn read_binary(&self, i: usize, offset: usize, ne: usize) -> Result<Vec<u8>, Status> {
         let Some(FileKind::Transparent { size }) = self.kind(i) else {
             return Err(Status::IncompatibleFileStructure);
         };
@@ -261,7 +256,7 @@ impl Tree {
 
     /// UPDATE BINARY (§11.1.4): `data` at `offset`. Offset past the end → `6B00`, data past
     /// the end → `6700`.
-    pub fn update_binary(&mut self, i: usize, offset: usize, data: &[u8]) -> Result<(), Status> {
+    pub(crate) fn update_binary(&mut self, i: usize, offset: usize, data: &[u8]) -> Result<(), Status> {
         let Some(FileKind::Transparent { size }) = self.kind(i) else {
             return Err(Status::IncompatibleFileStructure);
         };
@@ -278,7 +273,7 @@ impl Tree {
     }
 
     /// Record length and count of a record EF; whether it is cyclic.
-    pub fn records(&self, i: usize) -> Result<(usize, u8, bool), Status> {
+    pub(crate) fn records(&self, i: usize) -> Result<(usize, u8, bool), Status> {
         match self.kind(i) {
             Some(FileKind::LinearFixed { record_len, records }) => Ok((usize::from(record_len), records, false)),
             Some(FileKind::Cyclic { record_len, records }) => Ok((usize::from(record_len), records, true)),
@@ -289,7 +284,7 @@ impl Tree {
     /// The record number a record command addresses, and the new record pointer
     /// (TS 102 221 §11.1.5: absolute mode leaves the pointer alone; next/previous move it
     /// and, on a linear fixed EF, stop at the ends with `6A83`; a cyclic EF wraps).
-    pub fn resolve(&self, i: usize, mode: RecordMode, pointer: Option<u8>) -> Result<(u8, Option<u8>), Status> {
+    pub(crate) fn resolve(&self, i: usize, mode: RecordMode, pointer: Option<u8>) -> Result<(u8, Option<u8>), Status> {
         let (_, n, cyclic) = self.records(i)?;
         if n == 0 {
             return Err(Status::RecordNotFound);
@@ -320,7 +315,7 @@ impl Tree {
     }
 
     /// Record `r` (1-based) of EF `i`.
-    pub fn record(&self, i: usize, r: u8) -> Result<&[u8], Status> {
+    pub(crate) fn record(&self, i: usize, r: u8) -> Result<&[u8], Status> {
         let (len, n, _) = self.records(i)?;
         if r == 0 || r > n {
             return Err(Status::RecordNotFound);
@@ -330,7 +325,7 @@ impl Tree {
     }
 
     /// UPDATE RECORD of record `r`: `data` must be exactly one record long (`6700`).
-    pub fn update_record(&mut self, i: usize, r: u8, data: &[u8]) -> Result<(), Status> {
+    pub(crate) fn update_record(&mut self, i: usize, r: u8, data: &[u8]) -> Result<(), Status> {
         let (len, n, _) = self.records(i)?;
         if data.len() != len {
             return Err(Status::WrongLength);
@@ -345,7 +340,7 @@ impl Tree {
     }
 
     /// Writes `data` as the new record 1 of cyclic EF `i`: the oldest record goes.
-    pub fn push_cyclic(&mut self, i: usize, data: &[u8]) -> Result<(), Status> {
+    pub(crate) fn push_cyclic(&mut self, i: usize, data: &[u8]) -> Result<(), Status> {
         let (len, n, cyclic) = self.records(i)?;
         if !cyclic {
             return Err(Status::IncompatibleFileStructure);
@@ -365,7 +360,7 @@ impl Tree {
     /// SEARCH RECORD, simple search (TS 102 221 §11.1.7): the records from `from` on
     /// (forward) or down to it (backward) whose bytes start with `pattern`... anywhere in
     /// the record, as ISO 7816-4's simple search asks: the record numbers.
-    pub fn search(&self, i: usize, from: u8, forward: bool, pattern: &[u8]) -> Result<Vec<u8>, Status> {
+    pub(crate) fn search(&self, i: usize, from: u8, forward: bool, pattern: &[u8]) -> Result<Vec<u8>, Status> {
         let (len, n, _) = self.records(i)?;
         if pattern.is_empty() || pattern.len() > len {
             return Err(Status::WrongLength);
@@ -386,7 +381,7 @@ impl Tree {
 
     /// INCREASE (§11.1.8): adds `value` to record 1 of cyclic EF `i` and writes the sum as
     /// the new record 1. Returns the new record ‖ the value added. Overflow → `9850`.
-    pub fn increase(&mut self, i: usize, value: &[u8]) -> Result<Vec<u8>, Status> {
+    pub(crate) fn increase(&mut self, i: usize, value: &[u8]) -> Result<Vec<u8>, Status> {
         let (len, _, cyclic) = self.records(i)?;
         if !cyclic {
             return Err(Status::IncompatibleFileStructure);
@@ -430,7 +425,7 @@ impl Tree {
     }
 
     /// RETRIEVE DATA (TS 102 221 §11.3.1): the whole TLV object with `tag`.
-    pub fn retrieve(&self, i: usize, tag: u32) -> Result<Vec<u8>, Status> {
+    pub(crate) fn retrieve(&self, i: usize, tag: u32) -> Result<Vec<u8>, Status> {
         let Some(FileKind::BerTlv { .. }) = self.kind(i) else {
             return Err(Status::IncompatibleFileStructure);
         };
@@ -442,7 +437,7 @@ impl Tree {
 
     /// SET DATA (§11.3.2): `object` (one TLV) replaces the object with its tag, or is
     /// appended; a TLV with no value deletes it. Not enough room → `6A84`.
-    pub fn set_object(&mut self, i: usize, object: &[u8]) -> Result<(), Status> {
+    pub(crate) fn set_object(&mut self, i: usize, object: &[u8]) -> Result<(), Status> {
         let Some(FileKind::BerTlv { max_size }) = self.kind(i) else {
             return Err(Status::IncompatibleFileStructure);
         };
@@ -472,7 +467,7 @@ impl Tree {
 
     /// The FCP template of file `i` (TS 102 221 §11.1.1.3); `pin_status` is the `C6` value
     /// for a directory (the PIN enable state now, not the package's).
-    pub fn fcp(&self, i: usize, pin_status: Option<&[u8]>) -> Vec<u8> {
+    pub(crate) fn fcp(&self, i: usize, pin_status: Option<&[u8]>) -> Vec<u8> {
         let Some(node) = self.node(i) else { return Vec::new() };
         let kind = self.kind(i).unwrap_or(node.kind);
         let mut body = Vec::with_capacity(64);
@@ -539,7 +534,7 @@ impl Tree {
     /// The response to a GSM SELECT (TS 51.011 §9.2.1), with `access` the three access
     /// condition bytes of an EF and `chv` the CHV status bytes of a DF (CHV1, UNBLOCK CHV1,
     /// CHV2, UNBLOCK CHV2).
-    pub fn gsm_response(&self, i: usize, access: [u8; 3], chv: [u8; 4]) -> Vec<u8> {
+    pub(crate) fn gsm_response(&self, i: usize, access: [u8; 3], chv: [u8; 4]) -> Vec<u8> {
         let Some(node) = self.node(i) else { return Vec::new() };
         let fid = node.fid.to_be_bytes();
         match self.kind(i).unwrap_or(node.kind) {

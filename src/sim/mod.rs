@@ -10,4 +10,4 @@ pub mod milenage;
 pub mod pin;
 pub mod sqn;
 pub mod state;
-pub mod tuak;
+pub(crate) mod tuak;

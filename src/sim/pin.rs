@@ -292,7 +292,7 @@ impl PinSet {
 /// The shape checks of TS 102 221 §11.1.9–§11.1.13 before a PIN is touched: P1 `00` (DISABLE
 /// also `80`, "replace by the universal PIN", not supported → `6A81`), data 8 bytes (CHANGE
 /// and UNBLOCK 16; VERIFY and UNBLOCK also none).
-pub fn check_shape(op: PinOp, p1: u8, data: &[u8]) -> Result<(), Status> {
+pub(crate) fn check_shape(op: PinOp, p1: u8, data: &[u8]) -> Result<(), Status> {
     match (op, p1) {
         (PinOp::Disable, 0x80) => return Err(Status::FunctionNotSupported),
         (_, 0x00) => {}

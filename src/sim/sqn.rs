@@ -26,10 +26,10 @@ use alloc::vec::Vec;
 use core::fmt;
 
 /// The highest SEQ SAIP allows in `sqnInit`, `sqnDelta` and `sqnAgeLimit` (43 bits).
-pub const SEQ_MAX: u64 = 0x07FF_FFFF_FFFF;
+pub(crate) const SEQ_MAX: u64 = 0x07FF_FFFF_FFFF;
 
 /// Bits of IND in SQN (TS 33.102 Annex C.3.2, a = 5).
-pub const IND_BITS: u32 = 5;
+pub(crate) const IND_BITS: u32 = 5;
 
 /// The 48-bit SQN mask.
 const SQN_MASK: u64 = 0xFFFF_FFFF_FFFF;
@@ -37,21 +37,21 @@ const SQN_MASK: u64 = 0xFFFF_FFFF_FFFF;
 /// `sqnOptions` bit: the Δ (wrap-around) check of TS 33.102 Annex C.2.1 is on. SAIP's default
 /// `sqnOptions` is `02`, which GSMA TS.48's profile description calls "SQN wrap around"; the
 /// Δ check is TS 33.102's protection against wrap-around of the USIM counter.
-pub const OPT_DELTA_CHECK: u8 = 0x02;
+pub(crate) const OPT_DELTA_CHECK: u8 = 0x02;
 
 /// `sqnOptions` bit: the age-limit check of TS 33.102 Annex C.2.2 is on. Bit position not
 /// confirmed against the TCA SAIP text (not available here).
-pub const OPT_AGE_LIMIT_CHECK: u8 = 0x04;
+pub(crate) const OPT_AGE_LIMIT_CHECK: u8 = 0x04;
 
 /// `sqnOptions` bit: IND is not used; one counter (the whole SQN) instead of the array.
 /// Bit position not confirmed against the TCA SAIP text (not available here); clear in
 /// SAIP's default `02`, so the default is the array scheme that `sqnInit`'s 32 entries imply.
-pub const OPT_NO_IND: u8 = 0x01;
+pub(crate) const OPT_NO_IND: u8 = 0x01;
 
 /// Why an SQN was refused; each one makes AUTHENTICATE answer a synchronisation failure with
 /// AUTS (TS 33.102 §6.3.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SqnFailure {
+pub(crate) enum SqnFailure {
     /// SEQ ≤ SEQ_MS(IND) (Annex C.3.2), or SQN ≤ SQN_MS without IND: a replay or an old vector.
     NotFresh,
     /// SEQ − SEQ_MS > Δ (Annex C.2.1).
@@ -72,7 +72,7 @@ impl fmt::Display for SqnFailure {
 
 /// The checks `sqnOptions` turns on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SqnOptions {
+pub(crate) struct SqnOptions {
     /// The Δ check (Annex C.2.1).
     pub delta_check: bool,
     /// The age-limit check (Annex C.2.2).
@@ -83,7 +83,7 @@ pub struct SqnOptions {
 
 impl SqnOptions {
     /// The checks of a SAIP `sqnOptions` byte; unknown bits are ignored.
-    pub fn from_saip(options: u8) -> SqnOptions {
+    pub(crate) fn from_saip(options: u8) -> SqnOptions {
         SqnOptions {
             delta_check: options & OPT_DELTA_CHECK != 0,
             age_limit_check: options & OPT_AGE_LIMIT_CHECK != 0,
@@ -95,7 +95,7 @@ impl SqnOptions {
 /// The USIM's SQN state: SEQ_MS(i) for the 32 IND values, the highest accepted SQN and the
 /// `akaParameter` options.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SqnState {
+pub(crate) struct SqnState {
     /// SEQ_MS(i) per IND i (43 bits each).
     array: [u64; 32],
     /// SQN_MS: the highest SQN accepted so far (48 bits).
@@ -136,7 +136,12 @@ impl SqnState {
     /// `sqnOptions`, `sqnDelta` and `sqnAgeLimit`. `None` when a value exceeds
     /// `07FFFFFFFFFF`. SQN_MS starts as the highest SQN the initial array stands for
     /// (SEQ_MS(i) ‖ i over the entries that are not zero), or 0.
-    pub fn new(sqn_init: &[[u8; 6]; 32], sqn_options: u8, delta: [u8; 6], age_limit: [u8; 6]) -> Option<SqnState> {
+    pub(crate) fn new(
+        sqn_init: &[[u8; 6]; 32],
+        sqn_options: u8,
+        delta: [u8; 6],
+        age_limit: [u8; 6],
+    ) -> Option<SqnState> {
         let mut array = [0u64; 32];
         for (dst, src) in array.iter_mut().zip(sqn_init.iter()) {
             *dst = be48(src);
@@ -164,13 +169,13 @@ impl SqnState {
     }
 
     /// The checks in force.
-    pub fn options(&self) -> SqnOptions {
+    pub(crate) fn options(&self) -> SqnOptions {
         SqnOptions::from_saip(self.options)
     }
 
     /// Whether `sqn` (from AUTN, AK removed) may be accepted (see the module doc for the
     /// rules). Does not change the state; call [`SqnState::accept`] once the MAC matched.
-    pub fn check(&self, sqn: &[u8; 6]) -> Result<(), SqnFailure> {
+    pub(crate) fn check(&self, sqn: &[u8; 6]) -> Result<(), SqnFailure> {
         let sqn = be48(sqn);
         let opts = self.options();
         let (new, last, highest) = if opts.use_ind {
@@ -194,7 +199,7 @@ impl SqnState {
 
     /// Stores `sqn` as accepted: SEQ_MS(IND) := SEQ, and SQN_MS := SQN when higher. The caller
     /// has checked it with [`SqnState::check`].
-    pub fn accept(&mut self, sqn: &[u8; 6]) {
+    pub(crate) fn accept(&mut self, sqn: &[u8; 6]) {
         let sqn = be48(sqn);
         let ind = usize::try_from(sqn & 0x1F).unwrap_or(0);
         if let Some(slot) = self.array.get_mut(ind) {
@@ -204,13 +209,13 @@ impl SqnState {
     }
 
     /// SQN_MS, the highest SQN accepted so far, for AUTS (TS 33.102 §6.3.3, Annex C.3.4).
-    pub fn highest(&self) -> [u8; 6] {
+    pub(crate) fn highest(&self) -> [u8; 6] {
         to_be48(self.highest)
     }
 
     /// The state as 212 bytes: version `01`, `sqnOptions`, Δ (6), L (6), SQN_MS (6), then
     /// SEQ_MS(0)…SEQ_MS(31) (6 each), all big-endian.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(STATE_BYTES);
         out.push(STATE_VERSION);
         out.push(self.options);
@@ -225,7 +230,7 @@ impl SqnState {
 
     /// The state [`SqnState::to_bytes`] wrote. `None` for another length or version, a value
     /// out of range, or an SQN_MS below an SQN the array stands for.
-    pub fn from_bytes(bytes: &[u8]) -> Option<SqnState> {
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Option<SqnState> {
         if bytes.len() != STATE_BYTES || bytes.first() != Some(&STATE_VERSION) {
             return None;
         }

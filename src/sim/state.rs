@@ -15,7 +15,7 @@ use rasn::prelude::*;
 /// The record `sim.p<slot>`.
 #[derive(AsnType, Encode, Decode, Clone, Default, PartialEq, Eq)]
 #[rasn(automatic_tags)]
-pub struct SimRecord {
+pub(crate) struct SimRecord {
     /// SHA-256 of the profile package this state belongs to.
     pub package: OctetString,
     /// Files whose content changed: (index into `Profile::files`, content).
@@ -39,7 +39,7 @@ impl core::fmt::Debug for SimRecord {
 /// One changed file.
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(automatic_tags)]
-pub struct FileContent {
+pub(crate) struct FileContent {
     /// Index into `Profile::files` (decoding is deterministic, so indices are stable).
     pub index: u32,
     /// The content now.
@@ -49,7 +49,7 @@ pub struct FileContent {
 /// One NAA's SQN state.
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(automatic_tags)]
-pub struct SqnEntry {
+pub(crate) struct SqnEntry {
     /// The ADF (index into `Profile::files`).
     pub adf: u32,
     /// `SqnState::to_bytes`.
@@ -58,7 +58,7 @@ pub struct SqnEntry {
 
 /// The record kind `sim`.
 #[derive(Debug, Clone, Copy)]
-pub struct SimKind;
+pub(crate) struct SimKind;
 
 impl crate::store::RecordKind for SimKind {
     const PREFIX: &'static str = "sim";

@@ -34,7 +34,7 @@ use core::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// ALGONAME of TS 35.231 §6: the ASCII string `TUAK1.0`.
-pub const ALGONAME: &[u8; 7] = b"TUAK1.0";
+pub(crate) const ALGONAME: &[u8; 7] = b"TUAK1.0";
 
 /// The state's length in bytes (1600 bits).
 const STATE_LEN: usize = 200;
