@@ -471,3 +471,27 @@ fn a_catalogue_folder() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `Es9Server::sgp22` (`veuicc smdp serve --sgp22 3.0`): a v3 server gives a v3 card a
+/// serverSigned1 with sessionContext, a v2.5 card a v2.5 one; both download.
+#[test]
+fn a_v3_server_speaks_v3_to_a_v3_card_only() {
+    use veuicc::asn1::download::ServerSigned1;
+    use veuicc::config::Sgp22Version;
+    for card_version in [Sgp22Version::V2_5, Sgp22Version::V3_0] {
+        let mut server = server();
+        server.sgp22 = Sgp22Version::V3_1;
+        let mut config = veuicc::testkit::default_config();
+        config.sgp22 = card_version;
+        let card = TestCard::with_config(config, veuicc::store::MemStorage::new(), 1);
+        let mut lpa = Es10Client::open(card).unwrap();
+        let answer = initiate(&server, &mut lpa);
+        let signed1 = B64.decode(answer["serverSigned1"].as_str().unwrap()).unwrap();
+        let signed1: ServerSigned1 = rasn::der::decode(&signed1).unwrap();
+        let context = signed1.session_context.as_ref().map(|c| c.server_svn.to_vec());
+        let expected = card_version.is_v3().then(|| vec![3, 1, 0]);
+        assert_eq!(context, expected, "card {card_version}");
+        let order = Order { address: ADDRESS, matching_id: Some(DEFAULT_MATCHING_ID), confirmation_code: None };
+        download(&mut lpa, &mut post(&server), &order).unwrap_or_else(|e| panic!("card {card_version}: {e:?}"));
+    }
+}

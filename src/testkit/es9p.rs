@@ -391,6 +391,10 @@ pub struct Es9Server {
     pub limits: Limits,
     /// Check CERT.EUICC/EUM dates against the system clock (default: yes).
     pub check_dates: bool,
+    /// The SGP.22 version the server is (default 2.5): a v3 server sends serverSigned1's
+    /// sessionContext and serverRspCapability to a card whose EUICCInfo1 says v3
+    /// (`TestSmdp::sgp22`).
+    pub sgp22: crate::config::Sgp22Version,
     sessions: Mutex<HashMap<String, Session>>,
     seen: Mutex<Seen>,
     seeds: Mutex<Option<DetRng>>,
@@ -493,6 +497,7 @@ impl Es9Server {
             catalogue,
             limits: Limits::default(),
             check_dates: true,
+            sgp22: crate::config::Sgp22Version::V2_5,
             sessions: Mutex::new(HashMap::new()),
             seen: Mutex::new((HashSet::new(), VecDeque::new())),
             seeds: Mutex::new(None),
@@ -742,6 +747,7 @@ impl Es9Server {
         }
         let mut smdp = TestSmdp::with_keys(self.keys.clone(), address, self.seed());
         smdp.ci = self.ci.clone();
+        smdp.sgp22 = self.sgp22;
         if self.check_dates {
             smdp.now = Some(crate::platform::UnixTime(unix_now()));
         }

@@ -74,6 +74,14 @@ struct ServeArgs {
     /// Print no QR codes (the activation codes still).
     #[arg(long)]
     no_qr: bool,
+    /// The SGP.22 version the SM-DP+ is: 2.5 (the default), 3.0 or 3.1. A v3 server sends a v3
+    /// card serverSigned1's sessionContext and serverRspCapability; a v2 card gets v2.5 messages.
+    #[arg(long, value_name = "VERSION", value_parser = parse_sgp22, default_value = "2.5")]
+    sgp22: veuicc::config::Sgp22Version,
+}
+
+fn parse_sgp22(text: &str) -> Result<veuicc::config::Sgp22Version, String> {
+    veuicc::config::Sgp22Version::parse(text).ok_or_else(|| format!("{text:?}: the SM-DP+ is SGP.22 2.5, 3.0 or 3.1"))
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
@@ -153,6 +161,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     let mut server = Es9Server::new(keys, Some(&address), catalogue);
     server.limits.session_timeout = Duration::from_secs(args.session_timeout.max(1));
     server.check_dates = !args.accept_expired;
+    server.sgp22 = args.sgp22;
     match &args.log {
         Some(path) => {
             let f = std::fs::OpenOptions::new()
