@@ -852,6 +852,7 @@ mod tests {
         let new: ProfileRecord = rasn::der::decode(&rasn::der::encode(&old).unwrap()).unwrap();
         assert_eq!((new.port, new.enabled_on()), (None, Some(Port::FIRST)), "a version 1 record means port 0");
         assert_eq!((new.iccid, new.class, new.ppr, new.dp_proprietary_data), (old.iccid, old.class, PPR1, None));
+        assert_eq!((new.hri_server_address, new.enterprise, new.service_description), (None, None, None));
     }
 
     fn profile(slot: u8, state: ProfileState) -> ProfileRecord {
