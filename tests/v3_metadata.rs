@@ -39,7 +39,11 @@ fn card(sgp22: Sgp22Version) -> TestCard {
 
 /// `EnterpriseConfiguration` of "Example Corp" (OID 2.999.7) with `bits` and `n` as its rules.
 fn enterprise(bits: &[usize], n: i64) -> EnterpriseConfiguration {
-    EnterpriseConfiguration::new(ObjectIdentifier::new(vec![2, 999, 7]).unwrap(), "Example Corp", Some(EnterpriseRules::new(bits, n)))
+    EnterpriseConfiguration::new(
+        ObjectIdentifier::new(vec![2, 999, 7]).unwrap(),
+        "Example Corp",
+        Some(EnterpriseRules::new(bits, n)),
+    )
 }
 
 /// The sample profile `iccid`, with `enterprise` as its enterpriseConfiguration.
@@ -219,7 +223,14 @@ fn enable(iccid: &str) -> String {
 fn enterprise_state(n: i64) -> CardState {
     let mut state = CardState::default();
     for (i, iccid) in [E, P1, P2, E2].into_iter().enumerate() {
-        state.profiles.push(profile_record(iccid, 0x10 + i as u8, ProfileState::Disabled, ProfileClass::Operational, 0, 0));
+        state.profiles.push(profile_record(
+            iccid,
+            0x10 + i as u8,
+            ProfileState::Disabled,
+            ProfileClass::Operational,
+            0,
+            0,
+        ));
     }
     let record = |rules: bool| Enterprise {
         oid: ObjectIdentifier::new(vec![2, 999, 7]).unwrap(),
@@ -302,7 +313,8 @@ fn an_enterprise_install_survives_every_power_cut() {
         let mut card = card_on(&config, initial.clone()).unwrap();
         let mut lpa = Es10Client::open(&mut card).unwrap();
         let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 8);
-        download(&mut lpa, &mut smdp, &profile(ENTERPRISE, Some(enterprise(&[enterprise_rule::REFERENCE], 1)))).unwrap();
+        download(&mut lpa, &mut smdp, &profile(ENTERPRISE, Some(enterprise(&[enterprise_rule::REFERENCE], 1))))
+            .unwrap();
         lpa.close().unwrap();
         initial = card.into_platform().storage;
         initial.power_up();
