@@ -283,7 +283,9 @@ fn check_fallback(edit: &mut Edit<'_>) -> Result<()> {
 /// `numberOfNonEnterpriseProfiles` "that can be Enabled" — while an installed profile holds
 /// `referenceEnterpriseRule`, at most that many profiles without an enterpriseConfiguration may
 /// be enabled at once (on all eSIM ports together). Enabling an enterprise profile is never
-/// limited by it. A negative number allows none.
+/// limited by it. A negative number allows none. DisableProfile's TPRO10 re-enable is not
+/// checked: it swaps the Test profile for the one it replaced on the same port, so the count
+/// grows only if that Test profile was an enterprise one.
 fn enterprise_limit_exceeded(config: &CardConfig, state: &CardState, target: usize, replaced: &[usize]) -> bool {
     if !(config.sgp22.is_v3() && config.enterprise_profiles) {
         return false;
