@@ -240,6 +240,11 @@ pub struct CardConfig {
     /// Multiple Enabled Profiles (SGP.22 v3; only on a v3 card): `None` is one enabled profile,
     /// on eSIM port 0, as on a v2.5 card.
     pub mep: Option<Mep>,
+    /// Enterprise Profiles (SGP.22 v3 `enterpriseConfiguration`, the enterprise rules; a v3
+    /// card only, `true` by default): a v3 card without them refuses a profile whose metadata
+    /// has an enterpriseConfiguration (`enterpriseProfilesNotSupported(17)`) and does not
+    /// advertise `enterpriseProfilesSupport(9)`. A v2.5 card ignores the field whatever this says.
+    pub enterprise_profiles: bool,
 }
 
 /// How a Multiple Enabled Profiles card (SGP.22 v3) places profiles on eSIM ports.
@@ -550,6 +555,7 @@ impl CardConfig {
             info2: Info2Config::default(),
             sgp22: Sgp22Version::V2_5,
             mep: None,
+            enterprise_profiles: true,
         }
     }
 }

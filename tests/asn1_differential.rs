@@ -396,6 +396,15 @@ fn session_answers(
     profile.metadata.profile_policy_rules = Some([false, false, true].into_iter().collect());
     profile.configure.dp_proprietary_data =
         Some(dl::DpProprietaryData::new(rasn::types::ObjectIdentifier::new(vec![2, 999, 10]).unwrap()));
+    // SGP.22 v3 metadata: a v3 card keeps and reports it, a v2.5 card ignores it.
+    profile.metadata.hri_server_address = Some("hri.example.com".into());
+    profile.metadata.service_description = Some([true, true].into_iter().collect());
+    profile.metadata.enterprise_configuration = Some(dl::EnterpriseConfiguration::new(
+        rasn::types::ObjectIdentifier::new(vec![2, 999, 7]).unwrap(),
+        "Example Corp",
+        Some(dl::EnterpriseRules::new(&[1], 2)),
+    ));
+    profile.metadata.estimated_profile_size = Some(3000.into());
     let mut lpa = Es10Client::open(&mut card).unwrap();
     let installed = download(&mut lpa, &mut smdp, &profile).unwrap();
     answers.push(("ProfileInstallationResult", installed.pir.clone()));
@@ -415,6 +424,8 @@ fn session_answers(
         // Every field the card keeps: notification configuration (asked for by the test
         // SM-DP+), owner, dpProprietaryData, PPRs.
         ("ProfileInfoListResponse", "BF2D0C5C0A5A4F9F709095B6B7B899".into()),
+        // The v3 fields (a v2.5 card answers the ICCID only).
+        ("ProfileInfoListResponse", "BF2D0B5C095A9B9F24BD9F1F9F25".into()),
         ("ListNotificationResponse", "BF2800".into()),
         ("RetrieveNotificationsListResponse", "BF2B00".into()),
         ("DisableProfileResponse", format!("BF3211A00C5A0A{iccid_hex}810100")),
@@ -449,6 +460,13 @@ fn v3_card_answers_decode_in_the_v3_module() {
             assert_eq!(hexs(enable), "BF3106800100810101");
             let list = &answers.iter().find(|(t, _)| *t == "ProfileInfoListResponse").unwrap().1;
             assert!(hexs(list).contains("9F240101"), "{}", hexs(list));
+        }
+        // The v3 metadata: hriServerAddress, enterpriseConfiguration, serviceDescription, the
+        // package's size (9F25 02 + two bytes), on a v3 card only.
+        let list = &answers.iter().filter(|(t, _)| *t == "ProfileInfoListResponse").nth(2).unwrap().1;
+        let v3_fields = ["9B0F", "BD1C800388370781", "A20780020640810102", "9F1F0206C0", "9F2502"];
+        for field in v3_fields {
+            assert_eq!(hexs(list).contains(field), version.is_v3(), "{version} {field}: {}", hexs(list));
         }
         let info1 = &answers.iter().find(|(t, _)| *t == "EUICCInfo1").unwrap().1;
         let info2 = &answers.iter().find(|(t, _)| *t == "EUICCInfo2").unwrap().1;
@@ -529,6 +547,11 @@ fn cases_v3() -> Vec<Case> {
         case("EUICCInfo2", Dir::Encodes, round::<rsp::EuiccInfo2>),
         case("EnableProfileRequest", Dir::Decodes, round::<rsp::EnableProfileRequest>),
         case("EnableProfileResponse", Dir::Encodes, round::<rsp::EnableProfileResponse>),
+        // Every v3 member of StoreMetadata, the ones the card does not take kept raw.
+        case("StoreMetadataRequest", Dir::Decodes, round::<dl::StoreMetadataRequest>),
+        case("EnterpriseConfiguration", Dir::Decodes, round::<dl::EnterpriseConfiguration>),
+        case("ProfileInfo", Dir::Encodes, round::<rsp::ProfileInfo>),
+        case("ProfileInfoListResponse", Dir::Encodes, round::<rsp::ProfileInfoListResponse>),
     ]
 }
 

@@ -33,6 +33,9 @@ fn profile(iccid: &[u8], slot: u8, state: ProfileState, ppr: u8) -> ProfileRecor
         owner: None,
         dp_proprietary_data: None,
         port: None,
+        hri_server_address: None,
+        enterprise: None,
+        service_description: None,
     }
 }
 

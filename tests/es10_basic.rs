@@ -245,6 +245,9 @@ fn card_with_profiles() -> TestCard {
             owner: None,
             dp_proprietary_data: None,
             port: None,
+            hri_server_address: None,
+            enterprise: None,
+            service_description: None,
         },
         ProfileRecord {
             iccid: hex("98001032547698103222").into(),
@@ -260,6 +263,9 @@ fn card_with_profiles() -> TestCard {
             owner: None,
             dp_proprietary_data: None,
             port: None,
+            hri_server_address: None,
+            enterprise: None,
+            service_description: None,
         },
     ];
     let mut txn = Txn::new();

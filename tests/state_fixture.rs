@@ -66,6 +66,9 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         owner: Some(Owner { mcc_mnc: hex("21F354").into(), gid1: Some(hex("0102").into()), gid2: None }),
         dp_proprietary_data: Some(hex("3005 0603 2A0304").into()),
         port: None,
+        hri_server_address: None,
+        enterprise: None,
+        service_description: None,
     };
     let b = ProfileRecord {
         iccid: hex(ICCID_B).into(),
@@ -81,6 +84,9 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         owner: None,
         dp_proprietary_data: None,
         port: None,
+        hri_server_address: None,
+        enterprise: None,
+        service_description: None,
     };
     let c = ProfileRecord {
         iccid: hex(ICCID_C).into(),
@@ -96,6 +102,9 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         owner: None,
         dp_proprietary_data: None,
         port: None,
+        hri_server_address: None,
+        enterprise: None,
+        service_description: None,
     };
     let state = CardState {
         config: ConfigRecord {

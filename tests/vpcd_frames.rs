@@ -137,6 +137,9 @@ fn card_with_a_profile() -> TestCard {
         owner: None,
         dp_proprietary_data: None,
         port: None,
+        hri_server_address: None,
+        enterprise: None,
+        service_description: None,
     };
     support::card(&CardState { profiles: vec![profile], ..CardState::default() })
 }

@@ -141,6 +141,12 @@ result_codes! {
         InvalidNaaKey = 14,
         /// pprNotAllowed
         PprNotAllowed = 15,
+        /// enterpriseProfilesNotSupported (v3)
+        EnterpriseProfilesNotSupported = 17,
+        /// enterpriseRulesNotAllowed (v3: a second profile with referenceEnterpriseRule)
+        EnterpriseRulesNotAllowed = 18,
+        /// enterpriseProfilesOnly (v3: the reference enterprise rule allows only enterprise profiles)
+        EnterpriseProfilesOnly = 22,
         /// installFailedDueToUnknownError
         UnknownError = 127,
     }
@@ -175,6 +181,8 @@ result_codes! {
         WrongProfileReenabling = 4,
         /// catBusy
         CatBusy = 5,
+        /// disallowedByEnterpriseRule (v3: the reference enterprise rule's numberOfNonEnterpriseProfiles)
+        DisallowedByEnterpriseRule = 6,
         /// commandError (v3; e.g. no or a wrong targetEsimPort on a MEP-A1 card)
         CommandError = 7,
         /// noEsimPortAvailable (v3 MEP: every profile port holds an enabled profile)

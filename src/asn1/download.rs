@@ -520,6 +520,115 @@ pub struct StoreMetadataRequest {
     /// `serviceSpecificDataNotStoredInEuicc [35] VendorSpecificExtension OPTIONAL` — `BF23`.
     #[rasn(tag(context, 35))]
     pub service_specific_data_not_stored_in_euicc: Option<Vec<VendorSpecificData>>,
+    /// v3: `rpmConfiguration [26] RpmConfiguration OPTIONAL` — `BA` (#SupportedForRpmV3.0.0#).
+    /// Kept raw (its content, without the `BA` header): the card does no RPM and ignores it.
+    #[rasn(tag(context, 26))]
+    pub rpm_configuration: Option<Any>,
+    /// v3: `hriServerAddress [27] UTF8String OPTIONAL` — `9B` (#SupportedFromV3.0.0#).
+    #[rasn(tag(context, 27))]
+    pub hri_server_address: Option<Utf8String>,
+    /// v3: `serviceProviderMessage [30] LocalisedTextMessage OPTIONAL` — `BE`. Raw, ignored.
+    #[rasn(tag(context, 30))]
+    pub service_provider_message: Option<Any>,
+    /// v3: `lprConfiguration [28] LprConfiguration OPTIONAL` — `BC` (#SupportedForLpaProxyV3.0.0#).
+    /// Raw, ignored (no LPA proxy).
+    #[rasn(tag(context, 28))]
+    pub lpr_configuration: Option<Any>,
+    /// v3: `enterpriseConfiguration [29] EnterpriseConfiguration OPTIONAL` — `BD`
+    /// (#SupportedForEnterpriseV3.0.0#).
+    #[rasn(tag(context, 29))]
+    pub enterprise_configuration: Option<EnterpriseConfiguration>,
+    /// v3: `serviceDescription [31] ServiceDescription OPTIONAL` — `9F1F`: voice(0), data(1).
+    #[rasn(tag(context, 31))]
+    pub service_description: Option<BitString>,
+    /// v3: `deviceChangeConfiguration [32] DeviceChangeConfiguration OPTIONAL` — `BF20` (a
+    /// CHOICE, so explicitly tagged; #SupportedForDcV3.0.0#). Raw, ignored (no device change).
+    #[rasn(tag(context, 32))]
+    pub device_change_configuration: Option<Any>,
+    /// v3: `estimatedProfileSize [33] INTEGER OPTIONAL` — `9F21`. Ignored: the card checks
+    /// the real size as the profile elements arrive.
+    #[rasn(tag(context, 33))]
+    pub estimated_profile_size: Option<Integer>,
+}
+
+/// Top-level components of `StoreMetadataRequest` that SGP.22 v3.0 added (`BA`, `9B`, `BE`,
+/// `BC`, `BD`, `9F1F`, `BF20`, `9F21`): a v2.5 card strips them before it decodes
+/// ([`super::ext::decode_without`]), so it ignores them whatever they hold, as it always did.
+pub const STORE_METADATA_V3_TAGS: [Tag; 8] = [
+    Tag::new(Class::Context, 26),
+    Tag::new(Class::Context, 27),
+    Tag::new(Class::Context, 30),
+    Tag::new(Class::Context, 28),
+    Tag::new(Class::Context, 29),
+    Tag::new(Class::Context, 31),
+    Tag::new(Class::Context, 32),
+    Tag::new(Class::Context, 33),
+];
+
+/// v3 `EnterpriseConfiguration ::= SEQUENCE` — `BD { 80 enterpriseOid, 81 enterpriseName,
+/// A2 enterpriseRules? }` (#SupportedForEnterpriseV3.0.0#).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(identifier = "EnterpriseConfiguration")]
+#[non_exhaustive]
+pub struct EnterpriseConfiguration {
+    /// `enterpriseOid [0] OBJECT IDENTIFIER`.
+    #[rasn(tag(context, 0))]
+    pub enterprise_oid: ObjectIdentifier,
+    /// `enterpriseName [1] UTF8String (SIZE(0..64))`.
+    #[rasn(tag(context, 1))]
+    pub enterprise_name: super::BoundedUtf8<64>,
+    /// `enterpriseRules [2] SEQUENCE { … } OPTIONAL`.
+    #[rasn(tag(context, 2))]
+    pub enterprise_rules: Option<EnterpriseRules>,
+}
+
+impl EnterpriseConfiguration {
+    /// An enterprise configuration (test SM-DP+ side).
+    pub fn new(oid: ObjectIdentifier, name: &str, rules: Option<EnterpriseRules>) -> Self {
+        EnterpriseConfiguration {
+            enterprise_oid: oid,
+            enterprise_name: super::BoundedUtf8::truncated(name),
+            enterprise_rules: rules,
+        }
+    }
+}
+
+/// `enterpriseRules` of [`EnterpriseConfiguration`] — `A2 { 80 enterpriseRuleBits,
+/// 81 numberOfNonEnterpriseProfiles }` (an inner SEQUENCE with no type name of its own).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EnterpriseRules {
+    /// `enterpriseRuleBits [0] BIT STRING` — [`enterprise_rule`] bit numbers.
+    #[rasn(tag(context, 0))]
+    pub enterprise_rule_bits: BitString,
+    /// `numberOfNonEnterpriseProfiles [1] INTEGER` — "that can be Enabled".
+    #[rasn(tag(context, 1))]
+    pub number_of_non_enterprise_profiles: Integer,
+}
+
+impl EnterpriseRules {
+    /// Rules with the given [`enterprise_rule`] bits set (trailing zero bits dropped, DER).
+    pub fn new(bits: &[usize], number_of_non_enterprise_profiles: i64) -> Self {
+        let len = bits.iter().max().map_or(0, |&b| b + 1);
+        let mut s = BitString::repeat(false, len);
+        for &b in bits {
+            s.set(b, true);
+        }
+        EnterpriseRules {
+            enterprise_rule_bits: s,
+            number_of_non_enterprise_profiles: number_of_non_enterprise_profiles.into(),
+        }
+    }
+}
+
+/// `enterpriseRuleBits` bit numbers.
+pub mod enterprise_rule {
+    /// `referenceEnterpriseRule(0)`: this profile's rules govern the eUICC (one per eUICC).
+    pub const REFERENCE: usize = 0;
+    /// `priorityEnterpriseProfile(1)`.
+    pub const PRIORITY: usize = 1;
+    /// `onlyEnterpriseProfilesCanBeInstalled(2)`.
+    pub const ONLY_ENTERPRISE_PROFILES: usize = 2;
 }
 
 impl StoreMetadataRequest {
@@ -537,6 +646,14 @@ impl StoreMetadataRequest {
             profile_policy_rules: None,
             service_specific_data_stored_in_euicc: None,
             service_specific_data_not_stored_in_euicc: None,
+            rpm_configuration: None,
+            hri_server_address: None,
+            service_provider_message: None,
+            lpr_configuration: None,
+            enterprise_configuration: None,
+            service_description: None,
+            device_change_configuration: None,
+            estimated_profile_size: None,
         }
     }
 }

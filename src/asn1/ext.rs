@@ -54,6 +54,31 @@ where
     Err(error)
 }
 
+/// [`decode`] of `der` with its top-level components tagged `skip` removed first, wherever
+/// they stand. This is how a card ignores components a later version added that it does not
+/// take (a v2.5 card and StoreMetadata's v3 members, `download::STORE_METADATA_V3_TAGS`): their
+/// content is never looked at, and a known component after one of them still decodes (which
+/// [`decode`] alone cannot do: it drops only *trailing* additions). Input that is not one
+/// well-formed TLV of components decodes as it is (and fails as it would have).
+pub fn decode_without<const RL: usize, const EL: usize, T>(
+    der: &[u8],
+    skip: &[Tag],
+) -> Result<T, rasn::error::DecodeError>
+where
+    T: rasn::Decode + Constructed<RL, EL>,
+{
+    match split(der) {
+        Some((outer, components)) if components.iter().any(|(tag, _)| skip.contains(tag)) => {
+            let mut inner = Vec::new();
+            for (_, bytes) in components.iter().filter(|(tag, _)| !skip.contains(tag)) {
+                inner.extend_from_slice(bytes);
+            }
+            decode(&tlv::tlv(outer, &inner))
+        }
+        _ => decode(der),
+    }
+}
+
 /// A request type as the ES10 decoder reads it: SEQUENCEs through [`decode`], CHOICEs (whose
 /// unknown alternatives are not additions but unknown requests) as they are.
 pub trait Request: Sized {
@@ -175,6 +200,36 @@ mod tests {
         assert!(decode::<_, _, EnableProfileRequest>(&missing).is_err());
         // Truncated.
         assert!(decode::<_, _, EnableProfileRequest>(&hex("BF3103A001")).is_err());
+    }
+
+    /// StoreMetadata's v3 members, the way a v3 SM-DP+ orders them: an RPM configuration (`BA`)
+    /// the card does not take, then hriServerAddress (`9B`) and serviceDescription (`9F1F`),
+    /// which a v3 card does. The v3 type holds them all (the unsupported ones raw); a v2.5 card
+    /// strips them all before decoding, so even a malformed one (here `9F21`, an INTEGER with
+    /// no content) is ignored, and the known `BF22` after them still decodes.
+    #[test]
+    fn a_known_member_after_an_unknown_one() {
+        use crate::asn1::download::{STORE_METADATA_V3_TAGS, StoreMetadataRequest};
+        let base = "5A0A98000000000000000010910253509204 4E616D65".replace(' ', "");
+        let v3 = "BA07 A000 8303883701 9B0B 6872692E6578616D706C65 9F1F0206C0".replace(' ', "");
+        let body = format!("{base}{v3}");
+        let der = hex(&format!("BF25{:02X}{body}", body.len() / 2));
+        let md: StoreMetadataRequest = decode(&der).unwrap();
+        assert_eq!(md.hri_server_address.as_deref(), Some("hri.example"));
+        assert_eq!(md.rpm_configuration.as_ref().map(|a| a.as_bytes().len()), Some(7), "kept raw");
+        assert_eq!(md.service_description.as_ref().map(|b| (b.len(), b[0], b[1])), Some((2, true, true)));
+        assert_eq!(rasn::der::encode(&md).unwrap(), der, "raw members re-encode as received");
+
+        // A v2.5 card: the v3 members (a malformed one among them) go, a later BF22 stays.
+        let body = format!("{base}{v3}9F2100BF2200");
+        let der = hex(&format!("BF25{:02X}{body}", body.len() / 2));
+        assert!(decode::<_, _, StoreMetadataRequest>(&der).is_err(), "the v3 type refuses the bad 9F21");
+        let md: StoreMetadataRequest = decode_without(&der, &STORE_METADATA_V3_TAGS).unwrap();
+        assert_eq!((md.hri_server_address, md.rpm_configuration, md.service_description), (None, None, None));
+        assert_eq!(md.service_specific_data_stored_in_euicc, Some(Vec::new()));
+        assert_eq!(md.profile_name.as_str(), "Name");
+        // Nothing to strip: the same as decode, errors included.
+        assert!(decode_without::<_, _, StoreMetadataRequest>(&der[..der.len() - 1], &STORE_METADATA_V3_TAGS).is_err());
     }
 
     #[test]

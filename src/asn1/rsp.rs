@@ -157,6 +157,14 @@ pub mod rsp_capability {
     pub const DEVICE_INFO_EXTENSIBILITY_SUPPORT: usize = 4;
     /// `serviceSpecificDataSupport(5)`.
     pub const SERVICE_SPECIFIC_DATA_SUPPORT: usize = 5;
+    /// v3 `EuiccRspCapability`: `hriServerAddressSupport(6)`.
+    pub const HRI_SERVER_ADDRESS_SUPPORT: usize = 6;
+    /// v3 `EuiccRspCapability`: `enterpriseProfilesSupport(9)`.
+    pub const ENTERPRISE_PROFILES_SUPPORT: usize = 9;
+    /// v3 `EuiccRspCapability`: `serviceDescriptionSupport(10)`.
+    pub const SERVICE_DESCRIPTION_SUPPORT: usize = 10;
+    /// v3 `EuiccRspCapability`: `profileSizeInProfilesInfoSupport(14)`.
+    pub const PROFILE_SIZE_IN_PROFILES_INFO_SUPPORT: usize = 14;
     /// v3 `EuiccRspCapability`: `euiccRspCapInInfo1(18)` — EUICCInfo1 carries euiccRspCapability.
     pub const EUICC_RSP_CAP_IN_INFO1: usize = 18;
 }
@@ -304,9 +312,32 @@ pub struct ProfileInfo {
     /// `serviceSpecificDataStoredInEuicc [34] VendorSpecificExtension OPTIONAL` — `BF22`.
     #[rasn(tag(context, 34))]
     pub service_specific_data_stored_in_euicc: Option<Vec<super::download::VendorSpecificData>>,
+    /// v3: `rpmConfiguration [26] RpmConfiguration OPTIONAL` — `BA`. Raw; the card does no RPM
+    /// and never sends it.
+    #[rasn(tag(context, 26))]
+    pub rpm_configuration: Option<Any>,
+    /// v3: `hriServerAddress [27] UTF8String OPTIONAL` — `9B` (#SupportedFromV3.0.0#).
+    #[rasn(tag(context, 27))]
+    pub hri_server_address: Option<Utf8String>,
+    /// v3: `lprConfiguration [28] LprConfiguration OPTIONAL` — `BC`. Raw; never sent.
+    #[rasn(tag(context, 28))]
+    pub lpr_configuration: Option<Any>,
+    /// v3: `enterpriseConfiguration [29] EnterpriseConfiguration OPTIONAL` — `BD`.
+    #[rasn(tag(context, 29))]
+    pub enterprise_configuration: Option<super::download::EnterpriseConfiguration>,
+    /// v3: `serviceDescription [31] ServiceDescription OPTIONAL` — `9F1F`.
+    #[rasn(tag(context, 31))]
+    pub service_description: Option<BitString>,
+    /// v3: `deviceChangeConfiguration [32] DeviceChangeConfiguration OPTIONAL` — `BF20`. Raw
+    /// (the CHOICE's explicit tag content); never sent.
+    #[rasn(tag(context, 32))]
+    pub device_change_configuration: Option<Any>,
     /// v3: `enabledOnEsimPort [36] INTEGER OPTIONAL` — `9F24` (#SupportedForMEPV3.0.0#).
     #[rasn(tag(context, 36))]
     pub enabled_on_esim_port: Option<Integer>,
+    /// v3: `profileSize [37] INTEGER OPTIONAL` — `9F25` (#SupportedFromV3.0.0#).
+    #[rasn(tag(context, 37))]
+    pub profile_size: Option<Integer>,
 }
 
 // ---------------------------------------------------------------- ES10a addresses

@@ -17,7 +17,9 @@
 //! Anything out of this order, a bad C-MAC, bad padding or malformed content
 //! stops the load with the `ErrorResult` (bppCommandId, errorReason) SGP.22 names.
 
-use crate::asn1::download::{ConfigureIsdpRequest, ReplaceSessionKeysRequest, StoreMetadataRequest};
+use crate::asn1::download::{
+    ConfigureIsdpRequest, ReplaceSessionKeysRequest, STORE_METADATA_V3_TAGS, StoreMetadataRequest,
+};
 use crate::crypto::CryptoProvider;
 use crate::scp03t::{self, Bsp, SessionKeys};
 use alloc::boxed::Box;
@@ -121,6 +123,8 @@ pub struct BppLoader {
     metadata_new: bool,
     upp: Vec<u8>,
     max_upp: usize,
+    /// StoreMetadata's SGP.22 v3 members are decoded (a v3 card), else stripped unread.
+    v3_metadata: bool,
 }
 
 /// Reads a BER header (one-byte tag, definite length ≤ 3 length bytes):
@@ -159,7 +163,17 @@ impl BppLoader {
             metadata_new: false,
             upp: Vec::new(),
             max_upp,
+            v3_metadata: false,
         }
+    }
+
+    /// The loader of a v3 card (`v3`): StoreMetadata's SGP.22 v3 members
+    /// (`download::STORE_METADATA_V3_TAGS`) are decoded and kept in [`BppLoader::metadata`].
+    /// Without it (a v2.5 card) they are removed before StoreMetadata is decoded, whatever they
+    /// hold, so the card ignores them as it always did.
+    pub fn with_v3_metadata(mut self, v3: bool) -> BppLoader {
+        self.v3_metadata = v3;
+        self
     }
 
     /// The ConfigureISDP content, once its sequence is complete.
@@ -277,7 +291,8 @@ impl BppLoader {
                 Stage::ExpectA1
             }
             Stage::InA1 => {
-                self.metadata = Some(crate::asn1::ext::decode(&content).map_err(|_| bad)?);
+                let skip: &[_] = if self.v3_metadata { &[] } else { &STORE_METADATA_V3_TAGS };
+                self.metadata = Some(crate::asn1::ext::decode_without(&content, skip).map_err(|_| bad)?);
                 self.metadata_new = true;
                 Stage::ExpectA2OrA3
             }

@@ -32,9 +32,9 @@ pub use invariants::{Violation, check_invariants};
 
 pub use mem::{MemStorage, MemStorageError};
 pub use records::{
-    CardState, ConfigRecord, Edit, Icon, InstallRecord, MAX_NOTIFICATIONS, MAX_PORTS, NotificationConfig,
-    NotificationEvent, NotificationRecord, Owner, PPR1, PPR2, Port, PortKind, PortRecord, ProfileClass, ProfileRecord,
-    ProfileState, RecordKind,
+    CardState, ConfigRecord, Edit, Enterprise, EnterpriseRules, Icon, InstallRecord, MAX_NOTIFICATIONS, MAX_PORTS,
+    NotificationConfig, NotificationEvent, NotificationRecord, Owner, PPR1, PPR2, Port, PortKind, PortRecord,
+    ProfileClass, ProfileRecord, ProfileState, RecordKind,
 };
 
 use crate::platform::Storage;

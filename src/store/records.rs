@@ -168,6 +168,45 @@ pub struct ProfileRecord {
     /// version 1 record means port 0). Read it with [`ProfileRecord::enabled_on`].
     /// Added after format version 1 shipped (compatible: see the module docs).
     pub port: Option<u8>,
+    /// SGP.22 v3 `hriServerAddress` from the metadata (kept on a v3 card only). Added after
+    /// format version 1 shipped, as are the two fields below (compatible: see the module docs).
+    pub hri_server_address: Option<Utf8String>,
+    /// SGP.22 v3 `enterpriseConfiguration` from the metadata: the profile is an Enterprise
+    /// Profile (a v3 card only).
+    pub enterprise: Option<Enterprise>,
+    /// SGP.22 v3 `serviceDescription` from the metadata (`ServiceDescription` bits: voice(0),
+    /// data(1)), as received (a v3 card only).
+    pub service_description: Option<BitString>,
+}
+
+/// An Enterprise Profile's `EnterpriseConfiguration` (SGP.22 v3).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags)]
+pub struct Enterprise {
+    /// `enterpriseOid`.
+    pub oid: ObjectIdentifier,
+    /// `enterpriseName` (at most 64 characters).
+    pub name: Utf8String,
+    /// `enterpriseRules`, if the profile has any.
+    pub rules: Option<EnterpriseRules>,
+}
+
+/// `enterpriseRules` of an [`Enterprise`] profile.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags)]
+pub struct EnterpriseRules {
+    /// `enterpriseRuleBits` as received: referenceEnterpriseRule(0), priorityEnterpriseProfile(1),
+    /// onlyEnterpriseProfilesCanBeInstalled(2).
+    pub bits: BitString,
+    /// `numberOfNonEnterpriseProfiles` (that can be enabled), as received.
+    pub non_enterprise_profiles: Integer,
+}
+
+impl EnterpriseRules {
+    /// Whether `enterpriseRuleBits` has bit `n` set.
+    pub fn has(&self, n: usize) -> bool {
+        self.bits.get(n).is_some_and(|b| *b)
+    }
 }
 
 /// An eSIM port: a profile is enabled on one (SGP.22 v3 multiple enabled profiles); an
@@ -220,6 +259,12 @@ impl ProfileRecord {
     pub fn disable(&mut self) {
         self.state = ProfileState::Disabled;
         self.port = None;
+    }
+
+    /// The rules of this profile if it holds the *reference enterprise rule*
+    /// (`referenceEnterpriseRule(0)`: its rules govern the whole eUICC, SGP.22 v3).
+    pub fn reference_enterprise_rules(&self) -> Option<&EnterpriseRules> {
+        self.enterprise.as_ref().and_then(|e| e.rules.as_ref()).filter(|r| r.has(0))
     }
 
     /// The notification address for `event`, if the profile asked for that event.
@@ -807,6 +852,7 @@ mod tests {
         let new: ProfileRecord = rasn::der::decode(&rasn::der::encode(&old).unwrap()).unwrap();
         assert_eq!((new.port, new.enabled_on()), (None, Some(Port::FIRST)), "a version 1 record means port 0");
         assert_eq!((new.iccid, new.class, new.ppr, new.dp_proprietary_data), (old.iccid, old.class, PPR1, None));
+        assert_eq!((new.hri_server_address, new.enterprise, new.service_description), (None, None, None));
     }
 
     fn profile(slot: u8, state: ProfileState) -> ProfileRecord {
@@ -826,6 +872,9 @@ mod tests {
             owner: None,
             dp_proprietary_data: None,
             port: None,
+            hri_server_address: None,
+            enterprise: None,
+            service_description: None,
         }
     }
 

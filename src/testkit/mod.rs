@@ -223,6 +223,9 @@ pub fn install_profiles_on<S: crate::platform::Storage>(
             dp_proprietary_data: None,
             // Port 0 is `None`, as a single-port card writes it.
             port: port.filter(|&p| p != 0),
+            hri_server_address: None,
+            enterprise: None,
+            service_description: None,
         });
     }
     let mut store = Store::open(storage).map_err(|e| std::format!("{e}"))?;

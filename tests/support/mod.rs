@@ -113,6 +113,9 @@ pub(crate) fn profile_record(
         owner: None,
         dp_proprietary_data: None,
         port: None,
+        hri_server_address: None,
+        enterprise: None,
+        service_description: None,
     }
 }
 

@@ -51,14 +51,23 @@ pub(super) fn get_euicc_info1<P: Platform>(_req: GetEuiccInfo1Request, ctx: &mut
 
 /// `rspCapability` (v3: `euiccRspCapability`): what the card does — test profiles (SGP.21),
 /// device-info extensibility (ctxParams1 is copied as received, never parsed), and
-/// `additionalProfile` while a slot is free; a v3 card also says EUICCInfo1 carries it. No
-/// CRL, no RPM, no service-specific data kept in the eUICC (yet).
+/// `additionalProfile` while a slot is free; a v3 card also says EUICCInfo1 carries it, and that
+/// it keeps and reports hriServerAddress, serviceDescription and profileSize, and Enterprise
+/// Profiles with their rules (unless [`crate::config::CardConfig::enterprise_profiles`] is off).
+/// No CRL, no RPM, no service-specific data kept in the eUICC (yet).
 fn rsp_capability<P: Platform>(ctx: &Ctx<'_, P>) -> BitString {
     let mut bits = alloc::vec![rsp_capability::TEST_PROFILE_SUPPORT, rsp_capability::DEVICE_INFO_EXTENSIBILITY_SUPPORT];
     if ctx.state.profiles.len() < usize::from(ctx.config.profile_capacity) {
         bits.push(rsp_capability::ADDITIONAL_PROFILE);
     }
     if ctx.config.sgp22.is_v3() {
+        // Profile metadata the card keeps and GetProfilesInfo returns.
+        bits.push(rsp_capability::HRI_SERVER_ADDRESS_SUPPORT);
+        if ctx.config.enterprise_profiles {
+            bits.push(rsp_capability::ENTERPRISE_PROFILES_SUPPORT);
+        }
+        bits.push(rsp_capability::SERVICE_DESCRIPTION_SUPPORT);
+        bits.push(rsp_capability::PROFILE_SIZE_IN_PROFILES_INFO_SUPPORT);
         bits.push(rsp_capability::EUICC_RSP_CAP_IN_INFO1);
     }
     named_bits(&bits)

@@ -7,7 +7,7 @@ use crate::asn1::codes::{
     DeleteProfileResult, DisableProfileResult, EnableProfileResult, EuiccMemoryResetResult, ProfileInfoListError,
     SetNicknameResult,
 };
-use crate::asn1::download::NotificationConfigurationInformation;
+use crate::asn1::download::{EnterpriseConfiguration, EnterpriseRules, NotificationConfigurationInformation};
 use crate::asn1::rsp::OperatorId;
 use crate::asn1::rsp::{
     DeleteProfileRequest, DeleteProfileResponse, DisableProfileRequest, DisableProfileResponse, EnableProfileRequest,
@@ -50,9 +50,21 @@ fn matches(p: &ProfileRecord, criteria: &Option<SearchCriteria>) -> bool {
     }
 }
 
-/// The `ProfileInfo` of `p` with exactly the fields named in `tags`.
-fn profile_info(p: &ProfileRecord, tags: &[u32], mep: bool) -> ProfileInfo {
+/// What a card's version and configuration let GetProfilesInfo say beyond v2.5's fields.
+#[derive(Clone, Copy)]
+struct Extras {
+    /// MEP: `enabledOnEsimPort` (9F24).
+    mep: bool,
+    /// A v3 card: `hriServerAddress` (9B), `enterpriseConfiguration` (BD), `serviceDescription`
+    /// (9F1F), `profileSize` (9F25), each only when the tag list asks for it.
+    v3: bool,
+}
+
+/// The `ProfileInfo` of `p` with exactly the fields named in `tags`; `size` is the length of
+/// its stored package (`profileSize`).
+fn profile_info(p: &ProfileRecord, tags: &[u32], extras: Extras, size: Option<usize>) -> ProfileInfo {
     let want = |t: u32| tags.contains(&t);
+    let v3 = |t: u32| extras.v3 && want(t);
     let (icon_type, icon) = match &p.icon {
         Some(icon) => (Some(icon.icon_type.clone()), Some(icon.data.clone())),
         None => (None, None),
@@ -89,7 +101,25 @@ fn profile_info(p: &ProfileRecord, tags: &[u32], mep: bool) -> ProfileInfo {
             .and_then(|d| rasn::der::decode(d).ok()),
         profile_policy_rules: want(0x99).then(|| super::es10b::named_bits(&set_bits(p.ppr))),
         service_specific_data_stored_in_euicc: None,
-        enabled_on_esim_port: (mep && want(0x9F24)).then(|| p.enabled_on().map(|port| Integer::from(port.0))).flatten(),
+        rpm_configuration: None,
+        hri_server_address: v3(0x9B).then(|| p.hri_server_address.clone()).flatten(),
+        lpr_configuration: None,
+        enterprise_configuration: v3(0xBD).then_some(p.enterprise.as_ref()).flatten().map(|e| {
+            EnterpriseConfiguration::new(
+                e.oid.clone(),
+                &e.name,
+                e.rules.as_ref().map(|r| EnterpriseRules {
+                    enterprise_rule_bits: r.bits.clone(),
+                    number_of_non_enterprise_profiles: r.non_enterprise_profiles.clone(),
+                }),
+            )
+        }),
+        service_description: v3(0x9F1F).then(|| p.service_description.clone()).flatten(),
+        device_change_configuration: None,
+        enabled_on_esim_port: (extras.mep && want(0x9F24))
+            .then(|| p.enabled_on().map(|port| Integer::from(port.0)))
+            .flatten(),
+        profile_size: v3(0x9F25).then(|| size.map(Integer::from)).flatten(),
     }
 }
 
@@ -103,6 +133,13 @@ fn set_bits(ppr: u8) -> Vec<usize> {
 /// the fields whose tags are in `tagList` (the default set without one). A tag
 /// list that does not parse as BER tags, an ICCID that is not 10 bytes or an
 /// ISD-P AID outside 5..=16 bytes is `incorrectInputValues`.
+///
+/// A v3 card also returns, when the tag list names them (they are not in the default set:
+/// our reading, which keeps a v3 card's default answer what it was), `hriServerAddress` (9B),
+/// `enterpriseConfiguration` (BD) and `serviceDescription` (9F1F) from the profile's metadata,
+/// and `profileSize` (9F25): the profile's size in bytes, read as the length of its installed
+/// package as the card stores it (the Unprotected Profile Package, the profile elements exactly
+/// as delivered; record `u.<nn>`), which old records answer too. A v2.5 card never sends them.
 pub(super) fn get_profiles_info<P: Platform>(
     req: ProfileInfoListRequest,
     ctx: &mut Ctx<'_, P>,
@@ -118,6 +155,7 @@ pub(super) fn get_profiles_info<P: Platform>(
         ));
     }
     let mep = ctx.config.mep().is_some();
+    let extras = Extras { mep, v3: ctx.config.sgp22.is_v3() };
     let tags = match &req.tag_list {
         // A MEP card also says where each enabled profile is.
         None if mep => [&DEFAULT_TAGS[..], &[0x9F24]].concat(),
@@ -136,7 +174,7 @@ pub(super) fn get_profiles_info<P: Platform>(
         .profiles
         .iter()
         .filter(|p| matches(p, &req.search_criteria))
-        .map(|p| profile_info(p, &tags, mep))
+        .map(|p| profile_info(p, &tags, extras, ctx.store.get(&p.package_name()).map(<[u8]>::len)))
         .collect();
     ProfileInfoListResponse(ProfileInfoListResult::ProfileInfoListOk(list))
 }
@@ -240,6 +278,33 @@ fn check_fallback(edit: &mut Edit<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Whether enabling profile `target` (replacing the profiles `replaced`) would break the
+/// reference enterprise rule (SGP.22 v3, a card with Enterprise Profiles): the card's reading of
+/// `numberOfNonEnterpriseProfiles` "that can be Enabled" — while an installed profile holds
+/// `referenceEnterpriseRule`, at most that many profiles without an enterpriseConfiguration may
+/// be enabled at once (on all eSIM ports together). Enabling an enterprise profile is never
+/// limited by it. A negative number allows none. DisableProfile's TPRO10 re-enable is not
+/// checked: it swaps the Test profile for the one it replaced on the same port, so the count
+/// grows only if that Test profile was an enterprise one.
+fn enterprise_limit_exceeded(config: &CardConfig, state: &CardState, target: usize, replaced: &[usize]) -> bool {
+    if !(config.sgp22.is_v3() && config.enterprise_profiles) {
+        return false;
+    }
+    let Some(rules) = state.profiles.iter().find_map(ProfileRecord::reference_enterprise_rules) else { return false };
+    if state.profiles.get(target).is_none_or(|p| p.enterprise.is_some()) {
+        return false;
+    }
+    let still_enabled = state
+        .profiles
+        .iter()
+        .enumerate()
+        .filter(|(o, p)| *o != target && !replaced.contains(o) && p.enterprise.is_none() && p.enabled_on().is_some())
+        .count();
+    let after = i128::try_from(still_enabled).unwrap_or(i128::MAX).saturating_add(1);
+    // A limit beyond i128 limits nothing.
+    i128::try_from(&rules.non_enterprise_profiles).is_ok_and(|limit| after > limit)
+}
+
 /// ES10c.EnableProfile — SGP.22 v2.5 §5.7.17.
 ///
 /// One enabled profile per eSIM port: the profile is enabled on the port [`target_port`]
@@ -267,6 +332,8 @@ fn check_fallback(edit: &mut Edit<'_>) -> Result<()> {
 ///
 /// `catBusy(5)` while a proactive session is pending (`Card::set_cat_busy`) or a
 /// download session is loading a BPP, checked before anything else; nothing changes then.
+/// On a v3 card, `disallowedByEnterpriseRule(6)` after the policy checks
+/// ([`enterprise_limit_exceeded`]).
 pub(super) fn enable_profile<P: Platform>(
     req: EnableProfileRequest,
     ctx: &mut Ctx<'_, P>,
@@ -305,6 +372,9 @@ pub(super) fn enable_profile<P: Platform>(
     // TPRO8: a Test profile may replace a non-test profile whatever its PPR1.
     if on_port().any(|p| p.ppr & PPR1 != 0 && !(to_test && p.class != ProfileClass::Test)) {
         return answer(EnableProfileResult::DisallowedByPolicy);
+    }
+    if enterprise_limit_exceeded(ctx.config, state, i, &others) {
+        return answer(EnableProfileResult::DisallowedByEnterpriseRule);
     }
     let replaced = on_port().find(|p| p.class != ProfileClass::Test).map(|p| p.isdp_aid.clone());
     let fallback = match (to_test, replaced) {

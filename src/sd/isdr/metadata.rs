@@ -5,11 +5,11 @@
 //! Run when the `A1` sequence completes, before any profile element is decrypted,
 //! so a profile the card will refuse costs no more of the BPP than its metadata.
 
-use crate::asn1::download::{ConfigureIsdpRequest, StoreMetadataRequest};
+use crate::asn1::download::{ConfigureIsdpRequest, EnterpriseConfiguration, StoreMetadataRequest, enterprise_rule};
 use crate::asn1::rsp::OperatorId;
 use crate::config::CardConfig;
 use crate::sd::isdp::{BppCommand, BppError, ErrorReason};
-use crate::store::{CardState, PPR1, PPR2, ProfileClass, ProfileRecord, ProfileState};
+use crate::store::{CardState, Enterprise, EnterpriseRules, PPR1, PPR2, ProfileClass, ProfileRecord, ProfileState};
 
 /// ISD-P AIDs: `A0000005591010FFFFFFFF8900 <nn> 00` (SGP.02 Annex H numbering, as real
 /// cards do: `…8900001000`, `…8900001100`, …); `nn` starts at `10`.
@@ -45,8 +45,14 @@ fn pprs_allowed(config: &CardConfig, ppr: u8, owner: Option<&OperatorId>) -> boo
 /// `ErrorResult` that refuses it: ICCID not 10 bytes → incorrectInputValues(1),
 /// ICCID present → installFailedDueToIccidAlreadyExistsOnEuicc(9), class outside
 /// test/provisioning/operational → unsupportedProfileClass(6), a PPR the RAT does
-/// not allow for the profile's owner → pprNotAllowed(15) ([`pprs_allowed`]), no free
-/// ISD-P slot → insufficient memory(10).
+/// not allow for the profile's owner → pprNotAllowed(15) ([`pprs_allowed`]), on a v3 card
+/// the enterprise rules ([`enterprise_refusal`]: 17, 22, 18), no free ISD-P slot →
+/// insufficient memory(10).
+///
+/// A v3 card keeps the metadata's hriServerAddress, enterpriseConfiguration and
+/// serviceDescription for GetProfilesInfo (a v2.5 card never has them: its loader strips them);
+/// the other v3 members (RPM, LPA proxy, device change, serviceProviderMessage,
+/// estimatedProfileSize) are accepted and ignored.
 ///
 /// The record keeps the `dpProprietaryData` (`B8`) of the BPP's ConfigureISDP command
 /// (SGP.22 v2.5 §5.5.2; in v2.5 the field is part of `ConfigureISDPRequest`, not of
@@ -78,6 +84,11 @@ pub(super) fn profile_record(
         .map_or(0u8, |b| (0..8).filter(|&i| b.get(i).is_some_and(|x| *x)).fold(0, |acc, i| acc | (1 << i)));
     if !pprs_allowed(config, ppr, md.profile_owner.as_ref()) {
         return Err(refuse(ErrorReason::PprNotAllowed));
+    }
+    let v3 = config.sgp22.is_v3();
+    let enterprise = if v3 { md.enterprise_configuration.as_ref() } else { None };
+    if let Some(reason) = enterprise_refusal(config, state, enterprise) {
+        return Err(refuse(reason));
     }
     let slot = (0x10..0x10u8.saturating_add(config.profile_capacity))
         .find(|s| !state.profiles.iter().any(|p| p.slot() == *s))
@@ -117,7 +128,56 @@ pub(super) fn profile_record(
             .and_then(|d| rasn::der::encode(d).ok())
             .map(Into::into),
         port: None,
+        hri_server_address: md.hri_server_address.clone().filter(|_| v3),
+        enterprise: enterprise.map(|e| Enterprise {
+            oid: e.enterprise_oid.clone(),
+            name: e.enterprise_name.as_str().into(),
+            rules: e.enterprise_rules.as_ref().map(|r| EnterpriseRules {
+                bits: r.enterprise_rule_bits.clone(),
+                non_enterprise_profiles: r.number_of_non_enterprise_profiles.clone(),
+            }),
+        }),
+        service_description: md.service_description.clone().filter(|_| v3),
     })
+}
+
+/// Why a v3 card refuses a profile for its enterpriseConfiguration `enterprise` (or its
+/// absence), if it does. The card's reading of the enterprise rules (the SGP.22 v3 prose is not
+/// at hand; only what the ASN.1 names say unambiguously, each rule as one check):
+/// * a card configured without Enterprise Profiles ([`CardConfig::enterprise_profiles`])
+///   refuses any enterpriseConfiguration: `enterpriseProfilesNotSupported(17)`;
+/// * while an installed profile holds the reference enterprise rule
+///   (`referenceEnterpriseRule(0)`, enabled or not) with `onlyEnterpriseProfilesCanBeInstalled(2)`,
+///   a profile without enterpriseConfiguration is refused: `enterpriseProfilesOnly(22)`;
+/// * the reference enterprise rule is one per eUICC: a profile carrying it while an installed
+///   one does is refused: `enterpriseRulesNotAllowed(18)`.
+///
+/// Not enforced (their meaning needs the prose): `priorityEnterpriseProfile(1)`, and the other
+/// v3 enterprise codes (enterpriseProfileNotAllowed(19), enterpriseOidMismatch(20),
+/// enterpriseRulesError(21)). The device's own enterprise capability (an LPA matter) is not
+/// the card's to check.
+fn enterprise_refusal(
+    config: &CardConfig,
+    state: &CardState,
+    enterprise: Option<&EnterpriseConfiguration>,
+) -> Option<ErrorReason> {
+    if !config.sgp22.is_v3() {
+        return None;
+    }
+    if !config.enterprise_profiles {
+        return enterprise.is_some().then_some(ErrorReason::EnterpriseProfilesNotSupported);
+    }
+    let reference = state.profiles.iter().find_map(ProfileRecord::reference_enterprise_rules);
+    if enterprise.is_none() && reference.is_some_and(|r| r.has(enterprise_rule::ONLY_ENTERPRISE_PROFILES)) {
+        return Some(ErrorReason::EnterpriseProfilesOnly);
+    }
+    let carries_reference = enterprise
+        .and_then(|e| e.enterprise_rules.as_ref())
+        .is_some_and(|r| r.enterprise_rule_bits.get(enterprise_rule::REFERENCE).is_some_and(|b| *b));
+    if carries_reference && reference.is_some() {
+        return Some(ErrorReason::EnterpriseRulesNotAllowed);
+    }
+    None
 }
 
 #[cfg(test)]

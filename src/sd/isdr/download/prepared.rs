@@ -134,6 +134,6 @@ impl Prepared {
             .map_err(|_| fail(ErrorReason::UnsupportedCrtValues))?;
         let used = u32::try_from(ctx.store.used_bytes()).unwrap_or(u32::MAX);
         let free = usize::try_from(ctx.config.nvm_bytes.saturating_sub(used)).unwrap_or(0);
-        Ok(BppLoader::new(crypto, &keys, remaining, free))
+        Ok(BppLoader::new(crypto, &keys, remaining, free).with_v3_metadata(ctx.config.sgp22.is_v3()))
     }
 }
