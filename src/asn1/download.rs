@@ -554,7 +554,7 @@ pub struct StoreMetadataRequest {
 /// Top-level components of `StoreMetadataRequest` that SGP.22 v3.0 added (`BA`, `9B`, `BE`,
 /// `BC`, `BD`, `9F1F`, `BF20`, `9F21`): a v2.5 card strips them before it decodes
 /// ([`super::ext::decode_without`]), so it ignores them whatever they hold, as it always did.
-pub const STORE_METADATA_V3_TAGS: [Tag; 8] = [
+pub(crate) const STORE_METADATA_V3_TAGS: [Tag; 8] = [
     Tag::new(Class::Context, 26),
     Tag::new(Class::Context, 27),
     Tag::new(Class::Context, 30),

@@ -60,7 +60,7 @@ where
 /// content is never looked at, and a known component after one of them still decodes (which
 /// [`decode`] alone cannot do: it drops only *trailing* additions). Input that is not one
 /// well-formed TLV of components decodes as it is (and fails as it would have).
-pub fn decode_without<const RL: usize, const EL: usize, T>(
+pub(crate) fn decode_without<const RL: usize, const EL: usize, T>(
     der: &[u8],
     skip: &[Tag],
 ) -> Result<T, rasn::error::DecodeError>

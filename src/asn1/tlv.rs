@@ -146,7 +146,7 @@ pub fn header(b: &[u8], max_len_octets: u8) -> Result<Header, Fault> {
 
 /// Splits a sequence of BER tags (as in a `tagList`) into raw tags packed as `u32`.
 /// `None` if a tag is truncated or longer than 3 bytes.
-pub fn split_tags(mut list: &[u8]) -> Option<Vec<u32>> {
+pub(crate) fn split_tags(mut list: &[u8]) -> Option<Vec<u32>> {
     let mut tags = Vec::new();
     while !list.is_empty() {
         let t = tag(list).ok()?;
@@ -166,7 +166,7 @@ pub fn next_tlv(b: &[u8]) -> Option<(&[u8], &[u8])> {
 /// ones, at most `depth` levels) is in DER's minimal definite form (X.690 §10.1, §8.1.3.5):
 /// no indefinite length, no long form for lengths below 128, no leading zero length octets.
 /// rasn's DER decoder accepts `84 00 00 00 03`; the card must refuse it (`6A80`).
-pub fn der_lengths_minimal(mut b: &[u8], depth: u8) -> bool {
+pub(crate) fn der_lengths_minimal(mut b: &[u8], depth: u8) -> bool {
     while !b.is_empty() {
         let Ok(h) = header(b, 4) else { return false };
         if !h.length.der {

@@ -187,7 +187,7 @@ impl BppLoader {
     }
 
     /// The BPP command the loader is working on (for an interruption's ErrorResult).
-    pub fn current_command(&self) -> BppCommand {
+    pub(crate) fn current_command(&self) -> BppCommand {
         self.stage.command()
     }
 

@@ -45,7 +45,7 @@ use core::fmt;
 use sha2::{Digest, Sha256};
 
 /// Format version written by this code.
-pub const FORMAT_VERSION: u8 = 1;
+pub(crate) const FORMAT_VERSION: u8 = 1;
 const RECORD_MAGIC: &[u8; 4] = b"VUIR";
 const ROOT_MAGIC: &[u8; 4] = b"VUIS";
 const DIGEST_LEN: usize = 16;
@@ -246,7 +246,7 @@ impl Store {
     /// True after a commit whose outcome is unknown ([`Error::Uncertain`]): the store
     /// refuses further commits ([`Error::NeedsReload`]) until it is reopened, and the
     /// logical state built on it must be reloaded too.
-    pub fn needs_reload(&self) -> bool {
+    pub(crate) fn needs_reload(&self) -> bool {
         self.poisoned
     }
 

@@ -250,7 +250,7 @@ impl ProfileRecord {
     }
 
     /// Enables the profile on `port`.
-    pub fn enable_on(&mut self, port: Port) {
+    pub(crate) fn enable_on(&mut self, port: Port) {
         self.state = ProfileState::Enabled;
         self.port = (port != Port::FIRST).then_some(port.0);
     }
@@ -263,7 +263,7 @@ impl ProfileRecord {
 
     /// The rules of this profile if it holds the *reference enterprise rule*
     /// (`referenceEnterpriseRule(0)`: its rules govern the whole eUICC, SGP.22 v3).
-    pub fn reference_enterprise_rules(&self) -> Option<&EnterpriseRules> {
+    pub(crate) fn reference_enterprise_rules(&self) -> Option<&EnterpriseRules> {
         self.enterprise.as_ref().and_then(|e| e.rules.as_ref()).filter(|r| r.has(0))
     }
 
@@ -482,21 +482,24 @@ impl CardState {
     }
 
     /// Appends a pending notification; with more than [`MAX_NOTIFICATIONS`] pending, the
-    /// oldest is dropped (the newest events are the ones an SM-DP+ still needs).
-    pub fn push_notification(&mut self, n: NotificationRecord) {
+    /// oldest is dropped (the card goes through [`Edit`]; the unit tests build states so).
+    #[cfg(test)]
+    fn push_notification(&mut self, n: NotificationRecord) {
         self.notifications.push(n);
         let excess = self.notifications.len().saturating_sub(MAX_NOTIFICATIONS);
         self.notifications.drain(..excess);
     }
 
-    /// Hands out the next notification sequence number.
-    pub fn next_seq(&mut self) -> u64 {
+    /// Hands out the next notification sequence number (the unit tests' counterpart of
+    /// [`Edit`]'s).
+    #[cfg(test)]
+    fn next_seq(&mut self) -> u64 {
         self.config.last_seq_number = self.config.last_seq_number.saturating_add(1);
         self.config.last_seq_number
     }
 
     /// Adds the record for the configuration to `txn`.
-    pub fn put_config<E>(txn: &mut Txn, config: &ConfigRecord) -> Result<(), Error<E>> {
+    pub(crate) fn put_config<E>(txn: &mut Txn, config: &ConfigRecord) -> Result<(), Error<E>> {
         txn.put(CONFIG, encode(config, "encode config")?);
         Ok(())
     }
@@ -513,7 +516,7 @@ impl CardState {
 
     /// The ports that remember a Test-profile fall-back ([`CardState::test_fallback`]), in
     /// order: read from the records there are, not by asking every port a card may have.
-    pub fn fallback_ports(&self) -> Vec<Port> {
+    pub(crate) fn fallback_ports(&self) -> Vec<Port> {
         let prefix = format!("{}.", PortKind::PREFIX);
         let others = self.kinds.keys().filter_map(|name| name.strip_prefix(&prefix)?.parse::<u8>().ok()).map(Port);
         let ports = self.config.test_fallback.is_some().then_some(Port::FIRST).into_iter().chain(others);
@@ -571,7 +574,7 @@ impl<'a> Edit<'a> {
     }
 
     /// Hands out the next notification sequence number.
-    pub fn next_seq(&mut self) -> u64 {
+    pub(crate) fn next_seq(&mut self) -> u64 {
         let config = self.config_mut();
         config.last_seq_number = config.last_seq_number.saturating_add(1);
         config.last_seq_number
@@ -585,7 +588,7 @@ impl<'a> Edit<'a> {
     }
 
     /// Sets the Test-profile fall-back of `port` (see [`CardState::test_fallback`]).
-    pub fn set_test_fallback(&mut self, port: Port, aid: Option<OctetString>) -> Result<(), Error<()>> {
+    pub(crate) fn set_test_fallback(&mut self, port: Port, aid: Option<OctetString>) -> Result<(), Error<()>> {
         if self.state.test_fallback(port) == aid {
             return Ok(());
         }
@@ -604,7 +607,7 @@ impl<'a> Edit<'a> {
     }
 
     /// Profile `index`, to change.
-    pub fn profile_mut(&mut self, index: usize) -> Option<&mut ProfileRecord> {
+    pub(crate) fn profile_mut(&mut self, index: usize) -> Option<&mut ProfileRecord> {
         let p = self.state.profiles.get(index)?;
         self.touched.insert(p.record_name());
         self.undo.push(Undo::Profile(index, p.clone()));
@@ -612,7 +615,7 @@ impl<'a> Edit<'a> {
     }
 
     /// Adds an installed profile with its package (the install commit).
-    pub fn add_profile(&mut self, record: ProfileRecord, package: Vec<u8>) {
+    pub(crate) fn add_profile(&mut self, record: ProfileRecord, package: Vec<u8>) {
         self.touched.insert(record.record_name());
         self.extra.put(&record.package_name(), package);
         self.state.profiles.push(record);
@@ -621,13 +624,13 @@ impl<'a> Edit<'a> {
 
     /// The sequence number [`Edit::next_seq`] will hand out (for a signature made before
     /// the edit starts).
-    pub fn peek_seq(state: &CardState) -> u64 {
+    pub(crate) fn peek_seq(state: &CardState) -> u64 {
         state.config.last_seq_number.saturating_add(1)
     }
 
     /// Removes profile `index`, its package, and every record a feature keeps for it
     /// (a [`RecordKind`] record keyed `p<slot>`, slot in two lowercase hex digits).
-    pub fn remove_profile(&mut self, index: usize) -> bool {
+    pub(crate) fn remove_profile(&mut self, index: usize) -> bool {
         if index >= self.state.profiles.len() {
             return false;
         }
@@ -647,7 +650,7 @@ impl<'a> Edit<'a> {
     }
 
     /// Appends a pending notification (see [`CardState::push_notification`]).
-    pub fn push_notification(&mut self, n: NotificationRecord) {
+    pub(crate) fn push_notification(&mut self, n: NotificationRecord) {
         self.touched.insert(notification_name(n.seq));
         self.state.notifications.push(n);
         self.undo.push(Undo::NotificationPushed);
@@ -668,7 +671,7 @@ impl<'a> Edit<'a> {
     }
 
     /// Sets or clears the record of the load in progress.
-    pub fn set_install(&mut self, install: Option<InstallRecord>) {
+    pub(crate) fn set_install(&mut self, install: Option<InstallRecord>) {
         self.touched.insert(String::from(INSTALL));
         let old = core::mem::replace(&mut self.state.install, install);
         self.undo.push(Undo::Install(old));
