@@ -240,3 +240,19 @@ fn cli_reader_without_pcsc_says_how_to_build_it() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--features pcsc"), "{err}");
 }
+
+/// An SGP.22 v3 card in each MEP mode passes the whole suite with changes: on MEP-A1 the
+/// suite names eSIM port 1 after the card's `commandError(7)` for a port-less EnableProfile.
+#[test]
+fn every_mep_mode_passes_with_changes() {
+    use veuicc::config::{Mep, MepMode, Sgp22Version};
+    for mode in [MepMode::A1, MepMode::A2, MepMode::B] {
+        let mut config = veuicc::testkit::default_config();
+        config.sgp22 = Sgp22Version::V3_0;
+        config.mep = Some(Mep { mode, ports: 2 });
+        let mut card = TestCard::with_config(config, veuicc::store::MemStorage::new(), 1);
+        let report = run(&mut card, &Options { allow_changes: true, ..Options::default() });
+        assert_eq!(failures(&report), Vec::<String>::new(), "{mode:?}\n{}", report.table());
+        assert_eq!(report.skipped(), 0, "{mode:?}\n{}", report.table());
+    }
+}

@@ -1193,11 +1193,26 @@ impl<T: Transport> Suite<T> {
         })
     }
 
+    /// EnableProfile as an LPA sends it: without a port, and — when a card answers
+    /// `commandError(7)`, as an SGP.22 v3 MEP-A1 card does for a request that names no eSIM
+    /// port — again naming port 1, the first profile port of MEP-A1.
+    fn enable_profile(&mut self, iccid: &[u8]) -> Result<EnableProfileResponse, Fail> {
+        let id = || ProfileIdentifier::Iccid(iccid.to_vec().into());
+        let r: EnableProfileResponse =
+            self.call("EnableProfile", &EnableProfileRequest::new(id(), false), "EnableProfileResponse (BF31)")?;
+        if int(&r.enable_result) != 7 {
+            return Ok(r);
+        }
+        Ok(self.call(
+            "EnableProfile",
+            &EnableProfileRequest::on_port(id(), false, 1),
+            "EnableProfileResponse (BF31)",
+        )?)
+    }
+
     fn enable(&mut self, changes: &mut Changes) -> Step {
         let iccid = changes.installed.ok_or_else(|| Fail::Skipped("no profile was installed".into()))?;
-        let id = ProfileIdentifier::Iccid(iccid.to_vec().into());
-        let r: EnableProfileResponse =
-            self.call("EnableProfile", &EnableProfileRequest::new(id, false), "EnableProfileResponse (BF31)")?;
+        let r = self.enable_profile(&iccid)?;
         result_is(&r.enable_result, 0, "EnableProfile of the downloaded profile", "enableResult ok(0)")?;
         changes.enabled = true;
         self.expect_listed(changes, "EnableProfile", |p| match p.profile_state.as_ref().map(int) {
@@ -1218,9 +1233,7 @@ impl<T: Transport> Suite<T> {
             other => Err(std::format!("state disabled (0) / state {other:?}")),
         })?;
         for before in changes.enabled_before.clone() {
-            let id = ProfileIdentifier::Iccid(before.clone().into());
-            let r: EnableProfileResponse =
-                self.call("EnableProfile", &EnableProfileRequest::new(id, false), "EnableProfileResponse (BF31)")?;
+            let r = self.enable_profile(&before)?;
             result_is(
                 &r.enable_result,
                 0,
