@@ -1203,11 +1203,7 @@ impl<T: Transport> Suite<T> {
         if int(&r.enable_result) != 7 {
             return Ok(r);
         }
-        Ok(self.call(
-            "EnableProfile",
-            &EnableProfileRequest::on_port(id(), false, 1),
-            "EnableProfileResponse (BF31)",
-        )?)
+        self.call("EnableProfile", &EnableProfileRequest::on_port(id(), false, 1), "EnableProfileResponse (BF31)")
     }
 
     fn enable(&mut self, changes: &mut Changes) -> Step {
