@@ -17,7 +17,7 @@
 )]
 
 mod support;
-use support::hex;
+use support::{hex, veuicc};
 
 use proptest::prelude::*;
 use veuicc::card::Card;
@@ -398,4 +398,23 @@ fn providers_by_name() {
     assert_eq!(veuicc::crypto::provider_named("rustcrypto").unwrap().name(), "rustcrypto");
     assert!(veuicc::crypto::provider_named("openssl").is_none());
     assert_eq!(veuicc::crypto::fastest().name(), "aws-lc");
+}
+
+/// `--crypto` on the card commands: either provider runs the demo's whole download; the
+/// default with this feature is aws-lc; an unknown name is an argument error.
+#[test]
+fn cli_crypto_flag() {
+    for (args, name) in [
+        (&["demo"][..], "aws-lc"),
+        (&["demo", "--crypto", "rustcrypto"], "rustcrypto"),
+        (&["demo", "--crypto", "aws-lc"], "aws-lc"),
+    ] {
+        let (code, out, err) = veuicc(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(out.contains(&format!("crypto {name}")), "{args:?}: {out}");
+        assert!(out.contains("ES10b.LoadBoundProfilePackage"), "{out}");
+    }
+    let (code, _, err) = veuicc(&["demo", "--crypto", "openssl"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a crypto provider") && err.contains("aws-lc, rustcrypto"), "{err}");
 }

@@ -52,10 +52,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
 
     let t = Instant::now();
     let setup = crate::common::card_setup(None, &args.identity)?;
+    let crypto = setup.crypto.name();
     let mut card = Card::with_identity(setup.config, setup.identity, platform_with(MemStorage::new(), setup.crypto))
         .map_err(|e| e.to_string())?;
     let atr = card.power_on().map_err(|e| e.to_string())?;
-    step("power on", format!("ATR {}", hex(&atr)), t);
+    step("power on", format!("ATR {}, crypto {crypto}", hex(&atr)), t);
 
     let t = Instant::now();
     let aid = card.config().isd_r_aid;
