@@ -144,7 +144,7 @@ impl CryptoProvider for AwsLc {
     fn ecdh(&self, secret: &SecretScalar, peer: &PublicKey) -> Result<SecretScalar, EncodingError> {
         let key = agreement::PrivateKey::from_private_key(&ECDH_P256, secret.expose()).map_err(|_| EncodingError)?;
         let peer = AgreementPublicKey::new(&ECDH_P256, peer.as_bytes());
-        // AWS-LC wipes its copy of Z; ours goes straight into a `SecretScalar`.
+        // aws-lc-rs hands Z over in a buffer it wipes; our copy goes straight into a `SecretScalar`.
         agreement::agree(&key, peer, EncodingError, |z| {
             if z.len() == 32 { Ok(SecretScalar::from_slice(z)) } else { Err(EncodingError) }
         })
