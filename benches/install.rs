@@ -182,7 +182,7 @@ type Results = Vec<(usize, &'static str, &'static str, (f64, f64))>;
 fn bench(c: &mut Criterion) {
     let mut results: Results = Vec::new();
     let mut g = c.benchmark_group("install");
-    g.sample_size(20);
+    g.sample_size(30);
     for size in [12 * 1024, 64 * 1024, 256 * 1024] {
         let profile = ProfileToInstall::sample([0x98, 0, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14], size);
         g.throughput(Throughput::Bytes(size as u64));
