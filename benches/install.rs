@@ -15,7 +15,8 @@
 //! AES-CBC and CMAC over every segment of the package. At the end the run prints, per size and provider,
 //! install / floor and aws-lc install / RustCrypto install (medians of criterion's samples).
 //! Goals: install ≤ 1.10 × floor on RustCrypto; on aws-lc 12 KB ≤ 1.2 × floor and ≤ 0.35 ×
-//! RustCrypto's install, 256 KB ≤ 1.3 × floor; cost linear in size.
+//! RustCrypto's install, 256 KB ≤ 1.3 × floor; cost linear in size. "floor parts" times each
+//! kind of floor operation alone on each provider.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -225,6 +226,7 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
     report(&results);
+    floor_parts(c);
 
     // The same 12 KB install with the state in a directory (fsync on) and in memory.
     let (apdus, _) = record(12 * 1024);
@@ -305,6 +307,68 @@ fn report(results: &Results) {
         }
         if let Some(d) = get(size, "-", "decode") {
             println!("{:>6}K  package decode {:.3} ms [{:.3}]", size / 1024, d.0 / 1e6, d.1 / 1e6);
+        }
+    }
+}
+
+type Op<'a> = Box<dyn FnMut() + 'a>;
+
+/// The floor's parts, one operation each, on every provider, and their RustCrypto / aws-lc
+/// speed-ups: where the floor's time goes (the install's own overhead is the difference
+/// between "card install" and "crypto floor").
+fn floor_parts(c: &mut Criterion) {
+    let mut g = c.benchmark_group("floor parts");
+    g.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
+    let mut parts: Vec<(&'static str, &'static str, f64)> = Vec::new();
+    let keys = SessionKeys::new([1; 16], [2; 16], [3; 16]);
+    let segment = Bsp::new(&veuicc::crypto::RUST_CRYPTO, &keys).wrap(0x86, &[0x42; 1007], true).unwrap();
+    for crypto in veuicc::crypto::providers() {
+        let (c, name) = (*crypto, crypto.name());
+        let mut rng = DetRng::new(5);
+        let (sk, pk) = keypair(c, &mut rng);
+        let signer = c.signing_key(&sk).unwrap();
+        let msg = [0x5Au8; 200];
+        let sig = signer.sign(&msg);
+        let mut ops: Vec<(&'static str, Op<'_>)> = vec![
+            ("verify", Box::new(|| assert!(c.verify(black_box(&pk), &msg, &sig)))),
+            (
+                "sign",
+                Box::new(|| {
+                    black_box(signer.sign(black_box(&msg)));
+                }),
+            ),
+            ("keypair", Box::new(|| drop(black_box(keypair(c, &mut rng))))),
+            ("ecdh", Box::new(|| drop(black_box(c.ecdh(&sk, black_box(&pk)).unwrap())))),
+            (
+                "segment unwrap (1 KB)",
+                Box::new(|| drop(black_box(Bsp::new(c, &keys).unwrap(black_box(&segment), 0x86, true).unwrap()))),
+            ),
+        ];
+        for (op, f) in &mut ops {
+            let mut log = Vec::new();
+            g.bench_function(BenchmarkId::new(*op, name), |b| {
+                b.iter_custom(|iters| {
+                    timed(&mut log, iters, || {
+                        let t = Instant::now();
+                        f();
+                        t.elapsed()
+                    })
+                })
+            });
+            parts.push((op, name, stats(&log).0));
+        }
+    }
+    g.finish();
+    println!("\nfloor parts: fastest sample, µs per operation");
+    let ops: Vec<&str> = parts.iter().filter(|p| p.1 == "rustcrypto").map(|p| p.0).collect();
+    for op in ops {
+        let get = |p: &str| parts.iter().find(|x| x.0 == op && x.1 == p).map(|x| x.2 / 1e3);
+        match (get("rustcrypto"), get("aws-lc")) {
+            (Some(rc), Some(fast)) => {
+                println!("  {op:<22} rustcrypto {rc:>8.2}  aws-lc {fast:>8.2}  ({:.2}×)", rc / fast)
+            }
+            (Some(rc), None) => println!("  {op:<22} rustcrypto {rc:>8.2}"),
+            _ => {}
         }
     }
 }
