@@ -106,6 +106,35 @@ impl<S: Storage, R: CryptoRng, C: Clock> Platform for Parts<S, R, C> {
     }
 }
 
+/// A platform whose crypto provider is chosen when it is made: `inner`'s storage, randomness
+/// and clock, `crypto`'s primitives (e.g. [`crate::crypto::provider_named`]`("aws-lc")`).
+pub struct WithCrypto<P> {
+    /// Storage, RNG and clock.
+    pub inner: P,
+    /// The provider [`Platform::crypto`] returns.
+    pub crypto: &'static dyn crate::crypto::CryptoProvider,
+}
+
+impl<P: fmt::Debug> fmt::Debug for WithCrypto<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WithCrypto").field("inner", &self.inner).field("crypto", &self.crypto.name()).finish()
+    }
+}
+
+impl<P: Platform> Platform for WithCrypto<P> {
+    type Storage = P::Storage;
+    type Rng = P::Rng;
+    type Clock = P::Clock;
+
+    fn split(&mut self) -> (&mut P::Storage, &mut P::Rng, &P::Clock) {
+        self.inner.split()
+    }
+
+    fn crypto(&self) -> &'static dyn crate::crypto::CryptoProvider {
+        self.crypto
+    }
+}
+
 /// A clock that never knows the time (what a real eUICC has).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoClock;

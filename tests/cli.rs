@@ -14,6 +14,18 @@ use support::veuicc;
 
 const SELECT_ISDR: &str = "00A4040C10A0000005591010FFFFFFFF8900000100";
 
+/// Without the feature `aws-lc`, `--crypto` knows RustCrypto only and says why aws-lc is missing.
+#[cfg(not(feature = "aws-lc"))]
+#[test]
+fn crypto_flag_without_aws_lc() {
+    let (code, out, err) = veuicc(&["demo", "--crypto", "rustcrypto"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("crypto rustcrypto"), "{out}");
+    let (code, _, err) = veuicc(&["demo", "--crypto", "aws-lc"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no feature aws-lc"), "{err}");
+}
+
 #[test]
 fn demo_reads_eid_and_info2() {
     let (code, out, err) = veuicc(&["demo"]);

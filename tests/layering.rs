@@ -9,7 +9,8 @@
 //!   only through `app::App`.
 //! * The card logic names no crypto crate: every primitive goes through
 //!   `crypto::CryptoProvider` (the RustCrypto provider is the only place `p256`, `aes`,
-//!   `cbc`, `cmac` and `sha2` appear, with two documented exceptions).
+//!   `cbc`, `cmac` and `sha2` appear, with documented exceptions; the aws-lc provider the
+//!   only place `aws_lc_rs` does).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -141,6 +142,7 @@ fn core_modules_respect_the_layering() {
 /// Core files that may name a crypto crate, and why.
 const CRYPTO_CRATE_USERS: &[(&str, &str)] = &[
     ("crypto/rustcrypto.rs", "the RustCrypto provider itself"),
+    ("crypto/awslc.rs", "the aws-lc-rs provider itself (feature aws-lc)"),
     ("crypto/ecdsa.rs", "raw/DER signature conversions for the test kit and tools, not used by the card"),
     ("identity.rs", "decodes SEC1/PKCS#8 key files with p256's decoders; arithmetic is the provider's"),
     ("store/mod.rs", "SHA-256 record checksums: integrity against torn or corrupted files, not security"),
@@ -160,7 +162,7 @@ fn card_logic_calls_crypto_only_through_the_provider() {
             continue;
         }
         let text = code(&fs::read_to_string(f).unwrap());
-        for krate in ["p256", "aes", "cbc", "cmac", "sha2", "ecdsa", "elliptic_curve"] {
+        for krate in ["p256", "aes", "cbc", "cmac", "sha2", "ecdsa", "elliptic_curve", "aws_lc_rs"] {
             if text.contains(&format!("{krate}::")) && !text.contains(&format!("crypto::{krate}::")) {
                 offenders.push(format!("{rel} names {krate}"));
             }

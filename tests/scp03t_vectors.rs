@@ -7,6 +7,8 @@
 //! `5d2e2ee259b19e836a056bf8c8e7c9d33032f77f`, classes `BSP_Test` and `BSP_Test_mode51`), so a
 //! bare `cargo test` runs them. The long PPK segments and the whole test BPP are read from
 //! `VEUICC_SHARED`; without it those tests say how to enable them and pass (CI requires them).
+//! Each runs on every provider the build has (`crypto::providers()`: aws-lc too with the
+//! feature `aws-lc`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -21,6 +23,7 @@ mod support;
 use support::hex;
 
 use serde_json::Value;
+use veuicc::crypto::CryptoProvider;
 use veuicc::scp03t::{Bsp, SessionKeys};
 
 fn arr16(v: &Value) -> [u8; 16] {
@@ -71,10 +74,15 @@ const CHAIN: [(u8, bool, &str, &str); 3] = [
 
 #[test]
 fn embedded_kdf_vectors() {
+    for crypto in veuicc::crypto::providers() {
+        embedded_kdf_vectors_on(*crypto);
+    }
+}
+
+fn embedded_kdf_vectors_on(crypto: &'static dyn CryptoProvider) {
     for (name, secret, host_id, eid, s_enc, s_mac, mcv) in KDF {
         let eid: [u8; 16] = hex(eid).try_into().unwrap();
-        let keys =
-            SessionKeys::derive(&veuicc::crypto::RUST_CRYPTO, &hex(secret), 0x88, 16, &hex(host_id), &eid).unwrap();
+        let keys = SessionKeys::derive(crypto, &hex(secret), 0x88, 16, &hex(host_id), &eid).unwrap();
         assert_eq!(keys.s_enc().to_vec(), hex(s_enc), "{name}");
         assert_eq!(keys.s_mac().to_vec(), hex(s_mac), "{name}");
         assert_eq!(keys.initial_mcv().to_vec(), hex(mcv), "{name}");
@@ -83,10 +91,15 @@ fn embedded_kdf_vectors() {
 
 #[test]
 fn embedded_segment_chain() {
+    for crypto in veuicc::crypto::providers() {
+        embedded_segment_chain_on(*crypto);
+    }
+}
+
+fn embedded_segment_chain_on(crypto: &'static dyn CryptoProvider) {
     let (_, _, _, _, s_enc, s_mac, mcv) = KDF[1];
     let keys =
         SessionKeys::new(hex(s_enc).try_into().unwrap(), hex(s_mac).try_into().unwrap(), hex(mcv).try_into().unwrap());
-    let crypto = &veuicc::crypto::RUST_CRYPTO;
     let (mut sender, mut card) = (Bsp::new(crypto, &keys), Bsp::new(crypto, &keys));
     for (tag, encrypt, plaintext, segment) in CHAIN {
         let (plaintext, segment) = (hex(plaintext), hex(segment));
@@ -114,12 +127,18 @@ fn vectors() -> Option<Value> {
 
 #[test]
 fn kdf_vectors() {
+    for crypto in veuicc::crypto::providers() {
+        kdf_vectors_on(*crypto);
+    }
+}
+
+fn kdf_vectors_on(crypto: &'static dyn CryptoProvider) {
     let Some(v) = vectors() else { return };
     let mut n = 0;
     for case in v["kdf"].as_array().unwrap() {
         let eid: [u8; 16] = hex(case["eid"].as_str().unwrap()).try_into().unwrap();
         let keys = SessionKeys::derive(
-            &veuicc::crypto::RUST_CRYPTO,
+            crypto,
             &hex(case["shared_secret"].as_str().unwrap()),
             hex(case["key_type"].as_str().unwrap())[0],
             case["key_length"].as_u64().unwrap() as u8,
@@ -138,12 +157,17 @@ fn kdf_vectors() {
 
 #[test]
 fn segment_chain_vectors() {
+    for crypto in veuicc::crypto::providers() {
+        segment_chain_vectors_on(*crypto);
+    }
+}
+
+fn segment_chain_vectors_on(crypto: &'static dyn CryptoProvider) {
     let Some(v) = vectors() else { return };
     let mut n = 0;
     for chain in v["segment_chains"].as_array().unwrap() {
         let keys = SessionKeys::new(arr16(&chain["s_enc"]), arr16(&chain["s_mac"]), arr16(&chain["initial_mcv"]));
-        let (mut sender, mut card) =
-            (Bsp::new(&veuicc::crypto::RUST_CRYPTO, &keys), Bsp::new(&veuicc::crypto::RUST_CRYPTO, &keys));
+        let (mut sender, mut card) = (Bsp::new(crypto, &keys), Bsp::new(crypto, &keys));
         for step in chain["steps"].as_array().unwrap() {
             let tag = hex(step["tag"].as_str().unwrap())[0];
             let plaintext = hex(step["plaintext"].as_str().unwrap());
@@ -163,6 +187,12 @@ fn segment_chain_vectors() {
 /// refuses them, so they are not replayed here.)
 #[test]
 fn bpp_decode_vector() {
+    for crypto in veuicc::crypto::providers() {
+        bpp_decode_vector_on(*crypto);
+    }
+}
+
+fn bpp_decode_vector_on(crypto: &'static dyn CryptoProvider) {
     let Some(v) = vectors() else { return };
     let b = &v["bpp_decode"];
     let s = &b["session"];
@@ -172,7 +202,7 @@ fn bpp_decode_vector() {
     let (tag, value, _) = tlv(&bpp);
     assert_eq!(tag, [0xBF, 0x36]);
     let mut rest = value;
-    let mut card = Bsp::new(&veuicc::crypto::RUST_CRYPTO, &keys);
+    let mut card = Bsp::new(crypto, &keys);
     let mut metadata = vec![];
     let mut configure = vec![];
     while !rest.is_empty() {

@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | SHA-256 | hashes, KDF | [`CryptoProvider::sha256`] |
 //! | ECDSA P-256 verify | certificates, serverSignature1, smdpSignature2, smdpSign | [`CryptoProvider::verify`], [`CryptoProvider::verify_der`] |
-//! | ECDSA P-256 sign (RFC 6979) | euiccSignature1/2, PIR, notifications, CancelSession | [`CryptoProvider::signing_key`] → [`EcdsaSigner`] |
+//! | ECDSA P-256 sign (RFC 6979 on RustCrypto) | euiccSignature1/2, PIR, notifications, CancelSession | [`CryptoProvider::signing_key`] → [`EcdsaSigner`] |
 //! | key generation | otSK/otPK.EUICC.ECKA (§2.6.6) | [`CryptoProvider::keypair_from_random`] |
 //! | ECDH (ECKA-DH, BSI TR-03111) | shared secret Z | [`CryptoProvider::ecdh`] |
 //! | X9.63 KDF | session keys (§2.6.6.1) | [`CryptoProvider::kdf_x963_sha256`] (provided, over `sha256`) |
@@ -114,7 +114,8 @@ impl core::error::Error for BlockLengthError {}
 /// A prepared long-term signing key (SK.EUICC.ECDSA): whatever the provider precomputes is
 /// done once. Implementations zeroize the key on drop.
 pub trait EcdsaSigner: Send + Sync {
-    /// ECDSA-SHA256 over `msg`, deterministic nonce (RFC 6979), raw `r ‖ s`.
+    /// ECDSA-SHA256 over `msg`, raw `r ‖ s`. RustCrypto's nonce is deterministic (RFC 6979),
+    /// which keeps recorded traces byte-exact; another provider may draw its own (aws-lc does).
     fn sign(&self, msg: &[u8]) -> [u8; 64];
     /// The matching public key.
     fn public_key(&self) -> PublicKey;

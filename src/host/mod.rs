@@ -17,7 +17,8 @@ pub mod trace;
 #[cfg(feature = "vpcd")]
 pub mod vpcd;
 
-use crate::platform::{Clock, Parts, UnixTime};
+use crate::crypto::CryptoProvider;
+use crate::platform::{Clock, Parts, UnixTime, WithCrypto};
 use rand_core::UnwrapErr;
 
 /// The operating system's random number generator.
@@ -33,10 +34,16 @@ impl Clock for SystemClock {
     }
 }
 
-/// A platform on the host: the given storage, the OS RNG, the system clock.
-pub type HostPlatform<S> = Parts<S, OsRng, SystemClock>;
+/// A platform on the host: the given storage, the OS RNG, the system clock, a crypto provider.
+pub type HostPlatform<S> = WithCrypto<Parts<S, OsRng, SystemClock>>;
 
-/// A host platform around `storage`.
+/// A host platform around `storage`, with the fastest provider this build has
+/// ([`crate::crypto::fastest`]: aws-lc with the feature `aws-lc`, else RustCrypto).
 pub fn platform<S>(storage: S) -> HostPlatform<S> {
-    Parts { storage, rng: UnwrapErr(getrandom::SysRng), clock: SystemClock }
+    platform_with(storage, crate::crypto::fastest())
+}
+
+/// A host platform around `storage` whose card runs on `crypto`.
+pub fn platform_with<S>(storage: S, crypto: &'static dyn CryptoProvider) -> HostPlatform<S> {
+    WithCrypto { inner: Parts { storage, rng: UnwrapErr(getrandom::SysRng), clock: SystemClock }, crypto }
 }

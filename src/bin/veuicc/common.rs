@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use veuicc::Card;
 use veuicc::config::{Aid, CardConfig};
+use veuicc::crypto::CryptoProvider;
 use veuicc::host::fs_storage::DirStorage;
-use veuicc::host::{HostPlatform, platform};
+use veuicc::host::{HostPlatform, platform_with};
 use veuicc::identity::Identity;
 use veuicc::store::MemStorage;
 use veuicc::testkit::pki::{
@@ -114,6 +115,19 @@ pub(crate) struct IdentityArgs {
     pub(crate) isd_r_aid: Option<Aid>,
     #[command(flatten)]
     pub(crate) personality: crate::personality::PersonalityArgs,
+    /// The crypto provider the card runs on: `rustcrypto`, or `aws-lc` (AWS-LC's assembly
+    /// P-256; the default when this build has the feature `aws-lc`).
+    #[arg(long, value_name = "PROVIDER", value_parser = parse_crypto)]
+    pub(crate) crypto: Option<&'static dyn CryptoProvider>,
+}
+
+/// A crypto provider by name (for `--crypto`).
+fn parse_crypto(text: &str) -> Result<&'static dyn CryptoProvider, String> {
+    veuicc::crypto::provider_named(text).ok_or_else(|| {
+        let known: Vec<&str> = veuicc::crypto::providers().iter().map(|p| p.name()).collect();
+        let hint = if text == "aws-lc" { " (this build has no feature aws-lc)" } else { "" };
+        format!("{text:?}: not a crypto provider of this build{hint}; known: {}", known.join(", "))
+    })
 }
 
 /// An AID in hex (for `--isd-r-aid`).
@@ -171,6 +185,8 @@ pub(crate) struct CardSetup {
     personality_to_keep: Option<(PathBuf, String)>,
     /// Not the embedded default: named by flags or kept by the state directory.
     own: bool,
+    /// The provider the card runs on (`--crypto`, else [`veuicc::crypto::fastest`]).
+    pub(crate) crypto: &'static dyn CryptoProvider,
 }
 
 /// Warns on stderr when CERT.EUICC is not valid at the system time: a real SM-DP+ refuses it.
@@ -197,6 +213,7 @@ fn warn_validity(identity: &Identity) {
 /// test identity. A state directory keeps one identity: flags naming another are refused.
 pub(crate) fn card_setup(state: Option<&Path>, args: &IdentityArgs) -> Result<CardSetup, String> {
     let mut setup = identity_setup(state, args)?;
+    setup.crypto = args.crypto.unwrap_or_else(veuicc::crypto::fastest);
     if let Some(aid) = args.isd_r_aid {
         setup.config.isd_r_aid = aid;
     }
@@ -234,6 +251,7 @@ fn identity_setup(state: Option<&Path>, args: &IdentityArgs) -> Result<CardSetup
                 to_keep: None,
                 personality_to_keep: None,
                 own: false,
+                crypto: veuicc::crypto::fastest(),
             });
         }
     };
@@ -244,6 +262,7 @@ fn identity_setup(state: Option<&Path>, args: &IdentityArgs) -> Result<CardSetup
         to_keep,
         personality_to_keep: None,
         own: true,
+        crypto: veuicc::crypto::fastest(),
     })
 }
 
@@ -299,15 +318,20 @@ impl AnyCard {
                 // The lock first: the kept identity is read and written under it.
                 let storage = DirStorage::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
                 let mut setup = card_setup(Some(dir), identity)?;
-                let card = Card::with_identity(setup.config.clone(), setup.identity.clone(), platform(storage))
-                    .map_err(|e| format!("{}: {e}", dir.display()))?;
+                let card = Card::with_identity(
+                    setup.config.clone(),
+                    setup.identity.clone(),
+                    platform_with(storage, setup.crypto),
+                )
+                .map_err(|e| format!("{}: {e}", dir.display()))?;
                 setup.keep()?;
                 Ok(AnyCard::Dir(Box::new(card)))
             }
             None => {
                 let setup = card_setup(None, identity)?;
-                let card = Card::with_identity(setup.config, setup.identity, platform(MemStorage::new()))
-                    .map_err(|e| e.to_string())?;
+                let card =
+                    Card::with_identity(setup.config, setup.identity, platform_with(MemStorage::new(), setup.crypto))
+                        .map_err(|e| e.to_string())?;
                 Ok(AnyCard::Mem(Box::new(card)))
             }
         }

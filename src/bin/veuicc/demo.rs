@@ -6,7 +6,7 @@ use crate::common::{Recorder, hex, json_str};
 use std::process::ExitCode;
 use std::time::Instant;
 use veuicc::asn1::rsp::EuiccInfo2;
-use veuicc::host::platform;
+use veuicc::host::platform_with;
 use veuicc::store::MemStorage;
 use veuicc::testkit::Es10Client;
 use veuicc::{Card, Eid};
@@ -52,10 +52,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
 
     let t = Instant::now();
     let setup = crate::common::card_setup(None, &args.identity)?;
-    let mut card =
-        Card::with_identity(setup.config, setup.identity, platform(MemStorage::new())).map_err(|e| e.to_string())?;
+    let crypto = setup.crypto.name();
+    let mut card = Card::with_identity(setup.config, setup.identity, platform_with(MemStorage::new(), setup.crypto))
+        .map_err(|e| e.to_string())?;
     let atr = card.power_on().map_err(|e| e.to_string())?;
-    step("power on", format!("ATR {}", hex(&atr)), t);
+    step("power on", format!("ATR {}, crypto {crypto}", hex(&atr)), t);
 
     let t = Instant::now();
     let aid = card.config().isd_r_aid;

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use veuicc::Card;
 use veuicc::host::fs_storage::DirStorage;
-use veuicc::host::platform;
+use veuicc::host::platform_with;
 use veuicc::host::trace::Trace;
 use veuicc::host::vpcd;
 use veuicc::store::MemStorage;
@@ -78,18 +78,19 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
             }
             setup.identity = Arc::new(id);
         }
-        let (config, identity) = (setup.config.clone(), setup.identity.clone());
+        let (config, identity, crypto) = (setup.config.clone(), setup.identity.clone(), setup.crypto);
         let eid = config.eid;
         let where_ = state.as_ref().map_or("in memory".into(), |d| d.display().to_string());
         let card = match (storage, &state) {
             (Some(storage), Some(dir)) => {
-                let card = Card::with_identity(config, identity, platform(storage))
+                let card = Card::with_identity(config, identity, platform_with(storage, crypto))
                     .map_err(|e| format!("{}: {e}", dir.display()))?;
                 setup.keep()?;
                 AnyServed::Dir(card)
             }
             _ => AnyServed::Mem(
-                Card::with_identity(config, identity, platform(MemStorage::new())).map_err(|e| e.to_string())?,
+                Card::with_identity(config, identity, platform_with(MemStorage::new(), crypto))
+                    .map_err(|e| e.to_string())?,
             ),
         };
         let ports = if args.port_slots { card.ports() } else { 1 };
