@@ -834,6 +834,125 @@ fn record_sim() {
     );
 }
 
+/// A v3 card (`#! sgp22 3.0`), with MEP (`#! mep …`) where the trace is about ports.
+fn v3_spec(mep: Option<veuicc::config::Mep>, profiles: Vec<ProfileSpec>) -> CardSpec {
+    CardSpec { sgp22: veuicc::config::Sgp22Version::V3_0, mep, ..spec(profiles) }
+}
+
+/// `BF31 { A0 { 5A iccid }, 81 01 00 [, 82 01 port] }` for ICCID bytes (hex).
+fn enable_der(iccid: &str, port: Option<u8>) -> String {
+    let port = port.map(|p| format!("8201{p:02X}")).unwrap_or_default();
+    let body = format!("A00C5A0A{iccid}810100{port}");
+    format!("BF31{:02X}{body}", body.len() / 2)
+}
+
+fn record_v3() {
+    use veuicc::config::{Mep, MepMode};
+    let a1 = Some(Mep { mode: MepMode::A1, ports: 2 });
+    let (p1, p2) = ("98001032547698103214", "984400000000000010F2");
+    record(
+        "v3/info.trace",
+        "an SGP.22 v3.0 card's EUICCInfo1 (euiccRspCapability, highestSvn), EUICCInfo2 (lpaMode, \
+         certificationDataObject, treProperties) and an empty GetProfilesInfo",
+        "testkit Es10Client (lpac's framing)",
+        &v3_spec(None, vec![]),
+        es10(&["BF2000", "BF2200", "BF2D00"]),
+    );
+    let (e1, e2, e0) = (enable_der(p1, Some(1)), enable_der(p2, Some(2)), enable_der(p1, None));
+    record(
+        "v3/mep-a1-ports.trace",
+        "MEP-A1 with two profile ports: EnableProfile names port 1, then port 2 (both enabled at once), \
+         an EnableProfile without a port is commandError(7); GetProfilesInfo shows enabledOnEsimPort (9F24)",
+        "testkit Es10Client (lpac's framing)",
+        &v3_spec(a1, vec![profile(ICCID1, false), profile(ICCID2, false)]),
+        es10(&[&e1, &e2, &e0, "BF2D055C035A9F70", "BF2D065C049F709F24"]),
+    );
+    const PORTS_SIM: &[(&str, &str, u16)] = &[
+        ("MANAGE LSI: select eSIM port 1", "807C0001", 0x9000),
+        ("SELECT ADF.USIM on port 1", "00A4040C07A0000000871002", 0x9000),
+        ("VERIFY PIN1 on port 1", "002000010830303030FFFFFFFF", 0x9000),
+        ("SELECT EF.IMSI", "00A4000C026F07", 0x9000),
+        ("READ BINARY EF.IMSI: port 1's SIM", "00B0000009", 0x9000),
+        ("MANAGE LSI: select eSIM port 2", "807C0002", 0x9000),
+        ("READ BINARY on port 2: nothing selected there yet", "00B0000009", 0x6986),
+        ("SELECT ADF.USIM on port 2", "00A4040C07A0000000871002", 0x9000),
+        ("SELECT EF.IMSI on port 2 (PIN1 not verified on this port)", "00A4000C026F07", 0x9000),
+        ("READ BINARY EF.IMSI on port 2: PIN1 is per port", "00B0000009", 0x6982),
+        ("MANAGE LSI: back to port 1, its selection kept", "807C0001", 0x9000),
+        ("READ BINARY EF.IMSI on port 1 again", "00B0000009", 0x9000),
+        ("MANAGE LSI: port 0, the ISD-R's", "807C0000", 0x9000),
+        ("SELECT ADF.USIM on port 0: no SIM there", "00A4040C07A0000000871002", 0x6A82),
+    ];
+    record(
+        "v3/mep-a1-two-sims.trace",
+        "MEP-A1, profiles enabled on ports 1 and 2: MANAGE LSI switches the interface; each port is its \
+         own SIM with its own selections and PIN state; port 0 has none",
+        "hand-written commands; each status word asserted by the recorder (ETSI TS 102 221 LSIs)",
+        &v3_spec(a1, vec![profile(ICCID1, false), profile(ICCID2, false)]),
+        |t| {
+            es10(&[&e1, &e2])(t);
+            t.reset();
+            raw(PORTS_SIM)(t);
+        },
+    );
+    const LSI: &[(&str, &str, u16)] = &[
+        ("select LSI 3: the card has ports 0-2", "807C0003", 0x6A86),
+        ("select LSI with data", "807C00010100", 0x6700),
+        ("SWP assignment: not supported", "807C020000", 0x6A81),
+        ("configure LSIs, a truncated proposal", "807C04000480011F80", 0x6A80),
+        ("configure LSIs, P2 not 00", "807C0401", 0x6A86),
+        ("an unknown P1", "807C0500", 0x6A86),
+        ("configure LSIs: device offers B then A1, 4 ports", "807C04000D80011F8101009002030191010400", 0x9000),
+        ("reset LSE of port 2: its ATR", "807C010200", 0x9000),
+        ("select LSI 1", "807C0001", 0x9000),
+        ("SELECT ISD-R on port 1: MEP-A has it on port 0 only", SELECT_ISDR, 0x6A82),
+        ("select LSI 0", "807C0000", 0x9000),
+        ("SELECT ISD-R on port 0", SELECT_ISDR, 0x9000),
+    ];
+    record(
+        "v3/manage-lsi.trace",
+        "MANAGE LSI on a MEP-A1 card: select, reset, configure, and its refusals",
+        "hand-written commands; each status word asserted by the recorder (coding: our reading of TS 102 221 Rel-16)",
+        &v3_spec(a1, vec![]),
+        raw(LSI),
+    );
+    const SINGLE: &[(&str, &str, u16)] =
+        &[("MANAGE LSI on a single-port card: not an instruction it has", "807C0001", 0x6D00)];
+    record(
+        "v3/manage-lsi-single-port.trace",
+        "a v2.5 card (one interface) has no MANAGE LSI",
+        "hand-written commands; each status word asserted by the recorder",
+        &spec(vec![]),
+        raw(SINGLE),
+    );
+    let eb = enable_der(p1, None);
+    record(
+        "v3/mep-b.trace",
+        "MEP-B: the ISD-R on every port; EnableProfile sent on port 1 (MANAGE LSI) enables the profile there",
+        "hand-written MANAGE LSI, then testkit Es10Client (lpac's framing) on port 1",
+        &v3_spec(Some(Mep { mode: MepMode::B, ports: 2 }), vec![profile(ICCID1, false)]),
+        |t| {
+            t.comment("MANAGE LSI: select eSIM port 1");
+            assert_eq!(t.transmit(&hexd("807C0001")), [0x90, 0x00]);
+            es10(&[&eb, "BF2D065C045A9F9F24"])(t);
+        },
+    );
+    record(
+        "v3/download.trace",
+        "a download on an SGP.22 v3.0 card from a v3.0 SM-DP+: serverSigned1 with sessionContext and \
+         serverRspCapability",
+        "testkit LPA driver (lpac's ES10 sequence) against the test SM-DP+",
+        &v3_spec(None, vec![]),
+        |t| {
+            let mut server = smdp();
+            server.sgp22 = veuicc::config::Sgp22Version::V3_0;
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            download(&mut lpa, &mut server, &ProfileToInstall::sample(iccid_bytes(ICCID1).unwrap(), 1500)).unwrap();
+            lpa.close().unwrap();
+        },
+    );
+}
+
 fn lpac_binary() -> Option<PathBuf> {
     std::env::var_os("VEUICC_LPAC").map(PathBuf::from).filter(|p| p.is_file())
 }
@@ -935,6 +1054,7 @@ fn record_the_corpus() {
     record_notifications();
     record_vpcd();
     record_sim();
+    record_v3();
     match lpac_binary() {
         Some(l) => record_lpac(&l),
         None => println!("VEUICC_LPAC not set: the lpac traces are kept as they are"),

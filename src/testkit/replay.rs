@@ -9,7 +9,8 @@
 //! `clock none | UNIX-SECONDS`, `profile ICCID [enabled] [class=test|provisioning|operational]
 //! [size=BYTES] [notify=none]` (repeatable: installed through the test SM-DP+ before the first
 //! exchange, untraced), `state DIR` (a state-directory fixture, relative to the trace file,
-//! copied before use).
+//! copied before use), `sgp22 2.5|3.0|3.1` and `mep a1|a2|b PORTS` (the card's personality;
+//! written only when not the v2.5 default, so older traces are unchanged).
 
 use super::client::Es10Client;
 use super::lpa::download;
@@ -76,11 +77,23 @@ pub struct CardSpec {
     pub profiles: Vec<ProfileSpec>,
     /// A state-directory fixture.
     pub state: Option<PathBuf>,
+    /// The SGP.22 version the card is (`#! sgp22 3.0`; default 2.5, not written).
+    pub sgp22: crate::config::Sgp22Version,
+    /// Multiple Enabled Profiles (`#! mep a1|a2|b PORTS`; a v3 card only).
+    pub mep: Option<crate::config::Mep>,
 }
 
 impl Default for CardSpec {
     fn default() -> Self {
-        CardSpec { identity: IdentitySpec::Default, rng: 0, clock: None, profiles: Vec::new(), state: None }
+        CardSpec {
+            identity: IdentitySpec::Default,
+            rng: 0,
+            clock: None,
+            profiles: Vec::new(),
+            state: None,
+            sgp22: crate::config::Sgp22Version::V2_5,
+            mep: None,
+        }
     }
 }
 
@@ -182,6 +195,29 @@ impl CardSpec {
                 "rng" => spec.rng = number(line, "rng", v)?,
                 "clock" => spec.clock = if v == "none" { None } else { Some(number(line, "clock", v)?) },
                 "profile" => spec.profiles.push(ProfileSpec::parse(line, v)?),
+                "sgp22" => {
+                    spec.sgp22 = crate::config::Sgp22Version::parse(v)
+                        .ok_or_else(|| perr(line, format!("sgp22: {v:?} is not 2.5, 3.0 or 3.1")))?;
+                }
+                "mep" => {
+                    use crate::config::{Mep, MepMode};
+                    let words: Vec<&str> = v.split_whitespace().collect();
+                    let (mode, ports) = match words.as_slice() {
+                        [mode, ports] => (*mode, *ports),
+                        _ => return Err(perr(line, "mep: `a1|a2|b PORTS`")),
+                    };
+                    let mode = match mode {
+                        "a1" => MepMode::A1,
+                        "a2" => MepMode::A2,
+                        "b" => MepMode::B,
+                        _ => return Err(perr(line, format!("mep: {mode:?} is not a1, a2 or b"))),
+                    };
+                    let ports = u8::try_from(number(line, "mep ports", ports)?)
+                        .ok()
+                        .filter(|n| (1..=Mep::MAX_PORTS).contains(n))
+                        .ok_or_else(|| perr(line, "mep: 1 to 31 ports"))?;
+                    spec.mep = Some(Mep { mode, ports });
+                }
                 "state" => {
                     if v.is_empty() {
                         return Err(perr(line, "state: a directory"));
@@ -206,6 +242,17 @@ impl CardSpec {
         ));
         out.push(("rng", self.rng.to_string()));
         out.push(("clock", self.clock.map_or("none".to_string(), |c| c.to_string())));
+        if self.sgp22 != crate::config::Sgp22Version::V2_5 {
+            out.push(("sgp22", self.sgp22.to_string()));
+        }
+        if let Some(mep) = self.mep {
+            let mode = match mep.mode {
+                crate::config::MepMode::A1 => "a1",
+                crate::config::MepMode::A2 => "a2",
+                crate::config::MepMode::B => "b",
+            };
+            out.push(("mep", format!("{mode} {}", mep.ports)));
+        }
         for p in &self.profiles {
             out.push(("profile", p.text()));
         }
@@ -225,7 +272,7 @@ impl CardSpec {
     /// Builds the card: identity, seeded RNG, clock, storage (empty or a copy of the fixture),
     /// then the preinstalled profiles.
     pub fn build(&self) -> Result<ReplayCard, String> {
-        let (config, identity, pki) = match &self.identity {
+        let (mut config, identity, pki) = match &self.identity {
             IdentitySpec::Default => (default_config(), default_identity(), None),
             IdentitySpec::Pki { seed, card } => {
                 let pki = TestPki::generate(*seed, card + 1);
@@ -233,6 +280,8 @@ impl CardSpec {
                 (id.card_config(), Arc::new(id), Some(pki))
             }
         };
+        config.sgp22 = self.sgp22;
+        config.mep = self.mep;
         let clock = self.clock.map_or_else(ManualClock::default, |t| ManualClock::at(UnixTime(t)));
         let rng = DetRng::new(self.rng);
         let mut card = match &self.state {
@@ -268,6 +317,7 @@ fn install<P: crate::platform::Platform>(
     seed: u64,
 ) -> Result<(), String> {
     let iccid = iccid_bytes(&p.iccid).ok_or("bad ICCID")?;
+    let card_mep_a1 = card.config().mep().is_some_and(|m| m.mode == crate::config::MepMode::A1);
     let why = |e: &dyn fmt::Display| format!("preinstalling profile {}: {e}", p.iccid);
     let mut smdp = TestSmdp::new(pki, SETUP_SMDP, seed);
     if p.no_notify {
@@ -278,7 +328,15 @@ fn install<P: crate::platform::Platform>(
     let mut lpa = Es10Client::open(&mut *card).map_err(|e| why(&e))?;
     download(&mut lpa, &mut smdp, &profile).map_err(|e| why(&e))?;
     if p.enabled {
-        let r = lpa.enable_profile(ProfileIdentifier::Iccid(iccid.to_vec().into()), false).map_err(|e| why(&e))?;
+        let id = ProfileIdentifier::Iccid(iccid.to_vec().into());
+        // A MEP-A1 card needs the port named: the first profile port.
+        let a1 = card_mep_a1;
+        let request = if a1 {
+            crate::asn1::rsp::EnableProfileRequest::on_port(id, false, 1)
+        } else {
+            crate::asn1::rsp::EnableProfileRequest::new(id, false)
+        };
+        let r = lpa.call::<_, crate::asn1::rsp::EnableProfileResponse>(&request).map_err(|e| why(&e))?.enable_result;
         if r != 0.into() {
             return Err(why(&format!("EnableProfile answered {r}")));
         }
