@@ -380,7 +380,7 @@ impl<P: Platform> Card<P> {
     /// Total: every input gets a well-formed answer. An unpowered card answers `6F00`.
     pub fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
         // Room for the longest short response (256 bytes and SW1 SW2): one allocation.
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(SHORT_NE_MAX + 2);
         self.transmit_into(apdu, &mut out);
         out
     }
