@@ -199,3 +199,39 @@ fn a_v3_card_takes_authenticate_server_without_a_ci_pkid() {
         lpa.close().unwrap();
     }
 }
+
+/// SGP.22 v3 gave the server roles new policy OIDs (`id-rspRole-dp-auth ::= {id-rspRole-dpSubCa
+/// 1}` = 2.23.146.1.2.1.0.0.1.1, …; the v2 ones became `*-v2`). A v3 card downloads from an
+/// SM-DP+ whose CERT.DPauth and CERT.DPpb carry them; a v2.5 card refuses such a CERT.DPauth
+/// with invalidOid(5), as it refuses any policy it does not know.
+#[test]
+fn a_v3_card_accepts_the_v3_role_oids() {
+    use veuicc::crypto::cert::oid::{ROLE_V3_DP_AUTH, ROLE_V3_DP_PB};
+    use veuicc::testkit::pki::Ext;
+    use veuicc::testkit::smdp::SmdpKeys;
+    let pki = default_pki();
+    let reissue = |issued: &veuicc::testkit::pki::Issued, policy| {
+        let mut t = issued.template.clone();
+        t.set_ext(Ext::policy(policy, true));
+        t.sign(&pki.ci.key)
+    };
+    let mut keys = SmdpKeys::from_pki(pki);
+    keys.dpauth = reissue(&pki.dpauth, &ROLE_V3_DP_AUTH);
+    keys.dppb = reissue(&pki.dppb, &ROLE_V3_DP_PB);
+    for version in veuicc::config::Sgp22Version::ALL {
+        let mut config = veuicc::testkit::default_config();
+        config.sgp22 = version;
+        let mut card = TestCard::with_config(config, veuicc::store::MemStorage::new(), 1);
+        let mut server = TestSmdp::with_keys(keys.clone(), "smdp.example.com", 2);
+        server.sgp22 = veuicc::config::Sgp22Version::V3_0;
+        let mut lpa = Es10Client::open(&mut card).unwrap();
+        let result = lpa::download(&mut lpa, &mut server, &ProfileToInstall::sample(ICCID, 1500));
+        if version.is_v3() {
+            result.unwrap_or_else(|e| panic!("{version}: {e:?}"));
+        } else {
+            let e = format!("{:?}", result.expect_err("a v2.5 card does not know the v3 OIDs"));
+            // AuthenticateErrorCode invalidOid(5).
+            assert_eq!(e, "Authenticate(5)", "{version}");
+        }
+    }
+}

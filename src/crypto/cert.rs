@@ -66,6 +66,17 @@ pub mod oid {
     pub const ROLE_DS_TLS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.1.6");
     /// `id-rspRole-ds-auth` 2.23.146.1.2.1.7.
     pub const ROLE_DS_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.1.7");
+    /// SGP.22 v3's role OIDs under `id-rspRole-ci` (v3 renamed the v2 ones `*-v2`):
+    /// `id-rspRole-dp-tls` 2.23.146.1.2.1.0.0.1.0 (`{id-rspRole-dpSubCa 0}`).
+    pub const ROLE_V3_DP_TLS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.1.0.0.1.0");
+    /// v3 `id-rspRole-dp-auth` 2.23.146.1.2.1.0.0.1.1.
+    pub const ROLE_V3_DP_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.1.0.0.1.1");
+    /// v3 `id-rspRole-dp-pb` 2.23.146.1.2.1.0.0.1.2.
+    pub const ROLE_V3_DP_PB: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.1.0.0.1.2");
+    /// v3 `id-rspRole-ds-tls` 2.23.146.1.2.1.0.0.2.0.
+    pub const ROLE_V3_DS_TLS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.1.0.0.2.0");
+    /// v3 `id-rspRole-ds-auth` 2.23.146.1.2.1.0.0.2.1.
+    pub const ROLE_V3_DS_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.1.0.0.2.1");
     /// `id-rsp-expDate` 2.23.146.1.2.0.1 (a known, ignorable extension).
     pub const RSP_EXP_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.0.1");
     /// `id-ecPublicKey` 1.2.840.10045.2.1 (RFC 5480).
@@ -133,6 +144,20 @@ impl Role {
             Role::DpPb => oid::ROLE_DP_PB,
             Role::DsTls => oid::ROLE_DS_TLS,
             Role::DsAuth => oid::ROLE_DS_AUTH,
+        }
+    }
+
+    /// The role's SGP.22 v3 policy OID where v3 gave the server roles new ones
+    /// (RSPDefinitions v3.0: `id-rspRole-dp-auth ::= {id-rspRole-dpSubCa 1}` …, the v2 OIDs
+    /// kept as `id-rspRole-dp-auth-v2` …). A v3 card accepts a server certificate with either.
+    pub const fn oid_v3(self) -> Option<ObjectIdentifier> {
+        match self {
+            Role::DpTls => Some(oid::ROLE_V3_DP_TLS),
+            Role::DpAuth => Some(oid::ROLE_V3_DP_AUTH),
+            Role::DpPb => Some(oid::ROLE_V3_DP_PB),
+            Role::DsTls => Some(oid::ROLE_V3_DS_TLS),
+            Role::DsAuth => Some(oid::ROLE_V3_DS_AUTH),
+            Role::Ci | Role::Euicc | Role::Eum => None,
         }
     }
 
@@ -351,6 +376,11 @@ fn aki(cert: &Certificate) -> Result<Option<Vec<u8>>, CertError> {
 
 /// Policy, keyUsage, basicConstraints and critical extensions for one of `roles`; returns the role found.
 fn check_profile(cert: &Certificate, roles: &[Role]) -> Result<Role, CertError> {
+    check_profile_for(cert, roles, false)
+}
+
+/// [`check_profile`]; with `v3`, a role's SGP.22 v3 policy OID ([`Role::oid_v3`]) counts too.
+fn check_profile_for(cert: &Certificate, roles: &[Role], v3: bool) -> Result<Role, CertError> {
     let tbs = cert.tbs_certificate();
     for ext in tbs.extensions().map(|e| e.as_slice()).unwrap_or_default() {
         if ext.critical && !KNOWN_EXTENSIONS.contains(&ext.extn_id) {
@@ -366,7 +396,9 @@ fn check_profile(cert: &Certificate, roles: &[Role]) -> Result<Role, CertError> 
     let role = roles
         .iter()
         .copied()
-        .find(|r| policies.iter().any(|p| p.policy_identifier == r.oid()))
+        .find(|r| {
+            policies.iter().any(|p| p.policy_identifier == r.oid() || (v3 && r.oid_v3() == Some(p.policy_identifier)))
+        })
         .ok_or(CertError::WrongPolicy { expected })?;
     let (_, usage) = tbs.get_extension::<KeyUsage>().map_err(|_| CertError::Malformed)?.ok_or(CertError::KeyUsage)?;
     let usage_ok = if role.is_ca() { usage.key_cert_sign() } else { usage.digital_signature() };
@@ -475,6 +507,22 @@ pub fn verify_dp_cert(
     ci_pkid: Option<&[u8]>,
     now: Option<UnixTime>,
 ) -> Result<VerifiedCert, CertError> {
+    verify_server_cert(crypto, cert_der, roles, cis, ci_pkid, now, false)
+}
+
+/// [`verify_dp_cert`] for a card of either version: with `v3` (an SGP.22 v3 card) the roles'
+/// v3 policy OIDs are accepted as well as the v2 ones ([`Role::oid_v3`]). Certificates
+/// issued through a v3 SubCA (`otherCertsInChain`) are not followed: the certificate must be
+/// issued by a trusted CI, as in v2.
+pub fn verify_server_cert(
+    crypto: &dyn CryptoProvider,
+    cert_der: &[u8],
+    roles: &[Role],
+    cis: &[TrustedCi],
+    ci_pkid: Option<&[u8]>,
+    now: Option<UnixTime>,
+    v3: bool,
+) -> Result<VerifiedCert, CertError> {
     let chosen = match ci_pkid {
         Some(id) => Some(cis.iter().find(|c| c.ski == id).ok_or(CertError::CiPkUnknown)?),
         None => None,
@@ -489,7 +537,7 @@ pub fn verify_dp_cert(
     };
     check_signature(crypto, &p, &ci.key)?;
     check_validity(&p.cert, now)?;
-    let role = check_profile(&p.cert, roles)?;
+    let role = check_profile_for(&p.cert, roles, v3)?;
     let smdp_oid = registered_id(&p.cert)?;
     // The SM-DP+/SM-DS OID names the server in the session and in the PIR (`smdpOid`): the
     // auth and pb profiles carry it (SGP.22 v2.5 §4.5.2.1; every SGP.26 DPauth/DPpb has it).

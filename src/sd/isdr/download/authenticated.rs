@@ -140,13 +140,14 @@ impl Authenticated {
         let Some(card) = ctx.signing() else { return refuse(self, DownloadErrorCode::UndefinedError) };
         let now = now(ctx);
         let crypto = ctx.platform.crypto();
-        let dp_pb = match cert::verify_dp_cert(
+        let dp_pb = match cert::verify_server_cert(
             crypto,
             req.smdp_certificate.as_bytes(),
             &[Role::DpPb],
             card.identity.cis(),
             Some(&self.ci_pkid),
             now,
+            ctx.config.sgp22.is_v3(),
         ) {
             Ok(v) => v,
             Err(e) => return refuse(self, e.download_code()),

@@ -95,13 +95,14 @@ impl Challenged {
         }
         let now = now(ctx);
         let crypto = ctx.platform.crypto();
-        let server = match cert::verify_dp_cert(
+        let server = match cert::verify_server_cert(
             crypto,
             req.server_certificate.as_bytes(),
             &[Role::DpAuth, Role::DsAuth],
             card.identity.cis(),
             ci_pkid,
             now,
+            ctx.config.sgp22.is_v3(),
         ) {
             Ok(v) => v,
             Err(e) => return refuse(e.code()),
