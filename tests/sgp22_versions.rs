@@ -235,3 +235,30 @@ fn a_v3_card_accepts_the_v3_role_oids() {
         }
     }
 }
+
+/// A card whose own chain is of the v3 PKI (CERT.EUM with `id-rspRole-eum` 2.23.146.1.2.1.0.0.0,
+/// CERT.EUICC with `id-rspRole-euicc` …0.0.0.0.0) starts, and the SM-DP+ accepts its chain.
+#[test]
+fn a_card_with_a_v3_pki_chain_downloads() {
+    use veuicc::crypto::cert::oid::{ROLE_V3_EUICC, ROLE_V3_EUM};
+    use veuicc::testkit::pki::Ext;
+    let mut pki = default_pki().clone();
+    let mut eum = pki.eum.template.clone();
+    eum.set_ext(Ext::policy(&ROLE_V3_EUM, true));
+    pki.eum.der = eum.sign(&pki.ci.key);
+    let mut euicc = pki.cards[0].template.clone();
+    euicc.set_ext(Ext::policy(&ROLE_V3_EUICC, true));
+    pki.cards[0].der = euicc.sign(&pki.eum.key);
+    let identity = std::sync::Arc::new(pki.identity(0).expect("a v3 chain is a valid identity"));
+    let mut config = identity.card_config();
+    config.sgp22 = veuicc::config::Sgp22Version::V3_0;
+    let platform = veuicc::platform::Parts {
+        storage: veuicc::store::MemStorage::new(),
+        rng: veuicc::testkit::DetRng::new(1),
+        clock: veuicc::testkit::ManualClock::default(),
+    };
+    let mut card = veuicc::Card::with_identity(config, identity, platform).unwrap();
+    let mut server = TestSmdp::new(&pki, "smdp.example.com", 2);
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    lpa::download(&mut lpa, &mut server, &ProfileToInstall::sample(ICCID, 1500)).expect("the SM-DP+ accepts the chain");
+}

@@ -77,6 +77,10 @@ pub mod oid {
     pub const ROLE_V3_DS_TLS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.1.0.0.2.0");
     /// v3 `id-rspRole-ds-auth` 2.23.146.1.2.1.0.0.2.1.
     pub const ROLE_V3_DS_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.1.0.0.2.1");
+    /// v3 `id-rspRole-eum` 2.23.146.1.2.1.0.0.0 (`{id-rspRole-ciSubCa 0}`).
+    pub const ROLE_V3_EUM: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.1.0.0.0");
+    /// v3 `id-rspRole-euicc` 2.23.146.1.2.1.0.0.0.0.0 (`{id-rspRole-eumSubCa 0}`).
+    pub const ROLE_V3_EUICC: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.1.0.0.0.0.0");
     /// `id-rsp-expDate` 2.23.146.1.2.0.1 (a known, ignorable extension).
     pub const RSP_EXP_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.23.146.1.2.0.1");
     /// `id-ecPublicKey` 1.2.840.10045.2.1 (RFC 5480).
@@ -149,7 +153,9 @@ impl Role {
 
     /// The role's SGP.22 v3 policy OID where v3 gave the server roles new ones
     /// (RSPDefinitions v3.0: `id-rspRole-dp-auth ::= {id-rspRole-dpSubCa 1}` …, the v2 OIDs
-    /// kept as `id-rspRole-dp-auth-v2` …). A v3 card accepts a server certificate with either.
+    /// kept as `id-rspRole-dp-auth-v2` …). A v3 card accepts a server certificate with either;
+    /// CERT.EUM and CERT.EUICC (the card's own chain, and what an SM-DP+ checks) are accepted
+    /// with either on every card, since a card's identity does not depend on its personality.
     pub const fn oid_v3(self) -> Option<ObjectIdentifier> {
         match self {
             Role::DpTls => Some(oid::ROLE_V3_DP_TLS),
@@ -157,7 +163,10 @@ impl Role {
             Role::DpPb => Some(oid::ROLE_V3_DP_PB),
             Role::DsTls => Some(oid::ROLE_V3_DS_TLS),
             Role::DsAuth => Some(oid::ROLE_V3_DS_AUTH),
-            Role::Ci | Role::Euicc | Role::Eum => None,
+            Role::Eum => Some(oid::ROLE_V3_EUM),
+            Role::Euicc => Some(oid::ROLE_V3_EUICC),
+            // `id-rspRole-ci` is the same arc in both versions.
+            Role::Ci => None,
         }
     }
 
@@ -613,7 +622,7 @@ pub fn verify_eum(
     }
     let ci = result?;
     check_validity(&p.cert, now)?;
-    check_profile(&p.cert, &[Role::Eum])?;
+    check_profile_for(&p.cert, &[Role::Eum], true)?;
     let ski = ski(&p.cert)?.ok_or(CertError::MissingExtension("subjectKeyIdentifier"))?;
     let (_, nc) = p
         .cert
@@ -660,7 +669,7 @@ pub fn verify_euicc(
     }
     check_signature(crypto, &p, &eum.key)?;
     check_validity(&p.cert, now)?;
-    check_profile(&p.cert, &[Role::Euicc])?;
+    check_profile_for(&p.cert, &[Role::Euicc], true)?;
     let subject = p.cert.tbs_certificate().subject();
     let digits = attribute(subject, oid::SERIAL_NUMBER).ok_or(CertError::BadEid)?;
     let eid = Eid::parse(&digits).map_err(|_| CertError::BadEid)?;
