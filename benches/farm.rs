@@ -9,6 +9,11 @@
 //! resident set growth over 10,000 such cards, divided by 10,000 (Linux `/proc/self/statm`),
 //! next to the same for 10,000 empty `Vec<u8>`s of 1 KiB (the allocator's baseline).
 //! Goal (issue "card farms"): ≤ 32 KiB per idle card.
+//!
+//! `scaling`: installs of a 12 KB package (a recorded download replayed into fresh cards, the
+//! card side only) on one thread against the same number split over two threads, each with
+//! cards of its own; the printed figure is the 2-thread throughput over the 1-thread one.
+//! Goal: ≥ 1.8 on 2 cores.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -19,9 +24,50 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 use veuicc::platform::Parts;
 use veuicc::store::MemStorage;
-use veuicc::testkit::{DetRng, ManualClock, TestPlatform, default_config, pki::default_identity};
+use veuicc::testkit::lpa::download;
+use veuicc::testkit::pki::default_pki;
+use veuicc::testkit::smdp::{ProfileToInstall, TestSmdp};
+use veuicc::testkit::{
+    DetRng, Es10Client, ManualClock, TestCard, TestPlatform, Transport, default_config, pki::default_identity,
+};
+
+/// Records the C-APDUs of one download into a seeded card (replayable: RustCrypto signs per RFC 6979).
+struct Recorder<'a> {
+    card: &'a mut TestCard,
+    apdus: Vec<Vec<u8>>,
+}
+
+impl Transport for Recorder<'_> {
+    fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        self.apdus.push(apdu.to_vec());
+        self.card.transmit(apdu)
+    }
+}
+
+fn recorded_download() -> Vec<Vec<u8>> {
+    let mut card = TestCard::new(1);
+    let mut rec = Recorder { card: &mut card, apdus: Vec::new() };
+    let mut lpa = Es10Client::open(&mut rec).unwrap();
+    let profile = ProfileToInstall::sample([0x98, 0, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14], 12 * 1024);
+    download(&mut lpa, &mut TestSmdp::new(default_pki(), "smdp.example.com", 2), &profile).unwrap();
+    lpa.close().unwrap();
+    rec.apdus
+}
+
+/// `n` installs, each into a fresh card.
+fn installs(apdus: &[Vec<u8>], n: u64) {
+    let mut out = Vec::with_capacity(300);
+    for _ in 0..n {
+        let mut card = TestCard::new(1);
+        for apdu in apdus {
+            card.0.transmit_into(apdu, &mut out);
+        }
+        assert_eq!(card.0.state().profiles.len(), 1);
+    }
+}
 
 const CARDS: usize = 10_000;
 
@@ -66,6 +112,38 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(signer.sign(black_box(b"veuicc"))))
     });
     g.finish();
+
+    let apdus = std::sync::Arc::new(recorded_download());
+    let mut g = c.benchmark_group("scaling");
+    g.sample_size(10);
+    let one = |iters: u64| {
+        let t = Instant::now();
+        installs(&apdus, 2 * iters);
+        t.elapsed()
+    };
+    let two = |iters: u64| {
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| installs(&apdus, iters));
+            }
+        });
+        t.elapsed()
+    };
+    g.bench_function("2 installs of 12 KB, one thread", |b| b.iter_custom(one));
+    g.bench_function("2 installs of 12 KB, two threads", |b| b.iter_custom(two));
+    g.finish();
+    // The ratio, interleaved so that other load hits both alike.
+    let (mut t1, mut t2) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..5 {
+        t1 += one(20);
+        t2 += two(20);
+    }
+    println!(
+        "farm: install throughput on 2 threads / 1 thread: {:.2} (goal ≥ 1.8 on 2 cores; {} cores here)",
+        t1.as_secs_f64() / t2.as_secs_f64(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
 }
 
 criterion_group!(benches, bench);
