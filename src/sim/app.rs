@@ -112,6 +112,8 @@ struct Loaded {
     naas: Vec<Naa>,
     /// What is persisted for it (kept in step with `tree` and the rest).
     record: SimRecord,
+    /// The store generation at which the profile was last seen enabled on the port.
+    checked: u64,
     /// Access decisions already made, by (EF, operation, the channel's application): valid
     /// while no PIN state and no file content changes (both clear it; a reset starts afresh).
     access: RefCell<AccessCache>,
@@ -188,10 +190,17 @@ impl Sim {
                 None => Latch::Empty,
             };
         }
-        if let Latch::Loaded(l) = &latched {
-            let slot = l.slot;
-            if !ctx.state.profiles.iter().any(|p| p.slot() == slot && p.enabled_on() == Some(port)) {
-                *latched = Latch::Empty;
+        if let Latch::Loaded(l) = latched {
+            // The card state changes only by a commit: while the store's generation is the
+            // one the latch was last checked at, the profile is still enabled on the port.
+            let generation = ctx.store.generation();
+            if l.checked != generation {
+                let slot = l.slot;
+                if ctx.state.profiles.iter().any(|p| p.slot() == slot && p.enabled_on() == Some(port)) {
+                    l.checked = generation;
+                } else {
+                    *latched = Latch::Empty;
+                }
             }
         }
         match latched {
@@ -237,7 +246,8 @@ fn latch<P: Platform>(ctx: &mut Ctx<'_, P>, port: Port) -> Option<Loaded> {
             _ => false,
         }
     });
-    Some(Loaded { slot, tree, pins, naas, record: persisted, access: RefCell::new(AccessCache::default()) })
+    let checked = ctx.store.generation();
+    Some(Loaded { slot, tree, pins, naas, record: persisted, checked, access: RefCell::new(AccessCache::default()) })
 }
 
 /// Commits `loaded.record` (after a change) as `sim.p<slot>`; `6581` on failure.

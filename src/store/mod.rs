@@ -110,7 +110,7 @@ struct Root {
 }
 
 /// A set of record changes that commit together.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Txn {
     puts: BTreeMap<String, Vec<u8>>,
     removes: Vec<String>,
@@ -288,15 +288,15 @@ impl Store {
             return Err(Error::NeedsReload);
         }
         let mut written = Vec::new();
-        let root = match self.write_root(storage, &txn, &mut written) {
-            Ok(root) => root,
-            Err(Error::Uncertain(e)) => return self.settle(storage, &txn, e, &written),
+        let update = match self.write_root(storage, &txn, &mut written) {
+            Ok(update) => update,
+            Err(Error::Uncertain(e)) => return self.settle(storage, txn, e, &written),
             Err(e) => {
                 drop_unreferenced(storage, &written);
                 return Err(e);
             }
         };
-        self.finish(storage, &txn, root);
+        self.finish(storage, txn, update);
         Ok(())
     }
 
@@ -304,7 +304,7 @@ impl Store {
     fn settle<S: Storage>(
         &mut self,
         storage: &mut S,
-        txn: &Txn,
+        txn: Txn,
         e: S::Error,
         written: &[String],
     ) -> Result<(), Error<S::Error>> {
@@ -319,14 +319,15 @@ impl Store {
                 Err(Error::Storage(e))
             }
             Ok(again) if flushed && again.root.generation == self.root.generation.saturating_add(1) => {
+                let update = self.root_update(&txn)?;
                 let mut expected = self.clone();
-                expected.finish(&mut MemStorage::new(), txn, again.root.clone());
-                if expected.records != again.records {
+                expected.finish(&mut MemStorage::new(), txn.clone(), update.clone());
+                if expected.records != again.records || expected.root != again.root {
                     self.poisoned = true;
                     return Err(Error::Uncertain(e));
                 }
                 // The new root is in place and durable: committed after all.
-                self.finish(storage, txn, again.root);
+                self.finish(storage, txn, update);
                 Ok(())
             }
             _ => {
@@ -334,6 +335,28 @@ impl Store {
                 Err(Error::Uncertain(e))
             }
         }
+    }
+
+    /// The root entries `txn` changes (`None`: removed), each put into the slot the current
+    /// root does not reference, with the next generation. The current root is not copied:
+    /// a commit costs what it changes plus one pass over the names to encode the root.
+    fn root_update<E>(&self, txn: &Txn) -> Result<RootUpdate, Error<E>> {
+        let generation = self.root.generation.checked_add(1).ok_or(Error::LogicBug("generation overflow"))?;
+        let mut changes = BTreeMap::new();
+        for name in &txn.removes {
+            if self.root.entries.contains_key(name) {
+                changes.insert(name.clone(), None);
+            }
+        }
+        for (name, value) in &txn.puts {
+            if !crate::platform::is_valid_key(&record_key(name, 0)) {
+                return Err(Error::LogicBug("invalid record name"));
+            }
+            let slot = self.root.entries.get(name).map_or(0, |e| 1 - e.slot);
+            let len = u32::try_from(value.len()).map_err(|_| Error::LogicBug("record too large"))?;
+            changes.insert(name.clone(), Some(Entry { slot, len, digest: digest(name, value) }));
+        }
+        Ok(RootUpdate { generation, changes })
     }
 
     /// Writes the records and the new root, flushed; returns the new root.
@@ -344,49 +367,41 @@ impl Store {
         storage: &mut S,
         txn: &Txn,
         written: &mut Vec<String>,
-    ) -> Result<Root, Error<S::Error>> {
+    ) -> Result<RootUpdate, Error<S::Error>> {
         if !self.formatted {
             // Format: an empty generation-0 root in both slots, so that every later commit
             // has a valid older root to fall back on, and a missing root file is detectable.
-            let empty = encode_root(&Root { generation: 0, entries: BTreeMap::new() })?;
+            let empty = encode_root(0, &BTreeMap::new(), &BTreeMap::new())?;
             storage.write(ROOT_KEYS[0], &empty).map_err(Error::Storage)?;
             storage.flush().map_err(Error::Storage)?;
             storage.write(ROOT_KEYS[1], &empty).map_err(Error::Storage)?;
             storage.flush().map_err(Error::Storage)?;
             self.formatted = true;
         }
-        let mut entries = self.root.entries.clone();
-        for name in &txn.removes {
-            entries.remove(name);
-        }
+        let update = self.root_update(txn)?;
         for (name, value) in &txn.puts {
-            if !crate::platform::is_valid_key(&record_key(name, 0)) {
-                return Err(Error::LogicBug("invalid record name"));
-            }
-            let slot = self.root.entries.get(name).map_or(0, |e| 1 - e.slot);
-            let len = u32::try_from(value.len()).map_err(|_| Error::LogicBug("record too large"))?;
-            let digest = digest(name, value);
-            let key = record_key(name, slot);
+            let Some(Some(entry)) = update.changes.get(name) else {
+                return Err(Error::LogicBug("a put without its root entry"));
+            };
+            let key = record_key(name, entry.slot);
             written.push(key.clone());
-            storage.write(&key, &encode_record(value, &digest)).map_err(Error::Storage)?;
-            entries.insert(name.clone(), Entry { slot, len, digest });
+            storage.write(&key, &encode_record(value, &entry.digest)).map_err(Error::Storage)?;
         }
         storage.flush().map_err(Error::Storage)?;
-        let generation = self.root.generation.checked_add(1).ok_or(Error::LogicBug("generation overflow"))?;
-        let root = Root { generation, entries };
-        let root_key = ROOT_KEYS.get(usize::from(generation % 2 == 1)).ok_or(Error::LogicBug("root key"))?;
-        let bytes = encode_root(&root)?;
+        let root_key = ROOT_KEYS.get(usize::from(update.generation % 2 == 1)).ok_or(Error::LogicBug("root key"))?;
+        let bytes = encode_root(update.generation, &self.root.entries, &update.changes)?;
         // From here a failure may leave the new root in place: the outcome is unknown.
         storage.write(root_key, &bytes).map_err(Error::Uncertain)?;
         storage.flush().map_err(Error::Uncertain)?;
-        Ok(root)
+        Ok(update)
     }
 
-    /// The commit of `txn` as `root` is durable: drop removed records' files and update memory.
-    fn finish<S: Storage>(&mut self, storage: &mut S, txn: &Txn, root: Root) {
+    /// The commit of `txn` as `update` is durable: drop removed records' files and update
+    /// memory (the transaction's values move in, nothing is copied).
+    fn finish<S: Storage>(&mut self, storage: &mut S, txn: Txn, update: RootUpdate) {
         // Best effort: leftovers are never referenced and are overwritten if the name comes back.
-        for name in &txn.removes {
-            if self.root.entries.contains_key(name) && !root.entries.contains_key(name) {
+        for (name, change) in &update.changes {
+            if change.is_none() {
                 let _ = storage.remove(&record_key(name, 0));
                 let _ = storage.remove(&record_key(name, 1));
             }
@@ -394,11 +409,31 @@ impl Store {
         for name in &txn.removes {
             self.records.remove(name);
         }
-        for (name, value) in &txn.puts {
-            self.records.insert(name.clone(), value.clone());
+        for (name, value) in txn.puts {
+            self.records.insert(name, value);
         }
-        self.root = root;
+        for (name, change) in update.changes {
+            match change {
+                Some(entry) => match self.root.entries.get_mut(&name) {
+                    Some(e) => *e = entry,
+                    None => {
+                        self.root.entries.insert(name, entry);
+                    }
+                },
+                None => {
+                    self.root.entries.remove(&name);
+                }
+            }
+        }
+        self.root.generation = update.generation;
     }
+}
+
+/// What a commit changes in the root: the next generation and the changed entries.
+#[derive(Clone, Debug)]
+struct RootUpdate {
+    generation: u64,
+    changes: BTreeMap<String, Option<Entry>>,
 }
 
 /// A commit failed before its root landed: remove the record files it wrote (best effort).
@@ -468,20 +503,59 @@ fn decode_record<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a [u8], &'static s
     Ok(payload)
 }
 
-fn encode_root<E>(root: &Root) -> Result<Vec<u8>, Error<E>> {
-    let mut out = Vec::new();
+/// The root of `generation` holding `entries` with `changes` applied (`None`: removed),
+/// encoded by merging the two sorted maps (nothing is copied first).
+fn encode_root<E>(
+    generation: u64,
+    entries: &BTreeMap<String, Entry>,
+    changes: &BTreeMap<String, Option<Entry>>,
+) -> Result<Vec<u8>, Error<E>> {
+    let mut count = entries.len();
+    for (name, change) in changes {
+        match (entries.contains_key(name), change.is_some()) {
+            (false, true) => count += 1,
+            (true, false) => count = count.saturating_sub(1),
+            _ => {}
+        }
+    }
+    let count = u16::try_from(count).map_err(|_| Error::LogicBug("too many records"))?;
+    let mut out = Vec::with_capacity(15 + usize::from(count) * (22 + DIGEST_LEN) + DIGEST_LEN);
     out.extend_from_slice(ROOT_MAGIC);
     out.push(FORMAT_VERSION);
-    out.extend_from_slice(&root.generation.to_be_bytes());
-    let count = u16::try_from(root.entries.len()).map_err(|_| Error::LogicBug("too many records"))?;
+    out.extend_from_slice(&generation.to_be_bytes());
     out.extend_from_slice(&count.to_be_bytes());
-    for (name, e) in &root.entries {
+    let mut put = |name: &str, e: &Entry| -> Result<(), Error<E>> {
         let len = u8::try_from(name.len()).map_err(|_| Error::LogicBug("record name too long"))?;
         out.push(len);
         out.extend_from_slice(name.as_bytes());
         out.push(e.slot);
         out.extend_from_slice(&e.len.to_be_bytes());
         out.extend_from_slice(&e.digest);
+        Ok(())
+    };
+    let mut old = entries.iter().peekable();
+    let mut new = changes.iter().peekable();
+    loop {
+        match (old.peek(), new.peek()) {
+            (None, None) => break,
+            (Some((o, _)), Some((n, _))) if o == n => {
+                old.next();
+            }
+            (Some((o, e)), Some((n, _))) if o < n => {
+                put(o, e)?;
+                old.next();
+            }
+            (Some((o, e)), None) => {
+                put(o, e)?;
+                old.next();
+            }
+            (_, Some((n, change))) => {
+                if let Some(e) = change {
+                    put(n, e)?;
+                }
+                new.next();
+            }
+        }
     }
     let d = digest("", &out);
     out.extend_from_slice(&d);
