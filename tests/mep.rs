@@ -13,7 +13,7 @@
 
 mod support;
 
-use support::{es10, hexs, profile_record};
+use support::{disable_profile, enable_profile, es10, hexs, profile_record};
 use veuicc::config::{Mep, MepMode, Sgp22Version};
 use veuicc::store::{CardState, Port, ProfileClass, ProfileState};
 use veuicc::testkit::{TestCard, default_config};
@@ -55,13 +55,11 @@ fn card(mep: Option<MepMode>) -> TestCard {
 
 /// `BF31 { A0 { 5A iccid }, 81 01 00 [, 82 01 port] }`.
 fn enable(iccid: &str, port: Option<u8>) -> String {
-    let port = port.map(|p| format!("8201{p:02X}")).unwrap_or_default();
-    let body = format!("A00C5A0A{iccid}810100{port}");
-    format!("BF31{:02X}{body}", body.len() / 2)
+    enable_profile(iccid, false, port)
 }
 
 fn disable(iccid: &str) -> String {
-    format!("BF3211A00C5A0A{iccid}810100")
+    disable_profile(iccid, false)
 }
 
 /// Which port each profile (by ICCID) is enabled on.

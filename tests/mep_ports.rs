@@ -15,7 +15,7 @@
 
 mod support;
 
-use support::{hex, hexs};
+use support::{disable_profile as disable, enable_profile as enable, hex, hexs};
 use veuicc::card::{ATR, ISD_R_AID, MEP_ATR};
 use veuicc::config::{Mep, MepMode, Sgp22Version};
 use veuicc::store::{MemStorage, Port};
@@ -95,16 +95,6 @@ fn es10_on(card: &mut TestCard, port: u8, der: &str) -> Result<String, u16> {
 }
 
 /// `BF31 { A0 { 5A iccid }, 81 01 refresh [, 82 01 port] }`.
-fn enable(iccid: &str, refresh: bool, port: Option<u8>) -> String {
-    let port = port.map(|p| format!("8201{p:02X}")).unwrap_or_default();
-    let body = format!("A00C5A0A{iccid}8101{}{port}", if refresh { "FF" } else { "00" });
-    format!("BF31{:02X}{body}", body.len() / 2)
-}
-
-fn disable(iccid: &str, refresh: bool) -> String {
-    format!("BF3211A00C5A0A{iccid}8101{}", if refresh { "FF" } else { "00" })
-}
-
 fn port_of(card: &TestCard, iccid: &str) -> Option<u8> {
     card.0.state().profiles.iter().find(|p| hexs(&p.iccid) == iccid).and_then(|p| p.enabled_on()).map(|Port(n)| n)
 }
@@ -262,4 +252,17 @@ fn the_atr_announces_mep() {
         TestCard::with_config(c, MemStorage::new(), 1)
     };
     assert_eq!(v3.power_on(), ATR, "a single-port v3 card keeps the v2.5 ATR");
+}
+
+#[test]
+fn resetting_a_port_the_card_does_not_have_changes_nothing() {
+    let mut card = card(MepMode::A1, 2, [Some(1), None, None]);
+    card.0.power_off();
+    // Port 3 does not exist (ports 0, 1, 2): its reset neither powers the card nor opens anything.
+    card.0.reset_port(3);
+    assert_eq!(sw(&mut card, 1, "00A4000C023F00"), 0x6F00, "the card stays off");
+    assert_eq!(sw(&mut card, 3, "00A4000C023F00"), 0x6F00, "no such port");
+    // A port it has: that terminal's reset powers the card.
+    card.0.reset_port(1);
+    assert_eq!(imsi(&mut card, 1), (encode_imsi(IMSIS[0]), 0x9000));
 }

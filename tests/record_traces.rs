@@ -22,6 +22,9 @@
     clippy::std_instead_of_alloc
 )]
 
+mod support;
+use support::enable_profile;
+
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -840,12 +843,6 @@ fn v3_spec(mep: Option<veuicc::config::Mep>, profiles: Vec<ProfileSpec>) -> Card
 }
 
 /// `BF31 { A0 { 5A iccid }, 81 01 00 [, 82 01 port] }` for ICCID bytes (hex).
-fn enable_der(iccid: &str, port: Option<u8>) -> String {
-    let port = port.map(|p| format!("8201{p:02X}")).unwrap_or_default();
-    let body = format!("A00C5A0A{iccid}810100{port}");
-    format!("BF31{:02X}{body}", body.len() / 2)
-}
-
 fn record_v3() {
     use veuicc::config::{Mep, MepMode};
     let a1 = Some(Mep { mode: MepMode::A1, ports: 2 });
@@ -858,7 +855,8 @@ fn record_v3() {
         &v3_spec(None, vec![]),
         es10(&["BF2000", "BF2200", "BF2D00"]),
     );
-    let (e1, e2, e0) = (enable_der(p1, Some(1)), enable_der(p2, Some(2)), enable_der(p1, None));
+    let (e1, e2, e0) =
+        (enable_profile(p1, false, Some(1)), enable_profile(p2, false, Some(2)), enable_profile(p1, false, None));
     record(
         "v3/mep-a1-ports.trace",
         "MEP-A1 with two profile ports: EnableProfile names port 1, then port 2 (both enabled at once), \
@@ -925,7 +923,7 @@ fn record_v3() {
         &spec(vec![]),
         raw(SINGLE),
     );
-    let eb = enable_der(p1, None);
+    let eb = enable_profile(p1, false, None);
     record(
         "v3/mep-b.trace",
         "MEP-B: the ISD-R on every port; EnableProfile sent on port 1 (MANAGE LSI) enables the profile there",

@@ -262,8 +262,8 @@ impl<P: Platform> Card<P> {
                 *slot = fresh;
             }
             self.refresh_requested &= !(1u32.checked_shl(u32::from(port)).unwrap_or(0));
+            self.powered = true;
         }
-        self.powered = true;
         self.atr()
     }
 

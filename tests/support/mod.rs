@@ -14,6 +14,19 @@ pub(crate) fn hexs(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
+/// ES10c.EnableProfile (`BF31`) by ICCID (20 hex digits, as stored), with `refreshFlag` and,
+/// on a MEP card, `targetEsimPort` (`82`), as hex DER.
+pub(crate) fn enable_profile(iccid: &str, refresh: bool, port: Option<u8>) -> String {
+    let port = port.map(|p| format!("8201{p:02X}")).unwrap_or_default();
+    let body = format!("A00C5A0A{iccid}8101{}{port}", if refresh { "FF" } else { "00" });
+    format!("BF31{:02X}{body}", body.len() / 2)
+}
+
+/// ES10c.DisableProfile (`BF32`) by ICCID, with `refreshFlag`, as hex DER.
+pub(crate) fn disable_profile(iccid: &str, refresh: bool) -> String {
+    format!("BF3211A00C5A0A{iccid}8101{}", if refresh { "FF" } else { "00" })
+}
+
 /// Sends `apdu` (hex) to a test card: the response data and the status word.
 pub(crate) fn tx(card: &mut veuicc::testkit::TestCard, apdu: &str) -> (Vec<u8>, u16) {
     let r = card.transmit(&hex(apdu));
