@@ -33,7 +33,7 @@ use super::arr::{self, Access};
 use super::fs::{self, RecordMode, Tree};
 use super::pin::{self, PinOp, PinSet};
 use super::sqn::SqnState;
-use super::state::{self, FileContent, SimKind, SimRecord, SqnEntry};
+use super::state::{self, FileContent, SimKind, SimRecord, SqnEntry, SqnKind, SqnRecord};
 use crate::apdu::{Result, Status};
 use crate::app::{App, Command, Ctx, Power, Selection};
 use crate::config::Aid;
@@ -112,6 +112,8 @@ struct Loaded {
     naas: Vec<Naa>,
     /// What is persisted for it (kept in step with `tree` and the rest).
     record: SimRecord,
+    /// Its SQN arrays as persisted (kept in step with `naas`).
+    sqn: SqnRecord,
     /// The store generation at which the profile was last seen enabled on the port.
     checked: u64,
     /// Access decisions already made, by (EF, operation, the channel's application): valid
@@ -236,18 +238,60 @@ fn latch<P: Platform>(ctx: &mut Ctx<'_, P>, port: Port) -> Option<Loaded> {
         persisted.pins = None;
     }
     let mut naas = aka::naas(&profile.aka, &|i| tree.node(i).and_then(|n| n.aid.clone()));
-    persisted.sqn.retain(|e| {
+    let mut sqn = ctx
+        .state
+        .get::<SqnKind, ()>(&state::key(slot))
+        .ok()
+        .flatten()
+        .filter(|r| r.package.as_ref() == package.as_slice())
+        .unwrap_or_else(|| SqnRecord { package: package.to_vec().into(), naas: Vec::new() });
+    let mut apply = |e: &SqnEntry| {
         let naa = naas.iter_mut().find(|n| u32::try_from(n.adf).is_ok_and(|a| a == e.adf));
         match (naa, SqnState::from_bytes(&e.state)) {
-            (Some(naa), Some(sqn)) => {
-                naa.sqn = sqn;
+            (Some(naa), Some(state)) => {
+                naa.sqn = state;
                 true
             }
             _ => false,
         }
-    });
+    };
+    // A state from before `sqn.p<slot>`: its arrays, until the first AUTHENTICATE moves them.
+    persisted.sqn.retain(&mut apply);
+    sqn.naas.retain(&mut apply);
+    // Arrays only the older record holds join, so that moving them loses none.
+    for e in &persisted.sqn {
+        if !sqn.naas.iter().any(|n| n.adf == e.adf) {
+            sqn.naas.push(e.clone());
+        }
+    }
     let checked = ctx.store.generation();
-    Some(Loaded { slot, tree, pins, naas, record: persisted, checked, access: RefCell::new(AccessCache::default()) })
+    Some(Loaded {
+        slot,
+        tree,
+        pins,
+        naas,
+        record: persisted,
+        sqn,
+        checked,
+        access: RefCell::new(AccessCache::default()),
+    })
+}
+
+/// Commits `loaded.sqn` as `sqn.p<slot>` (after an accepted AUTHENTICATE); SQN arrays still
+/// in `sim.p<slot>` (a state from before) move in the same commit. `6581` on failure.
+fn persist_sqn<P: Platform>(ctx: &mut Ctx<'_, P>, loaded: &Loaded) -> Result<()> {
+    let mut edit = Edit::new(ctx.state);
+    let key = state::key(loaded.slot);
+    edit.put::<SqnKind>(&key, &loaded.sqn).map_err(|_| Status::MemoryFailure)?;
+    if !loaded.record.sqn.is_empty() {
+        let moved = SimRecord { sqn: Vec::new(), ..loaded.record.clone() };
+        edit.put::<SimKind>(&key, &moved).map_err(|_| Status::MemoryFailure)?;
+    }
+    let txn = edit.txn::<()>(ctx.store).map_err(|_| Status::MemoryFailure)?;
+    let (storage, _, _) = ctx.platform.split();
+    ctx.store.commit(storage, txn).map_err(|_| Status::MemoryFailure)?;
+    edit.keep();
+    Ok(())
 }
 
 /// Commits `loaded.record` (after a change) as `sim.p<slot>`; `6581` on failure.
@@ -886,19 +930,21 @@ fn authenticate<P: Platform>(
                     if naa.keys.checks_sqn() {
                         let state = naa.sqn.to_bytes();
                         let index = u32::try_from(adf).unwrap_or(u32::MAX);
-                        let record_before = loaded.record.sqn.clone();
-                        match loaded.record.sqn.iter_mut().find(|e| e.adf == index) {
+                        let sqn_before = loaded.sqn.naas.clone();
+                        match loaded.sqn.naas.iter_mut().find(|e| e.adf == index) {
                             Some(e) => e.state = state.into(),
-                            None => loaded.record.sqn.push(SqnEntry { adf: index, state: state.into() }),
+                            None => loaded.sqn.naas.push(SqnEntry { adf: index, state: state.into() }),
                         }
-                        if let Err(sw) = persist(ctx, loaded) {
-                            loaded.record.sqn = record_before;
+                        if let Err(sw) = persist_sqn(ctx, loaded) {
+                            loaded.sqn.naas = sqn_before;
                             if let Some(naa) = loaded.naas.get_mut(i) {
                                 naa.sqn = before;
                             }
                             out.zeroize();
                             return Err(sw);
                         }
+                        // Moved to `sqn.p<slot>` by that commit.
+                        loaded.record.sqn.clear();
                     }
                     Ok(out)
                 }
@@ -926,4 +972,102 @@ fn lv16(lv: &[u8]) -> Result<[u8; 16]> {
         return Err(Status::IncorrectData);
     }
     Ok(*value)
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::state::{SimRecord, SqnRecord};
+    use crate::crypto::RUST_CRYPTO;
+    use crate::sim::milenage::Milenage;
+    use crate::store::{Store, Txn};
+    use crate::testkit::TestCard;
+    use crate::testkit::saip::TestProfile;
+    use alloc::vec::Vec;
+
+    const RAND: [u8; 16] = [0x5A; 16];
+
+    fn sqn(seq: u64, ind: u8) -> [u8; 6] {
+        let v = ((seq << 5) | u64::from(ind)).to_be_bytes();
+        core::array::from_fn(|i| v[i + 2])
+    }
+
+    /// The response data of AUTHENTICATE 3G for `sqn` (the network side with the test kit's keys).
+    fn authenticate(card: &mut TestCard, sqn: [u8; 6]) -> Vec<u8> {
+        let p = TestProfile::new([0; 10]);
+        let m = Milenage::new(p.k, p.opc);
+        let ak = m.f2345(&RUST_CRYPTO, &RAND).ak;
+        let mut apdu = alloc::vec![0x00, 0x88, 0x00, 0x81, 0x22, 0x10];
+        apdu.extend_from_slice(&RAND);
+        apdu.push(0x10);
+        apdu.extend(sqn.iter().zip(ak.iter()).map(|(s, a)| s ^ a));
+        apdu.extend_from_slice(&[0x80, 0x00]);
+        apdu.extend_from_slice(&m.f1(&RUST_CRYPTO, &RAND, &sqn, &[0x80, 0x00]).0);
+        apdu.push(0x00);
+        let r = card.transmit(&apdu);
+        assert_eq!(r[r.len() - 2..], [0x90, 0x00]);
+        r[..r.len() - 2].to_vec()
+    }
+
+    /// Reset, VERIFY PIN1, SELECT ADF.USIM.
+    fn start(card: &mut TestCard) {
+        card.reset();
+        assert_eq!(card.transmit(&[0, 0x20, 0, 1, 8, 0x30, 0x30, 0x30, 0x30, 0xFF, 0xFF, 0xFF, 0xFF]), [0x90, 0]);
+        let mut select = alloc::vec![0x00, 0xA4, 0x04, 0x0C, 0x07];
+        select.extend_from_slice(&super::USIM_AID[..7]);
+        assert_eq!(card.transmit(&select), [0x90, 0]);
+    }
+
+    fn record<T: rasn::Decode>(card: &TestCard, name: &str) -> Option<T> {
+        card.0.state().kinds.get(name).map(|b| rasn::der::decode(b).unwrap())
+    }
+
+    #[test]
+    fn an_accepted_authenticate_commits_only_the_sqn_record_and_a_file_update_only_the_sim_record() {
+        let mut card = crate::testkit::sim_card(&[TestProfile::new([0x98; 10]).to_der()]);
+        start(&mut card);
+        let sim_before = card.0.state().kinds.get("sim.p01").cloned();
+        assert_eq!(authenticate(&mut card, sqn(5, 3))[0], 0xDB);
+        let after: SqnRecord = record(&card, "sqn.p01").unwrap();
+        assert_eq!(after.naas.len(), 1);
+        assert_eq!(card.0.state().kinds.get("sim.p01").cloned(), sim_before, "the SIM record is untouched");
+        // UPDATE BINARY EF.LOCI: the SIM record changes, the SQN record does not.
+        assert_eq!(card.transmit(&[0, 0xA4, 0, 0x0C, 2, 0x6F, 0x7E]), [0x90, 0]);
+        let update = [0, 0xD6, 0, 0, 0x0B, 0x11, 0x22, 0x33, 0x44, 0x00, 0xF1, 0x10, 0x00, 0x01, 0xFF, 0x00];
+        assert_eq!(card.transmit(&update), [0x90, 0]);
+        let sim: SimRecord = record(&card, "sim.p01").unwrap();
+        assert_eq!((sim.files.len(), sim.sqn.len()), (1, 0));
+        assert_eq!(record::<SqnRecord>(&card, "sqn.p01"), Some(after));
+    }
+
+    #[test]
+    fn sqn_arrays_of_an_older_state_are_read_and_moved_to_their_own_record() {
+        let mut card = crate::testkit::sim_card(&[TestProfile::new([0x98; 10]).to_der()]);
+        start(&mut card);
+        assert_eq!(authenticate(&mut card, sqn(5, 3))[0], 0xDB);
+        // Rewrite the state as a card before `sqn.p<slot>` kept it: the arrays in `sim.p01`.
+        let sqn_record: SqnRecord = record(&card, "sqn.p01").unwrap();
+        let mut sim: SimRecord = record(&card, "sim.p01").unwrap_or_default();
+        sim.package = sqn_record.package.clone();
+        sim.sqn = sqn_record.naas.clone();
+        let mut txn = Txn::new();
+        txn.put("sim.p01", rasn::der::encode(&sim).unwrap()).remove("sqn.p01");
+        let mut store = Store::open(card.storage()).unwrap();
+        store.commit(card.storage(), txn).unwrap();
+        card.power_off();
+        card.power_on();
+        assert_eq!(record::<SqnRecord>(&card, "sqn.p01"), None);
+        start(&mut card);
+        // The older record's array is the card's: a replay is a synchronisation failure.
+        assert_eq!(authenticate(&mut card, sqn(5, 3))[0], 0xDC);
+        assert_eq!(authenticate(&mut card, sqn(6, 3))[0], 0xDB);
+        // That commit moved the arrays: `sqn.p01` holds them, `sim.p01` no longer does.
+        let moved: SqnRecord = record(&card, "sqn.p01").unwrap();
+        assert_eq!(moved.naas.len(), 1);
+        assert_eq!(record::<SimRecord>(&card, "sim.p01").unwrap().sqn.len(), 0);
+        card.power_off();
+        card.power_on();
+        start(&mut card);
+        assert_eq!(authenticate(&mut card, sqn(6, 3))[0], 0xDC, "the moved array survives a power cycle");
+    }
 }

@@ -4,8 +4,12 @@
 //! drops every record keyed `p<slot>`).
 //!
 //! It holds only what changed since install — file contents the modem updated, PIN and PUK
-//! counters and values, the SQN arrays — bound to the package by its SHA-256, so a record
-//! never lands on another package. The state directory writes it `0600`: it may hold PIN
+//! counters and values — bound to the package by its SHA-256, so a record never lands on
+//! another package. The SQN arrays have a record of their own, `sqn.p<slot>` ([`SqnRecord`]):
+//! every accepted AUTHENTICATE commits them, and a small record of their own keeps that commit
+//! from re-encoding and re-hashing every file the modem changed (and a file update from
+//! carrying the SQN arrays). States written before it keep their arrays in `sim.p<slot>`'s
+//! `sqn`, read as a fall-back and moved to `sqn.p<slot>` by the first AUTHENTICATE. The state directory writes it `0600`: it may hold PIN
 //! values (a changed PIN), never K or OPc (those stay in the package).
 
 use alloc::string::String;
@@ -22,8 +26,27 @@ pub(crate) struct SimRecord {
     pub files: Vec<FileContent>,
     /// The PIN and PUK state (`sim::pin::PinSet::counters_bytes`), once it changed.
     pub pins: Option<OctetString>,
-    /// The SQN array of each NAA that authenticated (`sim::aka::SqnState::to_bytes`).
+    /// The SQN arrays as states before `sqn.p<slot>` kept them (empty once moved there).
     pub sqn: Vec<SqnEntry>,
+}
+
+/// The record `sqn.p<slot>`: the SQN array of each NAA that authenticated.
+#[derive(AsnType, Encode, Decode, Debug, Clone, Default, PartialEq, Eq)]
+#[rasn(automatic_tags)]
+pub(crate) struct SqnRecord {
+    /// SHA-256 of the profile package this state belongs to.
+    pub package: OctetString,
+    /// One entry per NAA (`sim::aka::SqnState::to_bytes`).
+    pub naas: Vec<SqnEntry>,
+}
+
+/// The record kind `sqn`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SqnKind;
+
+impl crate::store::RecordKind for SqnKind {
+    const PREFIX: &'static str = "sqn";
+    type Value = SqnRecord;
 }
 
 impl core::fmt::Debug for SimRecord {
