@@ -190,6 +190,21 @@ fn the_command_prints_json_whose_counts_add_up() {
     assert!(text.contains("Tag=download,"), "{text}");
     assert!(text.contains("Tag=es9.initiateAuthentication,"), "{text}");
     assert!(text.contains("Tag=es10.LoadBoundProfilePackage,"), "{text}");
+    // The standard interval-log reader takes it back: one histogram per step, 6 downloads.
+    use hdrhistogram::serialization::Deserializer;
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    let mut tags = Vec::new();
+    for entry in IntervalLogIterator::new(text.as_bytes()) {
+        let LogEntry::Interval(h) = entry.unwrap() else { continue };
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, h.encoded_histogram()).unwrap();
+        let hist: hdrhistogram::Histogram<u64> = Deserializer::new().deserialize(&mut bytes.as_slice()).unwrap();
+        let tag = h.tag().unwrap().as_str().to_string();
+        if tag == "download" {
+            assert_eq!(hist.len(), 6);
+        }
+        tags.push(tag);
+    }
+    assert_eq!(tags.len(), steps.len(), "{tags:?}");
     // Shard 1 of 4 with 3 cards each: the EIDs of cards 3 to 5.
     let eid = |n: u64| veuicc::testkit::pki::card_eid(n).unwrap().to_string();
     assert_eq!(v["eids"], serde_json::json!([eid(3), eid(5)]));
