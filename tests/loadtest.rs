@@ -109,6 +109,16 @@ fn a_server_signing_with_the_wrong_key_fails_every_download_by_its_code() {
     assert_eq!((auth.histogram.len(), auth.errors), (0, 6));
     // The card's error goes on to the SM-DP+, which answers authenticateClient with an ES9+ error.
     assert_eq!(report.step("authenticateClient").unwrap().errors, 6);
+    let es9: Vec<(&str, u64)> = report
+        .failed_calls
+        .iter()
+        .filter(|(c, _)| c.starts_with("es9:authenticateClient:"))
+        .map(|(c, n)| (c.as_str(), *n))
+        .collect();
+    // SGP.22 §5.2.6: the SM-DP+ names the eUICC's refusal with a subject and reason code.
+    assert_eq!(es9.len(), 1, "{:?}", report.failed_calls);
+    assert_eq!(es9[0].1, 6);
+    assert_eq!(report.failed_calls["es10:AuthenticateServer:invalidSignature(2)"], 6);
     assert!(report.step("download").is_none(), "no download completed");
     let json = report.to_json();
     assert_eq!(json["completed"], 0);

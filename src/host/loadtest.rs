@@ -175,9 +175,8 @@ pub struct CardLatency {
 /// one signature; writing a profile to flash dominates the BPP; every APDU pays the modem's or
 /// reader's round trip (AT+CGLA, a telephony HAL) of some 10–20 ms. Totals then come to about
 /// 9 s of card time for the 8 KiB test profile (8.7 s measured against `veuicc smdp serve` on
-/// loopback) and 20–60 s for 50–200 KiB operator profiles, in
-/// line with end-to-end consumer downloads of 26–89 s measured on phones (those include the
-/// network and the user). These are a model to load an SM-DP+ with realistic session lengths,
+/// loopback) and 20–60 s for 50–200 KiB operator profiles, in line with end-to-end consumer
+/// downloads of 26–89 s measured on phones (those include the network and the user). These are a model to load an SM-DP+ with realistic session lengths,
 /// not a measurement by veuicc of one card: load a file of measured values to model another.
 pub const CARD_LATENCY_STEPS: &[(&str, u64, &str)] = &[
     ("apdu", 15, "each C-APDU (STORE DATA block, GET RESPONSE, SELECT): the transport's round trip"),
@@ -386,13 +385,21 @@ struct Stats {
     template: Histogram<u64>,
     steps: BTreeMap<&'static str, StepStats>,
     errors: BTreeMap<String, ErrorCount>,
+    /// Every failed call by code, the first of a cycle and those after it.
+    calls: BTreeMap<String, u64>,
     /// This cycle's first failure: (code, message).
     first: Option<(String, String)>,
 }
 
 impl Stats {
     fn new(template: &Histogram<u64>) -> Stats {
-        Stats { template: template.clone(), steps: BTreeMap::new(), errors: BTreeMap::new(), first: None }
+        Stats {
+            template: template.clone(),
+            steps: BTreeMap::new(),
+            errors: BTreeMap::new(),
+            calls: BTreeMap::new(),
+            first: None,
+        }
     }
 
     fn step(&mut self, name: &'static str, kind: StepKind) -> &mut StepStats {
@@ -407,6 +414,7 @@ impl Stats {
 
     fn fail(&mut self, name: &'static str, kind: StepKind, code: String, message: String) {
         self.step(name, kind).errors += 1;
+        *self.calls.entry(code.clone()).or_insert(0) += 1;
         if self.first.is_none() {
             self.first = Some((code, message));
         }
@@ -430,10 +438,13 @@ impl Stats {
             let mine = self.errors.entry(code).or_insert_with(|| ErrorCount { count: 0, example: e.example });
             mine.count += e.count;
         }
+        for (code, n) in other.calls {
+            *self.calls.entry(code).or_insert(0) += n;
+        }
     }
 }
 
-/// `es10:<step>:…` for an SGP.22 error inside a card's answer.
+/// The SGP.22 error inside a card's answer to `step`, as `name(code)`.
 fn es10_error(step: &str, data: &[u8]) -> Option<String> {
     use crate::asn1::tlv::{next_tlv, split_tlv};
     match step {
@@ -454,14 +465,14 @@ fn es10_error(step: &str, data: &[u8]) -> Option<String> {
             }
             let code = code.unwrap_or(-1);
             let name = if step == "AuthenticateServer" { authenticate_error(code) } else { download_error(code) };
-            Some(format!("es10:{step}:{name}({code})"))
+            Some(format!("{name}({code})"))
         }
         "LoadBoundProfilePackage" => match crate::testkit::lpa::read_pir(data) {
             Ok(_) => None,
             Err(crate::testkit::lpa::DownloadError::Install { command, reason }) => {
-                Some(format!("es10:{step}:{}({reason})@bppCommandId{command}", error_reason(reason)))
+                Some(format!("{}({reason})@bppCommandId{command}", error_reason(reason)))
             }
-            Err(_) => Some(format!("es10:{step}:malformedPir")),
+            Err(_) => Some("malformedPir".to_string()),
         },
         _ => None,
     }
@@ -532,9 +543,9 @@ impl Observer for Stats {
         match outcome {
             Err(e) => self.fail(step, StepKind::Es10, client_code(step, e), format!("{step}: card: {e}")),
             Ok(data) => match es10_error(step, data) {
-                Some(code) => {
-                    let message = format!("{step}: the card answered {code}");
-                    self.fail(step, StepKind::Es10, code, message);
+                Some(error) => {
+                    let message = format!("{step}: the card answered with the error {error}");
+                    self.fail(step, StepKind::Es10, format!("es10:{step}:{error}"), message);
                 }
                 None => self.ok(step, StepKind::Es10, took),
             },
@@ -853,6 +864,7 @@ pub fn run(cfg: &Config) -> Result<Report, String> {
         completed: progress.completed.load(Ordering::SeqCst),
         failed: progress.failed.load(Ordering::SeqCst),
         errors: total.errors,
+        failed_calls: total.calls,
         elapsed,
         start_time,
         steps,
@@ -877,6 +889,9 @@ pub struct Report {
     pub failed: u64,
     /// Failed cycles by code ([module docs](self)).
     pub errors: BTreeMap<String, ErrorCount>,
+    /// Every failed ES9+ or ES10 call by code: besides each failed download's first failure,
+    /// what followed it (the SM-DP+'s answer to the card's error, a cancelled session).
+    pub failed_calls: BTreeMap<String, u64>,
     /// How long the run took.
     pub elapsed: Duration,
     /// When it began.
@@ -964,6 +979,11 @@ impl Report {
             for (code, e) in &self.errors {
                 let _ = writeln!(out, "  {:>6}  {code}  ({})", e.count, e.example);
             }
+            let _ = writeln!(out);
+            let _ = writeln!(out, "failed calls by code (each download's first failure and what followed it):");
+            for (code, n) in &self.failed_calls {
+                let _ = writeln!(out, "  {n:>6}  {code}");
+            }
         }
         out
     }
@@ -1001,6 +1021,7 @@ impl Report {
             "failed": self.failed,
             "errors": errors,
             "error_examples": examples,
+            "failed_calls": self.failed_calls,
             "elapsed_s": self.elapsed.as_secs_f64(),
             "throughput": self.throughput(),
             "p50_ms": q(0.5),
@@ -1070,15 +1091,9 @@ mod tests {
     fn card_errors_are_read_from_answers() {
         // BF38 { A1 { 80 01 00, 02 01 02 } }: invalidSignature.
         let auth = [0xBF, 0x38, 0x08, 0xA1, 0x06, 0x80, 0x01, 0x00, 0x02, 0x01, 0x02];
-        assert_eq!(
-            es10_error("AuthenticateServer", &auth).as_deref(),
-            Some("es10:AuthenticateServer:invalidSignature(2)")
-        );
+        assert_eq!(es10_error("AuthenticateServer", &auth).as_deref(), Some("invalidSignature(2)"));
         let prep = [0xBF, 0x21, 0x08, 0xA1, 0x06, 0x80, 0x01, 0x00, 0x02, 0x01, 0x05];
-        assert_eq!(
-            es10_error("PrepareDownload", &prep).as_deref(),
-            Some("es10:PrepareDownload:invalidTransactionId(5)")
-        );
+        assert_eq!(es10_error("PrepareDownload", &prep).as_deref(), Some("invalidTransactionId(5)"));
         assert_eq!(es10_error("AuthenticateServer", &[0xBF, 0x38, 0x03, 0xA0, 0x01, 0x00]), None);
     }
 }

@@ -120,6 +120,14 @@ pub(crate) fn run_cmd(args: Args) -> Result<ExitCode, String> {
         card_latency,
         progress: !args.json && std::io::stderr().is_terminal(),
     };
+    if args.concurrency > args.cards {
+        errln!(
+            "veuicc: note: --concurrency {} > --cards {}: a card downloads once at a time, so {} run at a time",
+            args.concurrency,
+            args.cards,
+            args.cards
+        );
+    }
     let report = run(&cfg)?;
     if let Some(path) = &args.hdr_log {
         let mut f = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
