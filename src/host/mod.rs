@@ -6,6 +6,8 @@
 #[cfg(feature = "lpa-http")]
 pub mod es9_client;
 pub mod fs_storage;
+#[cfg(feature = "loadtest")]
+pub mod loadtest;
 #[cfg(feature = "lpac")]
 pub mod lpac;
 pub mod pcap;

@@ -8,8 +8,10 @@
 //! PrepareDownload (with hashCc when a confirmation code is given) → getBoundProfilePackage →
 //! LoadBoundProfilePackage in lpac's cuts → the PIR. A failure after initiateAuthentication
 //! cancels the session on the card (endUserRejection) and at the SM-DP+, as lpac does.
+//! [`download_observed`] does the same and tells an [`Observer`] how long each ES10 step and
+//! each ES9+ function took and how it ended (`veuicc loadtest` times them so).
 
-use super::client::{Es10Client, Transport};
+use super::client::{ClientError, Es10Client, Transport};
 use super::lpa::{Installed, read_pir};
 use crate::asn1::download::CancelSessionRequest;
 use crate::asn1::tlv::{next_tlv, split_tlv, tlv};
@@ -18,6 +20,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 use std::string::{String, ToString};
+use std::time::{Duration, Instant};
 use std::vec::Vec;
 use std::{format, vec};
 
@@ -143,26 +146,114 @@ impl<F: FnMut(&str, &str, &[u8]) -> Result<(u16, Vec<u8>), String>> Es9Transport
     }
 }
 
+/// Why an ES9+ call failed, kept apart for whoever counts them ([`Observer::es9`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Es9Failure {
+    /// The request could not be encoded.
+    Encode(String),
+    /// The transport failed (connection, TLS, timeout): its message.
+    Transport(String),
+    /// The answer (with this HTTP status) is not JSON.
+    NotJson(u16),
+    /// The SM-DP+ answered an ES9+ error (SGP.22 §5.2.6 statusCodeData).
+    Smdp {
+        /// `subjectCode`, e.g. `8.1.1`.
+        subject: String,
+        /// `reasonCode`, e.g. `6.1`.
+        reason: String,
+        /// `message`.
+        message: String,
+    },
+    /// An HTTP status other than 2xx, without an ES9+ error.
+    Http(u16),
+    /// A JSON answer without `functionExecutionStatus`.
+    NoStatus,
+}
+
+impl Es9Failure {
+    /// The message the download returns for this failure of `function`.
+    pub fn describe(&self, function: &str) -> String {
+        match self {
+            Es9Failure::Encode(e) | Es9Failure::Transport(e) => e.clone(),
+            Es9Failure::NotJson(status) => format!("{function}: HTTP {status}, not JSON"),
+            Es9Failure::Smdp { subject, reason, message } => {
+                format!("{function}: SM-DP+ error {subject}/{reason} ({message})")
+            }
+            Es9Failure::Http(status) => format!("{function}: HTTP {status}"),
+            Es9Failure::NoStatus => format!("{function}: no functionExecutionStatus in the answer"),
+        }
+    }
+}
+
+/// What a download reports as it goes ([`download_observed`]): every ES10 step the card does
+/// and every ES9+ function called, with how long it took and how it ended. Both methods do
+/// nothing by default.
+pub trait Observer {
+    /// ES10 `step` (`GetEUICCChallenge`, `GetEUICCInfo1`, `AuthenticateServer`, `PrepareDownload`,
+    /// `LoadBoundProfilePackage` — every command of the BPP together, its outcome the PIR —,
+    /// `CancelSession`) took `took`: the response data, or what went wrong with the card. An
+    /// SGP.22 error code inside the response (`BF38 { A1 … }`, a PIR's errorResult) is the
+    /// observer's to read.
+    fn es10(&mut self, step: &'static str, took: Duration, outcome: Result<&[u8], &ClientError>) {
+        let _ = (step, took, outcome);
+    }
+
+    /// ES9+ `function` took `took` (the HTTP exchange and reading the answer).
+    fn es9(&mut self, function: &'static str, took: Duration, outcome: Result<(), &Es9Failure>) {
+        let _ = (function, took, outcome);
+    }
+}
+
+/// The observer of [`download`]: nothing.
+struct Unobserved;
+
+impl Observer for Unobserved {}
+
 /// Calls one ES9+ function; `Ok` is the answer's JSON on `Executed-Success`.
-fn call(http: &mut dyn Es9Transport, address: &str, function: &str, request: &Value) -> Result<Value, String> {
-    let body = serde_json::to_vec(request).map_err(|e| e.to_string())?;
-    let (status, rx) = http.post(address, function, &body)?;
+fn call(
+    http: &mut dyn Es9Transport,
+    address: &str,
+    function: &'static str,
+    request: &Value,
+    obs: &mut dyn Observer,
+) -> Result<Value, String> {
+    let start = Instant::now();
+    let answer = exchange(http, address, function, request);
+    obs.es9(function, start.elapsed(), answer.as_ref().map(|_| ()));
+    answer.map_err(|e| e.describe(function))
+}
+
+fn exchange(http: &mut dyn Es9Transport, address: &str, function: &str, request: &Value) -> Result<Value, Es9Failure> {
+    let body = serde_json::to_vec(request).map_err(|e| Es9Failure::Encode(e.to_string()))?;
+    let (status, rx) = http.post(address, function, &body).map_err(Es9Failure::Transport)?;
     if status == 204 {
         return Ok(Value::Null);
     }
-    let v: Value = serde_json::from_slice(&rx).map_err(|_| format!("{function}: HTTP {status}, not JSON"))?;
+    let v: Value = serde_json::from_slice(&rx).map_err(|_| Es9Failure::NotJson(status))?;
     let st = v.pointer("/header/functionExecutionStatus/status").and_then(Value::as_str);
     if let Some(data) = v.pointer("/header/functionExecutionStatus/statusCodeData") {
         let s = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
-        return Err(format!("{function}: SM-DP+ error {}/{} ({})", s("subjectCode"), s("reasonCode"), s("message")));
+        return Err(Es9Failure::Smdp { subject: s("subjectCode"), reason: s("reasonCode"), message: s("message") });
     }
     if status / 100 != 2 {
-        return Err(format!("{function}: HTTP {status}"));
+        return Err(Es9Failure::Http(status));
     }
     match st {
         Some(s) if s.starts_with("Executed") => Ok(v),
-        _ => Err(format!("{function}: no functionExecutionStatus in the answer")),
+        _ => Err(Es9Failure::NoStatus),
     }
+}
+
+/// Times one ES10 command for `obs`.
+fn es10<R: AsRef<[u8]>>(
+    obs: &mut dyn Observer,
+    step: &'static str,
+    command: impl FnOnce() -> Result<R, ClientError>,
+) -> Result<R, ClientError> {
+    let start = Instant::now();
+    let out = command();
+    obs.es10(step, start.elapsed(), out.as_ref().map(AsRef::as_ref));
+    out
 }
 
 fn field(v: &Value, function: &str, k: &str) -> Result<Vec<u8>, String> {
@@ -228,15 +319,26 @@ pub fn download<T: Transport>(
     http: &mut dyn Es9Transport,
     order: &Order<'_>,
 ) -> Result<Installed, String> {
-    let card = |e: super::client::ClientError| format!("card: {e}");
+    download_observed(lpa, http, order, &mut Unobserved)
+}
+
+/// [`download`], telling `obs` about each ES10 step and ES9+ call as it ends.
+pub fn download_observed<T: Transport>(
+    lpa: &mut Es10Client<T>,
+    http: &mut dyn Es9Transport,
+    order: &Order<'_>,
+    obs: &mut dyn Observer,
+) -> Result<Installed, String> {
+    let card = |e: ClientError| format!("card: {e}");
     let address = order.address;
-    let challenge = lpa.get_euicc_challenge().map_err(card)?;
-    let info1 = lpa.store_data(&[0xBF, 0x20, 0x00]).map_err(card)?;
+    let challenge = es10(obs, "GetEUICCChallenge", || lpa.get_euicc_challenge()).map_err(card)?;
+    let info1 = es10(obs, "GetEUICCInfo1", || lpa.store_data(&[0xBF, 0x20, 0x00])).map_err(card)?;
     let init = call(
         http,
         address,
         "initiateAuthentication",
         &json!({"smdpAddress": address, "euiccChallenge": B64.encode(challenge), "euiccInfo1": B64.encode(&info1)}),
+        obs,
     )?;
     let f = "initiateAuthentication";
     let tid_hex =
@@ -248,13 +350,14 @@ pub fn download<T: Transport>(
     body.extend(field(&init, f, "serverCertificate")?);
     body.extend(crate::asn1::download::ctx_params1(order.matching_id, [0x35, 0x29, 0x06, 0x11]));
     let result = (|| {
-        let response = lpa.store_data(&tlv(&[0xBF, 0x38], &body)).map_err(card)?;
+        let response = es10(obs, "AuthenticateServer", || lpa.store_data(&tlv(&[0xBF, 0x38], &body))).map_err(card)?;
         // A BF38 { A1 error } goes to the SM-DP+ too: it ends the session with an error.
         let auth = call(
             http,
             address,
             "authenticateClient",
             &json!({"transactionId": tid_hex, "authenticateServerResponse": B64.encode(&response)}),
+            obs,
         )?;
         let f = "authenticateClient";
         let mut prepare = field(&auth, f, "smdpSigned2")?;
@@ -264,26 +367,35 @@ pub fn download<T: Transport>(
             prepare.extend(tlv(&[0x04], &crate::crypto::RUST_CRYPTO.sha256(&[&inner, &tid])));
         }
         prepare.extend(field(&auth, f, "smdpCertificate")?);
-        let response = lpa.store_data(&tlv(&[0xBF, 0x21], &prepare)).map_err(card)?;
+        let response = es10(obs, "PrepareDownload", || lpa.store_data(&tlv(&[0xBF, 0x21], &prepare))).map_err(card)?;
         let bpp = call(
             http,
             address,
             "getBoundProfilePackage",
             &json!({"transactionId": tid_hex, "prepareDownloadResponse": B64.encode(&response)}),
+            obs,
         )?;
         let bpp = field(&bpp, "getBoundProfilePackage", "boundProfilePackage")?;
-        for command in bpp_commands(&bpp)? {
-            let out = lpa.store_data(&command).map_err(card)?;
-            if !out.is_empty() {
-                return Ok(out);
+        let commands = bpp_commands(&bpp)?;
+        let pir = es10(obs, "LoadBoundProfilePackage", || {
+            for command in &commands {
+                let out = lpa.store_data(command)?;
+                if !out.is_empty() {
+                    return Ok(out);
+                }
             }
+            Ok(Vec::new())
+        })
+        .map_err(card)?;
+        if pir.is_empty() {
+            return Err("the card answered the whole BPP without a ProfileInstallationResult".to_string());
         }
-        Err("the card answered the whole BPP without a ProfileInstallationResult".to_string())
+        Ok(pir)
     })();
     let pir = match result {
         Ok(pir) => pir,
         Err(e) => {
-            cancel(lpa, http, address, &tid, tid_hex);
+            cancel(lpa, http, address, &tid, tid_hex, obs);
             return Err(e);
         }
     };
@@ -296,14 +408,16 @@ fn cancel<T: Transport>(
     address: &str,
     tid: &[u8],
     tid_hex: &str,
+    obs: &mut dyn Observer,
 ) {
     let Ok(der) = rasn::der::encode(&CancelSessionRequest::new(tid.to_vec(), 0)) else { return };
-    if let Ok(response) = lpa.store_data(&der) {
+    if let Ok(response) = es10(obs, "CancelSession", || lpa.store_data(&der)) {
         let _ = call(
             http,
             address,
             "cancelSession",
             &json!({"transactionId": tid_hex, "cancelSessionResponse": B64.encode(&response)}),
+            obs,
         );
     }
 }
@@ -370,13 +484,25 @@ pub fn send_notifications<T: Transport>(
 ) -> Result<Vec<Delivery>, String> {
     let mut report = vec![];
     for p in pending_notifications(lpa)? {
-        let sent = call(http, &p.address, "handleNotification", &json!({"pendingNotification": B64.encode(&p.der)}));
+        let sent = handle_notification(http, &p.address, &p, &mut Unobserved);
         if sent.is_ok() {
             lpa.remove_notification(p.seq).map_err(|e| format!("card: {e}"))?;
         }
-        report.push((p.seq, sent.map(|_| ())));
+        report.push((p.seq, sent));
     }
     Ok(report)
+}
+
+/// ES9+ handleNotification of `pending` to `address`, told to `obs`; `Ok` when the SM-DP+
+/// took it.
+pub fn handle_notification(
+    http: &mut dyn Es9Transport,
+    address: &str,
+    pending: &Pending,
+    obs: &mut dyn Observer,
+) -> Result<(), String> {
+    let request = json!({"pendingNotification": B64.encode(&pending.der)});
+    call(http, address, "handleNotification", &request, obs).map(|_| ())
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@
 //! checks it in `tests/pki_openssl.rs`.
 
 use crate::config::Eid;
+use crate::crypto::CryptoProvider;
 use crate::crypto::cert::{Role, oid};
 use crate::identity::{EuiccSecretKey, Identity, IdentityError};
 use crate::testkit::DetRng;
@@ -367,6 +368,31 @@ fn eum_name() -> Vec<u8> {
     name(&[(COUNTRY, "XX"), (oid::ORGANIZATION, EUM_ORG), (COMMON_NAME, "veuicc EUM")])
 }
 
+/// CERT.EUICC's template for card `n` (serial `0x1000 + n`, the EID as serialNumber).
+fn card_template(n: u64, eid: &Eid, key: &SigningKey, eum_id: &[u8]) -> CertTemplate {
+    let digits = eid.to_string();
+    let cn = format!("veuicc eUICC card{}", n + 1);
+    CertTemplate {
+        serial: 0x1000 + n,
+        issuer: eum_name(),
+        subject: name(&[
+            (COUNTRY, "XX"),
+            (oid::ORGANIZATION, EUM_ORG),
+            (oid::SERIAL_NUMBER, &digits),
+            (COMMON_NAME, &cn),
+        ]),
+        not_before: NOT_BEFORE,
+        not_after: NO_EXPIRY,
+        spki: spki(key.verifying_key()),
+        extensions: vec![
+            Ext::aki(eum_id),
+            Ext::ski(&key_id(key.verifying_key())),
+            Ext::key_usage(&[0]),
+            Ext::policy(&oid::ROLE_EUICC, true),
+        ],
+    }
+}
+
 fn issue(template: CertTemplate, key: SigningKey, issuer: &SigningKey) -> Issued {
     let der = template.sign(issuer);
     Issued { template, der, key }
@@ -467,31 +493,34 @@ impl TestPki {
         let mut eids = Vec::with_capacity(cards);
         for (n, eid) in (0u64..).map_while(|n| card_eid(n).map(|e| (n, e))).take(cards) {
             let key = SigningKey::generate_from_rng(&mut rng);
-            let digits = eid.to_string();
-            let cn = format!("veuicc eUICC card{}", n + 1);
-            let template = CertTemplate {
-                serial: 0x1000 + n,
-                issuer: eum_name(),
-                subject: name(&[
-                    (COUNTRY, "XX"),
-                    (oid::ORGANIZATION, EUM_ORG),
-                    (oid::SERIAL_NUMBER, &digits),
-                    (COMMON_NAME, &cn),
-                ]),
-                not_before: NOT_BEFORE,
-                not_after: NO_EXPIRY,
-                spki: spki(key.verifying_key()),
-                extensions: vec![
-                    Ext::aki(&eum_id),
-                    Ext::ski(&key_id(key.verifying_key())),
-                    Ext::key_usage(&[0]),
-                    Ext::policy(&oid::ROLE_EUICC, true),
-                ],
-            };
+            let template = card_template(n, &eid, &key, &eum_id);
             card_certs.push(issue(template, key, &eum_key));
             eids.push(eid);
         }
         TestPki { seed, ci, eum, dpauth, dppb, dptls, cards: card_certs, eids }
+    }
+
+    /// CERT.EUICC of generated card `n` (EID [`card_eid`]`(n)`, any `n`, not only the
+    /// [`TestPki::cards`] made with the PKI) issued by this PKI's EUM, with a key drawn from
+    /// `seed`; `None` when `n` has no EID. One key generation and one signature: what a farm of
+    /// cards with an identity each costs per card.
+    pub fn issue_card(&self, n: u64, seed: u64) -> Option<(Issued, Eid)> {
+        let eid = card_eid(n)?;
+        let key = SigningKey::generate_from_rng(&mut DetRng::new(seed));
+        let template = card_template(n, &eid, &key, &key_id(self.eum.public_key()));
+        Some((issue(template, key, &self.eum.key), eid))
+    }
+
+    /// The identity of an issued CERT.EUICC ([`TestPki::issue_card`]) under this PKI, its
+    /// chain checked and SK.EUICC prepared by `crypto`.
+    pub fn card_identity(&self, card: &Issued, crypto: &dyn CryptoProvider) -> Result<Identity, IdentityError> {
+        Identity::new_with(
+            crypto,
+            EuiccSecretKey::from_signing_key(card.key.clone()),
+            card.der.clone(),
+            self.eum.der.clone(),
+            &[&self.ci.der],
+        )
     }
 
     /// A CERT.DP.TLS for `host` (a DNS name, or an IPv4/IPv6 address as an iPAddress

@@ -122,7 +122,7 @@ pub(crate) struct IdentityArgs {
 }
 
 /// A crypto provider by name (for `--crypto`).
-fn parse_crypto(text: &str) -> Result<&'static dyn CryptoProvider, String> {
+pub(crate) fn parse_crypto(text: &str) -> Result<&'static dyn CryptoProvider, String> {
     veuicc::crypto::provider_named(text).ok_or_else(|| {
         let known: Vec<&str> = veuicc::crypto::providers().iter().map(|p| p.name()).collect();
         let hint = if text == "aws-lc" { " (this build has no feature aws-lc)" } else { "" };

@@ -19,6 +19,8 @@ mod common;
 mod conformance;
 mod demo;
 mod download;
+#[cfg(feature = "loadtest")]
+mod loadtest;
 mod lpa;
 mod lpac;
 mod personality;
@@ -70,6 +72,10 @@ enum Command {
     /// The test SM-DP+ over ES9+ (HTTPS): `smdp serve --listen 127.0.0.1:8443 [--catalogue DIR]`.
     #[cfg(feature = "smdp")]
     Smdp(smdp::Args),
+    /// Load-test an ES9+ SM-DP+: N virtual cards run M full downloads, C at a time, and every
+    /// ES9+ function and ES10 step is timed (p50/p90/p99/max); errors by code.
+    #[cfg(feature = "loadtest")]
+    Loadtest(loadtest::Args),
     /// List the installed profiles (ES10c.GetProfilesInfo).
     Profiles(lpa::ListArgs),
     /// Enable a profile (ES10c.EnableProfile).
@@ -104,6 +110,8 @@ fn main() -> ExitCode {
         Command::Lpac(args) => lpac::run(args),
         #[cfg(feature = "smdp")]
         Command::Smdp(args) => smdp::run(args),
+        #[cfg(feature = "loadtest")]
+        Command::Loadtest(args) => loadtest::run_cmd(args),
         Command::Profiles(args) => lpa::profiles(args),
         Command::Enable(args) => lpa::enable(args),
         Command::Disable(args) => lpa::disable(args),
