@@ -177,6 +177,11 @@ pub struct ProfileRecord {
     /// SGP.22 v3 `serviceDescription` from the metadata (`ServiceDescription` bits: voice(0),
     /// data(1)), as received (a v3 card only).
     pub service_description: Option<BitString>,
+    /// `serviceSpecificDataStoredInEuicc` from the metadata: the DER of its
+    /// `VendorSpecificExtension` (a SEQUENCE OF, every vendor's entries as received; a mirror
+    /// policy among them is read with `mirror::policy_of`), returned by GetProfilesInfo under
+    /// `BF22`. Added after format version 1 shipped (compatible: see the module docs).
+    pub service_specific_data: Option<OctetString>,
 }
 
 /// An Enterprise Profile's `EnterpriseConfiguration` (SGP.22 v3).
@@ -878,6 +883,7 @@ mod tests {
             hri_server_address: None,
             enterprise: None,
             service_description: None,
+            service_specific_data: None,
         }
     }
 

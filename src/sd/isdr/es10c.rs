@@ -100,7 +100,10 @@ fn profile_info(p: &ProfileRecord, tags: &[u32], extras: Extras, size: Option<us
             .flatten()
             .and_then(|d| rasn::der::decode(d).ok()),
         profile_policy_rules: want(0x99).then(|| super::es10b::named_bits(&set_bits(p.ppr))),
-        service_specific_data_stored_in_euicc: None,
+        service_specific_data_stored_in_euicc: want(0xBF22)
+            .then_some(p.service_specific_data.as_ref())
+            .flatten()
+            .and_then(|d| rasn::der::decode(d).ok()),
         rpm_configuration: None,
         hri_server_address: v3(0x9B).then(|| p.hri_server_address.clone()).flatten(),
         lpr_configuration: None,
