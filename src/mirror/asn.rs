@@ -20,7 +20,7 @@ pub type Iccid = FixedOctetString<10>;
 pub type Eid = FixedOctetString<16>;
 /// `TokenId ::= OCTET STRING (SIZE(16))`.
 pub type TokenId = FixedOctetString<16>;
-/// `EuiccSignature ::= [APPLICATION 55] OCTET STRING (SIZE(64))` (the tag is at each use).
+/// `euiccSignature [APPLICATION 55] OCTET STRING (SIZE(64))` (the tag is written at each use).
 pub type Signature = FixedOctetString<64>;
 /// `NumericCode ::= NumericString (SIZE(8))`.
 pub type NumericCode = NumericString;
