@@ -186,10 +186,93 @@ pub enum MirrorResult {
 }
 
 impl MirrorResult {
+    /// Every code, in value order.
+    pub const ALL: [MirrorResult; 24] = [
+        MirrorResult::Ok,
+        MirrorResult::ProfileNotMirrorable,
+        MirrorResult::InstancesExceeded,
+        MirrorResult::ServicesExceeded,
+        MirrorResult::ValidityExceeded,
+        MirrorResult::TransferNotAllowed,
+        MirrorResult::TokenExpired,
+        MirrorResult::TokenNotYetValid,
+        MirrorResult::TokenAlreadyRedeemed,
+        MirrorResult::WrongTargetEid,
+        MirrorResult::CodeAttemptsExhausted,
+        MirrorResult::WrongCode,
+        MirrorResult::BadSignature,
+        MirrorResult::UntrustedChain,
+        MirrorResult::IccidAlreadyPresent,
+        MirrorResult::NoFreeSlot,
+        MirrorResult::UnknownToken,
+        MirrorResult::UnknownLink,
+        MirrorResult::NotFromPinnedPrimary,
+        MirrorResult::ReplayedMessage,
+        MirrorResult::UnknownProfile,
+        MirrorResult::ClockNotSet,
+        MirrorResult::IncorrectInputValues,
+        MirrorResult::UndefinedError,
+    ];
+
     /// The value on the wire.
     pub const fn value(self) -> u8 {
         self as u8
     }
+
+    /// The code with value `v`, if there is one.
+    pub fn from_value(v: u8) -> Option<MirrorResult> {
+        MirrorResult::ALL.into_iter().find(|r| r.value() == v)
+    }
+
+    /// The name in `Mirror.asn` (`profileNotMirrorable`, …).
+    pub const fn name(self) -> &'static str {
+        match self {
+            MirrorResult::Ok => "ok",
+            MirrorResult::ProfileNotMirrorable => "profileNotMirrorable",
+            MirrorResult::InstancesExceeded => "instancesExceeded",
+            MirrorResult::ServicesExceeded => "servicesExceeded",
+            MirrorResult::ValidityExceeded => "validityExceeded",
+            MirrorResult::TransferNotAllowed => "transferNotAllowed",
+            MirrorResult::TokenExpired => "tokenExpired",
+            MirrorResult::TokenNotYetValid => "tokenNotYetValid",
+            MirrorResult::TokenAlreadyRedeemed => "tokenAlreadyRedeemed",
+            MirrorResult::WrongTargetEid => "wrongTargetEid",
+            MirrorResult::CodeAttemptsExhausted => "codeAttemptsExhausted",
+            MirrorResult::WrongCode => "wrongCode",
+            MirrorResult::BadSignature => "badSignature",
+            MirrorResult::UntrustedChain => "untrustedChain",
+            MirrorResult::IccidAlreadyPresent => "iccidAlreadyPresent",
+            MirrorResult::NoFreeSlot => "noFreeSlot",
+            MirrorResult::UnknownToken => "unknownToken",
+            MirrorResult::UnknownLink => "unknownLink",
+            MirrorResult::NotFromPinnedPrimary => "notFromPinnedPrimary",
+            MirrorResult::ReplayedMessage => "replayedMessage",
+            MirrorResult::UnknownProfile => "unknownProfile",
+            MirrorResult::ClockNotSet => "clockNotSet",
+            MirrorResult::IncorrectInputValues => "incorrectInputValues",
+            MirrorResult::UndefinedError => "undefinedError",
+        }
+    }
+}
+
+/// The name of result code `v` (`undefinedError` for a value `Mirror.asn` does not name).
+pub fn result_name(v: u8) -> &'static str {
+    MirrorResult::from_value(v).map_or("undefinedError", MirrorResult::name)
+}
+
+/// `DeviceClass` names, by value.
+pub const DEVICE_CLASS_NAMES: [&str; 6] = ["phone", "tablet", "watch", "laptop", "glasses", "other"];
+/// `DataPriority` names, by value.
+pub const PRIORITY_NAMES: [&str; 3] = ["low", "normal", "high"];
+/// `LinkState` names, by value.
+pub const LINK_STATE_NAMES: [&str; 7] =
+    ["issued", "pending", "active", "suspended", "revoked", "transferred", "voided"];
+/// `MirrorRole` names, by value.
+pub const ROLE_NAMES: [&str; 3] = ["none", "primary", "secondary"];
+
+/// The name at `v` in `names`, or the number.
+pub fn name_of(names: &[&str], v: u8) -> alloc::string::String {
+    names.get(usize::from(v)).map_or_else(|| alloc::format!("{v}"), |n| alloc::string::String::from(*n))
 }
 
 /// `MaxInstances ::= CHOICE { limited INTEGER (0..255), unlimited NULL }`.
