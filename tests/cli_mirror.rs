@@ -64,9 +64,9 @@ fn issue_list_info_redeem_revoke_on_a_state_directory() {
 
     // The limit of 2 is reached.
     let (code, _, err) = veuicc(&["mirror", "issue", "--state", state, ICCID, "--valid", "1h"]);
-    assert_eq!((code, err.trim()), (1, "instancesExceeded"));
+    assert_eq!((code, err.trim()), (1, "veuicc: instancesExceeded (2)"));
     let (code, _, err) = veuicc(&["mirror", "issue", "--state", state, ICCID, "--valid", "25h"]);
-    assert_eq!((code, err.trim()), (1, "validityExceeded"));
+    assert_eq!((code, err.trim()), (1, "veuicc: validityExceeded (4)"));
 
     let (code, out, _) = veuicc(&["mirror", "list", "--state", state, "--json"]);
     assert_eq!(code, 0);
@@ -86,9 +86,9 @@ fn issue_list_info_redeem_revoke_on_a_state_directory() {
     let (code, out, _) = veuicc(&["mirror", "revoke", "--state", state, id]);
     assert_eq!((code, out.trim()), (0, "token voided"));
     let (code, _, err) = veuicc(&["mirror", "revoke", "--state", state, id]);
-    assert_eq!((code, err.trim()), (1, "unknownLink"));
+    assert_eq!((code, err.trim()), (1, "veuicc: unknownLink (17)"));
     let (code, _, err) = veuicc(&["mirror", "redeem", "--state", state, &code_digits]);
-    assert_eq!((code, err.trim()), (1, "unknownToken"));
+    assert_eq!((code, err.trim()), (1, "veuicc: unknownToken (16)"));
 
     let (code, out, _) = veuicc(&["mirror", "list", "--state", state]);
     assert_eq!(code, 0);

@@ -61,3 +61,56 @@ pub fn policy_entry(policy: &asn::MirrorPolicy) -> Result<VendorData, rasn::erro
         vendor_specific_data: Any::new(rasn::der::encode(policy)?),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn policy() -> asn::MirrorPolicy {
+        asn::MirrorPolicy {
+            max_instances: asn::MaxInstances::Limited(3),
+            services: asn::services_bits(asn::service::ALL),
+            max_token_validity: 86400,
+            reauth_interval: 90 * 86400,
+            transfer_allowed: false,
+            suspend_while_roaming: true,
+        }
+    }
+
+    fn list(entries: &[VendorData]) -> Vec<u8> {
+        rasn::der::encode(&entries.to_vec()).unwrap()
+    }
+
+    fn foreign() -> VendorData {
+        // 2.999.1, an INTEGER.
+        VendorData { vendor_oid: vec![0x88, 0x37, 0x01].into(), vendor_specific_data: Any::new(vec![0x02, 0x01, 0x05]) }
+    }
+
+    #[test]
+    fn our_entry_among_others() {
+        assert_eq!(policy_of(&list(&[])), Ok(None));
+        assert_eq!(policy_of(&list(&[foreign()])), Ok(None), "foreign data is ignored");
+        let ours = policy_entry(&policy()).unwrap();
+        assert_eq!(policy_of(&list(&[foreign(), ours.clone()])), Ok(Some(policy())));
+        assert_eq!(policy_of(&list(&[ours.clone(), ours.clone()])), Err(MalformedPolicy), "twice");
+        let mut bad = ours.clone();
+        bad.vendor_specific_data = Any::new(vec![0x02, 0x01, 0x05]);
+        assert_eq!(policy_of(&list(&[bad])), Err(MalformedPolicy));
+        let mut zero = policy();
+        zero.reauth_interval = 0;
+        assert_eq!(policy_of(&list(&[policy_entry(&zero).unwrap()])), Err(MalformedPolicy));
+        assert_eq!(policy_of(&[0x30, 0x03, 0x02]), Err(MalformedPolicy), "not even a list");
+    }
+
+    #[test]
+    fn the_entry_is_sgp22s_vendor_specific_extension() {
+        // SEQUENCE { 80 <22 octets of OID content> A1 { MirrorPolicy } }
+        let der = rasn::der::encode(&policy_entry(&policy()).unwrap()).unwrap();
+        assert_eq!(der.get(..4), Some(&[0x30, der[1], 0x80, 22][..]));
+        assert_eq!(der.get(4..26), Some(&asn::MIRROR_POLICY_OID[..]));
+        assert_eq!(der.get(26), Some(&0xA1));
+        let sgp22: crate::asn1::download::VendorSpecificData = rasn::der::decode(&der).unwrap();
+        assert_eq!(sgp22.vendor_oid.as_ref(), &asn::MIRROR_POLICY_OID[..]);
+    }
+}

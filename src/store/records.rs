@@ -861,6 +861,7 @@ mod tests {
         assert_eq!((new.port, new.enabled_on()), (None, Some(Port::FIRST)), "a version 1 record means port 0");
         assert_eq!((new.iccid, new.class, new.ppr, new.dp_proprietary_data), (old.iccid, old.class, PPR1, None));
         assert_eq!((new.hri_server_address, new.enterprise, new.service_description), (None, None, None));
+        assert_eq!(new.service_specific_data, None, "no vendor data (so no mirror policy) in an old record");
     }
 
     fn profile(slot: u8, state: ProfileState) -> ProfileRecord {

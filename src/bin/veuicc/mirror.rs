@@ -3,7 +3,7 @@
 //! code), `redeem` (the token a code names), `revoke`, `list` (linked devices) and `info` (each
 //! profile's role and policy). `--json` on each.
 //!
-//! Exit 0 on success; 1 with the result name of `Mirror.asn` (e.g. `instancesExceeded`); 2 for
+//! Exit 0 on success; 1 with the result name of `Mirror.asn` (`veuicc: instancesExceeded (2)`); 2 for
 //! bad arguments.
 
 use crate::common::{hex, json_str, unhex};
@@ -115,7 +115,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
 }
 
 fn refused(code: u8) -> Result<ExitCode, String> {
-    errln!("{}", result_name(code));
+    errln!("veuicc: {} ({code})", result_name(code));
     Ok(ExitCode::from(1))
 }
 

@@ -143,6 +143,10 @@ fn set_bits(ppr: u8) -> Vec<usize> {
 /// and `profileSize` (9F25): the profile's size in bytes, read as the length of its installed
 /// package as the card stores it (the Unprotected Profile Package, the profile elements exactly
 /// as delivered; record `u.<nn>`), which old records answer too. A v2.5 card never sends them.
+///
+/// `serviceSpecificDataStoredInEuicc` (BF22, SGP.22 v2.5) is answered when the tag list names
+/// it: the metadata's VendorSpecificExtension as received, every vendor's entries (veuicc's
+/// mirror policy among them); not in the default set, so the default answer is unchanged.
 pub(super) fn get_profiles_info<P: Platform>(
     req: ProfileInfoListRequest,
     ctx: &mut Ctx<'_, P>,
