@@ -512,3 +512,90 @@ fn the_cli_policy_syntax() {
     assert!(parse_mirror_policy("validity=3w").is_err());
     let _: BitString = services_bits(0);
 }
+
+/// A wrong code (counted against the token) and a revocation, each one commit, survive a power
+/// cut at every write: the card holds the state before or after.
+#[test]
+fn redeem_and_revoke_survive_a_power_cut_at_every_write() {
+    use veuicc::testkit::tearing::{TearingPlatform, TearingStorage, card_on, tear_every_write};
+    let config = veuicc::testkit::default_config();
+    let mut card = card_on(&config, TearingStorage::new()).unwrap();
+    let issued = {
+        let mut lpa = Es10Client::open(&mut card).unwrap();
+        let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 3);
+        let p = ProfileToInstall::sample(SOURCE, 1200).with_mirror_policy(&policy(FULL));
+        download(&mut lpa, &mut smdp, &p).unwrap();
+        lpa.close().unwrap();
+        card.platform_mut().clock.set(Some(UnixTime(T0)));
+        let mut lpa = Es10Client::open(&mut card).unwrap();
+        let der = lpa.store_data(&rasn::der::encode(&issue_req(service::DATA, 600)).unwrap()).unwrap();
+        lpa.close().unwrap();
+        match rasn::der::decode::<IssueMirrorTokenResponse>(&der).unwrap().0 {
+            IssueMirrorTokenResult::Issued(t) => t,
+            IssueMirrorTokenResult::MirrorError(e) => panic!("{e}"),
+        }
+    };
+    let mut initial = card.into_platform().storage;
+    initial.power_up();
+    let bad = wrong(issued.numeric_code.as_bytes());
+    let wrong_code = move |card: &mut veuicc::Card<TearingPlatform>| {
+        card.platform_mut().clock.set(Some(UnixTime(T0 + 1)));
+        if let Ok(mut lpa) = Es10Client::open(&mut *card) {
+            let req = RedeemMirrorCodeRequest { numeric_code: NumericString::from_bytes(&bad).unwrap(), iccid: None };
+            let _ = lpa.store_data(&rasn::der::encode(&req).unwrap());
+        }
+    };
+    let report = tear_every_write(&config, &initial, wrong_code).unwrap();
+    assert!(report.landed > 0 && report.landed < report.cut_points, "{report:?}");
+    let id = issued.signed_mirror_token.mirror_token.token_id;
+    let revoke = move |card: &mut veuicc::Card<TearingPlatform>| {
+        if let Ok(mut lpa) = Es10Client::open(&mut *card) {
+            let req = RevokeMirrorRequest { link: MirrorLinkRef::TokenId(id) };
+            let _ = lpa.store_data(&rasn::der::encode(&req).unwrap());
+        }
+    };
+    let report = tear_every_write(&config, &initial, revoke).unwrap();
+    assert!(report.landed > 0 && report.landed < report.cut_points, "{report:?}");
+}
+
+/// A card without a signing identity cannot issue tokens: undefinedError, nothing stored.
+#[test]
+fn a_card_without_an_identity_issues_nothing() {
+    let mut state = veuicc::store::CardState::default();
+    let mut p = ProfileToInstall::sample(SOURCE, 1200).with_mirror_policy(&policy(FULL));
+    let list = p.metadata.service_specific_data_stored_in_euicc.take().unwrap();
+    let mut aid = vec![0xA0, 0, 0, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0, 0, 0x10, 0];
+    aid[14] = 0x10;
+    state.profiles.push(veuicc::store::ProfileRecord {
+        iccid: SOURCE.to_vec().into(),
+        isdp_aid: aid.into(),
+        state: veuicc::store::ProfileState::Disabled,
+        nickname: None,
+        service_provider_name: "SP".into(),
+        profile_name: "P".into(),
+        icon: None,
+        class: veuicc::store::ProfileClass::Operational,
+        ppr: 0,
+        notification_config: Vec::new(),
+        owner: None,
+        dp_proprietary_data: None,
+        port: None,
+        hri_server_address: None,
+        enterprise: None,
+        service_description: None,
+        service_specific_data: Some(rasn::der::encode(&list).unwrap().into()),
+    });
+    let mut storage = veuicc::store::MemStorage::new();
+    support::install(&mut storage, &state);
+    let config = veuicc::CardConfig::new(veuicc::config::Eid::parse("89049032123451234512345678901235").unwrap());
+    let mut card = TestCard::with_config(config, storage, 3);
+    set_time(&mut card, Some(T0));
+    assert_eq!(issue(&mut card, &issue_req(service::DATA, 60)), code(MirrorResult::UndefinedError));
+    assert!(links(&mut card).is_empty());
+    // It still reports the policy.
+    let info: GetMirrorInfoResponse = call(&mut card, &GetMirrorInfoRequest { iccid: None });
+    match info.0 {
+        GetMirrorInfoResult::MirrorProfiles(p) => assert_eq!(p[0].policy, Some(policy(FULL))),
+        GetMirrorInfoResult::MirrorError(e) => panic!("{e}"),
+    }
+}

@@ -39,7 +39,7 @@ use crate::store::{CardState, Edit, ProfileRecord};
 use alloc::vec::Vec;
 use rand_core::Rng;
 use rasn::types::{FixedOctetString, NumericString};
-use subtle::ConstantTimeEq;
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroizing;
 
 /// Wrong numeric codes a token survives; the fifth voids it.
@@ -240,21 +240,24 @@ fn redeem<P: Platform>(req: RedeemMirrorCodeRequest, ctx: &mut Ctx<'_, P>) -> Re
         None => (0..ctx.state.profiles.len()).collect(),
     };
     let Some(now) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
-    // Every candidate is compared, whatever matched before (no early exit).
+    // Every candidate is compared, and the match selected, in constant time: no early exit, no
+    // branch on a comparison (codes are unique on the card, so at most one matches).
     let mut records = Vec::new();
-    let mut found: Option<(usize, usize)> = None;
+    let (mut hit, mut hit_r, mut hit_j) = (Choice::from(0), 0u32, 0u32);
     for &i in &scope {
         let Some(p) = ctx.state.profiles.get(i) else { continue };
         let rec = record(ctx.state, p)?;
-        for (j, e) in rec.entries.iter().enumerate() {
-            let equal: bool = e.code.as_ref().ct_eq(given.as_slice()).into();
-            if equal {
-                found = Some((records.len(), j));
-            }
+        let r = u32::try_from(records.len()).map_err(|_| Status::Unknown)?;
+        for (j, e) in (0u32..).zip(rec.entries.iter()) {
+            let equal = e.code.as_ref().ct_eq(given.as_slice());
+            hit |= equal;
+            hit_r.conditional_assign(&r, equal);
+            hit_j.conditional_assign(&j, equal);
         }
         records.push((p.slot(), rec));
     }
-    if let Some((r, j)) = found {
+    let found = bool::from(hit).then(|| (usize::try_from(hit_r).ok(), usize::try_from(hit_j).ok()));
+    if let Some((Some(r), Some(j))) = found {
         let Some(e) = records.get(r).and_then(|(_, rec)| rec.entries.get(j)) else {
             return refuse(MirrorResult::UndefinedError);
         };
