@@ -289,9 +289,15 @@ fn validity_is_capped_at_24_hours_whatever_the_policy() {
     let mut card = card_with(Some("max=unlimited,services=data,validity=48h,reauth=90d"));
     assert_eq!(issue(&mut card, &issue_req(service::DATA, 86401)), code(MirrorResult::ValidityExceeded));
     issue(&mut card, &issue_req(service::DATA, 86400)).unwrap();
-    for _ in 0..20 {
+    for _ in 0..31 {
         issue(&mut card, &issue_req(service::DATA, 60)).unwrap();
     }
+    // Unlimited for the operator, but a profile's record holds at most 32 tokens and links.
+    assert_eq!(issue(&mut card, &issue_req(service::DATA, 60)), code(MirrorResult::InstancesExceeded));
+    // Once the short ones expired unused they are forgotten and make room.
+    set_time(&mut card, Some(T0 + 61));
+    issue(&mut card, &issue_req(service::DATA, 60)).unwrap();
+    assert_eq!(links(&mut card).len(), 2);
 }
 
 #[test]

@@ -14,7 +14,7 @@
 //!
 //! | function | refusals, in the order checked |
 //! |---|---|
-//! | IssueMirrorToken | no signing identity → undefinedError; ICCID not on the card → unknownProfile; no policy, or `maxInstances` limited 0 → profileNotMirrorable; mode transfer not allowed by the policy (or on a v3 card, which transfers by Device Change) → transferNotAllowed, another mode → incorrectInputValues; services empty or past bit 7 → incorrectInputValues, not ⊆ the policy's → servicesExceeded; validity 0 → incorrectInputValues, > the policy's maxTokenValidity or > 24 h → validityExceeded; device class > other(5) or priority > high(2) → incorrectInputValues; no clock → clockNotSet; outstanding tokens + live links ≥ maxInstances → instancesExceeded |
+//! | IssueMirrorToken | no signing identity → undefinedError; ICCID not on the card → unknownProfile; no policy, or `maxInstances` limited 0 → profileNotMirrorable; mode transfer not allowed by the policy (or on a v3 card, which transfers by Device Change) → transferNotAllowed, another mode → incorrectInputValues; services empty or past bit 7 → incorrectInputValues, not ⊆ the policy's → servicesExceeded; validity 0 → incorrectInputValues, > the policy's maxTokenValidity or > 24 h → validityExceeded; device class > other(5) or priority > high(2) → incorrectInputValues; no clock → clockNotSet; outstanding tokens + live links ≥ maxInstances, or the record already holds `MAX_ENTRIES` (32) tokens and links → instancesExceeded |
 //! | RedeemMirrorCode | not eight digits → incorrectInputValues; ICCID not on the card → unknownProfile; no clock → clockNotSet; the code names a voided token → codeAttemptsExhausted, a revoked one → unknownToken, an exported one → tokenAlreadyRedeemed, an expired / not yet valid one → tokenExpired / tokenNotYetValid; no token has the code: no outstanding token → unknownToken, else one wrong attempt against each outstanding token in scope, the fifth voids it → codeAttemptsExhausted, else wrongCode |
 //! | RevokeMirror | no token or link → unknownLink (also an already revoked or voided one); an outstanding token is voided (`tokenVoided`); a link gets a signed revocation (no clock → clockNotSet) |
 //! | ListMirrorLinks, GetMirrorInfo | ICCID not on the card → unknownProfile |
@@ -44,6 +44,11 @@ use zeroize::Zeroizing;
 
 /// Wrong numeric codes a token survives; the fifth voids it.
 pub(crate) const MAX_CODE_ATTEMPTS: u8 = 5;
+
+/// Tokens and links a profile's record holds at most (live or not, until forgotten), so that
+/// `maxInstances` unlimited cannot grow a record without bound: a card's own limit, answered
+/// as instancesExceeded.
+pub(crate) const MAX_ENTRIES: usize = 32;
 
 /// Decodes one mirror request and runs its handler; the response's DER.
 pub(super) fn dispatch<P: Platform>(der: &[u8], ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
@@ -150,9 +155,14 @@ fn issue<P: Platform>(req: IssueMirrorTokenRequest, ctx: &mut Ctx<'_, P>) -> Res
         return refuse(MirrorResult::IncorrectInputValues);
     }
     let Some(now) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
-    // Tokens that expired unused no longer count, and are forgotten.
-    rec.entries.retain(|e| !(matches!(e.state, link_state::ISSUED | link_state::VOIDED) && e.not_after < now));
-    if !policy.max_instances.allows_another(rec.entries.iter().filter(|e| e.is_live(now)).count()) {
+    // Tokens that expired unused (outstanding, voided or revoked before any export) no longer
+    // count, and are forgotten.
+    rec.entries.retain(|e| {
+        let unused = matches!(e.state, link_state::ISSUED | link_state::VOIDED | link_state::REVOKED);
+        !(unused && e.secondary_eid.is_none() && e.not_after < now)
+    });
+    let live = rec.entries.iter().filter(|e| e.is_live(now)).count();
+    if !policy.max_instances.allows_another(live) || rec.entries.len() >= MAX_ENTRIES {
         return refuse(MirrorResult::InstancesExceeded);
     }
     let taken = codes_in_use(ctx.state)?;
