@@ -65,6 +65,7 @@ pub mod card;
 pub mod config;
 pub mod crypto;
 pub mod identity;
+pub mod mirror;
 pub mod platform;
 pub mod saip;
 pub mod scp03t;

@@ -78,7 +78,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("crypto", &["asn1", "platform", "config"]),
     ("identity", &["crypto", "asn1", "platform", "config"]),
     ("app", &["apdu", "config", "crypto", "identity", "platform", "store"]),
-    ("sd", &["apdu", "app", "asn1", "config", "crypto", "identity", "platform", "saip", "scp03t", "store", "sd"]),
+    ("mirror", &["asn1", "store"]),
+    (
+        "sd",
+        &["apdu", "app", "asn1", "config", "crypto", "identity", "mirror", "platform", "saip", "scp03t", "store", "sd"],
+    ),
     ("sim", &["apdu", "app", "asn1", "config", "crypto::provider", "platform", "saip", "store"]),
     ("card", &["apdu", "app", "config", "crypto", "identity", "platform", "sd", "sim", "store"]),
 ];

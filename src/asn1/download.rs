@@ -474,9 +474,11 @@ pub struct NotificationConfigurationInformation {
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(identifier = "VendorSpecificExtension")]
 pub struct VendorSpecificData {
-    /// `vendorOid [0] OBJECT IDENTIFIER`.
+    /// `vendorOid [0] OBJECT IDENTIFIER`, as its content octets (X.690 §8.19; the wire form is
+    /// the same): an X.667 UUID OID (`2.25.<128 bits>`, veuicc's own among them) has arcs wider
+    /// than rasn's 32-bit ones, and the card only compares vendor OIDs.
     #[rasn(tag(context, 0))]
-    pub vendor_oid: ObjectIdentifier,
+    pub vendor_oid: OctetString,
     /// `vendorSpecificData [1] ANY` (an open type: explicit tag).
     #[rasn(tag(explicit(context, 1)))]
     pub vendor_specific_data: Any,

@@ -177,6 +177,11 @@ pub struct ProfileRecord {
     /// SGP.22 v3 `serviceDescription` from the metadata (`ServiceDescription` bits: voice(0),
     /// data(1)), as received (a v3 card only).
     pub service_description: Option<BitString>,
+    /// `serviceSpecificDataStoredInEuicc` from the metadata: the DER of its
+    /// `VendorSpecificExtension` (a SEQUENCE OF, every vendor's entries as received; a mirror
+    /// policy among them is read with `mirror::policy_of`), returned by GetProfilesInfo under
+    /// `BF22`. Added after format version 1 shipped (compatible: see the module docs).
+    pub service_specific_data: Option<OctetString>,
 }
 
 /// An Enterprise Profile's `EnterpriseConfiguration` (SGP.22 v3).
@@ -856,6 +861,7 @@ mod tests {
         assert_eq!((new.port, new.enabled_on()), (None, Some(Port::FIRST)), "a version 1 record means port 0");
         assert_eq!((new.iccid, new.class, new.ppr, new.dp_proprietary_data), (old.iccid, old.class, PPR1, None));
         assert_eq!((new.hri_server_address, new.enterprise, new.service_description), (None, None, None));
+        assert_eq!(new.service_specific_data, None, "no vendor data (so no mirror policy) in an old record");
     }
 
     fn profile(slot: u8, state: ProfileState) -> ProfileRecord {
@@ -878,6 +884,7 @@ mod tests {
             hri_server_address: None,
             enterprise: None,
             service_description: None,
+            service_specific_data: None,
         }
     }
 

@@ -93,6 +93,85 @@ impl ProfileToInstall {
 }
 
 impl ProfileToInstall {
+    /// The profile with `policy` attached as an SM-DP+ does: a `VendorSpecificExtension`
+    /// entry under veuicc's mirror policy OID in StoreMetadata's
+    /// `serviceSpecificDataStoredInEuicc`, after any entries already there.
+    pub fn with_mirror_policy(mut self, policy: &crate::mirror::asn::MirrorPolicy) -> ProfileToInstall {
+        if let Ok(entry) = crate::mirror::policy_entry(policy) {
+            let raw = rasn::der::encode(&entry).ok().and_then(|d| rasn::der::decode(&d).ok());
+            if let Some(entry) = raw {
+                self.metadata.service_specific_data_stored_in_euicc.get_or_insert_with(Vec::new).push(entry);
+            }
+        }
+        self
+    }
+}
+
+/// Parses a mirror policy as `veuicc download --mirror` takes it:
+/// `max=3,services=voice+sms+data,validity=24h,reauth=90d[,roaming-suspend][,transfer]`
+/// (`max=unlimited`; durations in `s`, `m`, `h` or `d`). Unnamed fields take the design's
+/// defaults: max 0, no services, validity 24 h, reauth 90 days.
+pub fn parse_mirror_policy(text: &str) -> Result<crate::mirror::asn::MirrorPolicy, String> {
+    use crate::mirror::asn::{MaxInstances, MirrorPolicy, services_bits};
+    let mut policy = MirrorPolicy {
+        max_instances: MaxInstances::Limited(0),
+        services: services_bits(0),
+        max_token_validity: 24 * 3600,
+        reauth_interval: 90 * 24 * 3600,
+        transfer_allowed: false,
+        suspend_while_roaming: false,
+    };
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('=') {
+            Some(("max", "unlimited")) => policy.max_instances = MaxInstances::Unlimited(()),
+            Some(("max", n)) => {
+                policy.max_instances =
+                    MaxInstances::Limited(n.parse().map_err(|_| format!("max={n}: a number 0..255 or unlimited"))?)
+            }
+            Some(("services", list)) => policy.services = services_bits(parse_services(list)?),
+            Some(("validity", d)) => policy.max_token_validity = parse_duration(d)?,
+            Some(("reauth", d)) => policy.reauth_interval = parse_duration(d)?,
+            None if part == "roaming-suspend" => policy.suspend_while_roaming = true,
+            None if part == "transfer" => policy.transfer_allowed = true,
+            _ => {
+                return Err(format!(
+                    "{part}: expected max=, services=, validity=, reauth=, roaming-suspend or transfer"
+                ));
+            }
+        }
+    }
+    Ok(policy)
+}
+
+/// `voice+sms+data` (or `,`-separated) → `mirror::asn::service` bits.
+pub fn parse_services(list: &str) -> Result<u8, String> {
+    use crate::mirror::asn::service;
+    list.split(['+', ',']).filter(|s| !s.is_empty()).try_fold(0u8, |acc, s| match s {
+        "voice" => Ok(acc | service::VOICE),
+        "sms" => Ok(acc | service::SMS),
+        "data" => Ok(acc | service::DATA),
+        other => Err(format!("{other}: a service is voice, sms or data")),
+    })
+}
+
+/// `90d`, `24h`, `30m`, `45s` or plain seconds → seconds.
+pub fn parse_duration(text: &str) -> Result<u32, String> {
+    let (number, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let n: u32 = number.parse().map_err(|_| format!("{text}: a duration like 24h, 90d, 30m or 45s"))?;
+    let scale = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86400,
+        _ => return Err(format!("{text}: the unit is s, m, h or d")),
+    };
+    n.checked_mul(scale).ok_or_else(|| format!("{text}: too long"))
+}
+
+impl ProfileToInstall {
     /// The package `upp` as delivered, with the metadata an SM-DP+ makes from it
     /// ([`crate::testkit::saip::smdp_metadata`]). `Err` if the package does not pass `saip::check`.
     pub fn from_package(upp: Vec<u8>) -> Result<ProfileToInstall, crate::saip::PeError> {

@@ -129,6 +129,7 @@ pub(crate) fn profile_record(
         hri_server_address: None,
         enterprise: None,
         service_description: None,
+        service_specific_data: None,
     }
 }
 

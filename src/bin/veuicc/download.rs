@@ -47,6 +47,11 @@ pub(crate) struct Args {
     /// Ask for no notifications (only the install result, which the card always queues).
     #[arg(long)]
     no_notify: bool,
+    /// Attach a mirror policy to the profile (veuicc's vendor data in StoreMetadata), e.g.
+    /// `max=3,services=voice+sms+data,validity=24h,reauth=90d[,roaming-suspend][,transfer]`
+    /// (`max=unlimited`).
+    #[arg(long, value_name = "POLICY")]
+    mirror: Option<String>,
     /// SM-DP+ address (where the notifications go).
     #[arg(long, default_value = "smdp.veuicc.test")]
     smdp: String,
@@ -307,6 +312,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
             }
             .into(),
         );
+    }
+    if let Some(text) = &args.mirror {
+        let policy = veuicc::testkit::smdp::parse_mirror_policy(text).map_err(|e| format!("--mirror: {e}"))?;
+        profile = profile.with_mirror_policy(&policy);
     }
     let notify = if args.no_notify { 0 } else { events(&args.notify)? };
     let card = AnyCard::open(args.state.as_ref(), &args.identity)?;

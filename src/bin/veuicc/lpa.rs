@@ -129,7 +129,7 @@ fn identifier(text: &str) -> Result<ProfileIdentifier, String> {
     Ok(ProfileIdentifier::Iccid(iccid_bytes(text)?.into()))
 }
 
-fn session(card: &CardArgs) -> Result<Es10Client<AnyCard>, String> {
+pub(crate) fn session(card: &CardArgs) -> Result<Es10Client<AnyCard>, String> {
     let card = AnyCard::open(card.state.as_ref(), &card.identity)?;
     card.es10()
 }

@@ -23,6 +23,7 @@ mod download;
 mod loadtest;
 mod lpa;
 mod lpac;
+mod mirror;
 mod personality;
 mod pki;
 mod replay;
@@ -95,6 +96,9 @@ enum Command {
     Conformance(conformance::Args),
     /// Browse the enabled profile's SIM over APDUs: `sim ls [PATH]`, `sim cat PATH`, `sim auth RAND AUTN`.
     Sim(sim::Args),
+    /// Mirror instances (one subscription on several cards): `mirror issue ICCID` prints a token
+    /// as a QR code, its base64 text and its numeric code; `redeem`, `revoke`, `list`, `info`.
+    Mirror(mirror::Args),
 }
 
 fn main() -> ExitCode {
@@ -120,6 +124,7 @@ fn main() -> ExitCode {
         Command::Notifications(args) => lpa::notifications(args),
         Command::MemoryReset(args) => lpa::memory_reset(args),
         Command::Sim(args) => sim::run(args),
+        Command::Mirror(args) => mirror::run(args),
         Command::Conformance(args) => conformance::run_cmd(args),
     };
     match result {

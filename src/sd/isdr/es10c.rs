@@ -100,7 +100,10 @@ fn profile_info(p: &ProfileRecord, tags: &[u32], extras: Extras, size: Option<us
             .flatten()
             .and_then(|d| rasn::der::decode(d).ok()),
         profile_policy_rules: want(0x99).then(|| super::es10b::named_bits(&set_bits(p.ppr))),
-        service_specific_data_stored_in_euicc: None,
+        service_specific_data_stored_in_euicc: want(0xBF22)
+            .then_some(p.service_specific_data.as_ref())
+            .flatten()
+            .and_then(|d| rasn::der::decode(d).ok()),
         rpm_configuration: None,
         hri_server_address: v3(0x9B).then(|| p.hri_server_address.clone()).flatten(),
         lpr_configuration: None,
@@ -140,6 +143,10 @@ fn set_bits(ppr: u8) -> Vec<usize> {
 /// and `profileSize` (9F25): the profile's size in bytes, read as the length of its installed
 /// package as the card stores it (the Unprotected Profile Package, the profile elements exactly
 /// as delivered; record `u.<nn>`), which old records answer too. A v2.5 card never sends them.
+///
+/// `serviceSpecificDataStoredInEuicc` (BF22, SGP.22 v2.5) is answered when the tag list names
+/// it: the metadata's VendorSpecificExtension as received, every vendor's entries (veuicc's
+/// mirror policy among them); not in the default set, so the default answer is unchanged.
 pub(super) fn get_profiles_info<P: Platform>(
     req: ProfileInfoListRequest,
     ctx: &mut Ctx<'_, P>,

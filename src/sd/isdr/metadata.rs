@@ -42,7 +42,9 @@ fn pprs_allowed(config: &CardConfig, ppr: u8, owner: Option<&OperatorId>) -> boo
 }
 
 /// The record a profile with metadata `md` gets on a card in `state`, or the
-/// `ErrorResult` that refuses it: ICCID not 10 bytes → incorrectInputValues(1),
+/// `ErrorResult` that refuses it: ICCID not 10 bytes → incorrectInputValues(1), a
+/// `serviceSpecificDataStoredInEuicc` whose veuicc mirror policy is malformed
+/// (`mirror::policy_of`) → incorrectInputValues(1),
 /// ICCID present → installFailedDueToIccidAlreadyExistsOnEuicc(9), class outside
 /// test/provisioning/operational → unsupportedProfileClass(6), a PPR the RAT does
 /// not allow for the profile's owner → pprNotAllowed(15) ([`pprs_allowed`]), on a v3 card
@@ -90,6 +92,18 @@ pub(super) fn profile_record(
     if let Some(reason) = enterprise_refusal(config, state, enterprise) {
         return Err(refuse(reason));
     }
+    let service_specific_data = match &md.service_specific_data_stored_in_euicc {
+        None => None,
+        Some(list) => {
+            let der = rasn::der::encode(list).map_err(|_| refuse(ErrorReason::IncorrectInputValues))?;
+            // A mirror policy under veuicc's OID must be well formed; other vendors' data is
+            // kept as received and never read.
+            if crate::mirror::policy_of(&der).is_err() {
+                return Err(refuse(ErrorReason::IncorrectInputValues));
+            }
+            Some(der.into())
+        }
+    };
     let slot = (0x10..0x10u8.saturating_add(config.profile_capacity))
         .find(|s| !state.profiles.iter().any(|p| p.slot() == *s))
         .ok_or(fail(BppCommand::LoadProfileElements, ErrorReason::InsufficientMemory))?;
@@ -138,6 +152,7 @@ pub(super) fn profile_record(
             }),
         }),
         service_description: md.service_description.clone().filter(|_| v3),
+        service_specific_data,
     })
 }
 

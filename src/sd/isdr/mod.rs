@@ -10,6 +10,7 @@
 //!     disturb another's)
 //!   → Es10Request::decode (unknown tag → 6A88, malformed DER → 6A80)
 //!   → es10a / es10b / es10c handler → Es10Response → DER
+//!   (private-class FF40 … FF4F: the mirror functions, `mirror.rs`, before the ES10 decoder)
 //! ```
 //!
 //! | INS | command | answer |
@@ -25,6 +26,7 @@ mod es10a;
 mod es10b;
 mod es10c;
 mod metadata;
+mod mirror;
 
 use crate::apdu::{Result, Status};
 use crate::app::{App, Command, Power, Selection};
@@ -224,6 +226,13 @@ impl Isdr {
             let (session, answer) = core::mem::take(&mut self.session).load_bpp(der, ctx);
             self.session = session;
             return answer;
+        }
+        // The mirror functions (private-class `FF40` … `FF4F`, never a GSMA tag).
+        if crate::asn1::outer_tag(der).is_some_and(crate::mirror::asn::is_mirror_tag) {
+            if pending_pir {
+                self.settle_pir(ctx);
+            }
+            return mirror::dispatch(der, ctx);
         }
         let request = Es10Request::decode(der).map_err(errors::decode_status)?;
         // Delete and eUICCMemoryReset free space: on a full storage they must run before the

@@ -1,0 +1,112 @@
+//! The record `mirror.p<slot>`: what a card keeps about one profile's mirrors, written
+//! atomically with the command that changed it and removed with the profile
+//! (`Edit::remove_profile` drops every record keyed `p<slot>`).
+//!
+//! A primary's profile has [`MirrorRecord::entries`]: each token it issued, and the link that
+//! token becomes. A secondary's mirror instance has [`MirrorRecord::instance`] (filled by the
+//! Begin/Install flow, a later slice). The numeric code is kept to compare against (the
+//! record is the card's own storage, written `0600` by the state directory).
+
+use super::asn::{Eid, TokenId};
+use alloc::string::String;
+use alloc::vec::Vec;
+use rasn::prelude::*;
+
+/// One token and the link it becomes (primary).
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags)]
+pub struct MirrorEntry {
+    /// The token id.
+    pub token_id: TokenId,
+    /// `LinkState` (`asn::link_state`).
+    pub state: u8,
+    /// `MirrorMode`.
+    pub mode: u8,
+    /// Services (`asn::service` bits).
+    pub services: u8,
+    /// The token's notBefore.
+    pub not_before: u64,
+    /// The token's notAfter.
+    pub not_after: u64,
+    /// The token's target EID.
+    pub target_eid: Option<Eid>,
+    /// The device class asked for.
+    pub device_class: Option<u8>,
+    /// The data priority asked for.
+    pub priority: Option<u8>,
+    /// The eight-digit numeric code (ASCII digits).
+    pub code: OctetString,
+    /// Wrong numeric codes counted against the token.
+    pub wrong_attempts: u8,
+    /// The `SignedMirrorToken` DER (RedeemMirrorCode gives it back).
+    pub signed_token: OctetString,
+    /// The secondary, once exported.
+    pub secondary_eid: Option<Eid>,
+    /// When the link became active.
+    pub linked_at: Option<u64>,
+    /// When the secondary must be renewed by.
+    pub renew_by: Option<u64>,
+}
+
+/// A mirror instance (secondary): designed now, filled by a later slice.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags)]
+pub struct InstanceRecord {
+    /// The primary card's EID.
+    pub source_eid: Eid,
+    /// The token it was made from.
+    pub token_id: TokenId,
+    /// Services it may use (`asn::service` bits).
+    pub services: u8,
+    /// Renew by (past it: suspended).
+    pub renew_by: u64,
+    /// `LinkState`: active, suspended.
+    pub state: u8,
+    /// Device class.
+    pub device_class: Option<u8>,
+    /// Data priority.
+    pub priority: Option<u8>,
+    /// The primary's CERT.EUICC, pinned at install: updates must verify under it.
+    pub primary_certificate: OctetString,
+    /// The highest `sequenceNumber` applied (replays refused).
+    pub last_sequence: u32,
+}
+
+/// `mirror.p<slot>`.
+#[derive(AsnType, Encode, Decode, Debug, Clone, Default, PartialEq, Eq)]
+#[rasn(automatic_tags)]
+pub struct MirrorRecord {
+    /// The next `sequenceNumber` of a signed link update (primary).
+    pub next_sequence: u32,
+    /// Tokens and links (primary).
+    pub entries: Vec<MirrorEntry>,
+    /// The mirror instance (secondary).
+    pub instance: Option<InstanceRecord>,
+}
+
+/// The record kind `mirror`.
+#[derive(Debug, Clone, Copy)]
+pub struct MirrorKind;
+
+impl crate::store::RecordKind for MirrorKind {
+    const PREFIX: &'static str = "mirror";
+    type Value = MirrorRecord;
+}
+
+/// The key of profile slot `slot`'s record (`p10` → `mirror.p10`).
+pub fn key(slot: u8) -> String {
+    alloc::format!("p{slot:02x}")
+}
+
+impl MirrorEntry {
+    /// Whether the entry counts against `maxInstances` at `now`: an unexpired outstanding
+    /// token, or a pending, active or suspended link.
+    pub fn is_live(&self, now: u64) -> bool {
+        use super::asn::link_state::*;
+        match self.state {
+            ISSUED => now <= self.not_after,
+            PENDING | ACTIVE | SUSPENDED => true,
+            _ => false,
+        }
+    }
+}

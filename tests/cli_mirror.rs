@@ -1,0 +1,97 @@
+//! `veuicc download --mirror …` and `veuicc mirror issue|redeem|revoke|list|info` on a state
+//! directory, through the binary: exit codes, the result names, the JSON shapes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod support;
+
+use support::veuicc;
+
+const ICCID: &str = "89000123456789012341";
+
+#[test]
+fn issue_list_info_redeem_revoke_on_a_state_directory() {
+    let dir = std::env::temp_dir().join(format!("veuicc-cli-mirror-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let state = dir.to_str().unwrap();
+    let (code, out, err) = veuicc(&[
+        "download",
+        "--state",
+        state,
+        "--mirror",
+        "max=2,services=voice+sms+data,validity=24h,reauth=90d,roaming-suspend",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), ICCID);
+
+    let (code, out, _) = veuicc(&["mirror", "info", "--state", state, "--json"]);
+    assert_eq!(code, 0);
+    let info: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(info[0]["iccid"], ICCID);
+    assert_eq!(info[0]["role"], "none");
+    assert_eq!(info[0]["policy"]["max_instances"], 2);
+    assert_eq!(info[0]["policy"]["services"], serde_json::json!(["voice", "sms", "data"]));
+    assert_eq!(info[0]["policy"]["suspend_while_roaming"], true);
+
+    let (code, out, err) = veuicc(&[
+        "mirror",
+        "issue",
+        "--state",
+        state,
+        ICCID,
+        "--services",
+        "data",
+        "--valid",
+        "2h",
+        "--class",
+        "laptop",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let issued: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let token = issued["token"].as_str().unwrap().to_string();
+    let code_digits = issued["code"].as_str().unwrap().to_string();
+    assert_eq!(code_digits.len(), 8);
+    // The text form is the SignedMirrorToken's DER in base64.
+    use base64::Engine;
+    let der = base64::engine::general_purpose::STANDARD.decode(&token).unwrap();
+    let signed: veuicc::mirror::asn::SignedMirrorToken = rasn::der::decode(&der).unwrap();
+    assert_eq!(signed.mirror_token.device_class, Some(veuicc::mirror::asn::device_class::LAPTOP));
+
+    // The terminal form: a QR code, the token text and the code.
+    let (code, out, _) = veuicc(&["mirror", "issue", "--state", state, ICCID, "--valid", "1h", "--class", "watch"]);
+    assert_eq!(code, 0);
+    assert!(out.contains('█') && out.contains("token: ") && out.contains("code:  "), "{out}");
+
+    // The limit of 2 is reached.
+    let (code, _, err) = veuicc(&["mirror", "issue", "--state", state, ICCID, "--valid", "1h"]);
+    assert_eq!((code, err.trim()), (1, "veuicc: instancesExceeded (2)"));
+    let (code, _, err) = veuicc(&["mirror", "issue", "--state", state, ICCID, "--valid", "25h"]);
+    assert_eq!((code, err.trim()), (1, "veuicc: validityExceeded (4)"));
+
+    let (code, out, _) = veuicc(&["mirror", "list", "--state", state, "--json"]);
+    assert_eq!(code, 0);
+    let links: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(links.as_array().unwrap().len(), 2);
+    assert_eq!(links[0]["class"], "laptop");
+    assert_eq!(links[0]["services"], serde_json::json!(["data"]));
+    assert_eq!(links[0]["state"], "issued");
+    assert_eq!(links[0]["secondary_eid"], serde_json::Value::Null);
+    assert!(links[0]["renew_by"].is_null());
+
+    let (code, out, _) = veuicc(&["mirror", "redeem", "--state", state, &code_digits, "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap()["token"], token.as_str());
+
+    let id = links[0]["token_id"].as_str().unwrap();
+    let (code, out, _) = veuicc(&["mirror", "revoke", "--state", state, id]);
+    assert_eq!((code, out.trim()), (0, "token voided"));
+    let (code, _, err) = veuicc(&["mirror", "revoke", "--state", state, id]);
+    assert_eq!((code, err.trim()), (1, "veuicc: unknownLink (17)"));
+    let (code, _, err) = veuicc(&["mirror", "redeem", "--state", state, &code_digits]);
+    assert_eq!((code, err.trim()), (1, "veuicc: unknownToken (16)"));
+
+    let (code, out, _) = veuicc(&["mirror", "list", "--state", state]);
+    assert_eq!(code, 0);
+    assert!(out.contains("revoked") && out.contains("laptop"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
