@@ -1,6 +1,7 @@
 //! Security domains: the ISD-R, the ECASD (and, with the download issue, one ISD-P per
 //! profile). The ISD-R and the ECASD are applications ([`crate::app::App`]).
 
+pub mod bpp;
 pub mod ecasd;
 pub mod isdp;
 pub mod isdr;

@@ -11,13 +11,13 @@ use super::pki::TestPki;
 use crate::asn1::download::{
     AuthenticateServerRequest, AuthenticateServerResponse, AuthenticateServerResult, ConfigureIsdpRequest,
     EuiccSigned2, InitialiseSecureChannelRequest, NotificationConfigurationInformation, PrepareDownloadRequest,
-    PrepareDownloadResponse, PrepareDownloadResult, ReplaceSessionKeysRequest, ServerSigned1, SmdpSigned2,
-    StoreMetadataRequest, ctx_params1,
+    PrepareDownloadResponse, PrepareDownloadResult, ServerSigned1, SmdpSigned2, StoreMetadataRequest, ctx_params1,
 };
 use crate::asn1::tlv::tlv;
 use crate::config::Eid;
 use crate::crypto::cert;
-use crate::scp03t::{Bsp, SessionKeys};
+use crate::scp03t::SessionKeys;
+use crate::sd::bpp;
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use p256::elliptic_curve::Generate;
@@ -195,70 +195,7 @@ pub fn opaque_upp(size: usize) -> Vec<u8> {
     out
 }
 
-/// The BPP in the pieces an LPA sends as separate ES10b.LoadBoundProfilePackage commands.
-#[derive(Debug, Clone)]
-pub struct Bpp {
-    /// `BF23` InitialiseSecureChannel TLV.
-    pub initialise_secure_channel: Vec<u8>,
-    /// `A0 { 87 }`.
-    pub configure_isdp: Vec<u8>,
-    /// The `88` segments of `A1`.
-    pub store_metadata: Vec<Vec<u8>>,
-    /// `A2 { 87 }` (ReplaceSessionKeys), if any.
-    pub replace_session_keys: Option<Vec<u8>>,
-    /// The `86` segments of `A3`.
-    pub profile_elements: Vec<Vec<u8>>,
-}
-
-fn header(tag: &[u8], len: usize) -> Vec<u8> {
-    let mut out = tag.to_vec();
-    crate::asn1::tlv::push_len(&mut out, len);
-    out
-}
-
-impl Bpp {
-    fn a1_len(&self) -> usize {
-        self.store_metadata.iter().map(Vec::len).sum()
-    }
-    fn a3_len(&self) -> usize {
-        self.profile_elements.iter().map(Vec::len).sum()
-    }
-
-    fn body_len(&self) -> usize {
-        self.initialise_secure_channel.len()
-            + self.configure_isdp.len()
-            + header(&[0xA1], self.a1_len()).len()
-            + self.a1_len()
-            + self.replace_session_keys.as_ref().map_or(0, Vec::len)
-            + header(&[0xA3], self.a3_len()).len()
-            + self.a3_len()
-    }
-
-    /// The whole `BF36` TLV.
-    pub fn der(&self) -> Vec<u8> {
-        let mut body = self.initialise_secure_channel.clone();
-        body.extend(&self.configure_isdp);
-        body.extend(header(&[0xA1], self.a1_len()));
-        self.store_metadata.iter().for_each(|s| body.extend(s));
-        body.extend(self.replace_session_keys.iter().flatten());
-        body.extend(header(&[0xA3], self.a3_len()));
-        self.profile_elements.iter().for_each(|s| body.extend(s));
-        tlv(&[0xBF, 0x36], &body)
-    }
-
-    /// The ES10b commands as lpac cuts them (`es10b_load_bound_profile_package`):
-    /// BF36 header + BF23; A0; A1 header; each 88; A2; A3 header; each 86.
-    pub fn lpac_commands(&self) -> Vec<Vec<u8>> {
-        let mut first = header(&[0xBF, 0x36], self.body_len());
-        first.extend(&self.initialise_secure_channel);
-        let mut out = vec![first, self.configure_isdp.clone(), header(&[0xA1], self.a1_len())];
-        out.extend(self.store_metadata.iter().cloned());
-        out.extend(self.replace_session_keys.iter().cloned());
-        out.push(header(&[0xA3], self.a3_len()));
-        out.extend(self.profile_elements.iter().cloned());
-        out
-    }
-}
+pub use crate::sd::bpp::Bpp;
 
 /// What the SM-DP+ remembers between ES9+ calls.
 #[derive(Debug, Default)]
@@ -551,32 +488,26 @@ impl TestSmdp {
         if self.is(Break::BppTransactionId) {
             flip(&mut tid, 0);
         }
-        let key_len = if self.is(Break::CrtValues) { 0x20 } else { 0x10 };
-        let mut crt = tlv(&[0x80], &[0x88]);
-        crt.extend(tlv(&[0x81], &[key_len]));
-        crt.extend(tlv(&[0x84], &host_id));
-        let remote_op = if self.is(Break::RemoteOpId) { 0x02 } else { 0x01 };
-        let mut content = tlv(&[0x82], &[remote_op]);
-        content.extend(tlv(&[0x80], &tid));
-        content.extend(tlv(&[0xA6], &crt));
         let mut sent_pk = ot_pk.clone();
         if self.is(Break::SmdpOtpk) {
             flip(&mut sent_pk, 64);
         }
-        content.extend(tlv(&[0x5F, 0x49], &sent_pk));
-        let mut msg = content.clone();
-        msg.extend(tlv(&[0x5F, 0x49], &signed2.euicc_otpk));
-        let mut smdp_sign = sign(&self.keys.dppb_key, &msg);
+        let channel = bpp::Channel {
+            remote_op_id: if self.is(Break::RemoteOpId) { 0x02 } else { 0x01 },
+            transaction_id: &tid,
+            key_len: if self.is(Break::CrtValues) { 0x20 } else { 0x10 },
+            host_id: &host_id,
+            sender_ot_pk: &sent_pk,
+        };
+        let content = channel.content();
+        let mut smdp_sign = sign(&self.keys.dppb_key, &bpp::channel_signed_part(&content, &signed2.euicc_otpk));
         if self.is(Break::SmdpSign) {
             flip(&mut smdp_sign, 9);
         }
-        content.extend(tlv(&[0x5F, 0x37], &smdp_sign));
-        let isc = tlv(&[0xBF, 0x23], &content);
+        let isc = bpp::initialise_secure_channel(&content, &smdp_sign);
         debug_assert!(rasn::der::decode::<InitialiseSecureChannelRequest>(&isc).is_ok());
 
-        let mut bsp = Bsp::new(&crate::crypto::RUST_CRYPTO, &keys);
         let configure = rasn::der::encode(&profile.configure).unwrap_or_default();
-        let configure_isdp = tlv(&[0xA0], &bsp.wrap(0x87, &configure, true).map_err(|e| e.to_string())?);
         let metadata = if profile.metadata.notification_configuration_info.is_none() && self.notify != 0 {
             let mut md = profile.metadata.clone();
             md.notification_configuration_info = Some(notification_config(self.notify, &self.address));
@@ -585,42 +516,30 @@ impl TestSmdp {
             rasn::der::encode(&profile.metadata)
         }
         .map_err(|e| e.to_string())?;
-        let mut store_metadata = Vec::new();
-        for chunk in metadata.chunks(1000) {
-            store_metadata.push(bsp.wrap(0x88, chunk, false).map_err(|e| e.to_string())?);
-        }
+        let ppks = profile.replace_session_keys.then(|| {
+            let mut k = [[0u8; 16]; 3];
+            k.iter_mut().for_each(|k| self.rng.fill_bytes(k));
+            zeroize::Zeroizing::new(k)
+        });
+        let contents = bpp::Contents {
+            configure_isdp: &configure,
+            store_metadata: &metadata,
+            replace_session_keys: ppks.as_deref(),
+            profile_package: &profile.upp,
+            first_segment_tag: if self.is(Break::SegmentTag) { 0x87 } else { 0x86 },
+        };
+        let mut bpp = bpp::bind(&crate::crypto::RUST_CRYPTO, &keys, isc, &contents).map_err(|e| e.to_string())?;
         if self.is(Break::MetadataMac)
-            && let Some(last) = store_metadata.first_mut().and_then(|s| s.last_mut())
+            && let Some(last) = bpp.store_metadata.first_mut().and_then(|s| s.last_mut())
         {
             *last ^= 1;
         }
-        let replace_session_keys = if profile.replace_session_keys {
-            let mut k = [[0u8; 16]; 3];
-            k.iter_mut().for_each(|k| self.rng.fill_bytes(k));
-            let rsk = rasn::der::encode(&ReplaceSessionKeysRequest::new(k[0], k[1], k[2])).unwrap_or_default();
-            let seg = tlv(&[0xA2], &bsp.wrap(0x87, &rsk, true).map_err(|e| e.to_string())?);
-            bsp.replace_keys(&SessionKeys::new(k[1], k[2], k[0]));
-            Some(seg)
-        } else {
-            None
-        };
-        let mut profile_elements = Vec::new();
-        for (i, chunk) in profile.upp.chunks(1007).enumerate() {
-            let tag = if i == 0 && self.is(Break::SegmentTag) { 0x87 } else { 0x86 };
-            profile_elements.push(bsp.wrap(tag, chunk, true).map_err(|e| e.to_string())?);
-        }
         if self.is(Break::ProfileSegment)
-            && let Some(b) = profile_elements.last_mut().and_then(|s| s.get_mut(6))
+            && let Some(b) = bpp.profile_elements.last_mut().and_then(|s| s.get_mut(6))
         {
             *b ^= 0x20;
         }
-        Ok(Bpp {
-            initialise_secure_channel: isc,
-            configure_isdp,
-            store_metadata,
-            replace_session_keys,
-            profile_elements,
-        })
+        Ok(bpp)
     }
 
     /// ES9+.HandleNotification: checks a pending notification as RetrieveNotificationsList
