@@ -36,6 +36,12 @@ pub const MIRROR_POLICY_OID: [u8; 22] = [
     0x0C, 0x01, 0x01,
 ];
 
+/// The DER content octets of `id-rspRole-euicc` (2.23.146.1.2.1.1, SGP.22's RSPDefinitions):
+/// the OID a mirror package names for the party that bound it — an eUICC, not an SM-DP+. It
+/// is the `dpOid` of the package's ConfigureISDP `dpProprietaryData` and the `smdpOid` of the
+/// secondary's ProfileInstallationResult.
+pub const MIRROR_SIGNER_OID: [u8; 7] = [0x67, 0x81, 0x12, 0x01, 0x02, 0x01, 0x01];
+
 /// `MirrorServices` bit numbers.
 pub mod service {
     /// `voice(0)`.

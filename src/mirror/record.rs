@@ -3,8 +3,8 @@
 //! (`Edit::remove_profile` drops every record keyed `p<slot>`).
 //!
 //! A primary's profile has [`MirrorRecord::entries`]: each token it issued, and the link that
-//! token becomes. A secondary's mirror instance has [`MirrorRecord::instance`] (filled by the
-//! Begin/Install flow, a later slice). The numeric code is kept to compare against (the
+//! token becomes. A secondary's mirror instance has [`MirrorRecord::instance`] (written with
+//! the profile by the install of a mirror package, after BeginMirror). The numeric code is kept to compare against (the
 //! record is the card's own storage, written `0600` by the state directory).
 
 use super::asn::{Eid, TokenId};
@@ -46,9 +46,12 @@ pub struct MirrorEntry {
     pub linked_at: Option<u64>,
     /// When the secondary must be renewed by.
     pub renew_by: Option<u64>,
+    /// The secondary's CERT.EUICC, kept at export: its ProfileInstallationResult must verify
+    /// under it (ConfirmMirror). Added after the first mirror slice (absent in its records).
+    pub secondary_certificate: Option<OctetString>,
 }
 
-/// A mirror instance (secondary): designed now, filled by a later slice.
+/// A mirror instance (secondary): written with the profile when a mirror package installs.
 #[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
 #[rasn(automatic_tags)]
 pub struct InstanceRecord {

@@ -1,12 +1,21 @@
 //! The mirror functions of the ISD-R (`FF40` … `FF4D`, the module `VeuiccMirror`,
 //! `src/mirror/Mirror.asn`): STORE DATA commands like ES10's, answered here.
 //!
-//! This slice answers the primary's side: IssueMirrorToken (`FF40`), RedeemMirrorCode
-//! (`FF41`), RevokeMirror (`FF45`), ListMirrorLinks (`FF4C`) and GetMirrorInfo (`FF4D`). The
+//! Answered here: IssueMirrorToken (`FF40`), RedeemMirrorCode (`FF41`), the pairing —
+//! BeginMirror (`FF42`, secondary), ExportMirror (`FF43`, primary), ConfirmMirror (`FF44`,
+//! primary) —, RevokeMirror (`FF45`), ListMirrorLinks (`FF4C`) and GetMirrorInfo (`FF4D`). The
 //! other tags decode (a malformed one is `6A80`) and answer `6A88`, as a function the card does
-//! not have: Begin, Export, Confirm, the secondary's Apply… and Renew / Suspend / Resume come
-//! with the mirror package. Mirror support is always on: the tags are private-class, so they
-//! never collide with a GSMA tag, and standard ES10 commands never reach this file.
+//! not have: the secondary's Apply… and Renew / Suspend / Resume come later. Mirror support is
+//! always on: the tags are private-class, so they never collide with a GSMA tag, and standard
+//! ES10 commands never reach this file.
+//!
+//! The pairing: Begin leaves a mirror session in the download state machine — `Prepared`
+//! (`download::Session::mirror`), the token id as transactionId, the primary's PK.EUICC as the
+//! [`ChannelSigner`](super::download::ChannelSigner) of InitialiseSecureChannel, the instance to
+//! record ([`MirrorPending`]). Export builds the mirror package with `sd::bpp`, the builder the
+//! test SM-DP+ uses. The package then goes through the ordinary LoadBoundProfilePackage path;
+//! its install records the instance with the profile, and the PIR is the standard signed one
+//! (smdpOid `id-rspRole-euicc`, `MIRROR_SIGNER_OID`), which Confirm checks.
 //!
 //! Every state change is one commit of the profile's record `mirror.p<slot>`
 //! ([`crate::mirror::record`]). Time is the card clock's (`Platform::Clock`): without one no
@@ -17,6 +26,9 @@
 //! | IssueMirrorToken | no signing identity → undefinedError; ICCID not on the card → unknownProfile; no policy, or `maxInstances` limited 0 → profileNotMirrorable; mode transfer not allowed by the policy (or on a v3 card, which transfers by Device Change) → transferNotAllowed, another mode → incorrectInputValues; services empty or past bit 7 → incorrectInputValues, not ⊆ the policy's → servicesExceeded; validity 0 → incorrectInputValues, > the policy's maxTokenValidity or > 24 h → validityExceeded; device class > other(5) or priority > high(2) → incorrectInputValues; no clock → clockNotSet; outstanding tokens + live links ≥ maxInstances, or the record already holds `MAX_ENTRIES` (32) tokens and links → instancesExceeded |
 //! | RedeemMirrorCode | not eight digits → incorrectInputValues; ICCID not on the card → unknownProfile; no clock → clockNotSet; the code names a voided token → codeAttemptsExhausted, a revoked one → unknownToken, an exported one → tokenAlreadyRedeemed, an expired / not yet valid one → tokenExpired / tokenNotYetValid; no token has the code: no outstanding token → unknownToken, else one wrong attempt against each outstanding token in scope, the fifth voids it → codeAttemptsExhausted, else wrongCode |
 //! | RevokeMirror | no token or link → unknownLink (also an already revoked or voided one); an outstanding token is voided (`tokenVoided`); a link gets a signed revocation (no clock → clockNotSet) |
+//! | BeginMirror | a load under way → `6985`; no signing identity → undefinedError; no clock → clockNotSet; CERT.EUM / CERT.EUICC not chaining to a trusted CI (or not valid now) → untrustedChain; the certificate's EID is not the token's sourceEid, or the signature fails → badSignature; mode transfer → transferNotAllowed; services empty, class or priority out of range → incorrectInputValues; before notBefore → tokenNotYetValid, after notAfter → tokenExpired; targetEid not this card's → wrongTargetEid; the ICCID on the card → iccidAlreadyPresent; profile capacity reached → noFreeSlot |
+//! | ExportMirror | no signing identity → undefinedError; no clock → clockNotSet; the secondary's chain → untrustedChain; its certificate's EID not secondaryEid, or the signature fails → badSignature; no token with the id, or tokenHash not the hash of the token issued under it → unknownToken; token voided → codeAttemptsExhausted, revoked → unknownToken, exported → tokenAlreadyRedeemed; window → tokenNotYetValid / tokenExpired; targetEid not secondaryEid → wrongTargetEid; the profile lost its policy → profileNotMirrorable; the other live tokens and links reach maxInstances → instancesExceeded; otPK not a point → incorrectInputValues |
+//! | ConfirmMirror | not a PIR → incorrectInputValues; no link with the transactionId → unknownLink (an active one → tokenAlreadyRedeemed); the signature under the secondary's certificate kept at export fails → badSignature; not the mirror signer's OID, not a success, or another ICCID → incorrectInputValues (the link stays pending); no clock → clockNotSet |
 //! | ListMirrorLinks, GetMirrorInfo | ICCID not on the card → unknownProfile |
 //!
 //! The numeric code: eight uniform decimal digits from the card RNG, unique among the card's
@@ -24,7 +36,15 @@
 //! handler's memory when done.
 
 use super::Ctx;
+use super::download::{MirrorPending, PinnedEuicc, Session, one_time_key};
 use crate::apdu::{Result, Status};
+use crate::app::{Selection, Signing};
+use crate::crypto::cert::{self, VerifiedEuicc};
+use crate::mirror::asn::{
+    BeginMirrorRequest, BeginMirrorResponse, BeginMirrorResult, ConfirmMirrorRequest, ConfirmMirrorResponse,
+    ConfirmMirrorResult, ExportMirrorRequest, ExportMirrorResponse, ExportMirrorResult, MirrorRequest,
+    SignedMirrorRequest,
+};
 use crate::mirror::asn::{
     GetMirrorInfoRequest, GetMirrorInfoResponse, GetMirrorInfoResult, IssueMirrorTokenRequest,
     IssueMirrorTokenResponse, IssueMirrorTokenResult, IssuedMirrorToken, ListMirrorLinksRequest,
@@ -33,6 +53,7 @@ use crate::mirror::asn::{
     RedeemMirrorCodeResponse, RedeemMirrorCodeResult, RevokeMirrorRequest, RevokeMirrorResponse, RevokeMirrorResult,
     SignedMirrorLinkUpdate, SignedMirrorToken, action, link_state, mode, role, services_bits, services_of,
 };
+use crate::mirror::record::InstanceRecord;
 use crate::mirror::record::{MirrorEntry, MirrorKind, MirrorRecord, key};
 use crate::platform::{Clock, Platform};
 use crate::store::{CardState, Edit, ProfileRecord};
@@ -51,7 +72,12 @@ pub(crate) const MAX_CODE_ATTEMPTS: u8 = 5;
 pub(crate) const MAX_ENTRIES: usize = 32;
 
 /// Decodes one mirror request and runs its handler; the response's DER.
-pub(super) fn dispatch<P: Platform>(der: &[u8], ctx: &mut Ctx<'_, P>) -> Result<Vec<u8>> {
+pub(super) fn dispatch<P: Platform>(
+    der: &[u8],
+    session: &mut Session,
+    owner: Selection,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<Vec<u8>> {
     use crate::mirror::asn::DecodeError;
     let command = MirrorCommand::decode(der).map_err(|e| match e {
         DecodeError::UnknownTag(_) => Status::ReferencedDataNotFound,
@@ -60,6 +86,9 @@ pub(super) fn dispatch<P: Platform>(der: &[u8], ctx: &mut Ctx<'_, P>) -> Result<
     let encoded = match command {
         MirrorCommand::IssueMirrorToken(r) => rasn::der::encode(&issue(r, ctx)?),
         MirrorCommand::RedeemMirrorCode(r) => rasn::der::encode(&redeem(r, ctx)?),
+        MirrorCommand::BeginMirror(r) => rasn::der::encode(&begin(r, session, owner, ctx)?),
+        MirrorCommand::ExportMirror(r) => rasn::der::encode(&export(r, ctx)?),
+        MirrorCommand::ConfirmMirror(r) => rasn::der::encode(&confirm(r, ctx)?),
         MirrorCommand::RevokeMirror(r) => rasn::der::encode(&revoke(r, ctx)?),
         MirrorCommand::ListMirrorLinks(r) => rasn::der::encode(&list(r, ctx)?),
         MirrorCommand::GetMirrorInfo(r) => rasn::der::encode(&info(r, ctx)?),
@@ -215,6 +244,7 @@ fn issue<P: Platform>(req: IssueMirrorTokenRequest, ctx: &mut Ctx<'_, P>) -> Res
         secondary_eid: None,
         linked_at: None,
         renew_by: None,
+        secondary_certificate: None,
     });
     commit(ctx, slot, &rec)?;
     let numeric_code = NumericString::from_bytes(code.as_slice()).map_err(|_| Status::Unknown)?;
@@ -385,19 +415,7 @@ fn list<P: Platform>(req: ListMirrorLinksRequest, ctx: &mut Ctx<'_, P>) -> Resul
     for p in profiles {
         let iccid = iccid_of(p)?;
         for e in record(ctx.state, p)?.entries {
-            links.push(MirrorLink {
-                token_id: e.token_id,
-                iccid,
-                state: e.state,
-                mode: e.mode,
-                services: services_bits(e.services),
-                not_after: e.not_after,
-                secondary_eid: e.secondary_eid,
-                device_class: e.device_class,
-                priority: e.priority,
-                linked_at: e.linked_at,
-                renew_by: e.renew_by,
-            });
+            links.push(link_of(&e, iccid));
         }
     }
     Ok(ListMirrorLinksResponse(ListMirrorLinksResult::MirrorLinks(links)))
@@ -443,4 +461,323 @@ fn info<P: Platform>(req: GetMirrorInfoRequest, ctx: &mut Ctx<'_, P>) -> Result<
         });
     }
     Ok(GetMirrorInfoResponse(GetMirrorInfoResult::MirrorProfiles(out)))
+}
+
+/// A peer card's CERT.EUICC, if it and its CERT.EUM chain to a CI this card trusts and are
+/// valid at `now` — the checks the card's own identity passes (`cert::verify_eum`, then
+/// `cert::verify_euicc`: EUM policy and name constraints, the EID inside the EUM's ranges).
+fn peer_euicc(
+    card: Signing<'_>,
+    crypto: &dyn crate::crypto::CryptoProvider,
+    euicc_certificate: &[u8],
+    eum_certificate: &[u8],
+    now: u64,
+) -> Option<VerifiedEuicc> {
+    let now = Some(crate::platform::UnixTime(now));
+    let eum = cert::verify_eum(crypto, eum_certificate, card.identity.cis(), now).ok()?;
+    cert::verify_euicc(crypto, euicc_certificate, &eum, now).ok()
+}
+
+/// BeginMirror (`FF42`, secondary): checks the primary's token, makes a one-time key pair
+/// and answers the signed MirrorRequest; the download session becomes a mirror session
+/// (`Prepared`, the primary's PK.EUICC as the signer of the package's InitialiseSecureChannel).
+fn begin<P: Platform>(
+    req: BeginMirrorRequest,
+    session: &mut Session,
+    owner: Selection,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<BeginMirrorResponse> {
+    let refuse = |r: MirrorResult| Ok(BeginMirrorResponse(BeginMirrorResult::MirrorError(r.value())));
+    if session.is_loading() {
+        // A load under way is not replaced.
+        return Err(Status::ConditionsNotSatisfied);
+    }
+    let Some(card) = ctx.signing() else { return refuse(MirrorResult::UndefinedError) };
+    let Some(time) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
+    let signed = req.signed_mirror_token;
+    let token = &signed.mirror_token;
+    let crypto = ctx.platform.crypto();
+    let Some(primary) = peer_euicc(card, crypto, &signed.euicc_certificate, &signed.eum_certificate, time) else {
+        return refuse(MirrorResult::UntrustedChain);
+    };
+    let tbs = rasn::der::encode(token).map_err(|_| Status::Unknown)?;
+    // The token is the source card's: signed with the key of the certificate naming its sourceEid.
+    let from_source = primary.eid.as_bytes() == token.source_eid.as_slice();
+    if !from_source || !crypto.verify(&primary.key, &tbs, signed.euicc_signature.as_slice()) {
+        return refuse(MirrorResult::BadSignature);
+    }
+    if token.mode != mode::MIRROR {
+        return refuse(MirrorResult::TransferNotAllowed);
+    }
+    let services = match services_of(&token.services) {
+        Some(s) if s != 0 => s,
+        _ => return refuse(MirrorResult::IncorrectInputValues),
+    };
+    if token.device_class.is_some_and(|c| c > crate::mirror::asn::device_class::OTHER)
+        || token.priority.is_some_and(|p| p > 2)
+    {
+        return refuse(MirrorResult::IncorrectInputValues);
+    }
+    if time < token.not_before {
+        return refuse(MirrorResult::TokenNotYetValid);
+    }
+    if time > token.not_after {
+        return refuse(MirrorResult::TokenExpired);
+    }
+    if token.target_eid.is_some_and(|t| t.as_slice() != ctx.config.eid.as_bytes()) {
+        return refuse(MirrorResult::WrongTargetEid);
+    }
+    if profile_index(ctx.state, token.iccid.as_slice()).is_some() {
+        return refuse(MirrorResult::IccidAlreadyPresent);
+    }
+    if ctx.state.profiles.len() >= usize::from(ctx.config.profile_capacity) {
+        return refuse(MirrorResult::NoFreeSlot);
+    }
+    let (_, rng, _) = ctx.platform.split();
+    let Some((ot_sk, ot_pk)) = one_time_key(crypto, rng) else { return refuse(MirrorResult::UndefinedError) };
+    let mut challenge = [0u8; 16];
+    rng.fill_bytes(&mut challenge);
+    let ot_pk = ot_pk.as_bytes().to_vec();
+    let request = MirrorRequest {
+        token_id: token.token_id,
+        secondary_eid: FixedOctetString::new(*ctx.config.eid.as_bytes()),
+        ot_pk: ot_pk.clone().into(),
+        token_hash: FixedOctetString::new(crypto.sha256(&[&tbs])),
+        secondary_challenge: FixedOctetString::new(challenge),
+    };
+    let request_der = rasn::der::encode(&request).map_err(|_| Status::Unknown)?;
+    let signature = card.signer.sign(&request_der);
+    let pending = MirrorPending {
+        iccid: *token.iccid,
+        instance: InstanceRecord {
+            source_eid: token.source_eid,
+            token_id: token.token_id,
+            services,
+            // Set at the install (now + the package's reauthInterval); until then, when Begin ran.
+            renew_by: time,
+            state: link_state::ACTIVE,
+            device_class: token.device_class,
+            priority: token.priority,
+            primary_certificate: signed.euicc_certificate.clone(),
+            last_sequence: 0,
+        },
+    };
+    *session = Session::mirror(*token.token_id, owner, PinnedEuicc { key: primary.key }, ot_sk, ot_pk, pending);
+    Ok(BeginMirrorResponse(BeginMirrorResult::SignedMirrorRequest(SignedMirrorRequest {
+        mirror_request: request,
+        euicc_signature: FixedOctetString::new(signature),
+        euicc_certificate: card.identity.euicc_cert().to_vec().into(),
+        eum_certificate: card.identity.eum_cert().to_vec().into(),
+    })))
+}
+
+/// The host identifier of a mirror package's secure channel (the CRT's `84`).
+const MIRROR_HOST_ID: &[u8] = b"veuicc-mirror";
+
+/// Where ExportMirror found the token: the profile's index, its record, the entry's index.
+struct Found {
+    profile: usize,
+    record: MirrorRecord,
+    entry: usize,
+}
+
+/// The entry of token `id` on the card, if any.
+fn find_token(state: &CardState, id: &[u8]) -> Result<Option<Found>> {
+    for (i, p) in state.profiles.iter().enumerate() {
+        let record = record(state, p)?;
+        if let Some(entry) = record.entries.iter().position(|e| e.token_id.as_slice() == id) {
+            return Ok(Some(Found { profile: i, record, entry }));
+        }
+    }
+    Ok(None)
+}
+
+/// StoreMetadata of a mirror package: the source profile's names, icon, class and
+/// `serviceSpecificDataStoredInEuicc` (its mirror policy among them). Its profile policy rules
+/// and notification configuration stay with the source.
+fn package_metadata(p: &ProfileRecord) -> Result<crate::asn1::download::StoreMetadataRequest> {
+    use crate::store::ProfileClass;
+    let mut md =
+        crate::asn1::download::StoreMetadataRequest::new(p.iccid.to_vec(), &p.service_provider_name, &p.profile_name);
+    if let Some(icon) = &p.icon {
+        md.icon_type = Some(icon.icon_type.clone());
+        md.icon = Some(icon.data.clone());
+    }
+    md.profile_class = Some(rasn::types::Integer::from(match p.class {
+        ProfileClass::Test => 0,
+        ProfileClass::Provisioning => 1,
+        ProfileClass::Operational => 2,
+    }));
+    if let Some(data) = &p.service_specific_data {
+        md.service_specific_data_stored_in_euicc = Some(rasn::der::decode(data).map_err(|_| Status::Unknown)?);
+    }
+    Ok(md)
+}
+
+/// ExportMirror (`FF43`, primary): checks the secondary's signed request against a token this
+/// card issued and binds the mirror package to the secondary's one-time key: a BPP as an
+/// SM-DP+ makes it (`sd::bpp`), its InitialiseSecureChannel signed with SK.EUICC, session
+/// keys from ECKA between a fresh one-time key of this card and the secondary's otPK (the
+/// SGP.22 KDF, the secondary's EID as the eUICC's). The link becomes pending.
+fn export<P: Platform>(req: ExportMirrorRequest, ctx: &mut Ctx<'_, P>) -> Result<ExportMirrorResponse> {
+    let refuse = |r: MirrorResult| Ok(ExportMirrorResponse(ExportMirrorResult::MirrorError(r.value())));
+    let Some(card) = ctx.signing() else { return refuse(MirrorResult::UndefinedError) };
+    let Some(time) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
+    let signed = req.signed_mirror_request;
+    let request = &signed.mirror_request;
+    let crypto = ctx.platform.crypto();
+    let Some(secondary) = peer_euicc(card, crypto, &signed.euicc_certificate, &signed.eum_certificate, time) else {
+        return refuse(MirrorResult::UntrustedChain);
+    };
+    let tbs = rasn::der::encode(request).map_err(|_| Status::Unknown)?;
+    let from_secondary = secondary.eid.as_bytes() == request.secondary_eid.as_slice();
+    if !from_secondary || !crypto.verify(&secondary.key, &tbs, signed.euicc_signature.as_slice()) {
+        return refuse(MirrorResult::BadSignature);
+    }
+    let Some(Found { profile, mut record, entry }) = find_token(ctx.state, request.token_id.as_slice())? else {
+        return refuse(MirrorResult::UnknownToken);
+    };
+    let Some(e) = record.entries.get(entry) else { return refuse(MirrorResult::UnknownToken) };
+    let token: SignedMirrorToken = rasn::der::decode(&e.signed_token).map_err(|_| Status::Unknown)?;
+    let token_der = rasn::der::encode(&token.mirror_token).map_err(|_| Status::Unknown)?;
+    if crypto.sha256(&[&token_der]) != *request.token_hash {
+        // Not the token this card issued under that id.
+        return refuse(MirrorResult::UnknownToken);
+    }
+    match e.state {
+        link_state::ISSUED => {}
+        link_state::VOIDED => return refuse(MirrorResult::CodeAttemptsExhausted),
+        link_state::REVOKED => return refuse(MirrorResult::UnknownToken),
+        _ => return refuse(MirrorResult::TokenAlreadyRedeemed),
+    }
+    if time < e.not_before {
+        return refuse(MirrorResult::TokenNotYetValid);
+    }
+    if time > e.not_after {
+        return refuse(MirrorResult::TokenExpired);
+    }
+    if e.target_eid.is_some_and(|t| t != request.secondary_eid) {
+        return refuse(MirrorResult::WrongTargetEid);
+    }
+    let Some(source) = ctx.state.profiles.get(profile) else { return refuse(MirrorResult::UnknownProfile) };
+    let Some(policy) = policy(source) else { return refuse(MirrorResult::ProfileNotMirrorable) };
+    let others = record.entries.iter().enumerate().filter(|&(j, o)| j != entry && o.is_live(time)).count();
+    if !policy.max_instances.allows_another(others) {
+        return refuse(MirrorResult::InstancesExceeded);
+    }
+    let Ok(peer_ot_pk) = crypto.public_key(&request.ot_pk) else {
+        return refuse(MirrorResult::IncorrectInputValues);
+    };
+    let metadata = rasn::der::encode(&package_metadata(source)?).map_err(|_| Status::Unknown)?;
+    let signer_oid = rasn::der::decode(&crate::asn1::tlv::tlv(&[0x06], &crate::mirror::asn::MIRROR_SIGNER_OID))
+        .map_err(|_| Status::Unknown)?;
+    let configure = crate::asn1::download::ConfigureIsdpRequest {
+        dp_proprietary_data: Some(crate::asn1::download::DpProprietaryData::new(signer_oid)),
+    };
+    let configure = rasn::der::encode(&configure).map_err(|_| Status::Unknown)?;
+    let slot = source.slot();
+    let Some(package) = ctx.store.get(&source.package_name()).map(|u| Zeroizing::new(u.to_vec())) else {
+        return Err(Status::Unknown);
+    };
+    let (_, rng, _) = ctx.platform.split();
+    let Some((ot_sk, ot_pk)) = one_time_key(crypto, rng) else { return refuse(MirrorResult::UndefinedError) };
+    let Ok(shared) = crypto.ecdh(&ot_sk, &peer_ot_pk) else { return refuse(MirrorResult::IncorrectInputValues) };
+    drop(ot_sk);
+    let keys =
+        crate::scp03t::SessionKeys::derive(crypto, shared.expose(), 0x88, 0x10, MIRROR_HOST_ID, &request.secondary_eid)
+            .map_err(|_| Status::Unknown)?;
+    drop(shared);
+    let channel = crate::sd::bpp::Channel {
+        remote_op_id: 1,
+        transaction_id: request.token_id.as_slice(),
+        key_len: 0x10,
+        host_id: MIRROR_HOST_ID,
+        sender_ot_pk: ot_pk.as_bytes(),
+    };
+    let content = channel.content();
+    let signature = card.signer.sign(&crate::sd::bpp::channel_signed_part(&content, &request.ot_pk));
+    let isc = crate::sd::bpp::initialise_secure_channel(&content, &signature);
+    let contents = crate::sd::bpp::Contents {
+        configure_isdp: &configure,
+        store_metadata: &metadata,
+        replace_session_keys: None,
+        profile_package: &package,
+        first_segment_tag: 0x86,
+    };
+    let bpp = crate::sd::bpp::bind(crypto, &keys, isc, &contents).map_err(|_| Status::Unknown)?;
+    let Some(e) = record.entries.get_mut(entry) else { return refuse(MirrorResult::UnknownToken) };
+    e.state = link_state::PENDING;
+    e.secondary_eid = Some(request.secondary_eid);
+    e.device_class = token.mirror_token.device_class;
+    e.secondary_certificate = Some(signed.euicc_certificate.clone());
+    commit(ctx, slot, &record)?;
+    Ok(ExportMirrorResponse(ExportMirrorResult::BoundProfilePackage(bpp.der().into())))
+}
+
+/// The MirrorLink a primary reports for entry `e` of profile `iccid`.
+fn link_of(e: &MirrorEntry, iccid: FixedOctetString<10>) -> MirrorLink {
+    MirrorLink {
+        token_id: e.token_id,
+        iccid,
+        state: e.state,
+        mode: e.mode,
+        services: services_bits(e.services),
+        not_after: e.not_after,
+        secondary_eid: e.secondary_eid,
+        device_class: e.device_class,
+        priority: e.priority,
+        linked_at: e.linked_at,
+        renew_by: e.renew_by,
+    }
+}
+
+/// ConfirmMirror (`FF44`, primary): the secondary's signed ProfileInstallationResult for a
+/// pending link — its transactionId is the token id, its smdpOid the mirror signer's — verified
+/// under the CERT.EUICC kept at export; a success for the profile's ICCID makes the link active
+/// (linkedAt now, renewBy now + the policy's reauthInterval).
+fn confirm<P: Platform>(req: ConfirmMirrorRequest, ctx: &mut Ctx<'_, P>) -> Result<ConfirmMirrorResponse> {
+    use crate::asn1::download::{FinalResult, ProfileInstallationResult, ProfileInstallationResultData};
+    let refuse = |r: MirrorResult| Ok(ConfirmMirrorResponse(ConfirmMirrorResult::MirrorError(r.value())));
+    let Ok(pir) = rasn::der::decode::<ProfileInstallationResult>(&req.profile_installation_result) else {
+        return refuse(MirrorResult::IncorrectInputValues);
+    };
+    let signed = pir.profile_installation_result_data.as_bytes();
+    let Ok(data) = rasn::der::decode::<ProfileInstallationResultData>(signed) else {
+        return refuse(MirrorResult::IncorrectInputValues);
+    };
+    let Some(Found { profile, mut record, entry }) = find_token(ctx.state, &data.transaction_id)? else {
+        return refuse(MirrorResult::UnknownLink);
+    };
+    let Some(e) = record.entries.get(entry) else { return refuse(MirrorResult::UnknownLink) };
+    match e.state {
+        link_state::PENDING => {}
+        link_state::ACTIVE | link_state::SUSPENDED => return refuse(MirrorResult::TokenAlreadyRedeemed),
+        _ => return refuse(MirrorResult::UnknownLink),
+    }
+    let Some(certificate) = &e.secondary_certificate else { return refuse(MirrorResult::UnknownLink) };
+    let crypto = ctx.platform.crypto();
+    let Ok(key) = cert::certificate_key(crypto, certificate) else { return refuse(MirrorResult::UndefinedError) };
+    if !crypto.verify(&key, signed, &pir.euicc_sign_pir) {
+        return refuse(MirrorResult::BadSignature);
+    }
+    let Some(source) = ctx.state.profiles.get(profile) else { return refuse(MirrorResult::UnknownProfile) };
+    let oid = rasn::der::encode(&data.smdp_oid).map_err(|_| Status::Unknown)?;
+    let ours = crate::asn1::tlv::tlv(&[0x06], &crate::mirror::asn::MIRROR_SIGNER_OID);
+    let installed = matches!(data.final_result, FinalResult::Success(_))
+        && data.notification_metadata.iccid.as_ref() == Some(&source.iccid);
+    if oid != ours || !installed {
+        // A failed install, or not the result of this mirror package: the link stays pending.
+        return refuse(MirrorResult::IncorrectInputValues);
+    }
+    let Some(policy) = policy(source) else { return refuse(MirrorResult::ProfileNotMirrorable) };
+    let iccid = iccid_of(source)?;
+    let slot = source.slot();
+    let Some(time) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
+    let Some(e) = record.entries.get_mut(entry) else { return refuse(MirrorResult::UnknownLink) };
+    e.state = link_state::ACTIVE;
+    e.linked_at = Some(time);
+    e.renew_by = Some(time.saturating_add(u64::from(policy.reauth_interval)));
+    let link = link_of(e, iccid);
+    commit(ctx, slot, &record)?;
+    Ok(ConfirmMirrorResponse(ConfirmMirrorResult::MirrorLink(link)))
 }

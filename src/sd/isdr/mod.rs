@@ -232,7 +232,7 @@ impl Isdr {
             if pending_pir {
                 self.settle_pir(ctx);
             }
-            return mirror::dispatch(der, ctx);
+            return mirror::dispatch(der, &mut self.session, owner, ctx);
         }
         let request = Es10Request::decode(der).map_err(errors::decode_status)?;
         // Delete and eUICCMemoryReset free space: on a full storage they must run before the

@@ -54,7 +54,7 @@ pub(super) fn no_session(tid: &OctetString) -> PrepareDownloadResponse {
 /// otSK/otPK.EUICC.ECKA (SGP.22 v2.5 §2.6.6): 32 random bytes until they are a valid
 /// scalar (rejection sampling; a miss has probability 2^-32). A generator that fails 8
 /// times running is broken: `None`.
-fn one_time_key(
+pub(crate) fn one_time_key(
     crypto: &dyn CryptoProvider,
     rng: &mut impl rand_core::CryptoRng,
 ) -> Option<(SecretScalar, crate::crypto::PublicKey)> {
@@ -79,6 +79,22 @@ impl Authenticated {
     ) -> Authenticated {
         let dp_auth_oid = server.smdp_oid().unwrap_or_default().to_vec();
         Authenticated { transaction_id, server_address, ci_pkid, dp_auth_oid, euicc_signature1, owner }
+    }
+
+    /// The session of a mirror package (BeginMirror): its transactionId is the token id, the
+    /// party that binds the package an eUICC ([`MIRROR_SIGNER_OID`]); there is no server
+    /// (no address, no CI of a server certificate, no euiccSignature1).
+    ///
+    /// [`MIRROR_SIGNER_OID`]: crate::mirror::asn::MIRROR_SIGNER_OID
+    pub(super) fn mirror(transaction_id: Vec<u8>, owner: crate::app::Selection) -> Authenticated {
+        Authenticated {
+            transaction_id,
+            server_address: String::new(),
+            ci_pkid: Vec::new(),
+            dp_auth_oid: crate::mirror::asn::MIRROR_SIGNER_OID.to_vec(),
+            euicc_signature1: [0; 64],
+            owner,
+        }
     }
 
     /// The session's transactionId.

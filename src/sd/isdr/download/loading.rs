@@ -7,6 +7,7 @@ use crate::asn1::download::{
     ErrorResult, FinalResult, NotificationMetadata, ProfileInstallationResult, ProfileInstallationResultData,
     StoreMetadataRequest, SuccessResult,
 };
+use crate::mirror::record::{InstanceRecord, MirrorKind, MirrorRecord};
 use crate::platform::Platform;
 use crate::sd::isdp::{BppCommand, BppError, BppLoader, ErrorReason, LoadedProfile, Progress};
 use crate::sd::isdr::{Ctx, commit_edit, es10b};
@@ -26,6 +27,8 @@ pub(crate) struct Loading {
     /// while a BPP loads (lifecycle commands answer catBusy/undefinedError), so it holds at
     /// the install.
     record: Option<ProfileRecord>,
+    /// A mirror session's instance (BeginMirror): recorded with the profile.
+    mirror: Option<Box<super::MirrorPending>>,
 }
 
 fn error(command: BppCommand, reason: ErrorReason) -> BppError {
@@ -50,8 +53,13 @@ pub(super) fn forget_install<P: Platform>(ctx: &mut Ctx<'_, P>) -> Result<()> {
 }
 
 impl Loading {
-    pub(super) fn new(auth: Authenticated, smdp_oid: Vec<u8>, loader: BppLoader) -> Loading {
-        Loading { auth, smdp_oid, loader, record: None }
+    pub(super) fn new(
+        auth: Authenticated,
+        smdp_oid: Vec<u8>,
+        loader: BppLoader,
+        mirror: Option<Box<super::MirrorPending>>,
+    ) -> Loading {
+        Loading { auth, smdp_oid, loader, record: None, mirror }
     }
 
     /// The BPP command under way (for an interruption's PIR).
@@ -80,7 +88,11 @@ impl Loading {
                     crate::sd::isdr::metadata::profile_record(ctx.config, ctx.state, configure, md)
                 }
                 _ => Err(error(BppCommand::StoreMetadata, ErrorReason::Scp03tStructureError)),
-            };
+            }
+            .and_then(|record| match &self.mirror {
+                Some(m) => mirror_metadata(m, record),
+                None => Ok(record),
+            });
             progress = record.and_then(|record| {
                 self.record = Some(record);
                 self.loader.feed(&[])
@@ -105,6 +117,7 @@ impl Loading {
             let e = error(BppCommand::LoadProfileElements, reason);
             return fail_install(ctx, &pir_facts, e);
         }
+        let instance = self.mirror.as_ref().map(|m| mirror_instance(ctx, m, &record));
         let aid = record.isdp_aid.clone();
         let seq = Edit::peek_seq(ctx.state);
         let final_result = FinalResult::Success(SuccessResult { aid, sima_response: OctetString::from_static(&[]) });
@@ -119,11 +132,43 @@ impl Loading {
             iccid: Some(record.iccid.clone()),
             pir: Some(pir.clone().into()),
         });
+        let slot = record.slot();
         edit.add_profile(record, profile.upp);
+        if let Some(instance) = instance {
+            let rec = MirrorRecord { next_sequence: 0, entries: Vec::new(), instance: Some(instance) };
+            edit.put::<MirrorKind>(&crate::mirror::record::key(slot), &rec).map_err(|_| Status::Unknown)?;
+        }
         edit.set_install(None);
         commit_edit(ctx.store, ctx.platform, edit)?;
         Ok(pir)
     }
+}
+
+/// A mirror package's StoreMetadata must announce the token's ICCID (else
+/// installFailedDueToDataMismatch(13)) and carry a well-formed mirror policy — its
+/// reauthInterval sets the instance's renew-by (else incorrectInputValues).
+fn mirror_metadata(m: &super::MirrorPending, record: ProfileRecord) -> core::result::Result<ProfileRecord, BppError> {
+    if record.iccid.as_ref() != m.iccid.as_slice() {
+        return Err(error(BppCommand::StoreMetadata, ErrorReason::DataMismatch));
+    }
+    if crate::sd::isdr::mirror::policy(&record).is_none() {
+        return Err(error(BppCommand::StoreMetadata, ErrorReason::IncorrectInputValues));
+    }
+    Ok(record)
+}
+
+/// The instance a mirror install records: renew-by is now (the card clock; without one, the
+/// time BeginMirror checked the token at) + the policy's reauthInterval.
+fn mirror_instance<P: Platform>(
+    ctx: &mut Ctx<'_, P>,
+    m: &super::MirrorPending,
+    record: &ProfileRecord,
+) -> InstanceRecord {
+    let now = super::now(ctx).map_or(m.instance.renew_by, |t| t.0);
+    let interval = crate::sd::isdr::mirror::policy(record).map_or(0, |p| p.reauth_interval);
+    let mut instance = m.instance.clone();
+    instance.renew_by = now.saturating_add(u64::from(interval));
+    instance
 }
 
 /// The profile package must be a well-formed SAIP package (TCA eUICC Profile Package:

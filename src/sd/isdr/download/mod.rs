@@ -8,7 +8,13 @@
 //!    └──── PIR (success or error) ◀── Loading ◀────────────────────── Prepared
 //!  CancelSession (right transactionId), a new challenge, reset or closing the
 //!  session's owner: back to Idle (nothing installed).
+//!
+//!  Idle ──BeginMirror ok (FF42, sd::isdr::mirror)──▶ Prepared   (a mirror session)
 //! ```
+//! A mirror session ([`Session::mirror`]) skips the server authentication: its `Prepared`
+//! holds the one-time key pair BeginMirror made, the token id as transactionId, the primary's
+//! PK.EUICC ([`PinnedEuicc`]) as the [`ChannelSigner`], and the instance to record
+//! ([`MirrorPending`]); from there the BPP runs the standard path.
 //! One file per state: [`challenged`], [`authenticated`], [`prepared`], [`loading`]. Each
 //! state is a value; a step consumes it and returns the next [`Session`] with the answer
 //! (rustls style), so a state is never taken out and put back by hand. What a state needs
@@ -44,7 +50,7 @@ use crate::sd::isdp::BppCommand;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-pub(crate) use authenticated::Authenticated;
+pub(crate) use authenticated::{Authenticated, one_time_key};
 pub(crate) use challenged::Challenged;
 pub(crate) use loading::{Loading, settle_interrupted};
 pub(crate) use prepared::Prepared;
@@ -69,6 +75,33 @@ impl ChannelSigner for VerifiedCert {
     }
 }
 
+/// A peer eUICC's PK.EUICC, from a certificate chain BeginMirror verified: it signs the
+/// InitialiseSecureChannel of a mirror package in place of SK.DPpb; the PIR names
+/// [`MIRROR_SIGNER_OID`](crate::mirror::asn::MIRROR_SIGNER_OID).
+#[derive(Debug)]
+pub(crate) struct PinnedEuicc {
+    pub(crate) key: crate::crypto::PublicKey,
+}
+
+impl ChannelSigner for PinnedEuicc {
+    fn verifies(&self, crypto: &dyn CryptoProvider, msg: &[u8], raw_signature: &[u8]) -> bool {
+        crypto.verify(&self.key, msg, raw_signature)
+    }
+
+    fn oid(&self) -> &[u8] {
+        &crate::mirror::asn::MIRROR_SIGNER_OID
+    }
+}
+
+/// What BeginMirror leaves for the install of the mirror package: the instance to record
+/// with the profile (its `renew_by` is set at the install, from the package's policy), and
+/// the ICCID the token names (the package's StoreMetadata must announce it).
+#[derive(Debug, Clone)]
+pub(crate) struct MirrorPending {
+    pub(crate) iccid: [u8; 10],
+    pub(crate) instance: crate::mirror::record::InstanceRecord,
+}
+
 /// The download session (volatile: reset, power loss or closing its owner ends it).
 #[derive(Debug, Default)]
 pub(crate) enum Session {
@@ -89,6 +122,22 @@ impl Session {
     /// A new session with `challenge`, on `owner` (any earlier one is dropped by the caller).
     pub(crate) fn challenged(challenge: [u8; 16], owner: crate::app::Selection) -> Session {
         Session::Challenged(Challenged::new(challenge, owner))
+    }
+
+    /// A mirror session (BeginMirror, on the secondary): `Prepared` with the one-time key
+    /// pair it made, waiting for the primary's mirror package through the ordinary
+    /// LoadBoundProfilePackage; its InitialiseSecureChannel must verify with `primary`.
+    pub(crate) fn mirror(
+        transaction_id: [u8; 16],
+        owner: crate::app::Selection,
+        primary: PinnedEuicc,
+        ot_sk: crate::crypto::SecretScalar,
+        ot_pk: Vec<u8>,
+        pending: MirrorPending,
+    ) -> Session {
+        let auth = Authenticated::mirror(transaction_id.to_vec(), owner);
+        let prepared = Prepared::new(auth, Box::new(primary), ot_sk, ot_pk).with_mirror(pending);
+        Session::Prepared(Box::new(prepared))
     }
 
     /// The BPP command under way, if a profile is loading.

@@ -29,6 +29,8 @@ pub(crate) struct Prepared {
     ot_pk: Vec<u8>,
     /// BF36 header and BF23 bytes received so far.
     head: Vec<u8>,
+    /// A mirror session's instance (BeginMirror), recorded with the profile at the install.
+    mirror: Option<Box<super::MirrorPending>>,
 }
 
 /// Reads a BER header (tag, value length, header size); `None` until complete, or when it
@@ -49,7 +51,13 @@ impl Prepared {
         ot_sk: SecretScalar,
         ot_pk: Vec<u8>,
     ) -> Prepared {
-        Prepared { auth, signer, ot_sk, ot_pk, head: Vec::new() }
+        Prepared { auth, signer, ot_sk, ot_pk, head: Vec::new(), mirror: None }
+    }
+
+    /// The session installs a mirror instance.
+    pub(super) fn with_mirror(mut self, pending: super::MirrorPending) -> Prepared {
+        self.mirror = Some(Box::new(pending));
+        self
     }
 
     /// Takes BPP bytes until the `BF36` header and a complete `BF23` are in; then
@@ -90,7 +98,7 @@ impl Prepared {
         if let Err(e) = loading::note_install(ctx, &pir) {
             return (Session::Idle, Err(e));
         }
-        Box::new(Loading::new(self.auth, pir.smdp_oid.to_vec(), loader)).feed(ctx, &after)
+        Box::new(Loading::new(self.auth, pir.smdp_oid.to_vec(), loader, self.mirror)).feed(ctx, &after)
     }
 
     /// InitialiseSecureChannel (BF23) — SGP.22 v2.5 §5.5.1 / `scp03t.md` §4: `smdpSign`
