@@ -537,3 +537,99 @@ fn confirm_refuses_a_forged_pir() {
     assert_eq!(links(&mut primary)[0].state, link_state::PENDING);
     assert_eq!(confirm(&mut primary, &pir).map(|l| l.state), Ok(link_state::ACTIVE));
 }
+
+mod power_cuts {
+    use super::*;
+    use veuicc::store::CardState;
+    use veuicc::testkit::tearing::{
+        TearingPlatform, TearingStorage, card_on, tear_every_write, tear_every_write_allowing,
+    };
+
+    type Tearing = veuicc::Card<TearingPlatform>;
+
+    fn store_data(card: &mut Tearing, der: &[u8]) -> Vec<u8> {
+        let mut lpa = Es10Client::open(&mut *card).unwrap();
+        let r = lpa.store_data(der).unwrap();
+        lpa.close().unwrap();
+        r
+    }
+
+    #[test]
+    fn export_survives_a_power_cut_at_every_write() {
+        let config = veuicc::testkit::default_config();
+        let mut card = card_on(&config, TearingStorage::new()).unwrap();
+        {
+            let mut lpa = Es10Client::open(&mut card).unwrap();
+            let mut smdp = TestSmdp::new(default_pki(), "smdp.example.com", 3);
+            let p = ProfileToInstall::sample(SOURCE, 1200).with_mirror_policy(&parse_mirror_policy(FULL).unwrap());
+            download(&mut lpa, &mut smdp, &p).unwrap();
+            lpa.close().unwrap();
+        }
+        card.platform_mut().clock.set(Some(UnixTime(T0)));
+        let issued: IssueMirrorTokenResponse =
+            rasn::der::decode(&store_data(&mut card, &rasn::der::encode(&token_req(3600, None)).unwrap())).unwrap();
+        let IssueMirrorTokenResult::Issued(issued) = issued.0 else { panic!("issue") };
+        let request = begin(&mut secondary(), &issued.signed_mirror_token).unwrap();
+        let mut initial = card.into_platform().storage;
+        initial.power_up();
+        let export = rasn::der::encode(&ExportMirrorRequest { signed_mirror_request: request }).unwrap();
+        let op = |card: &mut Tearing| {
+            card.platform_mut().clock.set(Some(UnixTime(T0)));
+            if let Ok(mut lpa) = Es10Client::open(&mut *card) {
+                let _ = lpa.store_data(&export);
+            }
+        };
+        let report = tear_every_write(&config, &initial, op).unwrap();
+        assert!(report.landed > 0 && report.landed < report.cut_points, "{report:?}");
+    }
+
+    #[test]
+    fn the_install_survives_a_power_cut_at_every_write() {
+        let config = veuicc::testkit::default_config();
+        let mut primary = card_of(identity_of(7), 21);
+        install_source(&mut primary, default_pki(), FULL);
+        set_time(&mut primary, T0);
+        let token = issue(&mut primary, &token_req(3600, None));
+        // The secondary's Begin is deterministic (a fresh card's RNG): the package made for the
+        // first run's request fits every run.
+        let mut probe = card_on(&config, TearingStorage::new()).unwrap();
+        probe.platform_mut().clock.set(Some(UnixTime(T0)));
+        let mut lpa = Es10Client::open(&mut probe).unwrap();
+        let request = begin_on(&mut lpa, &token).unwrap();
+        lpa.close().unwrap();
+        let bpp = export(&mut primary, &request).unwrap();
+        let commands = bpp_commands(&bpp).unwrap();
+        let begin_der = rasn::der::encode(&BeginMirrorRequest { signed_mirror_token: token.clone() }).unwrap();
+        let op = |card: &mut Tearing| {
+            card.platform_mut().clock.set(Some(UnixTime(T0)));
+            let Ok(mut lpa) = Es10Client::open(&mut *card) else { return };
+            if lpa.store_data(&begin_der).is_err() {
+                return;
+            }
+            for c in &commands {
+                match lpa.store_data(c) {
+                    Ok(answer) if answer.is_empty() => {}
+                    _ => return,
+                }
+            }
+        };
+        // A cut after InitialiseSecureChannel noted the load: its PIR is still to be made.
+        let load_started = |before: &CardState, state: &CardState| {
+            state.install.is_some()
+                && state.profiles == before.profiles
+                && state.notifications == before.notifications
+                && CardState { install: None, ..state.clone() } == *before
+        };
+        let report = tear_every_write_allowing(&config, &TearingStorage::new(), op, load_started).unwrap();
+        assert!(report.landed > 0 && report.landed < report.cut_points, "{report:?}");
+        assert!(report.between > 0, "{report:?}");
+        // Uncut, the instance is recorded with the profile.
+        let mut card = card_on(&config, TearingStorage::new()).unwrap();
+        op(&mut card);
+        let state = card.state().clone();
+        assert_eq!(state.profiles.len(), 1);
+        let slot = state.profiles[0].slot();
+        let rec = state.get::<veuicc::mirror::record::MirrorKind, ()>(&veuicc::mirror::record::key(slot)).unwrap();
+        assert_eq!(rec.and_then(|r| r.instance).map(|i| i.token_id), Some(token.mirror_token.token_id));
+    }
+}
