@@ -95,3 +95,59 @@ fn issue_list_info_redeem_revoke_on_a_state_directory() {
     assert!(out.contains("revoked") && out.contains("laptop"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn pair_two_state_directories() {
+    let dir = std::env::temp_dir().join(format!("veuicc-cli-mirror-pair-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (primary, secondary, pki) = (dir.join("p"), dir.join("s"), dir.join("pki"));
+    let (primary, secondary, pki) = (primary.to_str().unwrap(), secondary.to_str().unwrap(), pki.to_str().unwrap());
+    assert_eq!(veuicc(&["pki", "new", pki, "--cards", "2"]).0, 0);
+    let (code, _, err) =
+        veuicc(&["download", "--state", primary, "--mirror", "max=2,services=voice+data,validity=24h,reauth=30d"]);
+    assert_eq!(code, 0, "{err}");
+    // The secondary's directory keeps the second identity of the PKI (another EID, the same CI).
+    let card2 = format!("{pki}/card2");
+    assert_eq!(veuicc(&["mirror", "info", "--state", secondary, "--identity", &card2]).0, 0);
+    let (code, out, err) = veuicc(&[
+        "mirror",
+        "pair",
+        "--primary",
+        primary,
+        "--secondary",
+        secondary,
+        ICCID,
+        "--services",
+        "data",
+        "--class",
+        "laptop",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for step in [
+        "primary:   token",
+        "secondary: mirror request",
+        "primary:   mirror package",
+        "secondary: installed",
+        "primary:   link active",
+    ] {
+        assert!(out.contains(step), "{step} in {out}");
+    }
+    let (code, out, _) = veuicc(&["mirror", "info", "--state", secondary, "--json"]);
+    assert_eq!(code, 0);
+    let info: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((info[0]["iccid"].as_str(), info[0]["role"].as_str()), (Some(ICCID), Some("secondary")));
+    let (code, out, _) = veuicc(&["mirror", "list", "--state", primary, "--json"]);
+    assert_eq!(code, 0);
+    let links: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((links[0]["state"].as_str(), links[0]["class"].as_str()), (Some("active"), Some("laptop")));
+    // Again: the secondary has the ICCID; the token is voided (it would hold a place of the two).
+    let again =
+        ["mirror", "pair", "--primary", primary, "--secondary", secondary, ICCID, "--services", "data", "--json"];
+    let (code, _, err) = veuicc(&again);
+    assert_eq!(code, 1);
+    assert!(err.contains("begin: iccidAlreadyPresent (14)"), "{err}");
+    let (_, out, _) = veuicc(&["mirror", "list", "--state", primary, "--json"]);
+    let links: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(links[1]["state"].as_str(), Some("revoked"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

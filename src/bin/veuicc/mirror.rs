@@ -1,7 +1,9 @@
 //! `veuicc mirror …`: the mirror functions of a card (its private-class `FF40` … commands) as an
 //! LPA drives them, over APDUs: `issue` (a token as a QR code, its base64 text and its numeric
 //! code), `redeem` (the token a code names), `revoke`, `list` (linked devices) and `info` (each
-//! profile's role and policy). `--json` on each.
+//! profile's role and policy), and `pair` (the whole pairing of two local cards: Issue on the
+//! primary, Begin on the secondary, Export, the install of the mirror package in lpac's
+//! segments, Confirm — each step printed). `--json` on each.
 //!
 //! Exit 0 on success; 1 with the result name of `Mirror.asn` (`veuicc: instancesExceeded (2)`); 2 for
 //! bad arguments.
@@ -39,6 +41,36 @@ enum Sub {
     List(ListArgs),
     /// Each profile's mirror role, policy and live instances (GetMirrorInfo).
     Info(ListArgs),
+    /// Pair two local cards: a token for the secondary, BeginMirror, ExportMirror, the mirror
+    /// package through LoadBoundProfilePackage, ConfirmMirror.
+    Pair(PairArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct PairArgs {
+    /// State directory of the primary card (it holds the source profile).
+    #[arg(long, value_name = "DIR")]
+    primary: std::path::PathBuf,
+    /// State directory of the secondary card (its own identity, kept in the directory).
+    #[arg(long, value_name = "DIR")]
+    secondary: std::path::PathBuf,
+    /// ICCID of the source profile, as printed.
+    iccid: String,
+    /// Services the mirror may use: voice, sms, data (comma- or plus-separated).
+    #[arg(long, default_value = "voice,sms,data")]
+    services: String,
+    /// How long the token is valid (it is used at once).
+    #[arg(long, default_value = "10m")]
+    valid: String,
+    /// The device class of the secondary: phone, tablet, watch, laptop, glasses, other.
+    #[arg(long)]
+    class: Option<String>,
+    /// The data priority of the secondary: low, normal, high.
+    #[arg(long)]
+    priority: Option<String>,
+    /// Print JSON: `{"token_id", "iccid", "secondary_eid", "package_bytes", "state", "linked_at", "renew_by"}`.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -111,6 +143,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         Sub::Revoke(a) => revoke(a),
         Sub::List(a) => list(a),
         Sub::Info(a) => info(a),
+        Sub::Pair(a) => pair(a),
     }
 }
 
@@ -391,6 +424,120 @@ fn info(args: ListArgs) -> Result<ExitCode, String> {
             );
             outln!("{:<20}  {:<9}  {policy}", iccid(p.iccid.as_slice()), name_of(&ROLE_NAMES, p.role));
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A step's refusal: `veuicc: <step>: <result name> (<code>)`, exit 1.
+fn refused_at(step: &str, code: u8) -> Result<ExitCode, String> {
+    errln!("veuicc: {step}: {} ({code})", result_name(code));
+    Ok(ExitCode::from(1))
+}
+
+fn pair(args: PairArgs) -> Result<ExitCode, String> {
+    use veuicc::asn1::download::{FinalResult, ProfileInstallationResult, ProfileInstallationResultData};
+    use veuicc::mirror::asn::{
+        BeginMirrorRequest, BeginMirrorResponse, BeginMirrorResult, ConfirmMirrorRequest, ConfirmMirrorResponse,
+        ConfirmMirrorResult, ExportMirrorRequest, ExportMirrorResponse, ExportMirrorResult,
+    };
+    let services = veuicc::testkit::smdp::parse_services(&args.services)?;
+    let validity = veuicc::testkit::smdp::parse_duration(&args.valid)?;
+    let device_class = args.class.as_deref().map(|c| named(&DEVICE_CLASS_NAMES, c, "a device class")).transpose()?;
+    let priority = args.priority.as_deref().map(|p| named(&PRIORITY_NAMES, p, "a priority")).transpose()?;
+    let identity = crate::common::IdentityArgs::default();
+    let mut primary = crate::common::AnyCard::open(Some(&args.primary), &identity)?.es10()?;
+    let mut secondary = crate::common::AnyCard::open(Some(&args.secondary), &identity)?.es10()?;
+    let say = |line: String| {
+        if !args.json {
+            outln!("{line}");
+        }
+    };
+    let secondary_eid = secondary.get_eid().map_err(|e| e.to_string())?;
+    let req = IssueMirrorTokenRequest {
+        iccid: iccid10(&args.iccid)?,
+        mode: mode::MIRROR,
+        services: services_bits(services),
+        validity,
+        target_eid: Some(FixedOctetString::new(secondary_eid)),
+        device_class,
+        priority,
+    };
+    let token = match primary.call::<_, IssueMirrorTokenResponse>(&req).map_err(|e| e.to_string())?.0 {
+        IssueMirrorTokenResult::Issued(t) => t.signed_mirror_token,
+        IssueMirrorTokenResult::MirrorError(code) => return refused_at("issue", code),
+    };
+    let token_id = hex(token.mirror_token.token_id.as_slice());
+    say(format!(
+        "primary:   token {token_id} for {}, valid until {}",
+        hex(&secondary_eid),
+        when(token.mirror_token.not_after)
+    ));
+    // A token the secondary refuses is voided at once: it would count against maxInstances.
+    let void = |lpa: &mut veuicc::testkit::Es10Client<crate::common::AnyCard>, id| {
+        let req = RevokeMirrorRequest { link: MirrorLinkRef::TokenId(id) };
+        let _ = lpa.call::<_, RevokeMirrorResponse>(&req);
+    };
+    let id = token.mirror_token.token_id;
+    let begin = BeginMirrorRequest { signed_mirror_token: token };
+    let request = match secondary.call::<_, BeginMirrorResponse>(&begin).map_err(|e| e.to_string())?.0 {
+        BeginMirrorResult::SignedMirrorRequest(r) => r,
+        BeginMirrorResult::MirrorError(code) => {
+            void(&mut primary, id);
+            return refused_at("begin", code);
+        }
+    };
+    say(format!(
+        "secondary: mirror request signed (one-time key {}…)",
+        hex(request.mirror_request.ot_pk.get(..9).unwrap_or_default())
+    ));
+    let export = ExportMirrorRequest { signed_mirror_request: request };
+    let bpp = match primary.call::<_, ExportMirrorResponse>(&export).map_err(|e| e.to_string())?.0 {
+        ExportMirrorResult::BoundProfilePackage(b) => b.to_vec(),
+        ExportMirrorResult::MirrorError(code) => return refused_at("export", code),
+    };
+    say(format!("primary:   mirror package, {} bytes", bpp.len()));
+    let commands = veuicc::testkit::es9_lpa::bpp_commands(&bpp)?;
+    let mut pir = Vec::new();
+    for command in &commands {
+        pir = secondary.store_data(command).map_err(|e| format!("install: {e}"))?;
+        if !pir.is_empty() {
+            break;
+        }
+    }
+    let result: ProfileInstallationResult =
+        rasn::der::decode(&pir).map_err(|e| format!("install: no installation result: {e}"))?;
+    let data: ProfileInstallationResultData = rasn::der::decode(result.profile_installation_result_data.as_bytes())
+        .map_err(|e| format!("install: installation result: {e}"))?;
+    if let FinalResult::Error(e) = &data.final_result {
+        errln!("veuicc: install: bppCommandId {} errorReason {}", e.bpp_command_id, e.error_reason);
+        return Ok(ExitCode::from(1));
+    }
+    say(format!("secondary: installed {} in {} commands", args.iccid, commands.len()));
+    let confirm = ConfirmMirrorRequest { profile_installation_result: pir.into() };
+    let link = match primary.call::<_, ConfirmMirrorResponse>(&confirm).map_err(|e| e.to_string())?.0 {
+        ConfirmMirrorResult::MirrorLink(l) => l,
+        ConfirmMirrorResult::MirrorError(code) => return refused_at("confirm", code),
+    };
+    primary.close().map_err(|e| e.to_string())?;
+    secondary.close().map_err(|e| e.to_string())?;
+    let opt = |v: Option<u64>| v.map_or_else(|| "null".to_string(), |t| t.to_string());
+    if args.json {
+        outln!(
+            "{{\"token_id\":{},\"iccid\":{},\"secondary_eid\":{},\"package_bytes\":{},\"state\":{},\"linked_at\":{},\"renew_by\":{}}}",
+            json_str(&token_id),
+            json_str(&iccid(link.iccid.as_slice())),
+            json_str(&hex(&secondary_eid)),
+            bpp.len(),
+            json_str(&name_of(&LINK_STATE_NAMES, link.state)),
+            opt(link.linked_at),
+            opt(link.renew_by),
+        );
+    } else {
+        outln!(
+            "primary:   link {}, renew by {}",
+            name_of(&LINK_STATE_NAMES, link.state),
+            link.renew_by.map_or_else(|| "-".to_string(), when)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
