@@ -633,3 +633,31 @@ mod power_cuts {
         assert_eq!(rec.and_then(|r| r.instance).map(|i| i.token_id), Some(token.mirror_token.token_id));
     }
 }
+
+#[test]
+fn one_mirror_session_at_a_time() {
+    let mut primary = primary_with(FULL);
+    let mut secondary = secondary();
+    let first = issue(&mut primary, &token_req(3600, None));
+    let second = issue(&mut primary, &token_req(3600, None));
+    let mut lpa = Es10Client::open(&mut secondary).unwrap();
+    let request = begin_on(&mut lpa, &first).unwrap();
+    let bpp = export(&mut primary, &request).unwrap();
+    // A second Begin replaces the session: the first package is bound to a forgotten key.
+    begin_on(&mut lpa, &second).unwrap();
+    let pir = load(&mut lpa, &bpp);
+    let data = pir_data(&pir);
+    assert!(matches!(data.final_result, FinalResult::Error(_)), "{:?}", data.final_result);
+    // During a load the ISD-R reads every command that is not an ES10 (`BF`) one as the BPP:
+    // a BeginMirror there is BPP bytes, and the load fails with its PIR; nothing is installed.
+    let request = begin_on(&mut lpa, &second).unwrap();
+    let bpp = export(&mut primary, &request).unwrap();
+    let commands = bpp_commands(&bpp).unwrap();
+    assert!(lpa.store_data(&commands[0]).unwrap().is_empty());
+    let der = rasn::der::encode(&BeginMirrorRequest { signed_mirror_token: first.clone() }).unwrap();
+    let pir = lpa.store_data(&der).unwrap();
+    assert!(matches!(pir_data(&pir).final_result, FinalResult::Error(_)));
+    let secondary = lpa.close().unwrap();
+    assert!(secondary.0.state().profiles.is_empty());
+    assert!(secondary.0.state().install.is_none());
+}
