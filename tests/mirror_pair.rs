@@ -661,3 +661,33 @@ fn one_mirror_session_at_a_time() {
     assert!(secondary.0.state().profiles.is_empty());
     assert!(secondary.0.state().install.is_none());
 }
+
+#[test]
+fn the_package_must_be_signed_by_the_tokens_primary() {
+    let mut primary = primary_with(FULL);
+    let mut secondary = secondary();
+    let token = issue(&mut primary, &token_req(3600, None));
+    let mut lpa = Es10Client::open(&mut secondary).unwrap();
+    let request = begin_on(&mut lpa, &token).unwrap();
+    let bpp = export(&mut primary, &request).unwrap();
+    // The same InitialiseSecureChannel signed by another card of the same CI.
+    let mut commands = bpp_commands(&bpp).unwrap();
+    let first = commands[0].clone();
+    let bf23_at = first.len() - bpp_isc_len(&first);
+    let (signed_part, _) = isc_parts(&first[bf23_at..]);
+    let mut msg = signed_part.to_vec();
+    msg.extend([0x5F, 0x49, 0x41]);
+    msg.extend(request.mirror_request.ot_pk.as_ref());
+    let forged = identity_of(9).sign(&msg);
+    let sig_at = first.len() - 64;
+    commands[0][sig_at..].copy_from_slice(&forged);
+    let pir = lpa.store_data(&commands[0]).unwrap();
+    lpa.close().unwrap();
+    match pir_data(&pir).final_result {
+        FinalResult::Error(e) => {
+            assert_eq!((e.bpp_command_id.to_string(), e.error_reason.to_string()), ("0".into(), "2".into()));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(secondary.0.state().profiles.is_empty());
+}
