@@ -1038,6 +1038,85 @@ fn record_lpac(lpac: &Path) {
     }
 }
 
+/// Mirror instances (issue #19): the primary card's functions, byte for byte.
+fn record_mirror() {
+    use rasn::types::{FixedOctetString, NumericString};
+    use veuicc::mirror::asn::*;
+    use veuicc::testkit::smdp::parse_mirror_policy;
+    let src = "testkit Es10Client (lpac's framing); the profile downloaded from the test SM-DP+ (seed 7)";
+    let iccid = iccid_bytes(ICCID1).unwrap();
+    // 2026-12-01T00:00:00Z: the card clock of both traces.
+    let clocked = CardSpec { clock: Some(1_796_083_200), ..CardSpec::default() };
+    // Services: bit 0 voice, 1 sms, 2 data.
+    let issue = |bits: u8, validity: u32| IssueMirrorTokenRequest {
+        iccid: FixedOctetString::new(iccid),
+        mode: mode::MIRROR,
+        services: services_bits(bits),
+        validity,
+        target_eid: None,
+        device_class: Some(device_class::WATCH),
+        priority: None,
+    };
+    let install = |lpa: &mut Es10Client<&mut Traced<'_>>, policy: Option<&str>| {
+        let mut p = ProfileToInstall::sample(iccid, 1500);
+        if let Some(text) = policy {
+            p = p.with_mirror_policy(&parse_mirror_policy(text).unwrap());
+        }
+        download(lpa, &mut smdp(), &p).unwrap();
+    };
+    record(
+        "mirror/issue-redeem-revoke.trace",
+        "a profile whose metadata carries a mirror policy (max=3, voice+sms+data, 24 h, 90 d): GetMirrorInfo, \
+         IssueMirrorToken for a watch (voice+sms, 1 h) with its signed token and numeric code, ListMirrorLinks, \
+         RedeemMirrorCode with a wrong code (wrongCode) and with the right one (the token), RevokeMirror of the \
+         outstanding token (tokenVoided), ListMirrorLinks again",
+        src,
+        &clocked,
+        |t| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            install(&mut lpa, Some("max=3,services=voice+sms+data,validity=24h,reauth=90d"));
+            let get = |lpa: &mut Es10Client<&mut Traced<'_>>, der: Vec<u8>| lpa.store_data(&der).unwrap();
+            get(&mut lpa, rasn::der::encode(&GetMirrorInfoRequest { iccid: None }).unwrap());
+            let issued = get(&mut lpa, rasn::der::encode(&issue(0b011, 3600)).unwrap());
+            let IssueMirrorTokenResult::Issued(token) =
+                rasn::der::decode::<IssueMirrorTokenResponse>(&issued).unwrap().0
+            else {
+                panic!("not issued")
+            };
+            get(&mut lpa, rasn::der::encode(&ListMirrorLinksRequest { iccid: None }).unwrap());
+            let code = token.numeric_code.as_bytes().to_vec();
+            let wrong: Vec<u8> = code.iter().map(|d| if *d == b'9' { b'0' } else { d + 1 }).collect();
+            for c in [wrong, code] {
+                let req = RedeemMirrorCodeRequest { numeric_code: NumericString::from_bytes(&c).unwrap(), iccid: None };
+                get(&mut lpa, rasn::der::encode(&req).unwrap());
+            }
+            let id = token.signed_mirror_token.mirror_token.token_id;
+            let revoke = RevokeMirrorRequest { link: MirrorLinkRef::TokenId(id) };
+            get(&mut lpa, rasn::der::encode(&revoke).unwrap());
+            get(&mut lpa, rasn::der::encode(&ListMirrorLinksRequest { iccid: None }).unwrap());
+            lpa.close().unwrap();
+        },
+    );
+    record(
+        "mirror/refusals.trace",
+        "IssueMirrorToken refused: a profile without a mirror policy (profileNotMirrorable), then with one: \
+         the profile deleted and downloaded again with a policy (max=1, data, 12 h): services beyond it (servicesExceeded), a validity over 24 h (validityExceeded); a malformed FF40 (6A80)",
+        src,
+        &clocked,
+        |t| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            install(&mut lpa, None);
+            lpa.store_data(&rasn::der::encode(&issue(0b001, 3600)).unwrap()).unwrap();
+            lpa.store_data(&hexd("BF330C5A0A98001032547698103214")).unwrap();
+            install(&mut lpa, Some("max=1,services=data,validity=12h,reauth=90d"));
+            lpa.store_data(&rasn::der::encode(&issue(0b011, 3600)).unwrap()).unwrap();
+            lpa.store_data(&rasn::der::encode(&issue(0b100, 90_000)).unwrap()).unwrap();
+            assert!(lpa.store_data(&hexd("FF4003800100")).is_err());
+            lpa.close().unwrap();
+        },
+    );
+}
+
 #[test]
 fn record_the_corpus() {
     if std::env::var("VEUICC_RECORD_TRACES").as_deref() != Ok("1") {
@@ -1053,6 +1132,7 @@ fn record_the_corpus() {
     record_vpcd();
     record_sim();
     record_v3();
+    record_mirror();
     match lpac_binary() {
         Some(l) => record_lpac(&l),
         None => println!("VEUICC_LPAC not set: the lpac traces are kept as they are"),
