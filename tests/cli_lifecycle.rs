@@ -36,6 +36,7 @@ fn profile(iccid: &[u8], slot: u8, state: ProfileState, ppr: u8) -> ProfileRecor
         hri_server_address: None,
         enterprise: None,
         service_description: None,
+        rpm_configuration: None,
     }
 }
 

@@ -248,6 +248,7 @@ fn card_with_profiles() -> TestCard {
             hri_server_address: None,
             enterprise: None,
             service_description: None,
+            rpm_configuration: None,
         },
         ProfileRecord {
             iccid: hex("98001032547698103222").into(),
@@ -266,6 +267,7 @@ fn card_with_profiles() -> TestCard {
             hri_server_address: None,
             enterprise: None,
             service_description: None,
+            rpm_configuration: None,
         },
     ];
     let mut txn = Txn::new();

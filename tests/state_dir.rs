@@ -297,6 +297,7 @@ fn state_check_names_a_broken_invariant() {
         hri_server_address: None,
         enterprise: None,
         service_description: None,
+        rpm_configuration: None,
     };
     let state = CardState { profiles: vec![profile(0x10), profile(0x11)], ..CardState::default() };
     let mut storage = DirStorage::open(&dir.0).unwrap();

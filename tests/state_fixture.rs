@@ -69,6 +69,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         hri_server_address: None,
         enterprise: None,
         service_description: None,
+        rpm_configuration: None,
     };
     let b = ProfileRecord {
         iccid: hex(ICCID_B).into(),
@@ -87,6 +88,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         hri_server_address: None,
         enterprise: None,
         service_description: None,
+        rpm_configuration: None,
     };
     let c = ProfileRecord {
         iccid: hex(ICCID_C).into(),
@@ -105,6 +107,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         hri_server_address: None,
         enterprise: None,
         service_description: None,
+        rpm_configuration: None,
     };
     let state = CardState {
         config: ConfigRecord {

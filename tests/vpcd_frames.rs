@@ -140,6 +140,7 @@ fn card_with_a_profile() -> TestCard {
         hri_server_address: None,
         enterprise: None,
         service_description: None,
+        rpm_configuration: None,
     };
     support::card(&CardState { profiles: vec![profile], ..CardState::default() })
 }

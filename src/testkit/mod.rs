@@ -226,6 +226,7 @@ pub fn install_profiles_on<S: crate::platform::Storage>(
             hri_server_address: None,
             enterprise: None,
             service_description: None,
+            rpm_configuration: None,
         });
     }
     let mut store = Store::open(storage).map_err(|e| std::format!("{e}"))?;

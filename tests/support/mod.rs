@@ -116,6 +116,7 @@ pub(crate) fn profile_record(
         hri_server_address: None,
         enterprise: None,
         service_description: None,
+        rpm_configuration: None,
     }
 }
 
