@@ -595,3 +595,23 @@ fn load_rpm_package_survives_every_cut() {
     assert!(report.ops > 0 && report.landed > 0, "{report:?}");
     assert_eq!(report.between, 0);
 }
+
+/// A MEP-A1 card: the LPA's targetEsimPort (LoadRpmPackage) names the port the RPM enable
+/// uses, as EnableProfile's does; without one the enable is commandError(7). The result says
+/// the port (`BF31 { 80 00, 81 port }`).
+#[test]
+fn mep_a1_enable_on_the_lpa_s_port() {
+    use veuicc::config::{Mep, MepMode};
+    let mut config = config(Sgp22Version::V3_0);
+    config.mep = Some(Mep { mode: MepMode::A1, ports: 2 });
+    let mut card = TestCard::with_config(config, MemStorage::new(), 7);
+    install_all(&mut card);
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    let none = rpm(&mut lpa, &mut smdp(), &[enable(A)], None).unwrap();
+    let on2 = rpm(&mut lpa, &mut smdp(), &[enable(A)], Some(2)).unwrap();
+    lpa.close().unwrap();
+    assert_eq!(final_result(&none), executed(&[result(A, "BF3103800107")]));
+    assert_eq!(final_result(&on2), executed(&[result(A, "BF3106800100810102")]));
+    let port = card.0.state().profiles.iter().find(|p| p.iccid.as_ref() == A).and_then(|p| p.enabled_on());
+    assert_eq!(port.map(|p| p.0), Some(2));
+}
