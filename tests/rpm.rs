@@ -615,3 +615,22 @@ fn mep_a1_enable_on_the_lpa_s_port() {
     let port = card.0.state().profiles.iter().find(|p| p.iccid.as_ref() == A).and_then(|p| p.enabled_on());
     assert_eq!(port.map(|p| p.0), Some(2));
 }
+
+/// StoreMetadata with an rpmConfiguration that is not one (a v3 card reads it): the install is
+/// refused at storeMetadata with incorrectInputValues(1). A v2.5 card ignores the member, as
+/// it always did, and installs.
+#[test]
+fn a_malformed_rpm_configuration_is_refused_on_v3() {
+    use veuicc::testkit::lpa::DownloadError;
+    let mut p = ProfileToInstall::sample(A, 700);
+    p.metadata.rpm_configuration = Some(rasn::types::Any::new(support::hex("0400")));
+    for (sgp22, expected) in
+        [(Sgp22Version::V3_0, Err(DownloadError::Install { command: 2, reason: 1 })), (Sgp22Version::V2_5, Ok(()))]
+    {
+        let mut card = TestCard::with_config(config(sgp22), MemStorage::new(), 7);
+        let mut lpa = Es10Client::open(&mut card).unwrap();
+        let r = download(&mut lpa, &mut smdp(), &p).map(|_| ());
+        lpa.close().unwrap();
+        assert_eq!(r, expected, "{sgp22}");
+    }
+}
