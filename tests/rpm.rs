@@ -634,3 +634,51 @@ fn a_malformed_rpm_configuration_is_refused_on_v3() {
         assert_eq!(r, expected, "{sgp22}");
     }
 }
+
+/// Every byte of a LoadRpmPackage request flipped, in an authenticated session: the card never
+/// panics; it answers a status word (not DER, `6A80`) or a result, and nothing runs unless the
+/// package still verifies (a flip the signature does not cover: the outer TLV headers are
+/// rejected as not DER, so only `targetEsimPort`, absent here, could).
+#[test]
+fn every_flipped_byte_of_a_request_is_answered() {
+    let mut card = card();
+    let before = card.0.state().profiles.clone();
+    let mut smdp = smdp();
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    let mut template = None;
+    let mut i = 0;
+    loop {
+        let challenge = lpa.get_euicc_challenge().unwrap();
+        let info1 = lpa.get_euicc_info1().unwrap();
+        let auth = smdp.initiate_authentication_for(challenge, None, Some(&info1));
+        let response = lpa.store_data(&auth).unwrap();
+        let req = smdp.authenticate_client_rpm(&response, &[enable(A)], false, None).unwrap();
+        let template = template.get_or_insert(req.clone());
+        if i >= template.len() {
+            break;
+        }
+        let mut bad = req;
+        bad[i] ^= 0x01;
+        match lpa.store_data(&bad) {
+            Ok(answer) => {
+                let decoded: veuicc::asn1::rpm::LoadRpmPackageResult = rasn::der::decode(&answer).unwrap();
+                if let veuicc::asn1::rpm::LoadRpmPackageResultChoice::Signed(s) = decoded.0 {
+                    assert!(
+                        matches!(
+                            s.load_rpm_package_result_data_signed.final_result,
+                            veuicc::asn1::rpm::RpmFinalResult::LoadRpmPackageErrorCodeSigned(_)
+                        ),
+                        "byte {i}: a flipped package ran"
+                    );
+                }
+            }
+            Err(veuicc::testkit::ClientError::Status(sw)) => {
+                assert!(sw == 0x6A80 || sw == 0x6A88, "byte {i}: {sw:04X}")
+            }
+            Err(e) => panic!("byte {i}: {e}"),
+        }
+        i += 1;
+    }
+    lpa.close().unwrap();
+    assert_eq!(card.0.state().profiles, before);
+}
