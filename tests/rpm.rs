@@ -682,3 +682,42 @@ fn every_flipped_byte_of_a_request_is_answered() {
     lpa.close().unwrap();
     assert_eq!(card.0.state().profiles, before);
 }
+
+/// An RPM order over ES9+ (the test ES9+ server and the ES9+ LPA driver): authenticateClient
+/// answers `smdpSigned3`/`smdpSignature3`, the LPA sends LoadRpmPackage, the package runs, and
+/// handleNotification takes the signed result (checked with the session's CERT.EUICC key) and
+/// the profile's notificationRpmEnable; the PIRs of the in-process downloads are not its own.
+#[test]
+fn an_rpm_order_over_es9_plus() {
+    use veuicc::testkit::es9_lpa::{Order, rpm as es9_rpm, send_notifications};
+    use veuicc::testkit::es9p::{Catalogue, Entry, Es9Server, PATH_PREFIX};
+    use veuicc::testkit::smdp::SmdpKeys;
+    let mut card = card();
+    let mut catalogue = Catalogue::default_test();
+    catalogue.entries.push(Entry {
+        matching_id: "RPM-1".into(),
+        profile: ProfileToInstall::sample(A, 10),
+        confirmation_code: None,
+        notify: 0,
+        rpm: Some(vec![enable(A)]),
+    });
+    let server = Es9Server::new(SmdpKeys::from_pki(default_pki()), Some("smdp.example.com"), catalogue).with_seed(7);
+    let mut post = |_address: &str, function: &str, body: &[u8]| {
+        let a = server.handle(&format!("{PATH_PREFIX}{function}"), body);
+        Ok((a.status, a.body))
+    };
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    let order = Order { address: "smdp.example.com", matching_id: Some("RPM-1"), confirmation_code: None };
+    let answer = es9_rpm(&mut lpa, &mut post, &order).unwrap();
+    let decoded: veuicc::asn1::rpm::LoadRpmPackageResult = rasn::der::decode(&answer).unwrap();
+    let veuicc::asn1::rpm::LoadRpmPackageResultChoice::Signed(signed) = decoded.0 else { panic!("not signed") };
+    let data = rasn::der::encode(&signed.load_rpm_package_result_data_signed.final_result).unwrap();
+    assert_eq!(format!("A2{}{}", len(&hexs(&data)), hexs(&data)), executed(&[result(A, "BF3103800100")]));
+    let (signed_data, sig) = signed_parts(&answer);
+    assert!(python_verifies(&signed_data, &sig));
+    let sent = send_notifications(&mut lpa, &mut post).unwrap();
+    lpa.close().unwrap();
+    let delivered: Vec<u64> = sent.iter().filter(|(_, r)| r.is_ok()).map(|(seq, _)| *seq).collect();
+    assert_eq!(delivered, [4, 5], "{sent:?}");
+    assert!(enabled(&card, A));
+}

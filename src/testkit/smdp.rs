@@ -503,6 +503,17 @@ impl TestSmdp {
         rasn::der::encode(&req).map_err(|e| e.to_string())
     }
 
+    /// ES9+.AuthenticateClient for a pending RPM package, as the ES9+ server answers it: verifies
+    /// the card as [`TestSmdp::authenticate_client`] does and returns the `AuthenticateClientOkRpm`.
+    pub fn authenticate_client_ok_rpm(
+        &mut self,
+        response: &[u8],
+        commands: &[crate::asn1::rpm::RpmCommand],
+    ) -> Result<crate::asn1::rpm::AuthenticateClientOkRpm, String> {
+        self.verify_client(response)?;
+        self.rpm_package(commands, false)
+    }
+
     /// The `AuthenticateClientOkRpm` (ES9+) that delivers `commands` in the current session.
     pub fn rpm_package(
         &mut self,
