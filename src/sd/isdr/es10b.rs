@@ -54,7 +54,9 @@ pub(super) fn get_euicc_info1<P: Platform>(_req: GetEuiccInfo1Request, ctx: &mut
 /// `additionalProfile` while a slot is free; a v3 card also says EUICCInfo1 carries it, and that
 /// it keeps and reports hriServerAddress, serviceDescription and profileSize, and Enterprise
 /// Profiles with their rules (unless [`crate::config::CardConfig::enterprise_profiles`] is off).
-/// No CRL, no RPM, no service-specific data kept in the eUICC (yet).
+/// No CRL, no service-specific data kept in the eUICC (yet). A v3 card runs RPM packages
+/// (ES10b.LoadRpmPackage) but does not set `rpmSupport(2)` yet: the recorded v3 traces
+/// (`apdu-traces/`) hold its EUICCInfo as it is.
 fn rsp_capability<P: Platform>(ctx: &Ctx<'_, P>) -> BitString {
     let mut bits = alloc::vec![rsp_capability::TEST_PROFILE_SUPPORT, rsp_capability::DEVICE_INFO_EXTENSIBILITY_SUPPORT];
     if ctx.state.profiles.len() < usize::from(ctx.config.profile_capacity) {
