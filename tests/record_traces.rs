@@ -1038,6 +1038,69 @@ fn record_lpac(lpac: &Path) {
     }
 }
 
+/// SGP.22 v3 RPM (issue #20): packages from the test SM-DP+ run on a v3 card.
+fn record_rpm() {
+    use veuicc::asn1::rpm::{RpmCommand, RpmCommandDetails, RpmIccid, rpm_type};
+    use veuicc::testkit::lpa::rpm;
+    use veuicc::testkit::smdp::rpm_configuration;
+    let src = "testkit LPA RPM driver (GetEUICCChallenge, EUICCInfo1, AuthenticateServer, LoadRpmPackage) \
+               against the test SM-DP+ (seed 9); the profiles downloaded from it (seed 7)";
+    let owner = [0x88, 0x37, 0x63];
+    let (a, b) = (iccid_bytes(ICCID1).unwrap(), iccid_bytes("89000123456789012358").unwrap());
+    let cmd = |d: RpmCommandDetails| RpmCommand::new(d);
+    let id = |i: [u8; 10]| RpmIccid { iccid: i.to_vec().into() };
+    let install = |lpa: &mut Es10Client<&mut Traced<'_>>| {
+        let mut pa = ProfileToInstall::sample(a, 700);
+        pa.metadata.rpm_configuration = Some(rpm_configuration(None, &owner));
+        let mut pb = ProfileToInstall::sample(b, 700);
+        pb.metadata.rpm_configuration = Some(rpm_configuration(Some(&[rpm_type::DISABLE]), &owner));
+        for p in [pa, pb] {
+            download(lpa, &mut smdp(), &p).unwrap();
+        }
+    };
+    let rpm_smdp = || TestSmdp::new(default_pki(), "smdp.example.com", 9);
+    record(
+        "v3/rpm-enable-disable-delete.trace",
+        "an SGP.22 v3 card runs an RPM package from the SM-DP+ its profile names in rpmConfiguration: \
+         enable, disable, delete of one profile; the signed LoadRpmPackageResult, then the RPM \
+         notifications and the result in RetrieveNotificationsList",
+        src,
+        &v3_spec(None, vec![]),
+        |t| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            install(&mut lpa);
+            let cmds = [
+                cmd(RpmCommandDetails::Enable(id(a))),
+                cmd(RpmCommandDetails::Disable(id(a))),
+                cmd(RpmCommandDetails::Delete(id(a))),
+            ];
+            let run = rpm(&mut lpa, &mut rpm_smdp(), &cmds, None).unwrap();
+            assert!(run.data.is_some(), "a signed result");
+            lpa.store_data(&hexd("BF2B00")).unwrap();
+            lpa.close().unwrap();
+        },
+    );
+    record(
+        "v3/rpm-refusals.trace",
+        "RPM refusals on a v3 card: a package whose commands are not allowed — enable of a disable-only \
+         profile (disallowedForRpm), with continueOnFailure, then an unknown ICCID — each result in one \
+         signed answer; the same request again after the session ended (noSession, unsigned)",
+        src,
+        &v3_spec(None, vec![]),
+        |t| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            install(&mut lpa);
+            let unknown = iccid_bytes("89000123456789012390").unwrap();
+            let cmds =
+                [RpmCommand::continuing(RpmCommandDetails::Enable(id(b))), cmd(RpmCommandDetails::Enable(id(unknown)))];
+            let run = rpm(&mut lpa, &mut rpm_smdp(), &cmds, None).unwrap();
+            // The session ended with that result: the same request again is noSession(4).
+            lpa.store_data(&run.request).unwrap();
+            lpa.close().unwrap();
+        },
+    );
+}
+
 /// Mirror instances (issue #19): the primary card's functions, byte for byte.
 fn record_mirror() {
     use rasn::types::{FixedOctetString, NumericString};
@@ -1133,6 +1196,7 @@ fn record_the_corpus() {
     record_sim();
     record_v3();
     record_mirror();
+    record_rpm();
     match lpac_binary() {
         Some(l) => record_lpac(&l),
         None => println!("VEUICC_LPAC not set: the lpac traces are kept as they are"),
