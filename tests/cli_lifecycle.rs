@@ -37,6 +37,7 @@ fn profile(iccid: &[u8], slot: u8, state: ProfileState, ppr: u8) -> ProfileRecor
         enterprise: None,
         service_description: None,
         service_specific_data: None,
+        rpm_configuration: None,
     }
 }
 

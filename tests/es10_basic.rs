@@ -249,6 +249,7 @@ fn card_with_profiles() -> TestCard {
             enterprise: None,
             service_description: None,
             service_specific_data: None,
+            rpm_configuration: None,
         },
         ProfileRecord {
             iccid: hex("98001032547698103222").into(),
@@ -268,6 +269,7 @@ fn card_with_profiles() -> TestCard {
             enterprise: None,
             service_description: None,
             service_specific_data: None,
+            rpm_configuration: None,
         },
     ];
     let mut txn = Txn::new();

@@ -1038,6 +1038,148 @@ fn record_lpac(lpac: &Path) {
     }
 }
 
+/// SGP.22 v3 RPM (issue #20): packages from the test SM-DP+ run on a v3 card.
+fn record_rpm() {
+    use veuicc::asn1::rpm::{RpmCommand, RpmCommandDetails, RpmIccid, rpm_type};
+    use veuicc::testkit::lpa::rpm;
+    use veuicc::testkit::smdp::rpm_configuration;
+    let src = "testkit LPA RPM driver (GetEUICCChallenge, EUICCInfo1, AuthenticateServer, LoadRpmPackage) \
+               against the test SM-DP+ (seed 9); the profiles downloaded from it (seed 7)";
+    let owner = [0x88, 0x37, 0x63];
+    let (a, b) = (iccid_bytes(ICCID1).unwrap(), iccid_bytes("89000123456789012358").unwrap());
+    let cmd = |d: RpmCommandDetails| RpmCommand::new(d);
+    let id = |i: [u8; 10]| RpmIccid { iccid: i.to_vec().into() };
+    let install = |lpa: &mut Es10Client<&mut Traced<'_>>| {
+        let mut pa = ProfileToInstall::sample(a, 700);
+        pa.metadata.rpm_configuration = Some(rpm_configuration(None, &owner));
+        let mut pb = ProfileToInstall::sample(b, 700);
+        pb.metadata.rpm_configuration = Some(rpm_configuration(Some(&[rpm_type::DISABLE]), &owner));
+        for p in [pa, pb] {
+            download(lpa, &mut smdp(), &p).unwrap();
+        }
+    };
+    let rpm_smdp = || TestSmdp::new(default_pki(), "smdp.example.com", 9);
+    record(
+        "v3/rpm-enable-disable-delete.trace",
+        "an SGP.22 v3 card runs an RPM package from the SM-DP+ its profile names in rpmConfiguration: \
+         enable, disable, delete of one profile; the signed LoadRpmPackageResult, then the RPM \
+         notifications and the result in RetrieveNotificationsList",
+        src,
+        &v3_spec(None, vec![]),
+        |t| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            install(&mut lpa);
+            let cmds = [
+                cmd(RpmCommandDetails::Enable(id(a))),
+                cmd(RpmCommandDetails::Disable(id(a))),
+                cmd(RpmCommandDetails::Delete(id(a))),
+            ];
+            let run = rpm(&mut lpa, &mut rpm_smdp(), &cmds, None).unwrap();
+            assert!(run.data.is_some(), "a signed result");
+            lpa.store_data(&hexd("BF2B00")).unwrap();
+            lpa.close().unwrap();
+        },
+    );
+    record(
+        "v3/rpm-refusals.trace",
+        "RPM refusals on a v3 card: a package whose commands are not allowed — enable of a disable-only \
+         profile (disallowedForRpm), with continueOnFailure, then an unknown ICCID — each result in one \
+         signed answer; the same request again after the session ended (noSession, unsigned)",
+        src,
+        &v3_spec(None, vec![]),
+        |t| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            install(&mut lpa);
+            let unknown = iccid_bytes("89000123456789012390").unwrap();
+            let cmds =
+                [RpmCommand::continuing(RpmCommandDetails::Enable(id(b))), cmd(RpmCommandDetails::Enable(id(unknown)))];
+            let run = rpm(&mut lpa, &mut rpm_smdp(), &cmds, None).unwrap();
+            // The session ended with that result: the same request again is noSession(4).
+            lpa.store_data(&run.request).unwrap();
+            lpa.close().unwrap();
+        },
+    );
+}
+
+/// Mirror instances (issue #19): the primary card's functions, byte for byte.
+fn record_mirror() {
+    use rasn::types::{FixedOctetString, NumericString};
+    use veuicc::mirror::asn::*;
+    use veuicc::testkit::smdp::parse_mirror_policy;
+    let src = "testkit Es10Client (lpac's framing); the profile downloaded from the test SM-DP+ (seed 7)";
+    let iccid = iccid_bytes(ICCID1).unwrap();
+    // 2026-12-01T00:00:00Z: the card clock of both traces.
+    let clocked = CardSpec { clock: Some(1_796_083_200), ..CardSpec::default() };
+    // Services: bit 0 voice, 1 sms, 2 data.
+    let issue = |bits: u8, validity: u32| IssueMirrorTokenRequest {
+        iccid: FixedOctetString::new(iccid),
+        mode: mode::MIRROR,
+        services: services_bits(bits),
+        validity,
+        target_eid: None,
+        device_class: Some(device_class::WATCH),
+        priority: None,
+    };
+    let install = |lpa: &mut Es10Client<&mut Traced<'_>>, policy: Option<&str>| {
+        let mut p = ProfileToInstall::sample(iccid, 1500);
+        if let Some(text) = policy {
+            p = p.with_mirror_policy(&parse_mirror_policy(text).unwrap());
+        }
+        download(lpa, &mut smdp(), &p).unwrap();
+    };
+    record(
+        "mirror/issue-redeem-revoke.trace",
+        "a profile whose metadata carries a mirror policy (max=3, voice+sms+data, 24 h, 90 d): GetMirrorInfo, \
+         IssueMirrorToken for a watch (voice+sms, 1 h) with its signed token and numeric code, ListMirrorLinks, \
+         RedeemMirrorCode with a wrong code (wrongCode) and with the right one (the token), RevokeMirror of the \
+         outstanding token (tokenVoided), ListMirrorLinks again",
+        src,
+        &clocked,
+        |t| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            install(&mut lpa, Some("max=3,services=voice+sms+data,validity=24h,reauth=90d"));
+            let get = |lpa: &mut Es10Client<&mut Traced<'_>>, der: Vec<u8>| lpa.store_data(&der).unwrap();
+            get(&mut lpa, rasn::der::encode(&GetMirrorInfoRequest { iccid: None }).unwrap());
+            let issued = get(&mut lpa, rasn::der::encode(&issue(0b011, 3600)).unwrap());
+            let IssueMirrorTokenResult::Issued(token) =
+                rasn::der::decode::<IssueMirrorTokenResponse>(&issued).unwrap().0
+            else {
+                panic!("not issued")
+            };
+            get(&mut lpa, rasn::der::encode(&ListMirrorLinksRequest { iccid: None }).unwrap());
+            let code = token.numeric_code.as_bytes().to_vec();
+            let wrong: Vec<u8> = code.iter().map(|d| if *d == b'9' { b'0' } else { d + 1 }).collect();
+            for c in [wrong, code] {
+                let req = RedeemMirrorCodeRequest { numeric_code: NumericString::from_bytes(&c).unwrap(), iccid: None };
+                get(&mut lpa, rasn::der::encode(&req).unwrap());
+            }
+            let id = token.signed_mirror_token.mirror_token.token_id;
+            let revoke = RevokeMirrorRequest { link: MirrorLinkRef::TokenId(id) };
+            get(&mut lpa, rasn::der::encode(&revoke).unwrap());
+            get(&mut lpa, rasn::der::encode(&ListMirrorLinksRequest { iccid: None }).unwrap());
+            lpa.close().unwrap();
+        },
+    );
+    record(
+        "mirror/refusals.trace",
+        "IssueMirrorToken refused: a profile without a mirror policy (profileNotMirrorable), then with one: \
+         the profile deleted and downloaded again with a policy (max=1, data, 12 h): services beyond it (servicesExceeded), a validity over 24 h (validityExceeded); a malformed FF40 (6A80)",
+        src,
+        &clocked,
+        |t| {
+            let mut lpa = Es10Client::open(&mut *t).unwrap();
+            install(&mut lpa, None);
+            lpa.store_data(&rasn::der::encode(&issue(0b001, 3600)).unwrap()).unwrap();
+            lpa.store_data(&hexd("BF330C5A0A98001032547698103214")).unwrap();
+            install(&mut lpa, Some("max=1,services=data,validity=12h,reauth=90d"));
+            lpa.store_data(&rasn::der::encode(&issue(0b011, 3600)).unwrap()).unwrap();
+            lpa.store_data(&rasn::der::encode(&issue(0b100, 90_000)).unwrap()).unwrap();
+            assert!(lpa.store_data(&hexd("FF4003800100")).is_err());
+            lpa.close().unwrap();
+        },
+    );
+}
+
 #[test]
 fn record_the_corpus() {
     if std::env::var("VEUICC_RECORD_TRACES").as_deref() != Ok("1") {
@@ -1053,6 +1195,8 @@ fn record_the_corpus() {
     record_vpcd();
     record_sim();
     record_v3();
+    record_mirror();
+    record_rpm();
     match lpac_binary() {
         Some(l) => record_lpac(&l),
         None => println!("VEUICC_LPAC not set: the lpac traces are kept as they are"),

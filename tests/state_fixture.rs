@@ -70,6 +70,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         enterprise: None,
         service_description: None,
         service_specific_data: None,
+        rpm_configuration: None,
     };
     let b = ProfileRecord {
         iccid: hex(ICCID_B).into(),
@@ -89,6 +90,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         enterprise: None,
         service_description: None,
         service_specific_data: None,
+        rpm_configuration: None,
     };
     let c = ProfileRecord {
         iccid: hex(ICCID_C).into(),
@@ -108,6 +110,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         enterprise: None,
         service_description: None,
         service_specific_data: None,
+        rpm_configuration: None,
     };
     let state = CardState {
         config: ConfigRecord {

@@ -141,6 +141,7 @@ fn card_with_a_profile() -> TestCard {
         enterprise: None,
         service_description: None,
         service_specific_data: None,
+        rpm_configuration: None,
     };
     support::card(&CardState { profiles: vec![profile], ..CardState::default() })
 }

@@ -19,6 +19,8 @@
 //! | eUICCMemoryReset | [`EuiccMemoryResetResult`] |
 //! | RemoveNotificationFromList | [`DeleteNotificationStatus`] |
 //! | RetrieveNotificationsList | [`NotificationsListError`] |
+//! | LoadRpmPackage (v3) | [`LoadRpmPackageErrorCodeSigned`], [`LoadRpmPackageErrorCodeNotSigned`], [`RpmProcessingTerminated`] |
+//! | RPM updateMetadata / contactPcmp (v3) | [`UpdateMetadataResult`], [`ContactPcmpError`] |
 
 use rasn::types::Integer;
 
@@ -163,6 +165,8 @@ result_codes! {
     pub enum ProfileInfoListError {
         /// incorrectInputValues
         IncorrectInputValues = 1,
+        /// profileChangeOngoing (v3 RPM: a profile change is under way)
+        ProfileChangeOngoing = 11,
         /// undefinedError
         UndefinedError = 127,
     }
@@ -185,6 +189,8 @@ result_codes! {
         DisallowedByEnterpriseRule = 6,
         /// commandError (v3; e.g. no or a wrong targetEsimPort on a MEP-A1 card)
         CommandError = 7,
+        /// disallowedForRpm (v3 RPM: the managing SM-DP+ may not make this change)
+        DisallowedForRpm = 9,
         /// noEsimPortAvailable (v3 MEP: every profile port holds an enabled profile)
         NoEsimPortAvailable = 10,
         /// undefinedError
@@ -203,6 +209,8 @@ result_codes! {
         DisallowedByPolicy = 3,
         /// catBusy
         CatBusy = 5,
+        /// disallowedForRpm (v3 RPM: the managing SM-DP+ may not make this change)
+        DisallowedForRpm = 10,
         /// undefinedError
         UndefinedError = 127,
     }
@@ -255,6 +263,71 @@ result_codes! {
 
     /// `notificationsListResultError` — ES10b.RetrieveNotificationsList.
     pub enum NotificationsListError {
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `LoadRpmPackageErrorCodeSigned` — ES10b.LoadRpmPackage (v3 RPM), in a signed result.
+    pub enum LoadRpmPackageErrorCodeSigned {
+        /// invalidSignature
+        InvalidSignature = 2,
+        /// invalidTransactionId
+        InvalidTransactionId = 5,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `LoadRpmPackageErrorCodeNotSigned` — ES10b.LoadRpmPackage (v3 RPM), in a result the card
+    /// cannot sign.
+    pub enum LoadRpmPackageErrorCodeNotSigned {
+        /// noSession
+        NoSession = 4,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `RpmCommandResult.rpmProcessingTerminated` — why the card stopped an RPM package.
+    pub enum RpmProcessingTerminated {
+        /// resultSizeOverflow
+        ResultSizeOverflow = 1,
+        /// unknownOrDamagedCommand
+        UnknownOrDamagedCommand = 2,
+        /// interruption
+        Interruption = 3,
+        /// commandsWithRefreshExceeded
+        CommandsWithRefreshExceeded = 4,
+        /// commandAfterContactPcmp
+        CommandAfterContactPcmp = 5,
+        /// commandPackageTooLarge
+        CommandPackageTooLarge = 6,
+    }
+
+    /// `UpdateMetadataResponse` — the RPM updateMetadata command (ES6.UpdateMetadata).
+    pub enum UpdateMetadataResult {
+        /// ok
+        Ok = 0,
+        /// enterpriseConfigurationNotAllowed
+        EnterpriseConfigurationNotAllowed = 6,
+        /// commandError
+        CommandError = 7,
+        /// pprUpdateInvalidSetting
+        PprUpdateInvalidSetting = 12,
+        /// invalidRpmConfiguration
+        InvalidRpmConfiguration = 14,
+        /// deleteNotAllowed
+        DeleteNotAllowed = 15,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `ContactPcmpResponse.contactPcmpResponseError` — the RPM contactPcmp command.
+    pub enum ContactPcmpError {
+        /// profileNotEnabled
+        ProfileNotEnabled = 2,
+        /// commandError
+        CommandError = 7,
+        /// noLprConfiguration
+        NoLprConfiguration = 13,
         /// undefinedError
         UndefinedError = 127,
     }

@@ -103,7 +103,8 @@ requests! {
         rsp::GetEuiccChallengeRequest, rsp::EuiccConfiguredAddressesRequest, rsp::GetEuiccDataRequest,
         rsp::SetDefaultDpAddressRequest, rsp::GetRatRequest, rsp::RetrieveNotificationsListRequest,
         rsp::ListNotificationRequest, rsp::SetNicknameRequest, rsp::NotificationSentRequest,
-        rsp::EnableProfileRequest, rsp::DisableProfileRequest, rsp::EuiccMemoryResetRequest;
+        rsp::EnableProfileRequest, rsp::DisableProfileRequest, rsp::EuiccMemoryResetRequest,
+        super::rpm::LoadRpmPackageRequest;
     choices: rsp::DeleteProfileRequest,
 }
 

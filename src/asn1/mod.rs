@@ -1,6 +1,7 @@
 //! ASN.1 types and the ES10 request/response enums: encode and decode only.
 //!
 //! * [`rsp`] — SGP.22 v2.5 `RSPDefinitions` messages (rasn, DER).
+//! * [`rpm`] — SGP.22 v3.0 Remote Profile Management (LoadRpmPackage, RPM commands, results).
 //! * [`codes`] — the result codes, one type per ES10 function, with the SGP.22 names.
 //! * [`Es10Request`] — one variant per ES10 function the ISD-R answers, decoded
 //!   once at the boundary from the reassembled STORE DATA payload; handlers never
@@ -9,6 +10,7 @@
 pub mod codes;
 pub mod download;
 pub mod ext;
+pub mod rpm;
 pub mod rsp;
 pub mod tlv;
 
@@ -205,6 +207,8 @@ es10_enums! {
     0xBF33 => DeleteProfile(rsp::DeleteProfileRequest) -> rsp::DeleteProfileResponse;
     /// ES10c.eUICCMemoryReset — `BF34`.
     0xBF34 => EuiccMemoryReset(rsp::EuiccMemoryResetRequest) -> rsp::EuiccMemoryResetResponse;
+    /// ES10b.LoadRpmPackage — `BF44` (SGP.22 v3 only: a v2.5 card knows no such tag).
+    0xBF44 => LoadRpmPackage(rpm::LoadRpmPackageRequest) -> rpm::LoadRpmPackageResult;
 }
 
 #[cfg(test)]

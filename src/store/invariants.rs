@@ -9,6 +9,7 @@
 //! | each profile has its package `u.<nn>`, each package its profile | install and delete commit them together |
 //! | each `n.<seq>` record holds notification `seq`; sequence numbers increase and none exceeds the counter; at most [`MAX_NOTIFICATIONS`] | `seqNumber`s are never reused |
 //! | an `install` record has a transactionId of 1–16 bytes | it must sign the interrupted load's PIR |
+//! | each feature record keyed by a profile slot (`<kind>.p<xx>`: the SIM's, the SQN arrays, a mirror record) belongs to a profile in slot `xx` | `Edit::remove_profile` removes them with the profile: one left behind would be a leak, and would land on the next profile in that slot |
 //! | a port's Test-profile fall-back names a non-test profile on the card while a Test profile is enabled on that port; `port.<n>` records decode, for ports the card has | SGP.21 TPRO8/TPRO10 |
 //!
 //! That the records the root references exist and match their digests is
@@ -97,6 +98,16 @@ pub fn check_invariants(store: &Store, state: &CardState) -> Result<(), Violatio
     {
         return fail(format!("the install record's transactionId has {} bytes", install.transaction_id.len()));
     }
+    let slots: BTreeSet<String> = state.profiles.iter().map(|p| format!("p{:02x}", p.slot())).collect();
+    for name in state.kinds.keys() {
+        let Some((_, key)) = name.rsplit_once('.') else { continue };
+        let per_slot = key.len() == 3
+            && key.starts_with('p')
+            && key.bytes().skip(1).all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if per_slot && !slots.contains(key) {
+            return fail(format!("record {name} belongs to no profile (no profile in slot {key})"));
+        }
+    }
     let prefix = format!("{}.", PortKind::PREFIX);
     for name in state.kinds.keys().filter(|n| n.starts_with(&prefix)) {
         let port = name.get(prefix.len()..).and_then(|n| n.parse::<u8>().ok());
@@ -114,4 +125,28 @@ pub fn check_invariants(store: &Store, state: &CardState) -> Result<(), Violatio
         }
     }
     Ok(())
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::store::MemStorage;
+
+    #[test]
+    fn a_feature_record_of_a_slot_without_a_profile_is_a_leak() {
+        let mut storage = MemStorage::new();
+        let package = crate::testkit::saip::TestProfile::new([0x98; 10]).to_der();
+        crate::testkit::install_profiles(&mut storage, &[package]).unwrap();
+        let store = Store::open(&mut storage).unwrap();
+        let mut state = CardState::load::<()>(&store).unwrap();
+        let slot = format!("p{:02x}", state.profiles[0].slot());
+        for kind in ["sim", "sqn", "mirror"] {
+            state.kinds.insert(format!("{kind}.{slot}"), alloc::vec![0x30, 0x00]);
+        }
+        assert_eq!(check_invariants(&store, &state), Ok(()));
+        state.kinds.insert("sqn.p1f".into(), alloc::vec![0x30, 0x00]);
+        let err = check_invariants(&store, &state).unwrap_err();
+        assert_eq!(err.0, "record sqn.p1f belongs to no profile (no profile in slot p1f)");
+    }
 }

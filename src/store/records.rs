@@ -83,6 +83,14 @@ pub enum NotificationEvent {
     Disable = 2,
     /// `notificationDelete(3)`
     Delete = 3,
+    /// v3 `notificationRpmEnable(4)`: a profile enabled by an RPM package.
+    RpmEnable = 4,
+    /// v3 `notificationRpmDisable(5)`: a profile disabled by an RPM package.
+    RpmDisable = 5,
+    /// v3 `notificationRpmDelete(6)`: a profile deleted by an RPM package.
+    RpmDelete = 6,
+    /// v3 `loadRpmPackageResult(7)`: the signed result of an RPM package (kept as signed).
+    LoadRpmPackageResult = 7,
 }
 
 impl NotificationEvent {
@@ -126,7 +134,8 @@ pub struct NotificationRecord {
     pub address: Utf8String,
     /// The profile's ICCID.
     pub iccid: Option<OctetString>,
-    /// For an install: the signed ProfileInstallationResult (`BF37 …`) as sent.
+    /// For an install: the signed ProfileInstallationResult (`BF37 …`) as sent; for an RPM
+    /// package: its `PendingNotification` `loadRpmPackageResultSigned [1]` (`A1 …`) as sent.
     pub pir: Option<OctetString>,
 }
 
@@ -182,6 +191,10 @@ pub struct ProfileRecord {
     /// policy among them is read with `mirror::policy_of`), returned by GetProfilesInfo under
     /// `BF22`. Added after format version 1 shipped (compatible: see the module docs).
     pub service_specific_data: Option<OctetString>,
+    /// SGP.22 v3 `rpmConfiguration` from the metadata (the DER of the `RpmConfiguration`
+    /// SEQUENCE): who may manage the profile by RPM (a v3 card only). Added after format
+    /// version 1 shipped (compatible: see the module docs).
+    pub rpm_configuration: Option<OctetString>,
 }
 
 /// An Enterprise Profile's `EnterpriseConfiguration` (SGP.22 v3).
@@ -885,6 +898,7 @@ mod tests {
             enterprise: None,
             service_description: None,
             service_specific_data: None,
+            rpm_configuration: None,
         }
     }
 

@@ -326,6 +326,13 @@ const UNKNOWN_TAG: Meta = Meta(
     "an ES10 request with an unknown tag (BF7F) is refused with an error status word",
     "SGP.22 v2.5 §5.7.2; ISO 7816-4 §5.6",
 );
+const RPM_NO_SESSION: Meta = Meta(
+    "es10.rpm.no-session",
+    "LoadRpmPackage (BF44) outside an RPM session: a card announcing rpmSupport answers \
+     loadRpmPackageResultNotSigned noSession(4) with the request's transactionId; another card \
+     refuses the tag it does not know with an error status word",
+    "SGP.22 v3.0 ES10b.LoadRpmPackage, EuiccRspCapability rpmSupport(2); SGP.22 v2.5 §5.7.2",
+);
 const CANCEL_NO_SESSION: Meta = Meta(
     "es10.cancel-session.no-session",
     "CancelSession of a transaction that is not under way answers invalidTransactionId(5)",
@@ -944,6 +951,40 @@ impl<T: Transport> Suite<T> {
                 Ok(())
             } else {
                 Err(answer.fail("an error status word (6A88)").into())
+            }
+        });
+        self.check(&RPM_NO_SESSION, |s| {
+            use crate::asn1::rpm::{LoadRpmPackageRequest, LoadRpmPackageResult, LoadRpmPackageResultChoice};
+            let info2: EuiccInfo2 = s.call("GetEUICCInfo2", &GetEuiccInfo2Request::default(), "EUICCInfo2 (BF22)")?;
+            let rpm = crate::asn1::rsp::rsp_capability::RPM_SUPPORT;
+            // smdpSigned3 { transactionId 7E…7E, an empty rpmPackage }, a zero signature.
+            let tid = [0x7Eu8; 16];
+            let mut signed3 = std::vec![0x30, 0x14, 0x80, 0x10];
+            signed3.extend_from_slice(&tid);
+            signed3.extend_from_slice(&[0xA1, 0x00]);
+            let req = LoadRpmPackageRequest::new(signed3, std::vec![0; 64], None);
+            if !info2.rsp_capability.get(rpm).is_some_and(|b| *b) {
+                let der = rasn::der::encode(&req).map_err(|e| Fail::Skipped(std::format!("{e}")))?;
+                let answer = s.es10("LoadRpmPackage on a card without rpmSupport", &der)?;
+                return if is_error(answer.sw) && answer.data.is_empty() {
+                    Ok(())
+                } else {
+                    Err(answer.fail("an error status word (6A88): the card does not announce rpmSupport(2)").into())
+                };
+            }
+            let r: LoadRpmPackageResult = s.call("LoadRpmPackage", &req, "LoadRpmPackageResult (BF44)")?;
+            match r.0 {
+                LoadRpmPackageResultChoice::NotSigned(n)
+                    if n.transaction_id.as_ref() == tid && int(&n.load_rpm_package_error_code_not_signed) == 4 =>
+                {
+                    Ok(())
+                }
+                other => Err(Failure {
+                    command: "LoadRpmPackage (BF44, transactionId 7E…7E, outside a session)".into(),
+                    expected: "loadRpmPackageResultNotSigned { transactionId 7E…7E, noSession(4) }".into(),
+                    got: std::format!("{other:?}"),
+                }
+                .into()),
             }
         });
         self.check(&CANCEL_NO_SESSION, |s| {

@@ -463,6 +463,16 @@ pub fn pending_notifications<T: Transport>(lpa: &mut Es10Client<T>) -> Result<Ve
                         .ok()
                 })
                 .map(|d| d.notification_metadata)
+        } else if item.first() == Some(&0xA1) {
+            // An RPM package's result: A1 { A0 loadRpmPackageResultDataSigned, 81 euiccSignRPR }.
+            split_tlv(item)
+                .and_then(|(_, v)| next_tlv(v))
+                .and_then(|(data, _)| {
+                    let mut data = data.to_vec();
+                    *data.first_mut()? = 0x30;
+                    rasn::der::decode::<crate::asn1::rpm::LoadRpmPackageResultDataSigned>(&data).ok()
+                })
+                .map(|d| d.notification_metadata)
         } else {
             split_tlv(item).and_then(|(_, v)| next_tlv(v)).and_then(|(tbs, _)| rasn::der::decode(tbs).ok())
         };
@@ -503,6 +513,53 @@ pub fn handle_notification(
 ) -> Result<(), String> {
     let request = json!({"pendingNotification": B64.encode(&pending.der)});
     call(http, address, "handleNotification", &request, obs).map(|_| ())
+}
+
+/// Runs an RPM order over ES9+ (SGP.22 v3): initiateAuthentication, ES10b.AuthenticateServer,
+/// authenticateClient (whose answer carries `smdpSigned3` and `smdpSignature3` instead of a
+/// download), then ES10b.LoadRpmPackage (`BF44 { smdpSigned3, smdpSignature3 }`). Returns the
+/// card's `LoadRpmPackageResult` (`BF44 …`); its signed part is queued on the card, and
+/// [`send_notifications`] delivers it to the SM-DP+.
+pub fn rpm<T: Transport>(
+    lpa: &mut Es10Client<T>,
+    http: &mut dyn Es9Transport,
+    order: &Order<'_>,
+) -> Result<Vec<u8>, String> {
+    let card = |e: ClientError| format!("card: {e}");
+    let address = order.address;
+    let challenge = lpa.get_euicc_challenge().map_err(card)?;
+    let info1 = lpa.store_data(&[0xBF, 0x20, 0x00]).map_err(card)?;
+    let init = call(
+        http,
+        address,
+        "initiateAuthentication",
+        &json!({"smdpAddress": address, "euiccChallenge": B64.encode(challenge), "euiccInfo1": B64.encode(&info1)}),
+        &mut Unobserved,
+    )?;
+    let f = "initiateAuthentication";
+    let tid_hex =
+        init.get("transactionId").and_then(Value::as_str).ok_or("initiateAuthentication: no transactionId")?;
+    let tid = unhex(tid_hex).ok_or("initiateAuthentication: transactionId is not hex")?;
+    let mut body = field(&init, f, "serverSigned1")?;
+    body.extend(field(&init, f, "serverSignature1")?);
+    body.extend(field(&init, f, "euiccCiPKIdToBeUsed")?);
+    body.extend(field(&init, f, "serverCertificate")?);
+    body.extend(crate::asn1::download::ctx_params1(order.matching_id, [0x35, 0x29, 0x06, 0x11]));
+    let result = (|| {
+        let response = lpa.store_data(&tlv(&[0xBF, 0x38], &body)).map_err(card)?;
+        let auth = call(
+            http,
+            address,
+            "authenticateClient",
+            &json!({"transactionId": tid_hex, "authenticateServerResponse": B64.encode(&response)}),
+            &mut Unobserved,
+        )?;
+        let f = "authenticateClient";
+        let mut request = field(&auth, f, "smdpSigned3")?;
+        request.extend(field(&auth, f, "smdpSignature3")?);
+        lpa.store_data(&tlv(&[0xBF, 0x44], &request)).map_err(card)
+    })();
+    result.inspect_err(|_| cancel(lpa, http, address, &tid, tid_hex, &mut Unobserved))
 }
 
 #[cfg(test)]

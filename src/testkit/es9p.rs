@@ -162,6 +162,11 @@ pub struct Entry {
     pub confirmation_code: Option<String>,
     /// `NotificationEvent` bits asked for when the metadata has no notificationConfigurationInfo.
     pub notify: u8,
+    /// An RPM order (SGP.22 v3): authenticateClient answers with this package
+    /// (`AuthenticateClientOkRpm`: `smdpSigned3`, `smdpSignature3`) instead of a download, and
+    /// the session waits for the signed result (handleNotification). Not read from a catalogue
+    /// folder.
+    pub rpm: Option<Vec<crate::asn1::rpm::RpmCommand>>,
 }
 
 /// What the server hands out, by matchingId.
@@ -206,6 +211,7 @@ impl Catalogue {
             profile: profile.clone(),
             confirmation_code: None,
             notify: super::smdp::DEFAULT_NOTIFY,
+            rpm: None,
         };
         Catalogue { entries: vec![entry(DEFAULT_MATCHING_ID), entry("")] }
     }
@@ -320,7 +326,7 @@ impl Catalogue {
             })?,
         };
         let confirmation_code = s("confirmationCode").map(str::to_string);
-        Ok(Entry { matching_id, profile, confirmation_code, notify })
+        Ok(Entry { matching_id, profile, confirmation_code, notify, rpm: None })
     }
 }
 
@@ -349,6 +355,8 @@ enum Stage {
     Authenticated,
     /// getBoundProfilePackage answered: waiting for the PIR.
     Bound,
+    /// authenticateClient delivered an RPM package: waiting for its signed result.
+    Rpm,
 }
 
 impl Stage {
@@ -357,6 +365,7 @@ impl Stage {
             Stage::Initiated => "authenticating (initiateAuthentication done)",
             Stage::Authenticated => "authenticated (authenticateClient done)",
             Stage::Bound => "bound (getBoundProfilePackage done, waiting for the install result)",
+            Stage::Rpm => "rpm (authenticateClient delivered an RPM package, waiting for its result)",
         }
     }
 }
@@ -792,7 +801,7 @@ impl Es9Server {
         // A failed authentication ends the session (the SM-DP+ terminates it).
         let out = self.authenticate_client_in(&tid, &mut s, &response, extra)?;
         s.euicc_key = s.smdp.euicc_key();
-        s.stage = Stage::Authenticated;
+        s.stage = if out.contains_key("smdpSigned3") { Stage::Rpm } else { Stage::Authenticated };
         self.put(tid, s);
         Ok(out)
     }
@@ -833,7 +842,7 @@ impl Es9Server {
         })?;
         extra.insert("matchingId".into(), matching_id.clone().unwrap_or_default().into());
         s.smdp.require_cc = entry.confirmation_code.is_some();
-        let prepare = s.smdp.authenticate_client(response).map_err(|e| {
+        let refused = |e: String| {
             if e.starts_with("CERT.EUM") {
                 Es9Error::new("8.1.2", "6.1", e)
             } else if e.starts_with("CERT.EUICC") {
@@ -841,7 +850,19 @@ impl Es9Server {
             } else {
                 Es9Error::verification(e)
             }
-        })?;
+        };
+        if let Some(commands) = &entry.rpm {
+            let ok = s.smdp.authenticate_client_ok_rpm(response, commands).map_err(refused)?;
+            let signed3 = rasn::der::encode(&ok.smdp_signed3)
+                .map_err(|e| Es9Error::new("1.2", "4.2", format!("smdpSigned3: {e}")))?;
+            let mut out = Map::new();
+            out.insert("transactionId".into(), tid.into());
+            out.insert("smdpSigned3".into(), b64(&signed3));
+            out.insert("smdpSignature3".into(), b64(&crate::asn1::tlv::tlv(&[0x5F, 0x37], &ok.smdp_signature3)));
+            extra.insert("rpmCommands".into(), commands.len().into());
+            return Ok(out);
+        }
+        let prepare = s.smdp.authenticate_client(response).map_err(refused)?;
         let parts = children(&prepare).unwrap_or_default();
         let [signed2, signature2, cert] = parts.as_slice() else {
             return Err(Es9Error::new("1.2", "4.2", "could not build smdpSigned2"));
@@ -862,6 +883,37 @@ impl Es9Server {
         out.insert("smdpSignature2".into(), b64(signature2));
         out.insert("smdpCertificate".into(), b64(cert));
         Ok(out)
+    }
+
+    /// handleNotification of an RPM package's signed result (`A1`, PendingNotification's
+    /// loadRpmPackageResultSigned): checked with the session's CERT.EUICC key; the session ends.
+    fn handle_rpm_result(&self, pending: &[u8], extra: &mut Map<String, Value>) -> Result<(), Es9Error> {
+        let mut plain = pending.to_vec();
+        if let Some(b) = plain.first_mut() {
+            *b = 0x30;
+        }
+        let signed: crate::asn1::rpm::LoadRpmPackageResultSigned = der("pendingNotification", &plain)?;
+        let tid = hex(&signed.load_rpm_package_result_data_signed.transaction_id);
+        extra.insert("transactionId".into(), tid.clone().into());
+        extra.insert("notification".into(), "loadRpmPackageResult".into());
+        let s = self.take(&tid, Stage::Rpm, "handleNotification(loadRpmPackageResult)")?;
+        let data = match s.smdp.handle_rpm_result(pending) {
+            Ok(data) => data,
+            Err(e) => {
+                // A forged result does not end the session its rightful card is finishing.
+                self.put(tid, s);
+                return Err(Es9Error::verification(e).on("euiccSignRPR"));
+            }
+        };
+        let seq = u64::try_from(&data.notification_metadata.seq_number).unwrap_or(0);
+        extra.insert("seqNumber".into(), seq.into());
+        extra.insert("verified".into(), true.into());
+        let outcome = match &data.final_result {
+            crate::asn1::rpm::RpmFinalResult::RpmPackageExecutionResult(r) => format!("executed: {} results", r.len()),
+            crate::asn1::rpm::RpmFinalResult::LoadRpmPackageErrorCodeSigned(c) => format!("error {c}"),
+        };
+        extra.insert("result".into(), outcome.into());
+        Ok(())
     }
 
     fn get_bound_profile_package(
@@ -915,6 +967,9 @@ impl Es9Server {
 
     fn handle_notification(&self, f: &Fields, extra: &mut Map<String, Value>) -> Result<(), Es9Error> {
         let pending = f.b64("pendingNotification")?;
+        if pending.first() == Some(&0xA1) {
+            return self.handle_rpm_result(&pending, extra);
+        }
         if pending.first() == Some(&0xBF) {
             let pir: ProfileInstallationResult = der("pendingNotification", &pending)?;
             let data: ProfileInstallationResultData =

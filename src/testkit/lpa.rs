@@ -147,3 +147,50 @@ pub fn load<T: Transport>(lpa: &mut Es10Client<T>, bpp: &Bpp) -> Result<Installe
     }
     Err(DownloadError::NoResult)
 }
+
+/// An RPM package's run (SGP.22 v3, [`rpm`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpmRun {
+    /// The ES10b.LoadRpmPackage request (`BF44 …`) the LPA sent.
+    pub request: Vec<u8>,
+    /// The card's `LoadRpmPackageResult` (`BF44 …`) as it answered.
+    pub result: Vec<u8>,
+    /// The signed result's data, its euiccSignRPR verified by the SM-DP+ (`None`: not signed).
+    pub data: Option<crate::asn1::rpm::LoadRpmPackageResultDataSigned>,
+}
+
+/// Runs an RPM package from `smdp` on the card behind `lpa` (SGP.22 v3 RPM download and
+/// execution): GetEUICCChallenge → GetEUICCInfo1 → AuthenticateServer → (ES9+.AuthenticateClient
+/// answering with the package) → LoadRpmPackage; the SM-DP+ then checks the signed result.
+pub fn rpm<T: Transport>(
+    lpa: &mut Es10Client<T>,
+    smdp: &mut TestSmdp,
+    commands: &[crate::asn1::rpm::RpmCommand],
+    target_esim_port: Option<u8>,
+) -> Result<RpmRun, DownloadError> {
+    let challenge = lpa.get_euicc_challenge()?;
+    let info1 = lpa.get_euicc_info1()?;
+    let request = smdp.initiate_authentication_for(challenge, None, Some(&info1));
+    let tid = smdp.transaction_id().to_vec();
+    let response = lpa.store_data(&request)?;
+    let auth: AuthenticateServerResponse =
+        rasn::der::decode(&response).map_err(|e| DownloadError::Card(ClientError::Decode(e.to_string())))?;
+    if let AuthenticateServerResult::Error(e) = &auth.0 {
+        cancel(lpa, &tid);
+        return Err(DownloadError::Authenticate(int(&e.authenticate_error_code)));
+    }
+    let request = match smdp.authenticate_client_rpm(&response, commands, false, target_esim_port) {
+        Ok(r) => r,
+        Err(e) => {
+            cancel(lpa, &tid);
+            return Err(DownloadError::Smdp(e));
+        }
+    };
+    let result = lpa.store_data(&request)?;
+    let data = match smdp.handle_rpm_result(&result) {
+        Ok(data) => Some(data),
+        Err(e) if e.starts_with("loadRpmPackageResultNotSigned") => None,
+        Err(e) => return Err(DownloadError::Smdp(e)),
+    };
+    Ok(RpmRun { request, result, data })
+}

@@ -227,6 +227,7 @@ pub fn install_profiles_on<S: crate::platform::Storage>(
             enterprise: None,
             service_description: None,
             service_specific_data: None,
+            rpm_configuration: None,
         });
     }
     let mut store = Store::open(storage).map_err(|e| std::format!("{e}"))?;

@@ -63,6 +63,11 @@ pub enum Break {
     SmdpOtpk,
     /// The first profile-element segment carries tag `87` instead of `86` (correctly MACed).
     SegmentTag,
+    /// smdpSignature3 (an RPM package) does not verify.
+    SmdpSignature3,
+    /// The RPM package's last command is `30 02 A7 00` (no RpmCommand: an unknown alternative),
+    /// correctly signed.
+    RpmCommandDamaged,
 }
 
 /// What to install.
@@ -283,6 +288,38 @@ pub fn notification_config(events: u8, address: &str) -> Vec<NotificationConfigu
     }]
 }
 
+/// An `rpmConfiguration` naming the test PKI's SM-DP+ (OID 2.999.10, [`crate::testkit::pki::SMDP_OID`])
+/// as the one managing SM-DP+, allowed the commands of `rpm_type` bits (`None`: every command), for
+/// profile owner `owner` (OID content bytes); as StoreMetadata carries it (the `BA` value).
+pub fn rpm_configuration(rpm_type: Option<&[usize]>, owner: &[u8]) -> rasn::types::Any {
+    use crate::asn1::rpm::{ManagingDp, RpmConfiguration};
+    let oid = |content: &[u8]| {
+        rasn::der::decode::<rasn::types::ObjectIdentifier>(&tlv(&[0x06], content))
+            .unwrap_or_else(|_| rasn::types::ObjectIdentifier::new_unchecked(std::borrow::Cow::Borrowed(&[2, 999])))
+    };
+    let bits = rpm_type.map(|bits| {
+        let len = bits.iter().max().map_or(0, |&b| b + 1);
+        let mut s = rasn::types::BitString::repeat(false, len);
+        for &b in bits {
+            s.set(b, true);
+        }
+        s
+    });
+    let config = RpmConfiguration {
+        managing_dp_list: vec![ManagingDp {
+            managing_dp_oid: oid(&crate::testkit::pki::SMDP_OID),
+            rpm_type: bits,
+            tag_list: None,
+        }],
+        polling_address: None,
+        allowed_ci_pkid: None,
+        profile_owner_oid: oid(owner),
+    };
+    let der = rasn::der::encode(&config).unwrap_or_default();
+    let content = crate::asn1::tlv::split_tlv(&der).map(|(_, v)| v.to_vec()).unwrap_or_default();
+    rasn::types::Any::new(content)
+}
+
 /// A test SM-DP+.
 #[derive(Debug)]
 pub struct TestSmdp {
@@ -411,6 +448,28 @@ impl TestSmdp {
     /// ES9+.AuthenticateClient: verifies the card's chain and euiccSignature1, then
     /// returns the ES10b.PrepareDownload request (DER).
     pub fn authenticate_client(&mut self, response: &[u8]) -> Result<Vec<u8>, String> {
+        self.verify_client(response)?;
+        let mut tid = self.session.transaction_id.clone();
+        if self.is(Break::TransactionId) {
+            flip(&mut tid, 0);
+        }
+        self.session.cc_required = self.is(Break::ConfirmationCode) || self.require_cc;
+        let signed2 = rasn::der::encode(&SmdpSigned2::new(tid, self.session.cc_required, None)).unwrap_or_default();
+        let mut msg = signed2.clone();
+        msg.extend(tlv(&[0x5F, 0x37], &self.session.euicc_signature1));
+        let mut signature = sign(&self.keys.dppb_key, &msg);
+        if self.is(Break::SmdpSignature2) {
+            flip(&mut signature, 7);
+        }
+        self.session.smdp_signature2 = signature.clone();
+        let cert = if self.is(Break::DpPbCertificateRole) { &self.keys.dpauth } else { &self.keys.dppb };
+        let req = PrepareDownloadRequest::new(signed2, signature, None, cert.clone());
+        Ok(rasn::der::encode(&req).unwrap_or_default())
+    }
+
+    /// The checks of ES9+.AuthenticateClient: the card's chain and euiccSignature1; the session
+    /// then knows the card (its EID and key).
+    fn verify_client(&mut self, response: &[u8]) -> Result<(), String> {
         let resp: AuthenticateServerResponse = rasn::der::decode(response).map_err(|e| e.to_string())?;
         let ok = match resp.0 {
             AuthenticateServerResult::Ok(ok) => ok,
@@ -434,22 +493,101 @@ impl TestSmdp {
         self.session.euicc_signature1 = ok.euicc_signature1.to_vec();
         self.session.eid = Some(euicc.eid);
         self.session.euicc_key = Some(euicc.key);
+        Ok(())
+    }
+
+    /// ES9+.AuthenticateClient for a pending RPM package (SGP.22 v3): verifies the card as
+    /// [`TestSmdp::authenticate_client`] does, then returns the ES10b.LoadRpmPackage request
+    /// (DER) carrying `commands`: `smdpSigned3 { transactionId, rpmPackage, rpmPending? }` and
+    /// smdpSignature3 with SK.DPauth over `smdpSigned3 ‖ 5F37 40 ‖ euiccSignature1` (what the card
+    /// checks, see `sd::isdr::rpm`). [`Break::TransactionId`] and [`Break::SmdpSignature3`]
+    /// apply; `target_esim_port` is the LPA's.
+    pub fn authenticate_client_rpm(
+        &mut self,
+        response: &[u8],
+        commands: &[crate::asn1::rpm::RpmCommand],
+        rpm_pending: bool,
+        target_esim_port: Option<u8>,
+    ) -> Result<Vec<u8>, String> {
+        self.verify_client(response)?;
+        let ok = self.rpm_package(commands, rpm_pending)?;
+        let req = crate::asn1::rpm::LoadRpmPackageRequest::new(
+            rasn::der::encode(&ok.smdp_signed3).map_err(|e| e.to_string())?,
+            ok.smdp_signature3.to_vec(),
+            target_esim_port,
+        );
+        rasn::der::encode(&req).map_err(|e| e.to_string())
+    }
+
+    /// ES9+.AuthenticateClient for a pending RPM package, as the ES9+ server answers it: verifies
+    /// the card as [`TestSmdp::authenticate_client`] does and returns the `AuthenticateClientOkRpm`.
+    pub fn authenticate_client_ok_rpm(
+        &mut self,
+        response: &[u8],
+        commands: &[crate::asn1::rpm::RpmCommand],
+    ) -> Result<crate::asn1::rpm::AuthenticateClientOkRpm, String> {
+        self.verify_client(response)?;
+        self.rpm_package(commands, false)
+    }
+
+    /// The `AuthenticateClientOkRpm` (ES9+) that delivers `commands` in the current session.
+    pub fn rpm_package(
+        &mut self,
+        commands: &[crate::asn1::rpm::RpmCommand],
+        rpm_pending: bool,
+    ) -> Result<crate::asn1::rpm::AuthenticateClientOkRpm, String> {
         let mut tid = self.session.transaction_id.clone();
         if self.is(Break::TransactionId) {
             flip(&mut tid, 0);
         }
-        self.session.cc_required = self.is(Break::ConfirmationCode) || self.require_cc;
-        let signed2 = rasn::der::encode(&SmdpSigned2::new(tid, self.session.cc_required, None)).unwrap_or_default();
-        let mut msg = signed2.clone();
-        msg.extend(tlv(&[0x5F, 0x37], &self.session.euicc_signature1));
-        let mut signature = sign(&self.keys.dppb_key, &msg);
-        if self.is(Break::SmdpSignature2) {
-            flip(&mut signature, 7);
+        let mut signed3 = crate::asn1::rpm::SmdpSigned3::new(tid, commands, rpm_pending).map_err(|e| e.to_string())?;
+        if let Some(last) = signed3.rpm_package.last_mut().filter(|_| self.broken == Some(Break::RpmCommandDamaged)) {
+            *last = rasn::types::Any::new(vec![0x30, 0x02, 0xA7, 0x00]);
         }
-        self.session.smdp_signature2 = signature.clone();
-        let cert = if self.is(Break::DpPbCertificateRole) { &self.keys.dpauth } else { &self.keys.dppb };
-        let req = PrepareDownloadRequest::new(signed2, signature, None, cert.clone());
-        Ok(rasn::der::encode(&req).unwrap_or_default())
+        let der = rasn::der::encode(&signed3).map_err(|e| e.to_string())?;
+        let mut msg = der;
+        msg.extend(tlv(&[0x5F, 0x37], &self.session.euicc_signature1));
+        let mut signature = sign(&self.keys.dpauth_key, &msg);
+        if self.is(Break::SmdpSignature3) {
+            flip(&mut signature, 9);
+        }
+        Ok(crate::asn1::rpm::AuthenticateClientOkRpm {
+            transaction_id: self.session.transaction_id.clone().into(),
+            smdp_signed3: signed3,
+            smdp_signature3: signature.into(),
+        })
+    }
+
+    /// ES9+.HandleNotification for an RPM result: the card's `LoadRpmPackageResult` (`BF44`)
+    /// or its pending notification (`A1`, `PendingNotification.loadRpmPackageResultSigned`).
+    /// Checks euiccSignRPR with the key of the CERT.EUICC this SM-DP+ authenticated (over the
+    /// `A0` TLV of loadRpmPackageResultDataSigned, as it stands in the result) and returns the data.
+    pub fn handle_rpm_result(&self, der: &[u8]) -> Result<crate::asn1::rpm::LoadRpmPackageResultDataSigned, String> {
+        use crate::asn1::rpm::{LoadRpmPackageResult, LoadRpmPackageResultChoice, LoadRpmPackageResultSigned};
+        let signed: LoadRpmPackageResultSigned = match der.first() {
+            Some(0xA1) => {
+                let mut plain = der.to_vec();
+                if let Some(b) = plain.first_mut() {
+                    *b = 0x30;
+                }
+                rasn::der::decode(&plain).map_err(|e| e.to_string())?
+            }
+            _ => match rasn::der::decode::<LoadRpmPackageResult>(der).map_err(|e| e.to_string())?.0 {
+                LoadRpmPackageResultChoice::Signed(s) => s,
+                LoadRpmPackageResultChoice::NotSigned(n) => {
+                    return Err(format!("loadRpmPackageResultNotSigned {}", n.load_rpm_package_error_code_not_signed));
+                }
+            },
+        };
+        let key = self.session.euicc_key.ok_or("no eUICC authenticated in this session")?;
+        let mut data = rasn::der::encode(&signed.load_rpm_package_result_data_signed).map_err(|e| e.to_string())?;
+        if let Some(b) = data.first_mut() {
+            *b = 0xA0;
+        }
+        if !crate::crypto::CryptoProvider::verify(&crate::crypto::RUST_CRYPTO, &key, &data, &signed.euicc_sign_rpr) {
+            return Err("euiccSignRPR does not verify".into());
+        }
+        Ok(signed.load_rpm_package_result_data_signed)
     }
 
     /// ES9+.GetBoundProfilePackage: verifies euiccSignature2, agrees keys with the card's
@@ -543,7 +681,8 @@ impl TestSmdp {
     }
 
     /// ES9+.HandleNotification: checks a pending notification as RetrieveNotificationsList
-    /// returned it — a `ProfileInstallationResult` (`BF37`) signed with the key of the
+    /// returned it — a `ProfileInstallationResult` (`BF37`) or an RPM package's signed result
+    /// (`A1`, [`TestSmdp::handle_rpm_result`]) signed with the key of the
     /// CERT.EUICC this SM-DP+ authenticated, or an `OtherSignedNotification` (`30`) whose
     /// own CERT.EUICC/EUM chain to this SM-DP+'s CI — and returns its sequence number.
     pub fn handle_notification(&self, pending: &[u8]) -> Result<u64, String> {
@@ -557,6 +696,10 @@ impl TestSmdp {
                 return Err("euiccSignPIR does not verify".into());
             }
             let data: ProfileInstallationResultData = rasn::der::decode(data).map_err(|e| e.to_string())?;
+            return seq(&data.notification_metadata);
+        }
+        if pending.first() == Some(&0xA1) {
+            let data = self.handle_rpm_result(pending)?;
             return seq(&data.notification_metadata);
         }
         // OtherSignedNotification ::= SEQUENCE { BF2F tbs, 5F37 signature, CERT.EUICC, CERT.EUM }

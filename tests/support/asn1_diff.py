@@ -10,6 +10,8 @@ asn1tools and answers one JSON request per line on stdin:
   that respect the module's constraints, DER-encoded by asn1tools (``"case": "valid"``), plus, for
   every SIZE-constrained field reachable from the type, one value that breaks that constraint
   (``"case": "size"``, ``"path"`` names the field).
+  With ``"avoid": [SUFFIX, ...]``, a CHOICE never picks an alternative whose path ends in one of
+  the suffixes (a known difference between asn1tools and X.680 that the test states itself).
 * ``{"op": "decode", "type": T, "der": HEX}`` -> asn1tools decodes the DER and re-encodes it:
   ``{"ok": true, "der": HEX}`` or ``{"ok": false, "error": ...}``.
 
@@ -107,6 +109,7 @@ class Gen:
         self.rng = rng
         self.violate = None  # the path whose SIZE constraint to break
         self.sized_paths = []  # every SIZE-constrained path seen while generating
+        self.avoid = []  # CHOICE alternatives (path suffixes) never picked
 
     def size_range(self, sizes):
         lo, hi = None, None
@@ -163,6 +166,7 @@ class Gen:
             return [self.value(t["element"], f"{path}[]", depth=depth + 1) for _ in range(n)]
         if kind == "CHOICE":
             members = [m for m in t["members"] if isinstance(m, dict)]
+            members = [m for m in members if not any(f"{path}.{m['name']}".endswith(a) for a in self.avoid)] or members
             if self.violate is not None:
                 want = [m for m in members if self.violate.startswith(f"{path}.{m['name']}")]
                 if want:
@@ -223,7 +227,7 @@ class Gen:
         raise SystemExit(f"generator: no rule for type {kind!r} at {path}")
 
 
-def generate(types, count, seed):
+def generate(types, count, seed, avoid=()):
     rng = random.Random(seed)
     out = []
     for name in types:
@@ -231,11 +235,13 @@ def generate(types, count, seed):
         if t is None:
             raise SystemExit(f"type {name} is not in the module")
         g = Gen(rng)
+        g.avoid = list(avoid)
         for _ in range(count):
             v = g.value(t, name)
             out.append({"type": name, "case": "valid", "der": COMPILED.encode(name, v).hex()})
         for path in sorted(set(g.sized_paths)):
             g2 = Gen(rng)
+            g2.avoid = list(avoid)
             g2.violate = path
             v = g2.value(t, name)
             if path in g2.sized_paths:
@@ -250,7 +256,7 @@ def main():
         if op == "types":
             resp = {"types": sorted(RSP.keys())}
         elif op == "generate":
-            resp = {"values": generate(req["types"], req["count"], req["seed"])}
+            resp = {"values": generate(req["types"], req["count"], req["seed"], req.get("avoid", []))}
         elif op == "decode":
             try:
                 v = COMPILED.decode(req["type"], bytes.fromhex(req["der"]))

@@ -130,6 +130,7 @@ pub(crate) fn profile_record(
         enterprise: None,
         service_description: None,
         service_specific_data: None,
+        rpm_configuration: None,
     }
 }
 

@@ -41,7 +41,8 @@ pub(crate) struct Args {
     #[arg(long, value_parser = ["test", "provisioning", "operational"])]
     class: Option<String>,
     /// The events the SM-DP+ asks notifications for (StoreMetadata notificationConfigurationInfo,
-    /// to the SM-DP+ address), comma-separated: install, enable, disable, delete.
+    /// to the SM-DP+ address), comma-separated: install, enable, disable, delete, and on an SGP.22
+    /// v3 card rpm-enable, rpm-disable, rpm-delete.
     #[arg(long, value_name = "EVENTS", default_value = "enable,disable,delete", conflicts_with = "no_notify")]
     notify: String,
     /// Ask for no notifications (only the install result, which the card always queues).
@@ -52,6 +53,10 @@ pub(crate) struct Args {
     /// (`max=unlimited`).
     #[arg(long, value_name = "POLICY")]
     mirror: Option<String>,
+    /// Let the built-in SM-DP+ manage the profile by RPM (an SGP.22 v3 card): the metadata gets
+    /// an rpmConfiguration naming it (OID 2.999.10) for every command; see `veuicc rpm`.
+    #[arg(long)]
+    rpm: bool,
     /// SM-DP+ address (where the notifications go).
     #[arg(long, default_value = "smdp.veuicc.test")]
     smdp: String,
@@ -218,7 +223,14 @@ fn events(list: &str) -> Result<u8, String> {
             "enable" => 1,
             "disable" => 2,
             "delete" => 3,
-            other => return Err(format!("--notify: {other:?} is not install, enable, disable or delete")),
+            "rpm-enable" => 4,
+            "rpm-disable" => 5,
+            "rpm-delete" => 6,
+            other => {
+                return Err(format!(
+                    "--notify: {other:?} is not install, enable, disable or delete (or rpm-enable, rpm-disable, rpm-delete)"
+                ));
+            }
         };
         Ok(acc | (1 << bit))
     })
@@ -270,6 +282,9 @@ fn name(e: &DownloadError) -> String {
     }
 }
 
+/// The profile owner OID a `--rpm` profile names (2.999.99, OID content bytes).
+pub(crate) const RPM_OWNER: [u8; 3] = [0x88, 0x37, 0x63];
+
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     #[cfg(feature = "lpa-http")]
     if let Some(code) = &args.remote.activation_code {
@@ -316,6 +331,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     if let Some(text) = &args.mirror {
         let policy = veuicc::testkit::smdp::parse_mirror_policy(text).map_err(|e| format!("--mirror: {e}"))?;
         profile = profile.with_mirror_policy(&policy);
+    }
+    if args.rpm {
+        profile.metadata.rpm_configuration = Some(veuicc::testkit::smdp::rpm_configuration(None, &RPM_OWNER));
     }
     let notify = if args.no_notify { 0 } else { events(&args.notify)? };
     let card = AnyCard::open(args.state.as_ref(), &args.identity)?;

@@ -16,9 +16,9 @@ use veuicc::testkit::{ClientError, Es10Client, Transport};
 pub(crate) struct CardArgs {
     /// Directory holding the card's persistent state.
     #[arg(long)]
-    state: Option<PathBuf>,
+    pub(crate) state: Option<PathBuf>,
     #[command(flatten)]
-    identity: IdentityArgs,
+    pub(crate) identity: IdentityArgs,
 }
 
 /// `veuicc enable|disable|delete ICCID`.
@@ -121,7 +121,7 @@ pub(crate) fn iccid_bytes(printed: &str) -> Result<Vec<u8>, String> {
         .collect())
 }
 
-fn identifier(text: &str) -> Result<ProfileIdentifier, String> {
+pub(crate) fn identifier(text: &str) -> Result<ProfileIdentifier, String> {
     if text.len() == 32 {
         let aid = crate::common::unhex(text)?;
         return Ok(ProfileIdentifier::IsdpAid(aid.into()));
@@ -315,6 +315,10 @@ pub(crate) fn notifications(args: NotificationArgs) -> Result<ExitCode, String> 
                 Some(1) => "enable",
                 Some(2) => "disable",
                 Some(3) => "delete",
+                Some(4) => "rpm-enable",
+                Some(5) => "rpm-disable",
+                Some(6) => "rpm-delete",
+                Some(7) => "rpm-result",
                 _ => "unknown",
             };
             let icc = n.iccid.as_ref().map(|i| iccid(i)).unwrap_or_default();

@@ -27,6 +27,7 @@ mod mirror;
 mod personality;
 mod pki;
 mod replay;
+mod rpm;
 mod serve;
 mod sim;
 #[cfg(feature = "smdp")]
@@ -94,6 +95,10 @@ enum Command {
     /// Run the conformance checks (ISO 7816-4, ES10) against a card in a PC/SC reader
     /// (`--reader NAME`, built with `--features pcsc`) or a veuicc card; a pass/fail table.
     Conformance(conformance::Args),
+    /// Remote Profile Management (an SGP.22 v3 card): the built-in test SM-DP+ builds and signs
+    /// an RPM package for a profile (`download --rpm` makes one it manages), the card runs it
+    /// through the LPA path (AuthenticateServer, LoadRpmPackage): `rpm enable ICCID`.
+    Rpm(rpm::Args),
     /// Browse the enabled profile's SIM over APDUs: `sim ls [PATH]`, `sim cat PATH`, `sim auth RAND AUTN`.
     Sim(sim::Args),
     /// Mirror instances (one subscription on several cards): `mirror issue ICCID` prints a token
@@ -123,6 +128,7 @@ fn main() -> ExitCode {
         Command::Nickname(args) => lpa::nickname(args),
         Command::Notifications(args) => lpa::notifications(args),
         Command::MemoryReset(args) => lpa::memory_reset(args),
+        Command::Rpm(args) => rpm::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Mirror(args) => mirror::run(args),
         Command::Conformance(args) => conformance::run_cmd(args),

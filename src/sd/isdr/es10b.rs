@@ -54,14 +54,19 @@ pub(super) fn get_euicc_info1<P: Platform>(_req: GetEuiccInfo1Request, ctx: &mut
 /// `additionalProfile` while a slot is free; a v3 card also says EUICCInfo1 carries it, and that
 /// it keeps and reports hriServerAddress, serviceDescription and profileSize, and Enterprise
 /// Profiles with their rules (unless [`crate::config::CardConfig::enterprise_profiles`] is off).
-/// No CRL, no RPM, no service-specific data kept in the eUICC (yet).
+/// A v3 card also runs RPM packages (ES10b.LoadRpmPackage: `rpmSupport(2)`) and keeps the
+/// metadata's serviceSpecificDataStoredInEuicc (`serviceSpecificDataSupport(5)`: the mirror
+/// policy lives there). No CRL. A v2.5 card keeps that data too but does not say so, so that
+/// its EUICCInfo stays byte for byte what it was.
 fn rsp_capability<P: Platform>(ctx: &Ctx<'_, P>) -> BitString {
     let mut bits = alloc::vec![rsp_capability::TEST_PROFILE_SUPPORT, rsp_capability::DEVICE_INFO_EXTENSIBILITY_SUPPORT];
     if ctx.state.profiles.len() < usize::from(ctx.config.profile_capacity) {
         bits.push(rsp_capability::ADDITIONAL_PROFILE);
     }
     if ctx.config.sgp22.is_v3() {
+        bits.push(rsp_capability::RPM_SUPPORT);
         // Profile metadata the card keeps and GetProfilesInfo returns.
+        bits.push(rsp_capability::SERVICE_SPECIFIC_DATA_SUPPORT);
         bits.push(rsp_capability::HRI_SERVER_ADDRESS_SUPPORT);
         if ctx.config.enterprise_profiles {
             bits.push(rsp_capability::ENTERPRISE_PROFILES_SUPPORT);

@@ -21,7 +21,7 @@ use crate::platform::Platform;
 use crate::store::{CardState, Edit, NotificationEvent, NotificationRecord, PPR1, PPR2, Port};
 use crate::store::{ProfileClass, ProfileRecord, ProfileState};
 use alloc::vec::Vec;
-use rasn::types::{FixedOctetString, Integer};
+use rasn::types::{Any, FixedOctetString, Integer};
 
 /// ES10c.GetEID — SGP.22 v2.5 §5.7.20. `tagList` SHALL be `5A`; anything else is `6A80`.
 pub(super) fn get_eid<P: Platform>(req: GetEuiccDataRequest, ctx: &mut Ctx<'_, P>) -> Result<GetEuiccDataResponse> {
@@ -32,7 +32,7 @@ pub(super) fn get_eid<P: Platform>(req: GetEuiccDataRequest, ctx: &mut Ctx<'_, P
 }
 
 /// Tags returned when the request has no `tagList`.
-const DEFAULT_TAGS: [u32; 9] = [0x5A, 0x4F, 0x9F70, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95];
+pub(super) const DEFAULT_TAGS: [u32; 9] = [0x5A, 0x4F, 0x9F70, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95];
 fn class_code(c: ProfileClass) -> i32 {
     match c {
         ProfileClass::Test => 0,
@@ -52,17 +52,17 @@ fn matches(p: &ProfileRecord, criteria: &Option<SearchCriteria>) -> bool {
 
 /// What a card's version and configuration let GetProfilesInfo say beyond v2.5's fields.
 #[derive(Clone, Copy)]
-struct Extras {
+pub(super) struct Extras {
     /// MEP: `enabledOnEsimPort` (9F24).
-    mep: bool,
+    pub(super) mep: bool,
     /// A v3 card: `hriServerAddress` (9B), `enterpriseConfiguration` (BD), `serviceDescription`
-    /// (9F1F), `profileSize` (9F25), each only when the tag list asks for it.
-    v3: bool,
+    /// (9F1F), `profileSize` (9F25), `rpmConfiguration` (BA), each only when the tag list asks for it.
+    pub(super) v3: bool,
 }
 
 /// The `ProfileInfo` of `p` with exactly the fields named in `tags`; `size` is the length of
 /// its stored package (`profileSize`).
-fn profile_info(p: &ProfileRecord, tags: &[u32], extras: Extras, size: Option<usize>) -> ProfileInfo {
+pub(super) fn profile_info(p: &ProfileRecord, tags: &[u32], extras: Extras, size: Option<usize>) -> ProfileInfo {
     let want = |t: u32| tags.contains(&t);
     let v3 = |t: u32| extras.v3 && want(t);
     let (icon_type, icon) = match &p.icon {
@@ -104,7 +104,7 @@ fn profile_info(p: &ProfileRecord, tags: &[u32], extras: Extras, size: Option<us
             .then_some(p.service_specific_data.as_ref())
             .flatten()
             .and_then(|d| rasn::der::decode(d).ok()),
-        rpm_configuration: None,
+        rpm_configuration: v3(0xBA).then_some(p.rpm_configuration.as_deref()).flatten().and_then(content).map(Any::new),
         hri_server_address: v3(0x9B).then(|| p.hri_server_address.clone()).flatten(),
         lpr_configuration: None,
         enterprise_configuration: v3(0xBD).then_some(p.enterprise.as_ref()).flatten().map(|e| {
@@ -124,6 +124,12 @@ fn profile_info(p: &ProfileRecord, tags: &[u32], extras: Extras, size: Option<us
             .flatten(),
         profile_size: v3(0x9F25).then(|| size.map(Integer::from)).flatten(),
     }
+}
+
+/// The value of the single TLV `der`.
+fn content(der: &[u8]) -> Option<Vec<u8>> {
+    let h = crate::asn1::tlv::header(der, 3).ok()?;
+    der.get(h.size()..h.total()?).map(<[u8]>::to_vec)
 }
 
 fn set_bits(ppr: u8) -> Vec<usize> {
@@ -186,7 +192,7 @@ pub(super) fn get_profiles_info<P: Platform>(
     ProfileInfoListResponse(ProfileInfoListResult::ProfileInfoListOk(list))
 }
 
-fn find(state: &CardState, id: &ProfileIdentifier) -> Option<usize> {
+pub(super) fn find(state: &CardState, id: &ProfileIdentifier) -> Option<usize> {
     match id {
         ProfileIdentifier::IsdpAid(aid) => state.profiles.iter().position(|p| p.isdp_aid == *aid),
         ProfileIdentifier::Iccid(iccid) => state.profiles.iter().position(|p| p.iccid == *iccid),
@@ -223,7 +229,7 @@ fn disable(edit: &mut Edit<'_>, index: usize) {
 /// * MEP-B: the port the command came on (SGP.22 v3 names it the target port); a
 ///   `targetEsimPort` naming another port is `commandError(7)` (our reading: the request
 ///   contradicts itself). A profile enabled there is replaced.
-fn target_port(
+pub(super) fn target_port(
     config: &CardConfig,
     state: &CardState,
     req: &EnableProfileRequest,
@@ -346,18 +352,69 @@ pub(super) fn enable_profile<P: Platform>(
     ctx: &mut Ctx<'_, P>,
     busy: Busy,
 ) -> Result<EnableProfileResponse> {
+    let mut edit = Edit::new(&mut *ctx.state);
+    let resp = enable_in(&mut edit, ctx.config, &req, ctx.port, busy, Cause::Local)?;
+    if resp.enable_result == EnableProfileResult::Ok.into() {
+        super::commit_edit(ctx.store, ctx.platform, edit)?;
+    }
+    Ok(resp)
+}
+
+/// Who asked for a profile change: the end user through the LPA (ES10c) or an RPM package
+/// (SGP.22 v3); it picks the notification events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Cause {
+    /// ES10c: notificationLocalEnable/Disable/Delete.
+    Local,
+    /// An RPM command: notificationRpmEnable/Disable/Delete.
+    Rpm,
+}
+
+impl Cause {
+    fn enable(self) -> NotificationEvent {
+        match self {
+            Cause::Local => NotificationEvent::Enable,
+            Cause::Rpm => NotificationEvent::RpmEnable,
+        }
+    }
+
+    fn disable(self) -> NotificationEvent {
+        match self {
+            Cause::Local => NotificationEvent::Disable,
+            Cause::Rpm => NotificationEvent::RpmDisable,
+        }
+    }
+
+    fn delete(self) -> NotificationEvent {
+        match self {
+            Cause::Local => NotificationEvent::Delete,
+            Cause::Rpm => NotificationEvent::RpmDelete,
+        }
+    }
+}
+
+/// EnableProfile's checks and changes, made on `edit` and not committed (see [`enable_profile`];
+/// the RPM enable command runs the same). On a refusal `edit` is left as it was.
+pub(super) fn enable_in(
+    edit: &mut Edit<'_>,
+    config: &CardConfig,
+    req: &EnableProfileRequest,
+    command_port: u8,
+    busy: Busy,
+    cause: Cause,
+) -> Result<EnableProfileResponse> {
     let answer =
         |code: EnableProfileResult| Ok(EnableProfileResponse { enable_result: code.into(), target_esim_port: None });
     if busy.any() {
         return answer(EnableProfileResult::CatBusy);
     }
-    let state = &*ctx.state;
+    let state = edit.state();
     let Some(i) = find(state, &req.profile_identifier) else { return answer(EnableProfileResult::IccidOrAidNotFound) };
     let Some(target) = state.profiles.get(i) else { return answer(EnableProfileResult::IccidOrAidNotFound) };
     if target.state == ProfileState::Enabled {
         return answer(EnableProfileResult::ProfileNotInDisabledState);
     }
-    let port = match target_port(ctx.config, state, &req, ctx.port) {
+    let port = match target_port(config, state, req, command_port) {
         Ok(port) => port,
         Err(code) => return answer(code),
     };
@@ -380,7 +437,7 @@ pub(super) fn enable_profile<P: Platform>(
     if on_port().any(|p| p.ppr & PPR1 != 0 && !(to_test && p.class != ProfileClass::Test)) {
         return answer(EnableProfileResult::DisallowedByPolicy);
     }
-    if enterprise_limit_exceeded(ctx.config, state, i, &others) {
+    if enterprise_limit_exceeded(config, state, i, &others) {
         return answer(EnableProfileResult::DisallowedByEnterpriseRule);
     }
     let replaced = on_port().find(|p| p.class != ProfileClass::Test).map(|p| p.isdp_aid.clone());
@@ -389,21 +446,19 @@ pub(super) fn enable_profile<P: Platform>(
         (true, None) if test_enabled => fallback,
         _ => None,
     };
-    let mut edit = Edit::new(&mut *ctx.state);
     edit.set_test_fallback(port, fallback).map_err(store_status)?;
     for o in others {
-        disable(&mut edit, o);
-        notify(&mut edit, o, NotificationEvent::Disable);
+        disable(edit, o);
+        notify(edit, o, cause.disable());
     }
-    enable_on(&mut edit, i, port);
-    notify(&mut edit, i, NotificationEvent::Enable);
+    enable_on(edit, i, port);
+    notify(edit, i, cause.enable());
     // On a MEP card the profile another port's Test profile would fall back to may be enabled
     // here, on a port of its own: that port then forgets it.
-    check_fallback(&mut edit)?;
-    super::commit_edit(ctx.store, ctx.platform, edit)?;
+    check_fallback(edit)?;
     Ok(EnableProfileResponse {
         enable_result: EnableProfileResult::Ok.into(),
-        target_esim_port: ctx.config.mep().map(|_| Integer::from(port.0)),
+        target_esim_port: config.mep().map(|_| Integer::from(port.0)),
     })
 }
 
@@ -418,12 +473,28 @@ pub(super) fn disable_profile<P: Platform>(
     ctx: &mut Ctx<'_, P>,
     busy: Busy,
 ) -> Result<DisableProfileResponse> {
+    let mut edit = Edit::new(&mut *ctx.state);
+    let resp = disable_in(&mut edit, &req.profile_identifier, busy, Cause::Local)?;
+    if resp.disable_result == DisableProfileResult::Ok.into() {
+        super::commit_edit(ctx.store, ctx.platform, edit)?;
+    }
+    Ok(resp)
+}
+
+/// DisableProfile's checks and changes, made on `edit` and not committed (see
+/// [`disable_profile`]; the RPM disable command runs the same).
+pub(super) fn disable_in(
+    edit: &mut Edit<'_>,
+    id: &ProfileIdentifier,
+    busy: Busy,
+    cause: Cause,
+) -> Result<DisableProfileResponse> {
     let answer = |code: DisableProfileResult| Ok(DisableProfileResponse { disable_result: code.into() });
     if busy.any() {
         return answer(DisableProfileResult::CatBusy);
     }
-    let state = &*ctx.state;
-    let Some(i) = find(state, &req.profile_identifier) else { return answer(DisableProfileResult::IccidOrAidNotFound) };
+    let state = edit.state();
+    let Some(i) = find(state, id) else { return answer(DisableProfileResult::IccidOrAidNotFound) };
     let Some(p) = state.profiles.get(i) else { return answer(DisableProfileResult::IccidOrAidNotFound) };
     let Some(port) = p.enabled_on() else { return answer(DisableProfileResult::ProfileNotInEnabledState) };
     if p.ppr & PPR1 != 0 {
@@ -434,16 +505,14 @@ pub(super) fn disable_profile<P: Platform>(
         .test_fallback(port)
         .filter(|_| from_test)
         .and_then(|aid| state.profiles.iter().position(|p| p.isdp_aid == aid && p.state == ProfileState::Disabled));
-    let mut edit = Edit::new(&mut *ctx.state);
-    disable(&mut edit, i);
-    notify(&mut edit, i, NotificationEvent::Disable);
+    disable(edit, i);
+    notify(edit, i, cause.disable());
     edit.set_test_fallback(port, None).map_err(store_status)?;
     if let Some(r) = back {
-        enable_on(&mut edit, r, port);
-        notify(&mut edit, r, NotificationEvent::Enable);
+        enable_on(edit, r, port);
+        notify(edit, r, cause.enable());
     }
-    check_fallback(&mut edit)?;
-    super::commit_edit(ctx.store, ctx.platform, edit)?;
+    check_fallback(edit)?;
     answer(DisableProfileResult::Ok)
 }
 
@@ -458,23 +527,37 @@ pub(super) fn delete_profile<P: Platform>(
     ctx: &mut Ctx<'_, P>,
     busy: Busy,
 ) -> Result<DeleteProfileResponse> {
+    let mut edit = Edit::new(&mut *ctx.state);
+    let resp = delete_in(&mut edit, &req.0, busy, Cause::Local)?;
+    if resp.delete_result == DeleteProfileResult::Ok.into() {
+        super::commit_edit(ctx.store, ctx.platform, edit)?;
+    }
+    Ok(resp)
+}
+
+/// DeleteProfile's checks and changes, made on `edit` and not committed (see
+/// [`delete_profile`]; the RPM delete command runs the same).
+pub(super) fn delete_in(
+    edit: &mut Edit<'_>,
+    id: &ProfileIdentifier,
+    busy: Busy,
+    cause: Cause,
+) -> Result<DeleteProfileResponse> {
     let answer = |code: DeleteProfileResult| Ok(DeleteProfileResponse { delete_result: code.into() });
     if busy.loading {
         return answer(DeleteProfileResult::UndefinedError);
     }
-    let Some(i) = find(ctx.state, &req.0) else { return answer(DeleteProfileResult::IccidOrAidNotFound) };
-    let Some(p) = ctx.state.profiles.get(i) else { return answer(DeleteProfileResult::IccidOrAidNotFound) };
+    let Some(i) = find(edit.state(), id) else { return answer(DeleteProfileResult::IccidOrAidNotFound) };
+    let Some(p) = edit.state().profiles.get(i) else { return answer(DeleteProfileResult::IccidOrAidNotFound) };
     if p.state != ProfileState::Disabled {
         return answer(DeleteProfileResult::ProfileNotInDisabledState);
     }
     if p.ppr & PPR2 != 0 {
         return answer(DeleteProfileResult::DisallowedByPolicy);
     }
-    let mut edit = Edit::new(&mut *ctx.state);
-    notify(&mut edit, i, NotificationEvent::Delete);
+    notify(edit, i, cause.delete());
     edit.remove_profile(i);
-    check_fallback(&mut edit)?;
-    super::commit_edit(ctx.store, ctx.platform, edit)?;
+    check_fallback(edit)?;
     answer(DeleteProfileResult::Ok)
 }
 

@@ -52,9 +52,9 @@ fn pprs_allowed(config: &CardConfig, ppr: u8, owner: Option<&OperatorId>) -> boo
 /// insufficient memory(10).
 ///
 /// A v3 card keeps the metadata's hriServerAddress, enterpriseConfiguration and
-/// serviceDescription for GetProfilesInfo (a v2.5 card never has them: its loader strips them);
-/// the other v3 members (RPM, LPA proxy, device change, serviceProviderMessage,
-/// estimatedProfileSize) are accepted and ignored.
+/// serviceDescription for GetProfilesInfo (a v2.5 card never has them: its loader strips them),
+/// and its rpmConfiguration for RPM (a malformed one is incorrectInputValues(1)); the other v3 members
+/// (LPA proxy, device change, serviceProviderMessage, estimatedProfileSize) are accepted and ignored.
 ///
 /// The record keeps the `dpProprietaryData` (`B8`) of the BPP's ConfigureISDP command
 /// (SGP.22 v2.5 §5.5.2; in v2.5 the field is part of `ConfigureISDPRequest`, not of
@@ -103,6 +103,11 @@ pub(super) fn profile_record(
             }
             Some(der.into())
         }
+    };
+    // v3 RPM: the configuration must be an RpmConfiguration; it is kept as its DER.
+    let rpm_configuration = match md.rpm_configuration.as_ref().filter(|_| v3) {
+        None => None,
+        Some(raw) => Some(rpm_configuration_der(raw.as_bytes()).ok_or(refuse(ErrorReason::IncorrectInputValues))?),
     };
     let slot = (0x10..0x10u8.saturating_add(config.profile_capacity))
         .find(|s| !state.profiles.iter().any(|p| p.slot() == *s))
@@ -153,7 +158,15 @@ pub(super) fn profile_record(
         }),
         service_description: md.service_description.clone().filter(|_| v3),
         service_specific_data,
+        rpm_configuration: rpm_configuration.map(Into::into),
     })
+}
+
+/// The DER of the `RpmConfiguration` whose content (the `BA` value) is `content`, if it is one.
+pub(super) fn rpm_configuration_der(content: &[u8]) -> Option<alloc::vec::Vec<u8>> {
+    let der = crate::asn1::tlv::tlv(&[0x30], content);
+    let parsed: crate::asn1::rpm::RpmConfiguration = rasn::der::decode(&der).ok()?;
+    rasn::der::encode(&parsed).ok()
 }
 
 /// Why a v3 card refuses a profile for its enterpriseConfiguration `enterprise` (or its

@@ -27,6 +27,7 @@ mod es10b;
 mod es10c;
 mod metadata;
 mod mirror;
+mod rpm;
 
 use crate::apdu::{Result, Status};
 use crate::app::{App, Command, Power, Selection};
@@ -234,6 +235,10 @@ impl Isdr {
             }
             return mirror::dispatch(der, &mut self.session, owner, ctx);
         }
+        // RPM is SGP.22 v3: a v2.5 card knows no BF44 and answers it as any unknown tag.
+        if crate::asn1::outer_tag(der) == Some(0xBF44) && !ctx.config.sgp22.is_v3() {
+            return Err(errors::decode_status(crate::asn1::DecodeError::UnknownTag(0xBF44)));
+        }
         let request = Es10Request::decode(der).map_err(errors::decode_status)?;
         // Delete and eUICCMemoryReset free space: on a full storage they must run before the
         // PIR (which needs space) is retried.
@@ -301,6 +306,11 @@ impl Isdr {
             Es10Request::ListNotification(r) => Es10Response::ListNotification(es10b::list_notification(r, ctx)),
             Es10Request::RetrieveNotificationsList(r) => {
                 Es10Response::RetrieveNotificationsList(es10b::retrieve_notifications_list(r, ctx)?)
+            }
+            Es10Request::LoadRpmPackage(r) => {
+                let (session, answer) = rpm::load_rpm_package(core::mem::take(&mut self.session), r, ctx, busy);
+                self.session = session;
+                Es10Response::LoadRpmPackage(answer?)
             }
             Es10Request::RemoveNotificationFromList(r) => {
                 Es10Response::RemoveNotificationFromList(es10b::remove_notification_from_list(r, ctx)?)

@@ -30,6 +30,9 @@ pub(crate) struct Authenticated {
     /// SM-DP+ OID from CERT.DPauth (EuiccCancelSessionSigned.smdpOid).
     dp_auth_oid: Vec<u8>,
     euicc_signature1: [u8; 64],
+    /// The verified serverCertificate (CERT.DPauth or CERT.DSauth): its key verifies an RPM
+    /// package's smdpSignature3. `None` in a mirror session (no server).
+    server: Option<VerifiedCert>,
     /// The selection the session runs in (its handle's byte).
     pub(super) owner: crate::app::Selection,
 }
@@ -73,12 +76,45 @@ impl Authenticated {
         transaction_id: Vec<u8>,
         server_address: String,
         ci_pkid: Vec<u8>,
-        server: &VerifiedCert,
+        server: VerifiedCert,
         euicc_signature1: [u8; 64],
         owner: crate::app::Selection,
     ) -> Authenticated {
         let dp_auth_oid = server.smdp_oid().unwrap_or_default().to_vec();
-        Authenticated { transaction_id, server_address, ci_pkid, dp_auth_oid, euicc_signature1, owner }
+        Authenticated {
+            transaction_id,
+            server_address,
+            ci_pkid,
+            dp_auth_oid,
+            euicc_signature1,
+            server: Some(server),
+            owner,
+        }
+    }
+
+    /// The verified serverCertificate of AuthenticateServer (`None` in a mirror session).
+    pub(crate) fn server(&self) -> Option<&VerifiedCert> {
+        self.server.as_ref()
+    }
+
+    /// euiccSignature1 (`r ‖ s`), which the SM-DP+'s later signatures cover.
+    pub(crate) fn euicc_signature1(&self) -> &[u8; 64] {
+        &self.euicc_signature1
+    }
+
+    /// The SM-DP+ OID of CERT.DPauth (OID content bytes).
+    pub(crate) fn dp_auth_oid(&self) -> &[u8] {
+        &self.dp_auth_oid
+    }
+
+    /// The CI the session uses (its SubjectKeyIdentifier).
+    pub(crate) fn ci_pkid(&self) -> &[u8] {
+        &self.ci_pkid
+    }
+
+    /// The server address of serverSigned1.
+    pub(crate) fn server_address(&self) -> &str {
+        &self.server_address
     }
 
     /// The session of a mirror package (BeginMirror): its transactionId is the token id, the
@@ -93,12 +129,13 @@ impl Authenticated {
             ci_pkid: Vec::new(),
             dp_auth_oid: crate::mirror::asn::MIRROR_SIGNER_OID.to_vec(),
             euicc_signature1: [0; 64],
+            server: None,
             owner,
         }
     }
 
     /// The session's transactionId.
-    pub(super) fn transaction_id(&self) -> &[u8] {
+    pub(crate) fn transaction_id(&self) -> &[u8] {
         &self.transaction_id
     }
 

@@ -132,7 +132,7 @@ impl Challenged {
             tid.to_vec(),
             signed.server_address,
             server.ci_pkid().to_vec(),
-            &server,
+            server,
             signature,
             self.owner,
         );
