@@ -307,6 +307,9 @@ proptest! {
         prop_assert_eq!(a.0.as_ref().map(|k| k.1), a.1.as_ref().map(|k| k.1));
         prop_assert_eq!(b.0.as_ref().map(|k| k.1), b.1.as_ref().map(|k| k.1));
         let (Some((sa, pa)), Some((sb, pb))) = (a.0, b.1) else { return Ok(()) };
+        // Two equal keys (the near-n scalars make it about one case in 2,000) would make
+        // "a signature does not verify under the other key" false by construction.
+        prop_assume!(ra != rb);
         prop_assert_eq!(sa.expose(), &ra);
 
         // ECDH: Z byte-equal, whichever provider and side.
