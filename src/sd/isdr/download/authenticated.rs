@@ -35,6 +35,8 @@ pub(crate) struct Authenticated {
     server: VerifiedCert,
     /// The selection the session runs in (its handle's byte).
     pub(super) owner: crate::app::Selection,
+    /// v3 Device Change: the ICCID of ctxParamsForDeviceChange (a profile that may move).
+    device_change_iccid: Option<Vec<u8>>,
 }
 
 /// `smdpSigned2` of the request, decoded (else `6A80`, the session unchanged).
@@ -81,7 +83,27 @@ impl Authenticated {
         owner: crate::app::Selection,
     ) -> Authenticated {
         let dp_auth_oid = server.smdp_oid().unwrap_or_default().to_vec();
-        Authenticated { transaction_id, server_address, ci_pkid, dp_auth_oid, euicc_signature1, server, owner }
+        Authenticated {
+            transaction_id,
+            server_address,
+            ci_pkid,
+            dp_auth_oid,
+            euicc_signature1,
+            server,
+            owner,
+            device_change_iccid: None,
+        }
+    }
+
+    /// The session was opened for a Device Change of the profile `iccid`.
+    pub(super) fn for_device_change(mut self, iccid: Option<Vec<u8>>) -> Authenticated {
+        self.device_change_iccid = iccid;
+        self
+    }
+
+    /// The ICCID of the profile a Device Change session moves (ctxParamsForDeviceChange).
+    pub(crate) fn device_change_iccid(&self) -> Option<&[u8]> {
+        self.device_change_iccid.as_deref()
     }
 
     /// The verified serverCertificate of AuthenticateServer.
