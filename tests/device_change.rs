@@ -340,3 +340,102 @@ fn power_cuts_on_the_new_card_leave_the_install_all_or_nothing() {
     let report = tear_every_write_allowing(&config, &TearingStorage::new(), op, load_started).unwrap();
     assert!(report.cut_points > 0 && report.landed > 0, "{report:?}");
 }
+
+/// Whether `card` holds profile `iccid`.
+fn holds<T: veuicc::testkit::Transport>(card: &mut T, iccid: &[u8]) -> bool {
+    let mut lpa = Es10Client::open(&mut *card).unwrap();
+    let r = lpa.get_profiles_info(&ProfileInfoListRequest::default()).unwrap();
+    lpa.close().unwrap();
+    match r.0 {
+        ProfileInfoListResult::ProfileInfoListOk(list) => {
+            list.iter().any(|p| p.iccid.as_ref().is_some_and(|i| i.as_slice() == iccid))
+        }
+        ProfileInfoListResult::ProfileInfoListError(e) => panic!("error {e}"),
+    }
+}
+
+/// The whole change with a power cut at every storage write of the old card's steps (the SM-DP+
+/// keeps its orders across the cut, as a server does): after the cut the profile is on the old
+/// card or (deleted, its notification queued) released to the new one — never on both; the LPA
+/// then finishes (the released install, or the whole change again) and the profile is on
+/// exactly one card, the new one.
+#[test]
+fn a_change_cut_anywhere_on_the_old_card_ends_with_the_profile_on_exactly_one_card() {
+    let config = v3(default_config());
+    let mut card = card_on(&config, TearingStorage::new()).unwrap();
+    let mut s = smdp(3);
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    download(&mut lpa, &mut s, &profile(P, true)).unwrap();
+    lpa.close().unwrap();
+    let mut initial = card.into_platform().storage;
+    initial.power_up();
+    // The uninterrupted steps: how many storage operations they take.
+    let steps = |card: &mut veuicc::Card<veuicc::testkit::tearing::TearingPlatform>, s: &mut TestSmdp| {
+        let Ok(mut lpa) = Es10Client::open(&mut *card) else { return };
+        let Ok(verify) = prepare_device_change(&mut lpa, s, &P) else { return };
+        let _ = verify_device_change(&mut lpa, &verify);
+    };
+    let mut card = card_on(&config, initial.clone()).unwrap();
+    steps(&mut card, &mut smdp(19));
+    let ops = card.platform_mut().storage.ops();
+    assert!(ops > 0);
+    let mut deleted_first = 0;
+    for at_op in 0..ops {
+        for torn in [false, true] {
+            let mut storage = initial.clone();
+            storage.cut(veuicc::testkit::tearing::Cut { at_op, torn, reorder_seed: None });
+            let mut s = smdp(19);
+            let mut old = card_on(&config, storage).unwrap();
+            steps(&mut old, &mut s);
+            let mut storage = old.into_platform().storage;
+            assert!(storage.lost_power(), "cut {at_op}");
+            storage.power_up();
+            let mut old = card_on(&config, storage).unwrap();
+            let mut new = new_card();
+            let on_old = holds(&mut old, &P);
+            let mut lpa = Es10Client::open(&mut old).unwrap();
+            let notification = delete_notification_for_dc(&mut lpa, &P).unwrap();
+            lpa.close().unwrap();
+            assert_eq!(on_old, notification.is_none(), "cut {at_op}/{torn}: profile and notification disagree");
+            let mut new_lpa = Es10Client::open(&mut new).unwrap();
+            match notification {
+                Some(n) => {
+                    deleted_first += 1;
+                    install_moved_profile(&mut new_lpa, &mut s, &n, &profile(P, true)).unwrap();
+                }
+                None => {
+                    let mut old_lpa = Es10Client::open(&mut old).unwrap();
+                    device_change(&mut old_lpa, &mut new_lpa, &mut s, &profile(P, true)).unwrap();
+                    old_lpa.close().unwrap();
+                }
+            }
+            new_lpa.close().unwrap();
+            assert!(!holds(&mut old, &P) && holds(&mut new, &P), "cut {at_op}/{torn}");
+        }
+    }
+    assert!(deleted_first > 0, "no cut fell after the delete's commit");
+}
+
+/// A reset between PrepareDeviceChange and VerifyDeviceChange ends the prepared change: the
+/// confirmation finds no session (noSession), the profile stays, a new change works.
+#[test]
+fn a_reset_before_the_confirmation_keeps_the_profile() {
+    let mut old = old_card();
+    let mut s = smdp(20);
+    let mut lpa = Es10Client::open(&mut old).unwrap();
+    let verify = prepare_device_change(&mut lpa, &mut s, &P).unwrap();
+    lpa.close().unwrap();
+    old.reset();
+    let mut lpa = Es10Client::open(&mut old).unwrap();
+    let r = verify_device_change(&mut lpa, &verify);
+    assert!(matches!(r, Err(DownloadError::VerifyDeviceChange(4))), "{r:?}");
+    lpa.close().unwrap();
+    assert!(holds(&mut old, &P));
+    let mut new = new_card();
+    let mut old_lpa = Es10Client::open(&mut old).unwrap();
+    let mut new_lpa = Es10Client::open(&mut new).unwrap();
+    device_change(&mut old_lpa, &mut new_lpa, &mut s, &profile(P, true)).unwrap();
+    old_lpa.close().unwrap();
+    new_lpa.close().unwrap();
+    assert!(!holds(&mut old, &P) && holds(&mut new, &P));
+}
