@@ -439,3 +439,20 @@ fn a_reset_before_the_confirmation_keeps_the_profile() {
     new_lpa.close().unwrap();
     assert!(!holds(&mut old, &P) && holds(&mut new, &P));
 }
+
+/// A v3 card refuses StoreMetadata whose deviceChangeConfiguration is not one (here
+/// activationCodeForDc as a universal `0C` where automatic tags make it `80`):
+/// incorrectInputValues; a v2.5 card drops the member unread, as before.
+#[test]
+fn a_malformed_device_change_configuration_is_refused_on_a_v3_card() {
+    let mut p = profile(P, false);
+    p.metadata.device_change_configuration = Some(rasn::types::Any::new(hex("A10A 0C08 4143313233343536")));
+    let mut card = TestCard::with_config(v3(default_config()), MemStorage::new(), 7);
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    let r = download(&mut lpa, &mut smdp(21), &p);
+    assert!(matches!(r, Err(DownloadError::Install { reason: 1, .. })), "{r:?}");
+    lpa.close().unwrap();
+    let mut card = TestCard::new(7);
+    let mut lpa = Es10Client::open(&mut card).unwrap();
+    download(&mut lpa, &mut smdp(21), &p).unwrap();
+}
