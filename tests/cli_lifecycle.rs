@@ -38,6 +38,7 @@ fn profile(iccid: &[u8], slot: u8, state: ProfileState, ppr: u8) -> ProfileRecor
         service_description: None,
         service_specific_data: None,
         rpm_configuration: None,
+        device_change_configuration: None,
     }
 }
 

@@ -250,6 +250,7 @@ fn card_with_profiles() -> TestCard {
             service_description: None,
             service_specific_data: None,
             rpm_configuration: None,
+            device_change_configuration: None,
         },
         ProfileRecord {
             iccid: hex("98001032547698103222").into(),
@@ -270,6 +271,7 @@ fn card_with_profiles() -> TestCard {
             service_description: None,
             service_specific_data: None,
             rpm_configuration: None,
+            device_change_configuration: None,
         },
     ];
     let mut txn = Txn::new();

@@ -594,6 +594,7 @@ fn a_card_without_an_identity_issues_nothing() {
         service_description: None,
         service_specific_data: Some(rasn::der::encode(&list).unwrap().into()),
         rpm_configuration: None,
+        device_change_configuration: None,
     });
     let mut storage = veuicc::store::MemStorage::new();
     support::install(&mut storage, &state);

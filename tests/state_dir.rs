@@ -299,6 +299,7 @@ fn state_check_names_a_broken_invariant() {
         service_description: None,
         service_specific_data: None,
         rpm_configuration: None,
+        device_change_configuration: None,
     };
     let state = CardState { profiles: vec![profile(0x10), profile(0x11)], ..CardState::default() };
     let mut storage = DirStorage::open(&dir.0).unwrap();

@@ -71,6 +71,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         service_description: None,
         service_specific_data: None,
         rpm_configuration: None,
+        device_change_configuration: None,
     };
     let b = ProfileRecord {
         iccid: hex(ICCID_B).into(),
@@ -91,6 +92,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         service_description: None,
         service_specific_data: None,
         rpm_configuration: None,
+        device_change_configuration: None,
     };
     let c = ProfileRecord {
         iccid: hex(ICCID_C).into(),
@@ -111,6 +113,7 @@ fn initial() -> (CardState, Vec<(u8, Vec<u8>)>) {
         service_description: None,
         service_specific_data: None,
         rpm_configuration: None,
+        device_change_configuration: None,
     };
     let state = CardState {
         config: ConfigRecord {

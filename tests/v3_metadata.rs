@@ -63,7 +63,9 @@ fn with_v3_metadata(mut p: ProfileToInstall) -> ProfileToInstall {
     p.metadata.hri_server_address = Some("hri.example.com".into());
     p.metadata.service_provider_message = Some(Any::new(support::hex("0C02 6869")));
     p.metadata.service_description = Some([true, true].into_iter().collect());
-    p.metadata.device_change_configuration = Some(Any::new(support::hex("A10A 0C08 4143313233343536")));
+    // usingStoredAc { activationCodeForDc }: automatic tags make the code `80` (the card now
+    // checks the configuration, keeping it for Device Change).
+    p.metadata.device_change_configuration = Some(Any::new(support::hex("A10A 8008 4143313233343536")));
     p.metadata.estimated_profile_size = Some(4096.into());
     p
 }

@@ -142,6 +142,7 @@ fn card_with_a_profile() -> TestCard {
         service_description: None,
         service_specific_data: None,
         rpm_configuration: None,
+        device_change_configuration: None,
     };
     support::card(&CardState { profiles: vec![profile], ..CardState::default() })
 }

@@ -21,6 +21,8 @@
 //! | RetrieveNotificationsList | [`NotificationsListError`] |
 //! | LoadRpmPackage (v3) | [`LoadRpmPackageErrorCodeSigned`], [`LoadRpmPackageErrorCodeNotSigned`], [`RpmProcessingTerminated`] |
 //! | RPM updateMetadata / contactPcmp (v3) | [`UpdateMetadataResult`], [`ContactPcmpError`] |
+//! | PrepareDeviceChange / VerifyDeviceChange (v3) | [`DownloadErrorCode`], [`VerifyDeviceChangeError`] |
+//! | ES9+.ConfirmDeviceChange (v3, test SM-DP+) | [`ConfirmDeviceChangeError`] |
 
 use rasn::types::Integer;
 
@@ -75,6 +77,8 @@ result_codes! {
         EuiccChallengeMismatch = 6,
         /// ciPKUnknown
         CiPkUnknown = 7,
+        /// invalidIccid (v3 Device Change: ctxParamsForDeviceChange names no profile that may move)
+        InvalidIccid = 14,
         /// undefinedError
         UndefinedError = 127,
     }
@@ -328,6 +332,47 @@ result_codes! {
         CommandError = 7,
         /// noLprConfiguration
         NoLprConfiguration = 13,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+    /// `VerifyDeviceChangeResponse.verifyDeviceChangeError` — ES10b.VerifyDeviceChange (v3 Device Change).
+    pub enum VerifyDeviceChangeError {
+        /// invalidSignature
+        InvalidSignature = 2,
+        /// noSession
+        NoSession = 4,
+        /// invalidTransactionId
+        InvalidTransactionId = 5,
+        /// unsupportedCrtValues
+        UnsupportedCrtValues = 6,
+        /// invalidData
+        InvalidData = 7,
+        /// profileNotInDisabledState
+        ProfileNotInDisabledState = 8,
+        /// undefinedError
+        UndefinedError = 127,
+    }
+
+    /// `ConfirmDeviceChangeResponse.confirmDeviceChangeError` — ES9+.ConfirmDeviceChange (v3 Device Change).
+    pub enum ConfirmDeviceChangeError {
+        /// invalidTransactionId
+        InvalidTransactionId = 1,
+        /// euiccSignatureInvalid
+        EuiccSignatureInvalid = 2,
+        /// confirmationCodeMissing
+        ConfirmationCodeMissing = 3,
+        /// confirmationCodeRefused
+        ConfirmationCodeRefused = 4,
+        /// confirmationCodeInvalidMatch
+        ConfirmationCodeInvalidMatch = 5,
+        /// confirmationCodeRetriesExceeded
+        ConfirmationCodeRetriesExceeded = 6,
+        /// invalidInputData
+        InvalidInputData = 124,
+        /// missingInputData
+        MissingInputData = 125,
+        /// functionProviderBusy
+        FunctionProviderBusy = 126,
         /// undefinedError
         UndefinedError = 127,
     }

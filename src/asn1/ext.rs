@@ -104,8 +104,8 @@ requests! {
         rsp::SetDefaultDpAddressRequest, rsp::GetRatRequest, rsp::RetrieveNotificationsListRequest,
         rsp::ListNotificationRequest, rsp::SetNicknameRequest, rsp::NotificationSentRequest,
         rsp::EnableProfileRequest, rsp::DisableProfileRequest, rsp::EuiccMemoryResetRequest,
-        super::rpm::LoadRpmPackageRequest;
-    choices: rsp::DeleteProfileRequest,
+        super::rpm::LoadRpmPackageRequest, super::dc::PrepareDeviceChangeRequest;
+    choices: rsp::DeleteProfileRequest, super::dc::VerifyDeviceChangeRequest,
 }
 
 /// One component of a SEQUENCE: its tag and its whole TLV.

@@ -8,6 +8,7 @@
 //!   see raw bytes.
 
 pub mod codes;
+pub mod dc;
 pub mod download;
 pub mod ext;
 pub mod rpm;
@@ -209,6 +210,10 @@ es10_enums! {
     0xBF34 => EuiccMemoryReset(rsp::EuiccMemoryResetRequest) -> rsp::EuiccMemoryResetResponse;
     /// ES10b.LoadRpmPackage — `BF44` (SGP.22 v3 only: a v2.5 card knows no such tag).
     0xBF44 => LoadRpmPackage(rpm::LoadRpmPackageRequest) -> rpm::LoadRpmPackageResult;
+    /// ES10b.PrepareDeviceChange — `BF4D` (SGP.22 v3 Device Change only).
+    0xBF4D => PrepareDeviceChange(dc::PrepareDeviceChangeRequest) -> dc::PrepareDeviceChangeResponse;
+    /// ES10b.VerifyDeviceChange — `BF4B` (SGP.22 v3 Device Change only).
+    0xBF4B => VerifyDeviceChange(dc::VerifyDeviceChangeRequest) -> dc::VerifyDeviceChangeResponse;
 }
 
 #[cfg(test)]

@@ -195,6 +195,11 @@ pub struct ProfileRecord {
     /// SEQUENCE): who may manage the profile by RPM (a v3 card only). Added after format
     /// version 1 shipped (compatible: see the module docs).
     pub rpm_configuration: Option<OctetString>,
+    /// SGP.22 v3 `deviceChangeConfiguration` from the metadata (the DER of the
+    /// `DeviceChangeConfiguration` CHOICE, the `BF20` value): the profile may move to another
+    /// device (a v3 card only). Added after format version 1 shipped (compatible: see the
+    /// module docs).
+    pub device_change_configuration: Option<OctetString>,
 }
 
 /// An Enterprise Profile's `EnterpriseConfiguration` (SGP.22 v3).
@@ -899,6 +904,7 @@ mod tests {
             service_description: None,
             service_specific_data: None,
             rpm_configuration: None,
+            device_change_configuration: None,
         }
     }
 

@@ -34,6 +34,8 @@ pub enum DownloadError {
     Smdp(String),
     /// The card answered the whole BPP without a PIR.
     NoResult,
+    /// VerifyDeviceChange answered `verifyDeviceChangeError` with this code (SGP.22 v3).
+    VerifyDeviceChange(i64),
 }
 
 impl fmt::Display for DownloadError {
@@ -47,6 +49,7 @@ impl fmt::Display for DownloadError {
             }
             DownloadError::Smdp(e) => write!(f, "SM-DP+: {e}"),
             DownloadError::NoResult => f.write_str("no ProfileInstallationResult"),
+            DownloadError::VerifyDeviceChange(code) => write!(f, "verifyDeviceChangeError {code}"),
         }
     }
 }
@@ -193,4 +196,143 @@ pub fn rpm<T: Transport>(
         Err(e) => return Err(DownloadError::Smdp(e)),
     };
     Ok(RpmRun { request, result, data })
+}
+
+/// The steps of a Device Change (SGP.22 v3, [`device_change`]), as they happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceChangeRun {
+    /// The DeviceChangeData the old card returned (VerifyDeviceChange, verifyDeviceChangeData).
+    pub data: crate::asn1::dc::DeviceChangeData,
+    /// The old card's Delete Notification for Device Change, as the new device presents it.
+    pub delete_notification: crate::asn1::dc::DeleteNotificationForDc,
+    /// The profile installed on the new card.
+    pub installed: Installed,
+}
+
+fn decode_err(e: impl fmt::Display) -> DownloadError {
+    DownloadError::Card(ClientError::Decode(e.to_string()))
+}
+
+/// The old card's half of a Device Change up to the SM-DP+'s confirmation: GetEUICCChallenge →
+/// GetEUICCInfo1 → AuthenticateServer (ctxParamsForDeviceChange naming `iccid`) →
+/// (ES9+.AuthenticateClient) → PrepareDeviceChange → (ES9+.ConfirmDeviceChange). Returns the
+/// ES10b.VerifyDeviceChange request the SM-DP+ answered with.
+pub fn prepare_device_change<T: Transport>(
+    old: &mut Es10Client<T>,
+    smdp: &mut TestSmdp,
+    iccid: &[u8],
+) -> Result<Vec<u8>, DownloadError> {
+    let challenge = old.get_euicc_challenge()?;
+    let info1 = old.get_euicc_info1()?;
+    smdp.initiate_device_change(iccid);
+    let request = smdp.initiate_authentication_for(challenge, None, Some(&info1));
+    let tid = smdp.transaction_id().to_vec();
+    let response = old.store_data(&request)?;
+    let auth: AuthenticateServerResponse = rasn::der::decode(&response).map_err(decode_err)?;
+    if let AuthenticateServerResult::Error(e) = &auth.0 {
+        cancel(old, &tid);
+        return Err(DownloadError::Authenticate(int(&e.authenticate_error_code)));
+    }
+    let prepare = match smdp.authenticate_client_device_change(&response) {
+        Ok(p) => p,
+        Err(e) => {
+            cancel(old, &tid);
+            return Err(DownloadError::Smdp(e));
+        }
+    };
+    let response = old.store_data(&prepare)?;
+    let prepared: crate::asn1::dc::PrepareDeviceChangeResponse = rasn::der::decode(&response).map_err(decode_err)?;
+    if let crate::asn1::dc::PrepareDeviceChangeResult::Error(e) = &prepared.0 {
+        return Err(DownloadError::Prepare(int(&e.download_error_code)));
+    }
+    smdp.confirm_device_change(&response).map_err(DownloadError::Smdp)
+}
+
+/// Sends the VerifyDeviceChange request to the old card; returns its DeviceChangeData.
+pub fn verify_device_change<T: Transport>(
+    old: &mut Es10Client<T>,
+    request: &[u8],
+) -> Result<crate::asn1::dc::DeviceChangeData, DownloadError> {
+    use crate::asn1::dc::{VerifyDeviceChangeOk, VerifyDeviceChangeResponse, VerifyDeviceChangeResult};
+    let out = old.store_data(request)?;
+    let resp: VerifyDeviceChangeResponse = rasn::der::decode(&out).map_err(decode_err)?;
+    match resp.0 {
+        VerifyDeviceChangeResult::Ok(VerifyDeviceChangeOk::Data(data)) => Ok(data),
+        VerifyDeviceChangeResult::Ok(VerifyDeviceChangeOk::Null(())) => Err(DownloadError::NoResult),
+        VerifyDeviceChangeResult::Error(code) => Err(DownloadError::VerifyDeviceChange(int(&code))),
+    }
+}
+
+/// The old card's pending delete notification for `iccid` (RetrieveNotificationsList), as a
+/// `DeleteNotificationForDc` (its OtherSignedNotification's metadata and signature).
+pub fn delete_notification_for_dc<T: Transport>(
+    old: &mut Es10Client<T>,
+    iccid: &[u8],
+) -> Result<Option<crate::asn1::dc::DeleteNotificationForDc>, DownloadError> {
+    use crate::asn1::download::NotificationMetadata;
+    use crate::asn1::tlv::{next_tlv, split_tlv};
+    let out = old.store_data(&[0xBF, 0x2B, 0x00])?;
+    let bad = || decode_err("RetrieveNotificationsList: malformed answer");
+    let (_, value) = split_tlv(&out).ok_or_else(bad)?;
+    let (list, _) = next_tlv(value).ok_or_else(bad)?;
+    if list.first() != Some(&0xA0) {
+        return Ok(None);
+    }
+    let (_, mut rest) = split_tlv(list).ok_or_else(bad)?;
+    while !rest.is_empty() {
+        let (item, next) = next_tlv(rest).ok_or_else(bad)?;
+        rest = next;
+        if item.first() != Some(&0x30) {
+            continue;
+        }
+        let Some((_, body)) = split_tlv(item) else { continue };
+        let Some((tbs, after)) = next_tlv(body) else { continue };
+        let Some((sig, _)) = next_tlv(after) else { continue };
+        let Ok(meta) = rasn::der::decode::<NotificationMetadata>(tbs) else { continue };
+        let delete = meta.profile_management_operation.get(3).is_some_and(|b| *b);
+        if delete && meta.iccid.as_deref() == Some(iccid) {
+            let Some((_, sig)) = split_tlv(sig) else { continue };
+            return Ok(Some(crate::asn1::dc::DeleteNotificationForDc {
+                notification_metadata: meta,
+                euicc_notification_signature: sig.to_vec().into(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// The new device's half: presents the old card's delete notification to the SM-DP+
+/// (AuthenticateClientRequest.deleteNotificationForDc), which releases the profile, then
+/// downloads it as any profile (the same ICCID).
+pub fn install_moved_profile<T: Transport>(
+    new: &mut Es10Client<T>,
+    smdp: &mut TestSmdp,
+    notification: &crate::asn1::dc::DeleteNotificationForDc,
+    profile: &ProfileToInstall,
+) -> Result<Installed, DownloadError> {
+    let iccid = smdp.accept_delete_notification_for_dc(notification).map_err(DownloadError::Smdp)?;
+    if iccid.as_slice() != profile.metadata.iccid.as_ref() {
+        return Err(DownloadError::Smdp("the profile is not the one released".into()));
+    }
+    let installed = download(new, smdp, profile)?;
+    smdp.take_released(&iccid);
+    Ok(installed)
+}
+
+/// A whole Device Change of `profile` (SGP.22 v3) from the card behind `old` to the card
+/// behind `new`, through `smdp`: [`prepare_device_change`], [`verify_device_change`] (the old
+/// card deletes the profile and queues its delete notification), [`delete_notification_for_dc`],
+/// [`install_moved_profile`].
+pub fn device_change<T: Transport, U: Transport>(
+    old: &mut Es10Client<T>,
+    new: &mut Es10Client<U>,
+    smdp: &mut TestSmdp,
+    profile: &ProfileToInstall,
+) -> Result<DeviceChangeRun, DownloadError> {
+    let request = prepare_device_change(old, smdp, &profile.metadata.iccid)?;
+    let data = verify_device_change(old, &request)?;
+    let delete_notification = delete_notification_for_dc(old, &profile.metadata.iccid)?
+        .ok_or_else(|| DownloadError::Smdp("the old card queued no delete notification".into()))?;
+    let installed = install_moved_profile(new, smdp, &delete_notification, profile)?;
+    Ok(DeviceChangeRun { data, delete_notification, installed })
 }

@@ -228,6 +228,7 @@ pub fn install_profiles_on<S: crate::platform::Storage>(
             service_description: None,
             service_specific_data: None,
             rpm_configuration: None,
+            device_change_configuration: None,
         });
     }
     let mut store = Store::open(storage).map_err(|e| std::format!("{e}"))?;

@@ -350,6 +350,32 @@ pub struct TestSmdp {
     pub v3_fields_to_every_card: bool,
     rng: DetRng,
     session: Session,
+    /// SGP.22 v3 Device Change: the ICCID the next InitiateAuthentication names in
+    /// ctxParamsForDeviceChange (set by [`TestSmdp::initiate_device_change`]).
+    device_change_iccid: Option<Vec<u8>>,
+    /// The Device Change of the current session, once PrepareDeviceChange was asked for.
+    device_change: Option<DeviceChangeSession>,
+    /// Device Change orders confirmed (ConfirmDeviceChange), by ICCID: the old card's key, and
+    /// whether its Delete Notification for Device Change arrived (the profile is released).
+    device_change_orders: Vec<DeviceChangeOrder>,
+}
+
+/// The SM-DP+'s side of one Device Change session.
+#[derive(Debug, Clone)]
+struct DeviceChangeSession {
+    iccid: Vec<u8>,
+    smdp_signature4: Vec<u8>,
+}
+
+/// A confirmed Device Change order (the profile `iccid` moves to a new device).
+#[derive(Debug, Clone)]
+pub struct DeviceChangeOrder {
+    /// The profile's ICCID.
+    pub iccid: Vec<u8>,
+    /// The old card's CERT.EUICC key (it signs the Delete Notification for Device Change).
+    pub old_card_key: crate::crypto::PublicKey,
+    /// The old card's delete notification was verified: the new device may download the profile.
+    pub released: bool,
 }
 
 /// Flips the lowest bit of byte `i` (if there is one).
@@ -384,6 +410,9 @@ impl TestSmdp {
             v3_fields_to_every_card: false,
             rng: DetRng::new(seed),
             session: Session::default(),
+            device_change_iccid: None,
+            device_change: None,
+            device_change_orders: Vec::new(),
         }
     }
 
@@ -440,8 +469,12 @@ impl TestSmdp {
             signature,
             ci_pkid,
             server_cert.clone(),
-            ctx_params1(matching_id, [0x35, 0x29, 0x06, 0x11]),
+            self.ctx_params1(matching_id),
         );
+        // A Device Change session is one session: the next one is a common one again.
+        if let Some(iccid) = self.device_change_iccid.take() {
+            self.device_change = Some(DeviceChangeSession { iccid, smdp_signature4: Vec::new() });
+        }
         rasn::der::encode(&req).unwrap_or_default()
     }
 
@@ -746,4 +779,189 @@ impl TestSmdp {
     pub fn dppb_key(&self) -> VerifyingKey {
         *self.keys.dppb_key.verifying_key()
     }
+}
+
+/// SGP.22 v3 Device Change, the SM-DP+'s side (see `sd::isdr::device_change` for the card's):
+///
+/// ```text
+/// old card: initiate_device_change(ICCID) → AuthenticateServer (ctxParamsForDeviceChange)
+///   → authenticate_client_device_change → PrepareDeviceChange (smdpSigned4, SK.DPauth)
+///   → confirm_device_change (euiccSignature3 checked) → VerifyDeviceChange (smdpSigned5:
+///     DeviceChangeData { iccid, activationCodeForDc, deleteOldProfile, deleteNotificationForDcSupport })
+///   → the card deletes the profile, its delete notification queued
+/// new card: accept_delete_notification_for_dc (AuthenticateClientRequest.deleteNotificationForDc)
+///   releases the order → an ordinary download of the same profile (same ICCID)
+/// ```
+///
+/// The profile is released to the new device only once the old card's signed delete
+/// notification is verified (deleteOldProfile), so it is never on two cards.
+impl TestSmdp {
+    /// The ctxParams1 of the next AuthenticateServer: ctxParamsForDeviceChange when a Device
+    /// Change was started, else ctxParamsForCommonAuthentication.
+    fn ctx_params1(&self, matching_id: Option<&str>) -> Vec<u8> {
+        let common = ctx_params1(matching_id, [0x35, 0x29, 0x06, 0x11]);
+        let Some(iccid) = &self.device_change_iccid else { return common };
+        // deviceInfo as the common context has it: A0 { A1 deviceInfo } without a matchingId.
+        let device_info = crate::asn1::tlv::split_tlv(&ctx_params1(None, [0x35, 0x29, 0x06, 0x11]))
+            .map(|(_, v)| v.to_vec())
+            .unwrap_or_default();
+        let mut body = tlv(&[0x5A], iccid);
+        body.extend(device_info);
+        tlv(&[0xA1], &body)
+    }
+
+    /// Starts a Device Change of profile `iccid`: the next InitiateAuthentication names it in
+    /// ctxParamsForDeviceChange.
+    pub fn initiate_device_change(&mut self, iccid: &[u8]) {
+        self.device_change_iccid = Some(iccid.to_vec());
+        self.device_change = None;
+    }
+
+    /// ES9+.AuthenticateClient of a Device Change session: verifies the card, then returns the
+    /// ES10b.PrepareDeviceChange request (DER): smdpSigned4 { transactionId, ccRequiredFlag }
+    /// and smdpSignature4 with SK.DPauth over `smdpSigned4 ‖ 5F37 40 ‖ euiccSignature1`.
+    pub fn authenticate_client_device_change(&mut self, response: &[u8]) -> Result<Vec<u8>, String> {
+        let ok = self.authenticate_client_ok_device_change(response)?;
+        let req = crate::asn1::dc::PrepareDeviceChangeRequest::new(
+            rasn::der::encode(&ok.smdp_signed4).map_err(|e| e.to_string())?,
+            ok.smdp_signature4.to_vec(),
+            None,
+        );
+        rasn::der::encode(&req).map_err(|e| e.to_string())
+    }
+
+    /// ES9+.AuthenticateClient of a Device Change session as the ES9+ answer
+    /// (`AuthenticateClientOkDeviceChange`).
+    pub fn authenticate_client_ok_device_change(
+        &mut self,
+        response: &[u8],
+    ) -> Result<crate::asn1::dc::AuthenticateClientOkDeviceChange, String> {
+        let iccid = self.device_change.take().map(|d| d.iccid).ok_or("no Device Change session")?;
+        self.verify_client(response)?;
+        let mut tid = self.session.transaction_id.clone();
+        if self.is(Break::TransactionId) {
+            flip(&mut tid, 0);
+        }
+        let signed4 = crate::asn1::dc::SmdpSigned4 {
+            transaction_id: tid.into(),
+            cc_required_flag: false,
+            activation_code_for_profile_recovery: None,
+        };
+        let mut msg = rasn::der::encode(&signed4).map_err(|e| e.to_string())?;
+        msg.extend(tlv(&[0x5F, 0x37], &self.session.euicc_signature1));
+        let signature = sign(&self.keys.dpauth_key, &msg);
+        self.device_change = Some(DeviceChangeSession { iccid, smdp_signature4: signature.clone() });
+        Ok(crate::asn1::dc::AuthenticateClientOkDeviceChange {
+            transaction_id: self.session.transaction_id.clone().into(),
+            smdp_signed4: signed4,
+            smdp_signature4: signature.into(),
+            service_provider_message_for_dc: None,
+        })
+    }
+
+    /// ES9+.ConfirmDeviceChange: checks the card's PrepareDeviceChangeResponse (`BF4D`;
+    /// euiccSignature3 with the session's CERT.EUICC key over `euiccSigned3 ‖ 5F37 40 ‖
+    /// smdpSignature4`), records the order and returns the ES10b.VerifyDeviceChange request
+    /// (DER): smdpSigned5 with DeviceChangeData (the same ICCID, an activation code for the new
+    /// device, deleteOldProfile, deleteNotificationForDcSupport, this SM-DP+ as notification
+    /// address), smdpSignature5 with SK.DPauth over `smdpSigned5 ‖ 5F37 40 ‖ euiccSignature3`.
+    pub fn confirm_device_change(&mut self, prepare_response: &[u8]) -> Result<Vec<u8>, String> {
+        use crate::asn1::dc::{
+            DeviceChangeConfirmation, DeviceChangeData, DeviceChangeResponse, EuiccSigned3,
+            PrepareDeviceChangeResponse, PrepareDeviceChangeResult, SmdpSigned5, VerifyDeviceChangeChoice,
+            VerifyDeviceChangeRequest,
+        };
+        let dc = self.device_change.take().ok_or("no Device Change session")?;
+        let resp: PrepareDeviceChangeResponse = rasn::der::decode(prepare_response).map_err(|e| e.to_string())?;
+        let ok = match resp.0 {
+            PrepareDeviceChangeResult::Ok(ok) => ok,
+            PrepareDeviceChangeResult::Error(e) => {
+                return Err(format!("prepareDeviceChangeError {}", e.download_error_code));
+            }
+        };
+        let key = self.session.euicc_key.ok_or("no eUICC authenticated in this session")?;
+        let mut msg = ok.euicc_signed3.as_bytes().to_vec();
+        msg.extend(tlv(&[0x5F, 0x37], &dc.smdp_signature4));
+        if !crate::crypto::CryptoProvider::verify(&crate::crypto::RUST_CRYPTO, &key, &msg, &ok.euicc_signature3) {
+            return Err("euiccSignature3 does not verify".into());
+        }
+        let signed3: EuiccSigned3 = rasn::der::decode(ok.euicc_signed3.as_bytes()).map_err(|e| e.to_string())?;
+        if signed3.transaction_id.as_ref() != self.session.transaction_id.as_slice() {
+            return Err("euiccSigned3: another transaction".into());
+        }
+        let activation_code = format!("1${}$DC-{}", self.address, hex_string(&dc.iccid));
+        let data = DeviceChangeData {
+            iccid: dc.iccid.clone().into(),
+            activation_code_for_dc: crate::asn1::BoundedUtf8::new(&activation_code)
+                .ok_or("activation code too long")?,
+            delete_old_profile: Some(()),
+            delete_notification_for_dc_support: Some(()),
+            notification_address: Some(self.address.as_str().into()),
+            profile_recovery_support: None,
+            profile_recovery_validity_period: None,
+        };
+        let signed5 = SmdpSigned5 {
+            transaction_id: self.session.transaction_id.clone().into(),
+            device_change_response: Some(DeviceChangeResponse::DeviceChangeData(data)),
+        };
+        let signed5 = rasn::der::encode(&signed5).map_err(|e| e.to_string())?;
+        let mut msg = signed5.clone();
+        msg.extend(tlv(&[0x5F, 0x37], &ok.euicc_signature3));
+        let signature = sign(&self.keys.dpauth_key, &msg);
+        self.device_change_orders.retain(|o| o.iccid != dc.iccid);
+        self.device_change_orders.push(DeviceChangeOrder { iccid: dc.iccid, old_card_key: key, released: false });
+        let req =
+            VerifyDeviceChangeRequest(VerifyDeviceChangeChoice::DeviceChangeConfirmation(DeviceChangeConfirmation {
+                smdp_signed5: rasn::types::Any::new(signed5),
+                smdp_signature5: signature.into(),
+            }));
+        rasn::der::encode(&req).map_err(|e| e.to_string())
+    }
+
+    /// The new device's AuthenticateClientRequest.deleteNotificationForDc: verifies the old
+    /// card's signature (over the notification metadata as the card signed it, `BF2F …`) with
+    /// the key recorded at ConfirmDeviceChange, checks it is a delete of an ordered ICCID, and
+    /// releases that profile for download.
+    pub fn accept_delete_notification_for_dc(
+        &mut self,
+        notification: &crate::asn1::dc::DeleteNotificationForDc,
+    ) -> Result<Vec<u8>, String> {
+        let meta = &notification.notification_metadata;
+        let iccid = meta.iccid.as_ref().map(|i| i.to_vec()).ok_or("the notification names no ICCID")?;
+        let delete = meta.profile_management_operation.get(3).is_some_and(|b| *b);
+        if !delete {
+            return Err("not a delete notification".into());
+        }
+        let order = self.device_change_orders.iter_mut().find(|o| o.iccid == iccid).ok_or("no Device Change order")?;
+        let tbs = rasn::der::encode(meta).map_err(|e| e.to_string())?;
+        if !crate::crypto::CryptoProvider::verify(
+            &crate::crypto::RUST_CRYPTO,
+            &order.old_card_key,
+            &tbs,
+            &notification.euicc_notification_signature,
+        ) {
+            return Err("the Delete Notification for Device Change does not verify".into());
+        }
+        order.released = true;
+        Ok(iccid)
+    }
+
+    /// Whether the profile `iccid` was released to a new device (its old card's delete
+    /// notification verified); taking it ends the order (one download).
+    pub fn take_released(&mut self, iccid: &[u8]) -> bool {
+        let released = self.device_change_orders.iter().any(|o| o.iccid == iccid && o.released);
+        if released {
+            self.device_change_orders.retain(|o| o.iccid != iccid);
+        }
+        released
+    }
+
+    /// The confirmed Device Change orders.
+    pub fn device_change_orders(&self) -> &[DeviceChangeOrder] {
+        &self.device_change_orders
+    }
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }

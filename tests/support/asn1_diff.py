@@ -23,6 +23,7 @@ type is explicitly tagged, X.680 §31.2.7, which is also how asn1tools tags ``AN
 unchanged by the edit. The SAIP module imported for ``UICCCapability`` is TCA PE 3.3.1.
 """
 
+import datetime
 import json
 import os
 import random
@@ -212,6 +213,10 @@ class Gen:
             n = self.pick_len(path, sizes, 12)
             alphabet = "abcxyz.-019ABC" if kind != "UTF8String" else "abc.-09Zé€ü漢"
             return "".join(r.choice(alphabet) for _ in range(n))
+        if kind == "GeneralizedTime":
+            # DER (X.690 §11.7): UTC, "Z", no fraction.
+            return datetime.datetime(r.randint(2000, 2099), r.randint(1, 12), r.randint(1, 28),
+                                     r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
         if kind == "OBJECT IDENTIFIER":
             first = r.randint(0, 2)
             second = r.randint(0, 39) if first < 2 else r.randint(0, 300)

@@ -131,6 +131,7 @@ pub(crate) fn profile_record(
         service_description: None,
         service_specific_data: None,
         rpm_configuration: None,
+        device_change_configuration: None,
     }
 }
 

@@ -20,6 +20,7 @@ use crate::config::{CardConfig, MepMode};
 use crate::platform::Platform;
 use crate::store::{CardState, Edit, NotificationEvent, NotificationRecord, PPR1, PPR2, Port};
 use crate::store::{ProfileClass, ProfileRecord, ProfileState};
+use alloc::string::String;
 use alloc::vec::Vec;
 use rasn::types::{Any, FixedOctetString, Integer};
 
@@ -118,7 +119,10 @@ pub(super) fn profile_info(p: &ProfileRecord, tags: &[u32], extras: Extras, size
             )
         }),
         service_description: v3(0x9F1F).then(|| p.service_description.clone()).flatten(),
-        device_change_configuration: None,
+        device_change_configuration: v3(0xBF20)
+            .then_some(p.device_change_configuration.as_deref())
+            .flatten()
+            .map(|d| Any::new(d.to_vec())),
         enabled_on_esim_port: (extras.mep && want(0x9F24))
             .then(|| p.enabled_on().map(|port| Integer::from(port.0)))
             .flatten(),
@@ -201,8 +205,15 @@ pub(super) fn find(state: &CardState, id: &ProfileIdentifier) -> Option<usize> {
 
 /// Records a notification for `event` on profile `index` if its metadata asked for one.
 fn notify(edit: &mut Edit<'_>, index: usize, event: NotificationEvent) {
+    let Some(address) = edit.state().profiles.get(index).and_then(|p| p.notification_address(event)) else { return };
+    let address = String::from(address);
+    notify_to(edit, index, event, &address);
+}
+
+/// Queues the notification of `event` for profile `index` to `address`.
+fn notify_to(edit: &mut Edit<'_>, index: usize, event: NotificationEvent, address: &str) {
     let Some(p) = edit.state().profiles.get(index) else { return };
-    let Some(address) = p.notification_address(event).map(Into::into) else { return };
+    let address = address.into();
     let iccid = Some(p.iccid.clone());
     let seq = edit.next_seq();
     edit.push_notification(NotificationRecord { seq, event, address, iccid, pir: None });
@@ -363,31 +374,35 @@ pub(super) fn enable_profile<P: Platform>(
 /// Who asked for a profile change: the end user through the LPA (ES10c) or an RPM package
 /// (SGP.22 v3); it picks the notification events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Cause {
+pub(super) enum Cause<'a> {
     /// ES10c: notificationLocalEnable/Disable/Delete.
     Local,
     /// An RPM command: notificationRpmEnable/Disable/Delete.
     Rpm,
+    /// v3 Device Change (ES10b.VerifyDeviceChange, deleteOldProfile): the Delete Notification
+    /// for Device Change — notificationLocalDelete (NotificationEvent has no Device Change bit),
+    /// always made, to this address (the SM-DP+'s `notificationAddress`, else the session's).
+    DeviceChange(&'a str),
 }
 
-impl Cause {
+impl Cause<'_> {
     fn enable(self) -> NotificationEvent {
         match self {
-            Cause::Local => NotificationEvent::Enable,
+            Cause::Local | Cause::DeviceChange(_) => NotificationEvent::Enable,
             Cause::Rpm => NotificationEvent::RpmEnable,
         }
     }
 
     fn disable(self) -> NotificationEvent {
         match self {
-            Cause::Local => NotificationEvent::Disable,
+            Cause::Local | Cause::DeviceChange(_) => NotificationEvent::Disable,
             Cause::Rpm => NotificationEvent::RpmDisable,
         }
     }
 
     fn delete(self) -> NotificationEvent {
         match self {
-            Cause::Local => NotificationEvent::Delete,
+            Cause::Local | Cause::DeviceChange(_) => NotificationEvent::Delete,
             Cause::Rpm => NotificationEvent::RpmDelete,
         }
     }
@@ -401,7 +416,7 @@ pub(super) fn enable_in(
     req: &EnableProfileRequest,
     command_port: u8,
     busy: Busy,
-    cause: Cause,
+    cause: Cause<'_>,
 ) -> Result<EnableProfileResponse> {
     let answer =
         |code: EnableProfileResult| Ok(EnableProfileResponse { enable_result: code.into(), target_esim_port: None });
@@ -487,7 +502,7 @@ pub(super) fn disable_in(
     edit: &mut Edit<'_>,
     id: &ProfileIdentifier,
     busy: Busy,
-    cause: Cause,
+    cause: Cause<'_>,
 ) -> Result<DisableProfileResponse> {
     let answer = |code: DisableProfileResult| Ok(DisableProfileResponse { disable_result: code.into() });
     if busy.any() {
@@ -541,7 +556,7 @@ pub(super) fn delete_in(
     edit: &mut Edit<'_>,
     id: &ProfileIdentifier,
     busy: Busy,
-    cause: Cause,
+    cause: Cause<'_>,
 ) -> Result<DeleteProfileResponse> {
     let answer = |code: DeleteProfileResult| Ok(DeleteProfileResponse { delete_result: code.into() });
     if busy.loading {
@@ -555,7 +570,10 @@ pub(super) fn delete_in(
     if p.ppr & PPR2 != 0 {
         return answer(DeleteProfileResult::DisallowedByPolicy);
     }
-    notify(edit, i, cause.delete());
+    match cause {
+        Cause::DeviceChange(address) => notify_to(edit, i, cause.delete(), address),
+        _ => notify(edit, i, cause.delete()),
+    }
     edit.remove_profile(i);
     check_fallback(edit)?;
     answer(DeleteProfileResult::Ok)
@@ -573,7 +591,7 @@ pub(super) fn set_nickname<P: Platform>(req: SetNicknameRequest, ctx: &mut Ctx<'
     }
     let mut edit = Edit::new(&mut *ctx.state);
     if let Some(p) = edit.profile_mut(i) {
-        p.nickname = Some(alloc::string::String::from(req.profile_nickname)).filter(|n| !n.is_empty());
+        p.nickname = Some(String::from(req.profile_nickname)).filter(|n| !n.is_empty());
     }
     super::commit_edit(ctx.store, ctx.platform, edit)?;
     answer(SetNicknameResult::Ok)

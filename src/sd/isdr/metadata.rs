@@ -109,6 +109,13 @@ pub(super) fn profile_record(
         None => None,
         Some(raw) => Some(rpm_configuration_der(raw.as_bytes()).ok_or(refuse(ErrorReason::IncorrectInputValues))?),
     };
+    // v3 Device Change: the configuration must be a DeviceChangeConfiguration; kept as its DER.
+    let device_change_configuration = match md.device_change_configuration.as_ref().filter(|_| v3) {
+        None => None,
+        Some(raw) => {
+            Some(device_change_configuration_der(raw.as_bytes()).ok_or(refuse(ErrorReason::IncorrectInputValues))?)
+        }
+    };
     let slot = (0x10..0x10u8.saturating_add(config.profile_capacity))
         .find(|s| !state.profiles.iter().any(|p| p.slot() == *s))
         .ok_or(fail(BppCommand::LoadProfileElements, ErrorReason::InsufficientMemory))?;
@@ -159,7 +166,14 @@ pub(super) fn profile_record(
         service_description: md.service_description.clone().filter(|_| v3),
         service_specific_data,
         rpm_configuration: rpm_configuration.map(Into::into),
+        device_change_configuration: device_change_configuration.map(Into::into),
     })
+}
+
+/// The DER of the `DeviceChangeConfiguration` CHOICE `der` (the `BF20` value), if it is one.
+fn device_change_configuration_der(der: &[u8]) -> Option<alloc::vec::Vec<u8>> {
+    let parsed: crate::asn1::dc::DeviceChangeConfiguration = rasn::der::decode(der).ok()?;
+    rasn::der::encode(&parsed).ok()
 }
 
 /// The DER of the `RpmConfiguration` whose content (the `BA` value) is `content`, if it is one.

@@ -20,6 +20,7 @@
 //! SGP.22 result codes are data inside a `9000` response; status words report
 //! only that the APDU itself failed (see `errors.rs`).
 
+mod device_change;
 mod download;
 mod errors;
 mod es10a;
@@ -80,6 +81,9 @@ pub struct Isdr {
     session: download::Session,
     /// The BPP command a load was running when its session was dropped (for its PIR).
     interrupted: Option<crate::sd::isdp::BppCommand>,
+    /// A v3 Device Change prepared by PrepareDeviceChange, awaiting VerifyDeviceChange
+    /// (volatile, as the download session; a new session ends it).
+    device_change: Option<device_change::Prepared>,
 }
 
 impl<P: Platform> App<P> for Isdr {
@@ -135,7 +139,13 @@ impl<P: Platform> App<P> for Isdr {
 impl Isdr {
     /// A fresh ISD-R selected by `aid` (after power-on or reset).
     pub fn new(aid: Aid) -> Isdr {
-        Isdr { aid, chains: BTreeMap::new(), session: download::Session::default(), interrupted: None }
+        Isdr {
+            aid,
+            chains: BTreeMap::new(),
+            session: download::Session::default(),
+            interrupted: None,
+            device_change: None,
+        }
     }
 
     /// Drops the download session; a load under way is interrupted (its PIR is made at the
@@ -145,6 +155,7 @@ impl Isdr {
             self.interrupted = Some(command);
         }
         self.session = download::Session::Idle;
+        self.device_change = None;
     }
 
     /// Handles one command (not a file SELECT) addressed to the ISD-R; returns the response data.
@@ -235,9 +246,12 @@ impl Isdr {
             }
             return mirror::dispatch(der, &mut self.session, owner, ctx);
         }
-        // RPM is SGP.22 v3: a v2.5 card knows no BF44 and answers it as any unknown tag.
-        if crate::asn1::outer_tag(der) == Some(0xBF44) && !ctx.config.sgp22.is_v3() {
-            return Err(errors::decode_status(crate::asn1::DecodeError::UnknownTag(0xBF44)));
+        // RPM and Device Change are SGP.22 v3: a v2.5 card knows no BF44, BF4D or BF4B and
+        // answers them as any unknown tag.
+        if let Some(tag @ (0xBF44 | 0xBF4D | 0xBF4B)) = crate::asn1::outer_tag(der)
+            && !ctx.config.sgp22.is_v3()
+        {
+            return Err(errors::decode_status(crate::asn1::DecodeError::UnknownTag(tag)));
         }
         let request = Es10Request::decode(der).map_err(errors::decode_status)?;
         // Delete and eUICCMemoryReset free space: on a full storage they must run before the
@@ -311,6 +325,20 @@ impl Isdr {
                 let (session, answer) = rpm::load_rpm_package(core::mem::take(&mut self.session), r, ctx, busy);
                 self.session = session;
                 Es10Response::LoadRpmPackage(answer?)
+            }
+            Es10Request::PrepareDeviceChange(r) => {
+                let session = core::mem::take(&mut self.session);
+                let (session, prepared, answer) = device_change::prepare_device_change(session, r, ctx);
+                self.session = session;
+                if prepared.is_some() {
+                    self.device_change = prepared;
+                }
+                Es10Response::PrepareDeviceChange(answer?)
+            }
+            Es10Request::VerifyDeviceChange(r) => {
+                let (prepared, answer) = device_change::verify_device_change(self.device_change.take(), r, ctx, busy);
+                self.device_change = prepared;
+                Es10Response::VerifyDeviceChange(answer?)
             }
             Es10Request::RemoveNotificationFromList(r) => {
                 Es10Response::RemoveNotificationFromList(es10b::remove_notification_from_list(r, ctx)?)

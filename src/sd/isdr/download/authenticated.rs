@@ -35,6 +35,8 @@ pub(crate) struct Authenticated {
     server: Option<VerifiedCert>,
     /// The selection the session runs in (its handle's byte).
     pub(super) owner: crate::app::Selection,
+    /// v3 Device Change: the ICCID of ctxParamsForDeviceChange (a profile that may move).
+    device_change_iccid: Option<Vec<u8>>,
 }
 
 /// `smdpSigned2` of the request, decoded (else `6A80`, the session unchanged).
@@ -89,7 +91,19 @@ impl Authenticated {
             euicc_signature1,
             server: Some(server),
             owner,
+            device_change_iccid: None,
         }
+    }
+
+    /// The session was opened for a Device Change of the profile `iccid`.
+    pub(super) fn for_device_change(mut self, iccid: Option<Vec<u8>>) -> Authenticated {
+        self.device_change_iccid = iccid;
+        self
+    }
+
+    /// The ICCID of the profile a Device Change session moves (ctxParamsForDeviceChange).
+    pub(crate) fn device_change_iccid(&self) -> Option<&[u8]> {
+        self.device_change_iccid.as_deref()
     }
 
     /// The verified serverCertificate of AuthenticateServer (`None` in a mirror session).
@@ -131,6 +145,7 @@ impl Authenticated {
             euicc_signature1: [0; 64],
             server: None,
             owner,
+            device_change_iccid: None,
         }
     }
 

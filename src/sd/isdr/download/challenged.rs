@@ -12,6 +12,7 @@ use crate::crypto::cert::{self, CertError, Role};
 use crate::platform::Platform;
 use crate::sd::isdr::{Ctx, es10b};
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 use rasn::types::{Any, OctetString};
 
 /// A challenge was issued on `owner`.
@@ -119,6 +120,11 @@ impl Challenged {
         if !(1..=16).contains(&tid.len()) {
             return Err(Status::IncorrectData);
         }
+        // v3 Device Change: ctxParamsForDeviceChange must name a profile that may move.
+        let device_change_iccid = match device_change_iccid(req.ctx_params1.as_bytes(), ctx) {
+            Ok(iccid) => iccid,
+            Err(code) => return refuse(code),
+        };
         let euicc_signed1 = EuiccSigned1 {
             transaction_id: tid.clone(),
             server_address: signed.server_address.clone(),
@@ -135,7 +141,8 @@ impl Challenged {
             server,
             signature,
             self.owner,
-        );
+        )
+        .for_device_change(device_change_iccid);
         let resp = AuthenticateServerResponse(AuthenticateServerResult::Ok(AuthenticateResponseOk {
             euicc_signed1: Any::new(signed1),
             euicc_signature1: signature.to_vec().into(),
@@ -144,4 +151,32 @@ impl Challenged {
         }));
         Ok(Ok((auth, resp)))
     }
+}
+
+/// The ICCID of a v3 ctxParamsForDeviceChange (`A1`) in `ctx_params1`, `None` for any other
+/// context (and on a v2.5 card, which reads no ctxParams1). The profile must be installed and
+/// carry a deviceChangeConfiguration, else `invalidIccid(14)`; a ctxParamsForDeviceChange that
+/// does not decode is `undefinedError(127)`.
+fn device_change_iccid<P: Platform>(
+    ctx_params1: &[u8],
+    ctx: &Ctx<'_, P>,
+) -> core::result::Result<Option<Vec<u8>>, AuthenticateErrorCode> {
+    if !ctx.config.sgp22.is_v3() || ctx_params1.first() != Some(&0xA1) {
+        return Ok(None);
+    }
+    let h = crate::asn1::tlv::header(ctx_params1, 3).map_err(|_| AuthenticateErrorCode::UndefinedError)?;
+    let end = h.total().ok_or(AuthenticateErrorCode::UndefinedError)?;
+    let content = ctx_params1.get(h.size()..end).ok_or(AuthenticateErrorCode::UndefinedError)?;
+    let der = crate::asn1::tlv::tlv(&[0x30], content);
+    let params: crate::asn1::dc::CtxParamsForDeviceChange =
+        crate::asn1::ext::decode::<5, 0, _>(&der).map_err(|_| AuthenticateErrorCode::UndefinedError)?;
+    let movable = ctx
+        .state
+        .profiles
+        .iter()
+        .any(|p| p.iccid.as_ref() == params.iccid.as_ref() && p.device_change_configuration.is_some());
+    if !movable {
+        return Err(AuthenticateErrorCode::InvalidIccid);
+    }
+    Ok(Some(params.iccid.to_vec()))
 }
