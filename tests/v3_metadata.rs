@@ -145,23 +145,23 @@ fn v3_metadata_byte_for_byte_and_a_v2_5_card_unchanged() {
 
 /// The rspCapability bits: rpmSupport(2), serviceSpecificDataSupport(5),
 /// hriServerAddressSupport(6), enterpriseProfilesSupport(9), serviceDescriptionSupport(10),
-/// profileSizeInProfilesInfoSupport(14) on a v3 card (9 only with Enterprise Profiles
+/// deviceChangeSupport(11), profileSizeInProfilesInfoSupport(14) on a v3 card (9 only with Enterprise Profiles
 /// configured), none of them on a v2.5 card.
 #[test]
 fn capabilities() {
     let info2 = |card: &mut TestCard| hexs(&es10(card, "BF2200"));
     // additionalProfile(0), testProfileSupport(3), deviceInfoExtensibilitySupport(4).
     assert!(info2(&mut card(Sgp22Version::V2_5)).contains("88020398"));
-    // … 2, 5, 6, 9, 10, 14, euiccRspCapInInfo1(18): 5 unused bits, 10111110 01100010 00100000.
+    // … 2, 5, 6, 9, 10, 11, 14, euiccRspCapInInfo1(18): 5 unused bits, 10111110 01110010 00100000.
     let v3 = info2(&mut card(Sgp22Version::V3_0));
-    assert!(v3.contains("880405BE6220"), "{v3}");
+    assert!(v3.contains("880405BE7220"), "{v3}");
     let mut off = TestCard::with_config(
         veuicc::CardConfig { enterprise_profiles: false, ..config(Sgp22Version::V3_1) },
         MemStorage::new(),
         7,
     );
     let off = info2(&mut off);
-    assert!(off.contains("880405BE2220"), "{off}");
+    assert!(off.contains("880405BE3220"), "{off}");
 }
 
 /// (17) A v3 card configured without Enterprise Profiles refuses an enterpriseConfiguration

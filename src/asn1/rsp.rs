@@ -163,6 +163,8 @@ pub mod rsp_capability {
     pub const ENTERPRISE_PROFILES_SUPPORT: usize = 9;
     /// v3 `EuiccRspCapability`: `serviceDescriptionSupport(10)`.
     pub const SERVICE_DESCRIPTION_SUPPORT: usize = 10;
+    /// v3 `EuiccRspCapability`: `deviceChangeSupport(11)`.
+    pub const DEVICE_CHANGE_SUPPORT: usize = 11;
     /// v3 `EuiccRspCapability`: `profileSizeInProfilesInfoSupport(14)`.
     pub const PROFILE_SIZE_IN_PROFILES_INFO_SUPPORT: usize = 14;
     /// v3 `EuiccRspCapability`: `euiccRspCapInInfo1(18)` — EUICCInfo1 carries euiccRspCapability.

@@ -54,8 +54,9 @@ pub(super) fn get_euicc_info1<P: Platform>(_req: GetEuiccInfo1Request, ctx: &mut
 /// `additionalProfile` while a slot is free; a v3 card also says EUICCInfo1 carries it, and that
 /// it keeps and reports hriServerAddress, serviceDescription and profileSize, and Enterprise
 /// Profiles with their rules (unless [`crate::config::CardConfig::enterprise_profiles`] is off).
-/// A v3 card also runs RPM packages (ES10b.LoadRpmPackage: `rpmSupport(2)`) and keeps the
-/// metadata's serviceSpecificDataStoredInEuicc (`serviceSpecificDataSupport(5)`: the mirror
+/// A v3 card also runs RPM packages (ES10b.LoadRpmPackage: `rpmSupport(2)`) and Device Change
+/// with plain DeviceChangeData (`deviceChangeSupport(11)`, not `encryptedDeviceChangeDataSupport`),
+/// and keeps the metadata's serviceSpecificDataStoredInEuicc (`serviceSpecificDataSupport(5)`: the mirror
 /// policy lives there). No CRL. A v2.5 card keeps that data too but does not say so, so that
 /// its EUICCInfo stays byte for byte what it was.
 fn rsp_capability<P: Platform>(ctx: &Ctx<'_, P>) -> BitString {
@@ -72,6 +73,7 @@ fn rsp_capability<P: Platform>(ctx: &Ctx<'_, P>) -> BitString {
             bits.push(rsp_capability::ENTERPRISE_PROFILES_SUPPORT);
         }
         bits.push(rsp_capability::SERVICE_DESCRIPTION_SUPPORT);
+        bits.push(rsp_capability::DEVICE_CHANGE_SUPPORT);
         bits.push(rsp_capability::PROFILE_SIZE_IN_PROFILES_INFO_SUPPORT);
         bits.push(rsp_capability::EUICC_RSP_CAP_IN_INFO1);
     }
