@@ -2,7 +2,9 @@
 //! `ProfileInstallationResult`), with the names of `RSPDefinitions.asn`.
 //!
 //! A result code is *data* inside a `9000` response, never a status word. Each type converts
-//! into the response's `INTEGER` (`.into()`), so a handler names the code, never a number.
+//! into the response's `INTEGER` (`.into()`), so a handler names the code, never a number;
+//! `from_value` reads one back. [`AuthenticateErrorCode::name_of`], [`DownloadErrorCode::name_of`]
+//! and [`ErrorReason::name_of`] are the names an LPA prints for a value a card answered.
 //!
 //! | ES10 function | type |
 //! |---|---|
@@ -40,6 +42,14 @@ macro_rules! result_codes {
                 /// The code's value on the wire.
                 pub const fn value(self) -> u8 {
                     self as u8
+                }
+
+                /// The code whose value on the wire is `value`, if this type has one.
+                pub const fn from_value(value: i64) -> Option<Self> {
+                    match value {
+                        $( $value => Some(Self::$variant), )*
+                        _ => None,
+                    }
                 }
             }
 
@@ -378,6 +388,75 @@ result_codes! {
     }
 }
 
+// The names an LPA prints for the codes it reads back from a card (the CLI's `download`, the
+// load tester's failure keys): those of SGP.22 v2.5 `RSPDefinitions.asn`. A value v2.5 does not
+// name (the v3 codes of these types among them) gets the type's catch-all name.
+impl AuthenticateErrorCode {
+    /// The v2.5 name of the `authenticateErrorCode` `value`; `undefinedError` for a value v2.5
+    /// does not name (v3's invalidIccid(14) among them).
+    pub const fn name_of(value: i64) -> &'static str {
+        use AuthenticateErrorCode as C;
+        match C::from_value(value) {
+            Some(C::InvalidCertificate) => "invalidCertificate",
+            Some(C::InvalidSignature) => "invalidSignature",
+            Some(C::UnsupportedCurve) => "unsupportedCurve",
+            Some(C::NoSessionContext) => "noSessionContext",
+            Some(C::InvalidOid) => "invalidOid",
+            Some(C::EuiccChallengeMismatch) => "euiccChallengeMismatch",
+            Some(C::CiPkUnknown) => "ciPKUnknown",
+            Some(C::InvalidIccid | C::UndefinedError) | None => "undefinedError",
+        }
+    }
+}
+
+impl DownloadErrorCode {
+    /// The v2.5 name of the `downloadErrorCode` `value`; `undefinedError` for a value v2.5 does
+    /// not name.
+    pub const fn name_of(value: i64) -> &'static str {
+        use DownloadErrorCode as C;
+        match C::from_value(value) {
+            Some(C::InvalidCertificate) => "invalidCertificate",
+            Some(C::InvalidSignature) => "invalidSignature",
+            Some(C::UnsupportedCurve) => "unsupportedCurve",
+            Some(C::NoSessionContext) => "noSessionContext",
+            Some(C::InvalidTransactionId) => "invalidTransactionId",
+            Some(C::UndefinedError) | None => "undefinedError",
+        }
+    }
+}
+
+impl ErrorReason {
+    /// The v2.5 name of the `errorReason` `value`; `installFailedDueToUnknownError` for a value
+    /// v2.5 does not name (v3's enterprise codes 17, 18 and 22 among them).
+    pub const fn name_of(value: i64) -> &'static str {
+        use ErrorReason as C;
+        match C::from_value(value) {
+            Some(C::IncorrectInputValues) => "incorrectInputValues",
+            Some(C::InvalidSignature) => "invalidSignature",
+            Some(C::InvalidTransactionId) => "invalidTransactionId",
+            Some(C::UnsupportedCrtValues) => "unsupportedCrtValues",
+            Some(C::UnsupportedRemoteOperationType) => "unsupportedRemoteOperationType",
+            Some(C::UnsupportedProfileClass) => "unsupportedProfileClass",
+            Some(C::Scp03tStructureError) => "scp03tStructureError",
+            Some(C::Scp03tSecurityError) => "scp03tSecurityError",
+            Some(C::IccidAlreadyExists) => "installFailedDueToIccidAlreadyExistsOnEuicc",
+            Some(C::InsufficientMemory) => "installFailedDueToInsufficientMemoryForProfile",
+            Some(C::Interruption) => "installFailedDueToInterruption",
+            Some(C::PeProcessingError) => "installFailedDueToPEProcessingError",
+            Some(C::DataMismatch) => "installFailedDueToDataMismatch",
+            Some(C::InvalidNaaKey) => "testProfileInstallFailedDueToInvalidNaaKey",
+            Some(C::PprNotAllowed) => "pprNotAllowed",
+            Some(
+                C::EnterpriseProfilesNotSupported
+                | C::EnterpriseRulesNotAllowed
+                | C::EnterpriseProfilesOnly
+                | C::UnknownError,
+            )
+            | None => "installFailedDueToUnknownError",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,5 +467,19 @@ mod tests {
         assert_eq!(AuthenticateErrorCode::CiPkUnknown.value(), 7);
         assert_eq!(ErrorReason::IccidAlreadyExists.value(), 9);
         assert_eq!(Integer::from(0), Integer::from(DisableProfileResult::Ok));
+        assert_eq!(DownloadErrorCode::from_value(5), Some(DownloadErrorCode::InvalidTransactionId));
+        assert_eq!(DownloadErrorCode::from_value(6), None);
+        assert_eq!(ErrorReason::from_value(-1), None);
+    }
+
+    #[test]
+    fn the_names_an_lpa_prints() {
+        assert_eq!(AuthenticateErrorCode::name_of(7), "ciPKUnknown");
+        assert_eq!(AuthenticateErrorCode::name_of(14), "undefinedError");
+        assert_eq!(DownloadErrorCode::name_of(5), "invalidTransactionId");
+        assert_eq!(DownloadErrorCode::name_of(i64::MIN), "undefinedError");
+        assert_eq!(ErrorReason::name_of(12), "installFailedDueToPEProcessingError");
+        assert_eq!(ErrorReason::name_of(17), "installFailedDueToUnknownError");
+        assert_eq!(ErrorReason::name_of(16), "installFailedDueToUnknownError");
     }
 }

@@ -446,6 +446,7 @@ impl Stats {
 
 /// The SGP.22 error inside a card's answer to `step`, as `name(code)`.
 fn es10_error(step: &str, data: &[u8]) -> Option<String> {
+    use crate::asn1::codes::{AuthenticateErrorCode, DownloadErrorCode, ErrorReason};
     use crate::asn1::tlv::{next_tlv, split_tlv};
     match step {
         "AuthenticateServer" | "PrepareDownload" => {
@@ -464,13 +465,17 @@ fn es10_error(step: &str, data: &[u8]) -> Option<String> {
                 rest = next;
             }
             let code = code.unwrap_or(-1);
-            let name = if step == "AuthenticateServer" { authenticate_error(code) } else { download_error(code) };
+            let name = if step == "AuthenticateServer" {
+                AuthenticateErrorCode::name_of(code)
+            } else {
+                DownloadErrorCode::name_of(code)
+            };
             Some(format!("{name}({code})"))
         }
         "LoadBoundProfilePackage" => match crate::testkit::lpa::read_pir(data) {
             Ok(_) => None,
             Err(crate::testkit::lpa::DownloadError::Install { command, reason }) => {
-                Some(format!("{}({reason})@bppCommandId{command}", error_reason(reason)))
+                Some(format!("{}({reason})@bppCommandId{command}", ErrorReason::name_of(reason)))
             }
             Err(_) => Some("malformedPir".to_string()),
         },
@@ -482,51 +487,6 @@ fn int(bytes: &[u8]) -> i64 {
     let first = bytes.first().copied().unwrap_or(0);
     let start: i64 = if first & 0x80 != 0 { -1 } else { 0 };
     bytes.iter().take(8).fold(start, |acc, b| (acc << 8) | i64::from(*b))
-}
-
-fn authenticate_error(c: i64) -> &'static str {
-    match c {
-        1 => "invalidCertificate",
-        2 => "invalidSignature",
-        3 => "unsupportedCurve",
-        4 => "noSessionContext",
-        5 => "invalidOid",
-        6 => "euiccChallengeMismatch",
-        7 => "ciPKUnknown",
-        _ => "undefinedError",
-    }
-}
-
-fn download_error(c: i64) -> &'static str {
-    match c {
-        1 => "invalidCertificate",
-        2 => "invalidSignature",
-        3 => "unsupportedCurve",
-        4 => "noSessionContext",
-        5 => "invalidTransactionId",
-        _ => "undefinedError",
-    }
-}
-
-fn error_reason(c: i64) -> &'static str {
-    match c {
-        1 => "incorrectInputValues",
-        2 => "invalidSignature",
-        3 => "invalidTransactionId",
-        4 => "unsupportedCrtValues",
-        5 => "unsupportedRemoteOperationType",
-        6 => "unsupportedProfileClass",
-        7 => "scp03tStructureError",
-        8 => "scp03tSecurityError",
-        9 => "installFailedDueToIccidAlreadyExistsOnEuicc",
-        10 => "installFailedDueToInsufficientMemoryForProfile",
-        11 => "installFailedDueToInterruption",
-        12 => "installFailedDueToPEProcessingError",
-        13 => "installFailedDueToDataMismatch",
-        14 => "testProfileInstallFailedDueToInvalidNaaKey",
-        15 => "pprNotAllowed",
-        _ => "installFailedDueToUnknownError",
-    }
 }
 
 fn client_code(step: &str, e: &ClientError) -> String {

@@ -204,7 +204,7 @@ pub trait Observer {
     }
 }
 
-/// The observer of [`download`]: nothing.
+/// The observer of [`download`], [`rpm`] and [`send_notifications`]: nothing.
 struct Unobserved;
 
 impl Observer for Unobserved {}
@@ -331,40 +331,15 @@ pub fn download_observed<T: Transport>(
 ) -> Result<Installed, String> {
     let card = |e: ClientError| format!("card: {e}");
     let address = order.address;
-    let challenge = es10(obs, "GetEUICCChallenge", || lpa.get_euicc_challenge()).map_err(card)?;
-    let info1 = es10(obs, "GetEUICCInfo1", || lpa.store_data(&[0xBF, 0x20, 0x00])).map_err(card)?;
-    let init = call(
-        http,
-        address,
-        "initiateAuthentication",
-        &json!({"smdpAddress": address, "euiccChallenge": B64.encode(challenge), "euiccInfo1": B64.encode(&info1)}),
-        obs,
-    )?;
-    let f = "initiateAuthentication";
-    let tid_hex =
-        init.get("transactionId").and_then(Value::as_str).ok_or("initiateAuthentication: no transactionId")?;
-    let tid = unhex(tid_hex).ok_or("initiateAuthentication: transactionId is not hex")?;
-    let mut body = field(&init, f, "serverSigned1")?;
-    body.extend(field(&init, f, "serverSignature1")?);
-    body.extend(field(&init, f, "euiccCiPKIdToBeUsed")?);
-    body.extend(field(&init, f, "serverCertificate")?);
-    body.extend(crate::asn1::download::ctx_params1(order.matching_id, [0x35, 0x29, 0x06, 0x11]));
+    let (session, auth) = authenticate(lpa, http, order, obs)?;
+    let tid_hex = session.tid_hex.as_str();
     let result = (|| {
-        let response = es10(obs, "AuthenticateServer", || lpa.store_data(&tlv(&[0xBF, 0x38], &body))).map_err(card)?;
-        // A BF38 { A1 error } goes to the SM-DP+ too: it ends the session with an error.
-        let auth = call(
-            http,
-            address,
-            "authenticateClient",
-            &json!({"transactionId": tid_hex, "authenticateServerResponse": B64.encode(&response)}),
-            obs,
-        )?;
         let f = "authenticateClient";
         let mut prepare = field(&auth, f, "smdpSigned2")?;
         prepare.extend(field(&auth, f, "smdpSignature2")?);
         if let Some(cc) = order.confirmation_code {
             let inner = crate::crypto::RUST_CRYPTO.sha256(&[cc.as_bytes()]);
-            prepare.extend(tlv(&[0x04], &crate::crypto::RUST_CRYPTO.sha256(&[&inner, &tid])));
+            prepare.extend(tlv(&[0x04], &crate::crypto::RUST_CRYPTO.sha256(&[&inner, &session.tid])));
         }
         prepare.extend(field(&auth, f, "smdpCertificate")?);
         let response = es10(obs, "PrepareDownload", || lpa.store_data(&tlv(&[0xBF, 0x21], &prepare))).map_err(card)?;
@@ -395,28 +370,85 @@ pub fn download_observed<T: Transport>(
     let pir = match result {
         Ok(pir) => pir,
         Err(e) => {
-            cancel(lpa, http, address, &tid, tid_hex, obs);
+            cancel(lpa, http, address, &session, obs);
             return Err(e);
         }
     };
     read_pir(&pir).map_err(|e| format!("{e}"))
 }
 
+/// A session an SM-DP+ opened (initiateAuthentication): its transactionId, and that as the
+/// hex string the ES9+ requests carry.
+struct Session {
+    tid: Vec<u8>,
+    tid_hex: String,
+}
+
+/// The opening a download and an RPM order share, each step told to `obs`: GetEUICCChallenge,
+/// GetEUICCInfo1 → initiateAuthentication → AuthenticateServer → authenticateClient. Returns
+/// the session and authenticateClient's answer (its JSON). A failure after
+/// initiateAuthentication cancels the session on the card and at the SM-DP+ first.
+fn authenticate<T: Transport>(
+    lpa: &mut Es10Client<T>,
+    http: &mut dyn Es9Transport,
+    order: &Order<'_>,
+    obs: &mut dyn Observer,
+) -> Result<(Session, Value), String> {
+    let card = |e: ClientError| format!("card: {e}");
+    let address = order.address;
+    let challenge = es10(obs, "GetEUICCChallenge", || lpa.get_euicc_challenge()).map_err(card)?;
+    let info1 = es10(obs, "GetEUICCInfo1", || lpa.store_data(&[0xBF, 0x20, 0x00])).map_err(card)?;
+    let init = call(
+        http,
+        address,
+        "initiateAuthentication",
+        &json!({"smdpAddress": address, "euiccChallenge": B64.encode(challenge), "euiccInfo1": B64.encode(&info1)}),
+        obs,
+    )?;
+    let f = "initiateAuthentication";
+    let tid_hex =
+        init.get("transactionId").and_then(Value::as_str).ok_or("initiateAuthentication: no transactionId")?;
+    let tid = unhex(tid_hex).ok_or("initiateAuthentication: transactionId is not hex")?;
+    let session = Session { tid, tid_hex: tid_hex.to_string() };
+    let mut body = field(&init, f, "serverSigned1")?;
+    body.extend(field(&init, f, "serverSignature1")?);
+    body.extend(field(&init, f, "euiccCiPKIdToBeUsed")?);
+    body.extend(field(&init, f, "serverCertificate")?);
+    body.extend(crate::asn1::download::ctx_params1(order.matching_id, [0x35, 0x29, 0x06, 0x11]));
+    let auth = (|| {
+        let response = es10(obs, "AuthenticateServer", || lpa.store_data(&tlv(&[0xBF, 0x38], &body))).map_err(card)?;
+        // A BF38 { A1 error } goes to the SM-DP+ too: it ends the session with an error.
+        call(
+            http,
+            address,
+            "authenticateClient",
+            &json!({"transactionId": session.tid_hex, "authenticateServerResponse": B64.encode(&response)}),
+            obs,
+        )
+    })();
+    match auth {
+        Ok(auth) => Ok((session, auth)),
+        Err(e) => {
+            cancel(lpa, http, address, &session, obs);
+            Err(e)
+        }
+    }
+}
+
 fn cancel<T: Transport>(
     lpa: &mut Es10Client<T>,
     http: &mut dyn Es9Transport,
     address: &str,
-    tid: &[u8],
-    tid_hex: &str,
+    session: &Session,
     obs: &mut dyn Observer,
 ) {
-    let Ok(der) = rasn::der::encode(&CancelSessionRequest::new(tid.to_vec(), 0)) else { return };
+    let Ok(der) = rasn::der::encode(&CancelSessionRequest::new(session.tid.clone(), 0)) else { return };
     if let Ok(response) = es10(obs, "CancelSession", || lpa.store_data(&der)) {
         let _ = call(
             http,
             address,
             "cancelSession",
-            &json!({"transactionId": tid_hex, "cancelSessionResponse": B64.encode(&response)}),
+            &json!({"transactionId": session.tid_hex, "cancelSessionResponse": B64.encode(&response)}),
             obs,
         );
     }
@@ -515,10 +547,10 @@ pub fn handle_notification(
     call(http, address, "handleNotification", &request, obs).map(|_| ())
 }
 
-/// Runs an RPM order over ES9+ (SGP.22 v3): initiateAuthentication, ES10b.AuthenticateServer,
-/// authenticateClient (whose answer carries `smdpSigned3` and `smdpSignature3` instead of a
-/// download), then ES10b.LoadRpmPackage (`BF44 { smdpSigned3, smdpSignature3 }`). Returns the
-/// card's `LoadRpmPackageResult` (`BF44 …`); its signed part is queued on the card, and
+/// Runs an RPM order over ES9+ (SGP.22 v3): the opening of [`download`] (GetEUICCChallenge,
+/// GetEUICCInfo1 → initiateAuthentication → ES10b.AuthenticateServer → authenticateClient, whose
+/// answer carries `smdpSigned3` and `smdpSignature3` instead of a download), then
+/// ES10b.LoadRpmPackage (`BF44 { smdpSigned3, smdpSignature3 }`). Returns the card's `LoadRpmPackageResult` (`BF44 …`); its signed part is queued on the card, and
 /// [`send_notifications`] delivers it to the SM-DP+.
 pub fn rpm<T: Transport>(
     lpa: &mut Es10Client<T>,
@@ -526,40 +558,15 @@ pub fn rpm<T: Transport>(
     order: &Order<'_>,
 ) -> Result<Vec<u8>, String> {
     let card = |e: ClientError| format!("card: {e}");
-    let address = order.address;
-    let challenge = lpa.get_euicc_challenge().map_err(card)?;
-    let info1 = lpa.store_data(&[0xBF, 0x20, 0x00]).map_err(card)?;
-    let init = call(
-        http,
-        address,
-        "initiateAuthentication",
-        &json!({"smdpAddress": address, "euiccChallenge": B64.encode(challenge), "euiccInfo1": B64.encode(&info1)}),
-        &mut Unobserved,
-    )?;
-    let f = "initiateAuthentication";
-    let tid_hex =
-        init.get("transactionId").and_then(Value::as_str).ok_or("initiateAuthentication: no transactionId")?;
-    let tid = unhex(tid_hex).ok_or("initiateAuthentication: transactionId is not hex")?;
-    let mut body = field(&init, f, "serverSigned1")?;
-    body.extend(field(&init, f, "serverSignature1")?);
-    body.extend(field(&init, f, "euiccCiPKIdToBeUsed")?);
-    body.extend(field(&init, f, "serverCertificate")?);
-    body.extend(crate::asn1::download::ctx_params1(order.matching_id, [0x35, 0x29, 0x06, 0x11]));
+    let obs = &mut Unobserved;
+    let (session, auth) = authenticate(lpa, http, order, obs)?;
     let result = (|| {
-        let response = lpa.store_data(&tlv(&[0xBF, 0x38], &body)).map_err(card)?;
-        let auth = call(
-            http,
-            address,
-            "authenticateClient",
-            &json!({"transactionId": tid_hex, "authenticateServerResponse": B64.encode(&response)}),
-            &mut Unobserved,
-        )?;
         let f = "authenticateClient";
         let mut request = field(&auth, f, "smdpSigned3")?;
         request.extend(field(&auth, f, "smdpSignature3")?);
-        lpa.store_data(&tlv(&[0xBF, 0x44], &request)).map_err(card)
+        es10(obs, "LoadRpmPackage", || lpa.store_data(&tlv(&[0xBF, 0x44], &request))).map_err(card)
     })();
-    result.inspect_err(|_| cancel(lpa, http, address, &tid, tid_hex, &mut Unobserved))
+    result.inspect_err(|_| cancel(lpa, http, order.address, &session, obs))
 }
 
 #[cfg(test)]

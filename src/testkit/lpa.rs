@@ -2,7 +2,9 @@
 //! way lpac does (`src/applet/profile/download.c`), with a [`TestSmdp`] in place of
 //! the network: GetEUICCChallenge → GetEUICCInfo1 → AuthenticateServer →
 //! PrepareDownload → LoadBoundProfilePackage (lpac's cuts) → PIR; on a failure before
-//! the load it cancels the session (endUserRejection), as lpac does.
+//! the load it cancels the session (endUserRejection), as lpac does. An RPM package ([`rpm`])
+//! and a Device Change ([`device_change`]) open their sessions the same way, up to
+//! AuthenticateServer and the SM-DP+'s answer to it.
 
 use super::client::{ClientError, Es10Client, Transport};
 use super::smdp::{Bpp, ProfileToInstall, TestSmdp};
@@ -99,33 +101,78 @@ fn cancel<T: Transport>(lpa: &mut Es10Client<T>, tid: &[u8]) {
     let _ = lpa.call::<_, crate::asn1::download::CancelSessionResponse>(&CancelSessionRequest::new(tid.to_vec(), 0));
 }
 
+fn decode_err(e: impl fmt::Display) -> DownloadError {
+    DownloadError::Card(ClientError::Decode(e.to_string()))
+}
+
+/// What a session is opened for: it decides the ES9+.AuthenticateClient the SM-DP+ answers
+/// with, and so the ES10 request [`open`] returns.
+#[derive(Debug, Clone, Copy)]
+enum Opening<'a> {
+    /// A profile download: ES10b.PrepareDownload.
+    Download,
+    /// An RPM package of `commands` (SGP.22 v3): ES10b.LoadRpmPackage.
+    Rpm {
+        /// The package's commands.
+        commands: &'a [crate::asn1::rpm::RpmCommand],
+        /// The LoadRpmPackage request's targetEsimPort.
+        target_esim_port: Option<u8>,
+    },
+    /// A Device Change of the profile `iccid` (SGP.22 v3): ES10b.PrepareDeviceChange.
+    DeviceChange {
+        /// The profile that moves (ctxParamsForDeviceChange).
+        iccid: &'a [u8],
+    },
+}
+
+/// The opening of every session (download, RPM, Device Change): GetEUICCChallenge →
+/// GetEUICCInfo1 → (ES9+.InitiateAuthentication; a Device Change's names its profile) →
+/// AuthenticateServer → (ES9+.AuthenticateClient as `opening` asks). Returns the session's
+/// transactionId and the ES10 request the SM-DP+ answered with. An authenticateResponseError,
+/// or an SM-DP+ that refuses the card's answer, cancels the session (endUserRejection) first.
+fn open<T: Transport>(
+    lpa: &mut Es10Client<T>,
+    smdp: &mut TestSmdp,
+    opening: Opening<'_>,
+) -> Result<(Vec<u8>, Vec<u8>), DownloadError> {
+    let challenge = lpa.get_euicc_challenge()?;
+    let info1 = lpa.get_euicc_info1()?;
+    if let Opening::DeviceChange { iccid } = opening {
+        smdp.initiate_device_change(iccid);
+    }
+    let request = smdp.initiate_authentication_for(challenge, None, Some(&info1));
+    let tid = smdp.transaction_id().to_vec();
+    let response = lpa.store_data(&request)?;
+    let auth: AuthenticateServerResponse = rasn::der::decode(&response).map_err(decode_err)?;
+    if let AuthenticateServerResult::Error(e) = &auth.0 {
+        cancel(lpa, &tid);
+        return Err(DownloadError::Authenticate(int(&e.authenticate_error_code)));
+    }
+    let next = match opening {
+        Opening::Download => smdp.authenticate_client(&response),
+        Opening::Rpm { commands, target_esim_port } => {
+            smdp.authenticate_client_rpm(&response, commands, false, target_esim_port)
+        }
+        Opening::DeviceChange { .. } => smdp.authenticate_client_device_change(&response),
+    };
+    match next {
+        Ok(request) => Ok((tid, request)),
+        Err(e) => {
+            cancel(lpa, &tid);
+            Err(DownloadError::Smdp(e))
+        }
+    }
+}
+
 /// Runs a whole download of `profile` from `smdp` into the card behind `lpa`.
 pub fn download<T: Transport>(
     lpa: &mut Es10Client<T>,
     smdp: &mut TestSmdp,
     profile: &ProfileToInstall,
 ) -> Result<Installed, DownloadError> {
-    let challenge = lpa.get_euicc_challenge()?;
-    let info1 = lpa.get_euicc_info1()?;
-    let request = smdp.initiate_authentication_for(challenge, None, Some(&info1));
-    let tid = smdp.transaction_id().to_vec();
-    let response = lpa.store_data(&request)?;
-    let auth: AuthenticateServerResponse =
-        rasn::der::decode(&response).map_err(|e| DownloadError::Card(ClientError::Decode(e.to_string())))?;
-    if let AuthenticateServerResult::Error(e) = &auth.0 {
-        cancel(lpa, &tid);
-        return Err(DownloadError::Authenticate(int(&e.authenticate_error_code)));
-    }
-    let prepare = match smdp.authenticate_client(&response) {
-        Ok(p) => p,
-        Err(e) => {
-            cancel(lpa, &tid);
-            return Err(DownloadError::Smdp(e));
-        }
-    };
+    let (tid, prepare) = open(lpa, smdp, Opening::Download)?;
     let response = lpa.store_data(&prepare)?;
-    let prepared: PrepareDownloadResponse =
-        rasn::der::decode(&response).map_err(|e| DownloadError::Card(ClientError::Decode(e.to_string())))?;
+    let prepared: PrepareDownloadResponse = rasn::der::decode(&response).map_err(decode_err)?;
     if let PrepareDownloadResult::Error(e) = &prepared.0 {
         cancel(lpa, &tid);
         return Err(DownloadError::Prepare(int(&e.download_error_code)));
@@ -171,24 +218,7 @@ pub fn rpm<T: Transport>(
     commands: &[crate::asn1::rpm::RpmCommand],
     target_esim_port: Option<u8>,
 ) -> Result<RpmRun, DownloadError> {
-    let challenge = lpa.get_euicc_challenge()?;
-    let info1 = lpa.get_euicc_info1()?;
-    let request = smdp.initiate_authentication_for(challenge, None, Some(&info1));
-    let tid = smdp.transaction_id().to_vec();
-    let response = lpa.store_data(&request)?;
-    let auth: AuthenticateServerResponse =
-        rasn::der::decode(&response).map_err(|e| DownloadError::Card(ClientError::Decode(e.to_string())))?;
-    if let AuthenticateServerResult::Error(e) = &auth.0 {
-        cancel(lpa, &tid);
-        return Err(DownloadError::Authenticate(int(&e.authenticate_error_code)));
-    }
-    let request = match smdp.authenticate_client_rpm(&response, commands, false, target_esim_port) {
-        Ok(r) => r,
-        Err(e) => {
-            cancel(lpa, &tid);
-            return Err(DownloadError::Smdp(e));
-        }
-    };
+    let (_, request) = open(lpa, smdp, Opening::Rpm { commands, target_esim_port })?;
     let result = lpa.store_data(&request)?;
     let data = match smdp.handle_rpm_result(&result) {
         Ok(data) => Some(data),
@@ -209,10 +239,6 @@ pub struct DeviceChangeRun {
     pub installed: Installed,
 }
 
-fn decode_err(e: impl fmt::Display) -> DownloadError {
-    DownloadError::Card(ClientError::Decode(e.to_string()))
-}
-
 /// The old card's half of a Device Change up to the SM-DP+'s confirmation: GetEUICCChallenge →
 /// GetEUICCInfo1 → AuthenticateServer (ctxParamsForDeviceChange naming `iccid`) →
 /// (ES9+.AuthenticateClient) → PrepareDeviceChange → (ES9+.ConfirmDeviceChange). Returns the
@@ -222,24 +248,7 @@ pub fn prepare_device_change<T: Transport>(
     smdp: &mut TestSmdp,
     iccid: &[u8],
 ) -> Result<Vec<u8>, DownloadError> {
-    let challenge = old.get_euicc_challenge()?;
-    let info1 = old.get_euicc_info1()?;
-    smdp.initiate_device_change(iccid);
-    let request = smdp.initiate_authentication_for(challenge, None, Some(&info1));
-    let tid = smdp.transaction_id().to_vec();
-    let response = old.store_data(&request)?;
-    let auth: AuthenticateServerResponse = rasn::der::decode(&response).map_err(decode_err)?;
-    if let AuthenticateServerResult::Error(e) = &auth.0 {
-        cancel(old, &tid);
-        return Err(DownloadError::Authenticate(int(&e.authenticate_error_code)));
-    }
-    let prepare = match smdp.authenticate_client_device_change(&response) {
-        Ok(p) => p,
-        Err(e) => {
-            cancel(old, &tid);
-            return Err(DownloadError::Smdp(e));
-        }
-    };
+    let (_, prepare) = open(old, smdp, Opening::DeviceChange { iccid })?;
     let response = old.store_data(&prepare)?;
     let prepared: crate::asn1::dc::PrepareDeviceChangeResponse = rasn::der::decode(&response).map_err(decode_err)?;
     if let crate::asn1::dc::PrepareDeviceChangeResult::Error(e) = &prepared.0 {

@@ -236,48 +236,16 @@ fn events(list: &str) -> Result<u8, String> {
     })
 }
 
-/// SGP.22 names of AuthenticateErrorCode / DownloadErrorCode / ErrorReason values.
+/// A failed download as the CLI prints it: the card's codes by their SGP.22 v2.5 names (`name_of`
+/// of AuthenticateErrorCode / DownloadErrorCode / ErrorReason).
 fn name(e: &DownloadError) -> String {
-    let auth = |c: i64| match c {
-        1 => "invalidCertificate",
-        2 => "invalidSignature",
-        3 => "unsupportedCurve",
-        4 => "noSessionContext",
-        5 => "invalidOid",
-        6 => "euiccChallengeMismatch",
-        7 => "ciPKUnknown",
-        _ => "undefinedError",
-    };
-    let prep = |c: i64| match c {
-        1 => "invalidCertificate",
-        2 => "invalidSignature",
-        3 => "unsupportedCurve",
-        4 => "noSessionContext",
-        5 => "invalidTransactionId",
-        _ => "undefinedError",
-    };
-    let reason = |c: i64| match c {
-        1 => "incorrectInputValues",
-        2 => "invalidSignature",
-        3 => "invalidTransactionId",
-        4 => "unsupportedCrtValues",
-        5 => "unsupportedRemoteOperationType",
-        6 => "unsupportedProfileClass",
-        7 => "scp03tStructureError",
-        8 => "scp03tSecurityError",
-        9 => "installFailedDueToIccidAlreadyExistsOnEuicc",
-        10 => "installFailedDueToInsufficientMemoryForProfile",
-        11 => "installFailedDueToInterruption",
-        12 => "installFailedDueToPEProcessingError",
-        13 => "installFailedDueToDataMismatch",
-        14 => "testProfileInstallFailedDueToInvalidNaaKey",
-        15 => "pprNotAllowed",
-        _ => "installFailedDueToUnknownError",
-    };
+    use veuicc::asn1::codes::{AuthenticateErrorCode, DownloadErrorCode, ErrorReason};
     match e {
-        DownloadError::Authenticate(c) => format!("{} ({c}) in AuthenticateServer", auth(*c)),
-        DownloadError::Prepare(c) => format!("{} ({c}) in PrepareDownload", prep(*c)),
-        DownloadError::Install { command, reason: r } => format!("{} ({r}), bppCommandId {command}", reason(*r)),
+        DownloadError::Authenticate(c) => format!("{} ({c}) in AuthenticateServer", AuthenticateErrorCode::name_of(*c)),
+        DownloadError::Prepare(c) => format!("{} ({c}) in PrepareDownload", DownloadErrorCode::name_of(*c)),
+        DownloadError::Install { command, reason: r } => {
+            format!("{} ({r}), bppCommandId {command}", ErrorReason::name_of(*r))
+        }
         other => other.to_string(),
     }
 }
