@@ -1,5 +1,6 @@
-//! `veuicc download --mirror …` and `veuicc mirror issue|redeem|revoke|list|info` on a state
-//! directory, through the binary: exit codes, the result names, the JSON shapes.
+//! `veuicc download --mirror …` and `veuicc mirror issue|redeem|revoke|renew|suspend|resume|apply|
+//! list|info|pair` on state directories, through the binary: exit codes, the result names, the
+//! JSON shapes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod support;
@@ -149,5 +150,58 @@ fn pair_two_state_directories() {
     let (_, out, _) = veuicc(&["mirror", "list", "--state", primary, "--json"]);
     let links: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(links[1]["state"].as_str(), Some("revoked"));
+    let token_id = links[0]["token_id"].as_str().unwrap().to_string();
+    let secondary_eid = links[0]["secondary_eid"].as_str().unwrap().to_string();
+
+    // Renew by the secondary's EID: the update as text, applied on the secondary, then a replay.
+    let (code, out, err) = veuicc(&["mirror", "renew", "--state", primary, "--eid", &secondary_eid, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let renewed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(renewed["updates"][0]["action"], "renew");
+    assert_eq!(renewed["updates"][0]["secondary_eid"].as_str(), Some(secondary_eid.as_str()));
+    assert!(renewed["updates"][0]["delivered"].is_null());
+    let update = renewed["updates"][0]["update"].as_str().unwrap().to_string();
+    let (code, out, err) = veuicc(&["mirror", "apply", "--state", secondary, &update, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let applied: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(applied["results"][0]["result"], "ok");
+    let (code, _, err) = veuicc(&["mirror", "apply", "--state", secondary, &update]);
+    assert_eq!((code, err.trim()), (1, "veuicc: replayedMessage (19)"));
+    let (code, _, err) = veuicc(&["mirror", "apply", "--state", secondary, "bm90IGFuIHVwZGF0ZQ=="]);
+    assert_eq!(code, 2, "not an update: {err}");
+    assert!(err.contains("not a SignedMirrorLinkUpdate"), "{err}");
+    let (code, _, err) = veuicc(&["mirror", "renew", "--state", primary]);
+    assert_eq!(code, 2, "renew names its link: {err}");
+
+    // Suspend and resume by token id, delivered at once.
+    let (code, out, err) = veuicc(&["mirror", "suspend", "--state", primary, &token_id, "--deliver", secondary]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("suspend ") && out.contains("delivered: ok"), "{out}");
+    let (_, out, _) = veuicc(&["mirror", "info", "--state", secondary, "--json"]);
+    let info: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(info[0]["instance"]["state"], "suspended");
+    assert_eq!(info[0]["instance"]["token_id"].as_str(), Some(token_id.as_str()));
+    assert_eq!(info[0]["instance"]["services"], serde_json::json!(["data"]));
+    let (code, out, err) =
+        veuicc(&["mirror", "resume", "--state", primary, &token_id, "--deliver", secondary, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let resumed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(resumed["updates"][0]["delivered"], "ok");
+    let (_, out, _) = veuicc(&["mirror", "info", "--state", secondary, "--json"]);
+    let info: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(info[0]["instance"]["state"], "active");
+    // Without roaming-suspend in the policy a roaming report suspends nothing.
+    let (code, out, _) = veuicc(&["mirror", "suspend", "--state", primary]);
+    assert_eq!((code, out.trim()), (0, "no link to suspend"));
+
+    // Revoked and delivered: the secondary no longer holds the profile.
+    let (code, out, err) = veuicc(&["mirror", "revoke", "--state", primary, &token_id, "--deliver", secondary]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("delivered: ok"), "{out}");
+    let (_, out, _) = veuicc(&["mirror", "info", "--state", secondary, "--json"]);
+    assert_eq!(out.trim(), "[]");
+    let (_, out, _) = veuicc(&["mirror", "list", "--state", primary, "--json"]);
+    let links: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(links[0]["state"].as_str(), Some("revoked"));
     let _ = std::fs::remove_dir_all(&dir);
 }

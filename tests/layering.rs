@@ -83,7 +83,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "sd",
         &["apdu", "app", "asn1", "config", "crypto", "identity", "mirror", "platform", "saip", "scp03t", "store", "sd"],
     ),
-    ("sim", &["apdu", "app", "asn1", "config", "crypto::provider", "platform", "saip", "store"]),
+    ("sim", &["apdu", "app", "asn1", "config", "crypto::provider", "mirror", "platform", "saip", "store"]),
     ("card", &["apdu", "app", "config", "crypto", "identity", "platform", "sd", "sim", "store"]),
 ];
 

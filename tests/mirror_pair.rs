@@ -20,9 +20,12 @@ mod support;
 
 use rasn::types::FixedOctetString;
 use std::sync::Arc;
+use support::mirror::{
+    FULL, REAUTH, SOURCE, T0, card_of, eid_of, identity_of, install_source, primary_with, secondary_n, set_time,
+    token_req,
+};
 use veuicc::asn1::download::{FinalResult, ProfileInstallationResult, ProfileInstallationResultData};
 use veuicc::asn1::rsp::ProfileIdentifier;
-use veuicc::identity::Identity;
 use veuicc::mirror::asn::*;
 use veuicc::platform::{Parts, UnixTime};
 use veuicc::store::MemStorage;
@@ -32,54 +35,8 @@ use veuicc::testkit::pki::{TestPki, default_pki};
 use veuicc::testkit::smdp::{ProfileToInstall, TestSmdp, parse_mirror_policy};
 use veuicc::testkit::{DetRng, Es10Client, ManualClock, TestCard};
 
-const SOURCE: [u8; 10] = [0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x51];
-/// 2026-12-01T00:00:00Z.
-const T0: u64 = 1_796_083_200;
-const FULL: &str = "max=3,services=voice+sms+data,validity=24h,reauth=90d";
-const REAUTH: u64 = 90 * 86400;
-
-fn set_time(card: &mut TestCard, t: u64) {
-    card.0.platform_mut().clock.set(Some(UnixTime(t)));
-}
-
-/// A card with `identity` (its own EID and key under the identity's CI), empty, at `T0`.
-fn card_of(identity: Arc<Identity>, seed: u64) -> TestCard {
-    let platform = Parts { storage: MemStorage::new(), rng: DetRng::new(seed), clock: ManualClock::default() };
-    let card = veuicc::Card::with_identity(identity.card_config(), identity, platform).unwrap();
-    let mut card = TestCard(card);
-    set_time(&mut card, T0);
-    card
-}
-
-/// Generated card `n` of the default test PKI (another EID, another key, the same CI).
-fn identity_of(n: u64) -> Arc<Identity> {
-    let pki = default_pki();
-    let (issued, _) = pki.issue_card(n, 0x5EC0 ^ n).unwrap();
-    Arc::new(pki.card_identity(&issued, &veuicc::crypto::RUST_CRYPTO).unwrap())
-}
-
-fn install_source(card: &mut TestCard, pki: &TestPki, policy: &str) {
-    let mut smdp = TestSmdp::new(pki, "smdp.example.com", 3);
-    let p = ProfileToInstall::sample(SOURCE, 1200).with_mirror_policy(&parse_mirror_policy(policy).unwrap());
-    let mut lpa = Es10Client::open(&mut *card).unwrap();
-    download(&mut lpa, &mut smdp, &p).unwrap();
-    lpa.close().unwrap();
-}
-
-/// The default card (EID …0038) at `T0` holding SOURCE with `policy`.
-fn primary_with(policy: &str) -> TestCard {
-    let mut card = TestCard::new(11);
-    install_source(&mut card, default_pki(), policy);
-    set_time(&mut card, T0);
-    card
-}
-
 fn secondary() -> TestCard {
-    card_of(identity_of(7), 21)
-}
-
-fn eid_of(card: &TestCard) -> [u8; 16] {
-    *card.0.config().eid.as_bytes()
+    secondary_n(1)
 }
 
 fn call<Req: rasn::Encode, Resp: rasn::Decode>(card: &mut TestCard, req: &Req) -> Resp {
@@ -87,18 +44,6 @@ fn call<Req: rasn::Encode, Resp: rasn::Decode>(card: &mut TestCard, req: &Req) -
     let der = lpa.store_data(&rasn::der::encode(req).unwrap()).unwrap();
     lpa.close().unwrap();
     rasn::der::decode(&der).unwrap_or_else(|e| panic!("{e}: {}", support::hexs(&der)))
-}
-
-fn token_req(validity: u32, target: Option<[u8; 16]>) -> IssueMirrorTokenRequest {
-    IssueMirrorTokenRequest {
-        iccid: FixedOctetString::new(SOURCE),
-        mode: mode::MIRROR,
-        services: services_bits(service::VOICE | service::DATA),
-        validity,
-        target_eid: target.map(FixedOctetString::new),
-        device_class: Some(device_class::WATCH),
-        priority: Some(0),
-    }
 }
 
 fn issue(card: &mut TestCard, req: &IssueMirrorTokenRequest) -> SignedMirrorToken {

@@ -71,8 +71,9 @@ pub struct InstanceRecord {
     pub priority: Option<u8>,
     /// The primary's CERT.EUICC, pinned at install: updates must verify under it.
     pub primary_certificate: OctetString,
-    /// The highest `sequenceNumber` applied (replays refused).
-    pub last_sequence: u32,
+    /// The lowest `sequenceNumber` still accepted: one past the highest applied (0: none yet).
+    /// A link update below it is a replay (`replayedMessage`).
+    pub next_sequence: u32,
 }
 
 /// `mirror.p<slot>`.
@@ -99,6 +100,26 @@ impl crate::store::RecordKind for MirrorKind {
 /// The key of profile slot `slot`'s record (`p10` → `mirror.p10`).
 pub fn key(slot: u8) -> String {
     alloc::format!("p{slot:02x}")
+}
+
+impl InstanceRecord {
+    /// Whether the instance may be used at `now` (the card clock): active (not suspended for
+    /// roaming) and not past its renew-by. Without a clock it cannot be shown in time, so it
+    /// is not usable (fail closed).
+    pub fn usable(&self, now: Option<u64>) -> bool {
+        self.state == super::asn::link_state::ACTIVE && now.is_some_and(|t| t <= self.renew_by)
+    }
+}
+
+/// Whether the profile in slot `slot` may be enabled and may answer AUTHENTICATE at `now`: any
+/// profile that is not a mirror instance, and a mirror instance that is
+/// [usable](InstanceRecord::usable). A record that does not decode is not usable.
+pub fn profile_usable(state: &crate::store::CardState, slot: u8, now: Option<u64>) -> bool {
+    match state.get::<MirrorKind, ()>(&key(slot)) {
+        Ok(Some(MirrorRecord { instance: Some(instance), .. })) => instance.usable(now),
+        Ok(_) => true,
+        Err(_) => false,
+    }
 }
 
 impl MirrorEntry {

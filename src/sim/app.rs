@@ -868,13 +868,24 @@ fn ust_has(loaded: &Loaded, adf: usize, n: usize) -> bool {
 /// 3G/IMS context `81`: `10 RAND 10 AUTN` → `DB 08 RES 10 CK 10 IK [08 Kc]` (Kc when UST
 /// service 27, GSM access, is on), `DC 0E AUTS` on a stale SQN, `9862` on a MAC failure.
 /// GSM context `80` (service 27 on): `10 RAND` → `04 SRES 08 Kc`. An accepted SQN is
-/// committed before the answer (a failed commit: `6581`, SQN state as before).
+/// committed before the answer (a failed commit: `6581`, SQN state as before). The profile
+/// of a mirror instance that is suspended or past its renew-by answers `6985` (conditions of
+/// use not satisfied) in every context.
 fn authenticate<P: Platform>(
     loaded: &mut Loaded,
     cursor: &Cursor,
     command: &Command<'_>,
     ctx: &mut Ctx<'_, P>,
 ) -> Result<Vec<u8>> {
+    // A mirror instance that is suspended or past its renew-by answers no challenge.
+    let now = {
+        use crate::platform::Clock;
+        let (_, _, clock) = ctx.platform.split();
+        clock.now().map(|t| t.0)
+    };
+    if !crate::mirror::record::profile_usable(ctx.state, loaded.slot, now) {
+        return Err(Status::ConditionsNotSatisfied);
+    }
     if command.gsm {
         if command.p1 != 0 || command.p2 != 0 {
             return Err(Status::IncorrectP1P2);

@@ -12,6 +12,7 @@ pub mod es9_lpa;
 pub mod es9p;
 pub mod faults;
 pub mod lpa;
+pub mod mirror;
 pub mod pki;
 pub mod replay;
 pub mod saip;

@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+pub(crate) mod mirror;
+
 /// Bytes from hex, ignoring white space (test data is written readably).
 pub(crate) fn hex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();

@@ -1,7 +1,9 @@
 //! `veuicc mirror …`: the mirror functions of a card (its private-class `FF40` … commands) as an
 //! LPA drives them, over APDUs: `issue` (a token as a QR code, its base64 text and its numeric
-//! code), `redeem` (the token a code names), `revoke`, `list` (linked devices) and `info` (each
-//! profile's role and policy), and `pair` (the whole pairing of two local cards: Issue on the
+//! code), `redeem` (the token a code names), `revoke`, `renew`, `suspend`, `resume` (signed
+//! link updates, printed as base64 or `--deliver`ed to local secondaries), `apply` (updates on
+//! the secondary), `list` (linked devices) and `info` (each profile's role and policy), and
+//! `pair` (the whole pairing of two local cards, `testkit::mirror::pair`: Issue on the
 //! primary, Begin on the secondary, Export, the install of the mirror package in lpac's
 //! segments, Confirm — each step printed). `--json` on each.
 //!
@@ -18,9 +20,10 @@ use veuicc::mirror::asn::{
     DEVICE_CLASS_NAMES, GetMirrorInfoRequest, GetMirrorInfoResponse, GetMirrorInfoResult, IssueMirrorTokenRequest,
     IssueMirrorTokenResponse, IssueMirrorTokenResult, LINK_STATE_NAMES, ListMirrorLinksRequest,
     ListMirrorLinksResponse, ListMirrorLinksResult, MaxInstances, MirrorLinkRef, PRIORITY_NAMES, ROLE_NAMES,
-    RedeemMirrorCodeRequest, RedeemMirrorCodeResponse, RedeemMirrorCodeResult, RevokeMirrorRequest,
-    RevokeMirrorResponse, RevokeMirrorResult, mode, name_of, result_name, service, services_bits, services_of,
+    RedeemMirrorCodeRequest, RedeemMirrorCodeResponse, RedeemMirrorCodeResult, mode, name_of, result_name, service,
+    services_bits, services_of,
 };
+use veuicc::testkit::mirror::{self, MirrorError, Revoked, Step};
 
 /// `veuicc mirror`.
 #[derive(Debug, clap::Args)]
@@ -35,8 +38,20 @@ enum Sub {
     Issue(IssueArgs),
     /// The token a numeric code names, as base64 (RedeemMirrorCode).
     Redeem(RedeemArgs),
-    /// Revoke a token or a link by token id (32 hex digits) or secondary EID (RevokeMirror).
-    Revoke(RevokeArgs),
+    /// Revoke a token or a link by token id (32 hex digits) or secondary EID (RevokeMirror):
+    /// the signed revocation for the secondary.
+    Revoke(UpdateArgs),
+    /// Renew a link: its renew-by moves to now + the policy's reauthInterval (RenewMirror).
+    Renew(UpdateArgs),
+    /// Suspend a link, or without one every link of a profile that suspends while roaming
+    /// (SuspendMirror).
+    Suspend(UpdateArgs),
+    /// Resume a link, or without one every link of a profile that suspends while roaming
+    /// (ResumeMirror).
+    Resume(UpdateArgs),
+    /// Apply signed link updates (base64, from revoke / renew / suspend / resume) on the
+    /// secondary (ApplyMirrorRevocation, ApplyMirrorRenewal, ApplyMirrorSuspension).
+    Apply(ApplyArgs),
     /// The linked devices and outstanding tokens (ListMirrorLinks).
     List(ListArgs),
     /// Each profile's mirror role, policy and live instances (GetMirrorInfo).
@@ -114,14 +129,35 @@ struct RedeemArgs {
 }
 
 #[derive(Debug, clap::Args)]
-struct RevokeArgs {
+struct UpdateArgs {
     #[command(flatten)]
     card: CardArgs,
-    /// Token id (32 hex digits) or secondary EID (32 decimal digits, with `--eid`).
-    link: String,
+    /// Token id (32 hex digits) or secondary EID (32 decimal digits, with `--eid`); suspend and
+    /// resume take none for every link of the profiles that suspend while roaming.
+    link: Option<String>,
     /// The argument is the secondary's EID.
     #[arg(long)]
     eid: bool,
+    /// Deliver the updates at once to these local secondaries' state directories (each gets
+    /// the updates for its EID).
+    #[arg(long, value_name = "DIR")]
+    deliver: Vec<std::path::PathBuf>,
+    /// Print JSON: `{"token_voided": bool, "updates": [{"action", "secondary_eid", "sequence",
+    /// "renew_by", "update": base64, "delivered": result name or null}]}`.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ApplyArgs {
+    #[command(flatten)]
+    card: CardArgs,
+    /// Signed link updates, base64, in the order the primary made them.
+    #[arg(required = true)]
+    updates: Vec<String>,
+    /// Print JSON: `{"results": [{"action", "sequence", "result"}]}`.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -140,7 +176,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     match args.command {
         Sub::Issue(a) => issue(a),
         Sub::Redeem(a) => redeem(a),
-        Sub::Revoke(a) => revoke(a),
+        Sub::Revoke(a) => update(a, Step::Revoke),
+        Sub::Renew(a) => update(a, Step::Renew),
+        Sub::Suspend(a) => update(a, Step::Suspend),
+        Sub::Resume(a) => update(a, Step::Resume),
+        Sub::Apply(a) => apply(a),
         Sub::List(a) => list(a),
         Sub::Info(a) => info(a),
         Sub::Pair(a) => pair(a),
@@ -284,23 +324,141 @@ fn redeem(args: RedeemArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn revoke(args: RevokeArgs) -> Result<ExitCode, String> {
-    let link = if args.eid {
-        MirrorLinkRef::SecondaryEid(eid16(&args.link)?)
-    } else {
-        let b: [u8; 16] = unhex(&args.link)?.try_into().map_err(|_| "a token id has 32 hex digits".to_string())?;
-        MirrorLinkRef::TokenId(FixedOctetString::new(b))
-    };
-    let mut lpa = session(&args.card)?;
-    match lpa.call::<_, RevokeMirrorResponse>(&RevokeMirrorRequest { link }).map_err(|e| e.to_string())?.0 {
-        RevokeMirrorResult::TokenVoided(()) => outln!("token voided"),
-        RevokeMirrorResult::Revocation(r) => {
-            let der = rasn::der::encode(&r).map_err(|e| e.to_string())?;
-            outln!("revoked; deliver to the secondary: {}", base64::engine::general_purpose::STANDARD.encode(der));
-        }
-        RevokeMirrorResult::MirrorError(code) => return refused(code),
+fn link_ref(args: &UpdateArgs) -> Result<Option<MirrorLinkRef>, String> {
+    let Some(link) = &args.link else { return Ok(None) };
+    if args.eid {
+        return Ok(Some(MirrorLinkRef::SecondaryEid(eid16(link)?)));
     }
-    Ok(ExitCode::SUCCESS)
+    let b: [u8; 16] = unhex(link)?.try_into().map_err(|_| "a token id has 32 hex digits".to_string())?;
+    Ok(Some(MirrorLinkRef::TokenId(FixedOctetString::new(b))))
+}
+
+fn action_name(a: u8) -> &'static str {
+    ["revoke", "renew", "suspend", "resume"].get(usize::from(a)).copied().unwrap_or("unknown")
+}
+
+/// `revoke`, `renew`, `suspend`, `resume` on the primary: the signed updates, printed (and
+/// delivered to `--deliver` secondaries).
+fn update(args: UpdateArgs, step: Step) -> Result<ExitCode, String> {
+    let link = link_ref(&args)?;
+    let needs_link = matches!(step, Step::Revoke | Step::Renew);
+    let Some(one) = link.clone().or_else(|| (!needs_link).then(|| MirrorLinkRef::TokenId(Default::default()))) else {
+        return Err(format!("{}: name the link (a token id, or a secondary EID with --eid)", step.name()));
+    };
+    let mut primary = session(&args.card)?;
+    let answer = match step {
+        Step::Revoke => mirror::revoke(&mut primary, one).map(|r| match r {
+            Revoked::TokenVoided => (true, vec![]),
+            Revoked::Revocation(u) => (false, vec![u]),
+        }),
+        Step::Renew => mirror::renew(&mut primary, one).map(|u| (false, vec![u])),
+        Step::Suspend => mirror::suspend(&mut primary, link).map(|u| (false, u)),
+        _ => mirror::resume(&mut primary, link).map(|u| (false, u)),
+    };
+    let (voided, updates) = match answer {
+        Ok(a) => a,
+        Err(MirrorError::Refused(_, code)) => return refused(code),
+        Err(e) => return Err(e.to_string()),
+    };
+    primary.close().map_err(|e| e.to_string())?;
+    let mut delivered: Vec<Option<u8>> = vec![None; updates.len()];
+    let identity = crate::common::IdentityArgs::default();
+    for dir in &args.deliver {
+        let mut secondary = crate::common::AnyCard::open(Some(dir), &identity)?.es10()?;
+        let eid = secondary.get_eid().map_err(|e| e.to_string())?;
+        for (u, d) in updates.iter().zip(delivered.iter_mut()) {
+            if u.mirror_link_update.secondary_eid.as_slice() == eid {
+                *d = Some(mirror::apply(&mut secondary, u).map_err(|e| format!("{}: {e}", dir.display()))?);
+            }
+        }
+        secondary.close().map_err(|e| e.to_string())?;
+    }
+    let b64 = |u: &veuicc::mirror::asn::SignedMirrorLinkUpdate| {
+        rasn::der::encode(u).map(|der| base64::engine::general_purpose::STANDARD.encode(der)).map_err(|e| e.to_string())
+    };
+    if args.json {
+        let mut items = Vec::new();
+        for (u, d) in updates.iter().zip(&delivered) {
+            let m = &u.mirror_link_update;
+            items.push(format!(
+                "{{\"action\":{},\"secondary_eid\":{},\"sequence\":{},\"renew_by\":{},\"update\":{},\"delivered\":{}}}",
+                json_str(action_name(m.action)),
+                json_str(&hex(m.secondary_eid.as_slice())),
+                m.sequence_number,
+                m.renew_by.map_or_else(|| "null".to_string(), |t| t.to_string()),
+                json_str(&b64(u)?),
+                d.map_or_else(|| "null".to_string(), |c| json_str(result_name(c))),
+            ));
+        }
+        outln!("{{\"token_voided\":{voided},\"updates\":[{}]}}", items.join(","));
+    } else if voided {
+        outln!("token voided");
+    } else if updates.is_empty() {
+        outln!("no link to {}", step.name());
+    } else {
+        for (u, d) in updates.iter().zip(&delivered) {
+            let m = &u.mirror_link_update;
+            let renew = m.renew_by.map_or_else(String::new, |t| format!(", renew by {}", when(t)));
+            outln!(
+                "{} {} (sequence {}{renew})",
+                action_name(m.action),
+                hex(m.secondary_eid.as_slice()),
+                m.sequence_number
+            );
+            match d {
+                Some(code) => outln!("  delivered: {}", result_name(*code)),
+                None => outln!("  deliver to the secondary: {}", b64(u)?),
+            }
+        }
+    }
+    // A delivery the secondary refused is a failure of the command.
+    match delivered.iter().flatten().find(|c| **c != mirror::APPLIED) {
+        Some(code) => refused(*code),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `apply` on the secondary.
+fn apply(args: ApplyArgs) -> Result<ExitCode, String> {
+    let mut updates = Vec::new();
+    for text in &args.updates {
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|e| format!("an update is base64 ({e})"))?;
+        let u: veuicc::mirror::asn::SignedMirrorLinkUpdate =
+            rasn::der::decode(&der).map_err(|e| format!("not a SignedMirrorLinkUpdate: {e}"))?;
+        updates.push(u);
+    }
+    let mut secondary = session(&args.card)?;
+    let mut results = Vec::new();
+    for u in &updates {
+        results.push(mirror::apply(&mut secondary, u).map_err(|e| e.to_string())?);
+    }
+    secondary.close().map_err(|e| e.to_string())?;
+    if args.json {
+        let items: Vec<String> = updates
+            .iter()
+            .zip(&results)
+            .map(|(u, r)| {
+                format!(
+                    "{{\"action\":{},\"sequence\":{},\"result\":{}}}",
+                    json_str(action_name(u.mirror_link_update.action)),
+                    u.mirror_link_update.sequence_number,
+                    json_str(result_name(*r))
+                )
+            })
+            .collect();
+        outln!("{{\"results\":[{}]}}", items.join(","));
+    } else {
+        for (u, r) in updates.iter().zip(&results) {
+            let m = &u.mirror_link_update;
+            outln!("{} (sequence {}): {}", action_name(m.action), m.sequence_number, result_name(*r));
+        }
+    }
+    match results.iter().find(|r| **r != mirror::APPLIED) {
+        Some(code) => refused(*code),
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
 
 fn list(args: ListArgs) -> Result<ExitCode, String> {
@@ -395,8 +553,24 @@ fn info(args: ListArgs) -> Result<ExitCode, String> {
                         )
                     },
                 );
+                let instance = p.instance.as_ref().map_or_else(
+                    || "null".to_string(),
+                    |i| {
+                        format!(
+                            "{{\"source_eid\":{},\"token_id\":{},\"services\":{},\"state\":{},\"renew_by\":{},\
+                             \"class\":{}}}",
+                            json_str(&hex(i.source_eid.as_slice())),
+                            json_str(&hex(i.token_id.as_slice())),
+                            services_json(services_of(&i.services).unwrap_or(0)),
+                            json_str(&name_of(&LINK_STATE_NAMES, i.state)),
+                            i.renew_by,
+                            i.device_class
+                                .map_or_else(|| "null".to_string(), |c| json_str(&name_of(&DEVICE_CLASS_NAMES, c)))
+                        )
+                    },
+                );
                 format!(
-                    "{{\"iccid\":{},\"role\":{},\"policy\":{policy},\"live_instances\":{}}}",
+                    "{{\"iccid\":{},\"role\":{},\"policy\":{policy},\"live_instances\":{},\"instance\":{instance}}}",
                     json_str(&iccid(p.iccid.as_slice())),
                     json_str(&name_of(&ROLE_NAMES, p.role)),
                     p.live_instances.map_or_else(|| "null".to_string(), |n| n.to_string())
@@ -423,6 +597,16 @@ fn info(args: ListArgs) -> Result<ExitCode, String> {
                 },
             );
             outln!("{:<20}  {:<9}  {policy}", iccid(p.iccid.as_slice()), name_of(&ROLE_NAMES, p.role));
+            if let Some(i) = &p.instance {
+                outln!(
+                    "{:<20}  mirror of {}: {}, {}, renew by {}",
+                    "",
+                    hex(i.source_eid.as_slice()),
+                    name_of(&LINK_STATE_NAMES, i.state),
+                    services_text(services_of(&i.services).unwrap_or(0)),
+                    when(i.renew_by)
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -435,11 +619,6 @@ fn refused_at(step: &str, code: u8) -> Result<ExitCode, String> {
 }
 
 fn pair(args: PairArgs) -> Result<ExitCode, String> {
-    use veuicc::asn1::download::{FinalResult, ProfileInstallationResult, ProfileInstallationResultData};
-    use veuicc::mirror::asn::{
-        BeginMirrorRequest, BeginMirrorResponse, BeginMirrorResult, ConfirmMirrorRequest, ConfirmMirrorResponse,
-        ConfirmMirrorResult, ExportMirrorRequest, ExportMirrorResponse, ExportMirrorResult,
-    };
     let services = veuicc::testkit::smdp::parse_services(&args.services)?;
     let validity = veuicc::testkit::smdp::parse_duration(&args.valid)?;
     let device_class = args.class.as_deref().map(|c| named(&DEVICE_CLASS_NAMES, c, "a device class")).transpose()?;
@@ -447,11 +626,6 @@ fn pair(args: PairArgs) -> Result<ExitCode, String> {
     let identity = crate::common::IdentityArgs::default();
     let mut primary = crate::common::AnyCard::open(Some(&args.primary), &identity)?.es10()?;
     let mut secondary = crate::common::AnyCard::open(Some(&args.secondary), &identity)?.es10()?;
-    let say = |line: String| {
-        if !args.json {
-            outln!("{line}");
-        }
-    };
     let secondary_eid = secondary.get_eid().map_err(|e| e.to_string())?;
     let req = IssueMirrorTokenRequest {
         iccid: iccid10(&args.iccid)?,
@@ -462,64 +636,19 @@ fn pair(args: PairArgs) -> Result<ExitCode, String> {
         device_class,
         priority,
     };
-    let token = match primary.call::<_, IssueMirrorTokenResponse>(&req).map_err(|e| e.to_string())?.0 {
-        IssueMirrorTokenResult::Issued(t) => t.signed_mirror_token,
-        IssueMirrorTokenResult::MirrorError(code) => return refused_at("issue", code),
-    };
-    let token_id = hex(token.mirror_token.token_id.as_slice());
-    say(format!(
-        "primary:   token {token_id} for {}, valid until {}",
-        hex(&secondary_eid),
-        when(token.mirror_token.not_after)
-    ));
-    // A token the secondary refuses is voided at once: it would count against maxInstances.
-    let void = |lpa: &mut veuicc::testkit::Es10Client<crate::common::AnyCard>, id| {
-        let req = RevokeMirrorRequest { link: MirrorLinkRef::TokenId(id) };
-        let _ = lpa.call::<_, RevokeMirrorResponse>(&req);
-    };
-    let id = token.mirror_token.token_id;
-    let begin = BeginMirrorRequest { signed_mirror_token: token };
-    let request = match secondary.call::<_, BeginMirrorResponse>(&begin).map_err(|e| e.to_string())?.0 {
-        BeginMirrorResult::SignedMirrorRequest(r) => r,
-        BeginMirrorResult::MirrorError(code) => {
-            void(&mut primary, id);
-            return refused_at("begin", code);
+    let paired = match mirror::pair(&mut primary, &mut secondary, &req) {
+        Ok(p) => p,
+        Err(MirrorError::Refused(step, code)) => return refused_at(step.name(), code),
+        Err(MirrorError::InstallFailed(command, reason)) => {
+            errln!("veuicc: install: bppCommandId {command} errorReason {reason}");
+            return Ok(ExitCode::from(1));
         }
-    };
-    say(format!(
-        "secondary: mirror request signed (one-time key {}…)",
-        hex(request.mirror_request.ot_pk.get(..9).unwrap_or_default())
-    ));
-    let export = ExportMirrorRequest { signed_mirror_request: request };
-    let bpp = match primary.call::<_, ExportMirrorResponse>(&export).map_err(|e| e.to_string())?.0 {
-        ExportMirrorResult::BoundProfilePackage(b) => b.to_vec(),
-        ExportMirrorResult::MirrorError(code) => return refused_at("export", code),
-    };
-    say(format!("primary:   mirror package, {} bytes", bpp.len()));
-    let commands = veuicc::testkit::es9_lpa::bpp_commands(&bpp)?;
-    let mut pir = Vec::new();
-    for command in &commands {
-        pir = secondary.store_data(command).map_err(|e| format!("install: {e}"))?;
-        if !pir.is_empty() {
-            break;
-        }
-    }
-    let result: ProfileInstallationResult =
-        rasn::der::decode(&pir).map_err(|e| format!("install: no installation result: {e}"))?;
-    let data: ProfileInstallationResultData = rasn::der::decode(result.profile_installation_result_data.as_bytes())
-        .map_err(|e| format!("install: installation result: {e}"))?;
-    if let FinalResult::Error(e) = &data.final_result {
-        errln!("veuicc: install: bppCommandId {} errorReason {}", e.bpp_command_id, e.error_reason);
-        return Ok(ExitCode::from(1));
-    }
-    say(format!("secondary: installed {} in {} commands", args.iccid, commands.len()));
-    let confirm = ConfirmMirrorRequest { profile_installation_result: pir.into() };
-    let link = match primary.call::<_, ConfirmMirrorResponse>(&confirm).map_err(|e| e.to_string())?.0 {
-        ConfirmMirrorResult::MirrorLink(l) => l,
-        ConfirmMirrorResult::MirrorError(code) => return refused_at("confirm", code),
+        Err(e) => return Err(e.to_string()),
     };
     primary.close().map_err(|e| e.to_string())?;
     secondary.close().map_err(|e| e.to_string())?;
+    let token_id = hex(paired.token.mirror_token.token_id.as_slice());
+    let link = &paired.link;
     let opt = |v: Option<u64>| v.map_or_else(|| "null".to_string(), |t| t.to_string());
     if args.json {
         outln!(
@@ -527,12 +656,21 @@ fn pair(args: PairArgs) -> Result<ExitCode, String> {
             json_str(&token_id),
             json_str(&iccid(link.iccid.as_slice())),
             json_str(&hex(&secondary_eid)),
-            bpp.len(),
+            paired.package_len,
             json_str(&name_of(&LINK_STATE_NAMES, link.state)),
             opt(link.linked_at),
             opt(link.renew_by),
         );
     } else {
+        outln!(
+            "primary:   token {token_id} for {}, valid until {}",
+            hex(&secondary_eid),
+            when(paired.token.mirror_token.not_after)
+        );
+        let ot_pk = &paired.request.mirror_request.ot_pk;
+        outln!("secondary: mirror request signed (one-time key {}…)", hex(ot_pk.get(..9).unwrap_or_default()));
+        outln!("primary:   mirror package, {} bytes", paired.package_len);
+        outln!("secondary: installed {} in {} commands", args.iccid, paired.install_commands);
         outln!(
             "primary:   link {}, renew by {}",
             name_of(&LINK_STATE_NAMES, link.state),

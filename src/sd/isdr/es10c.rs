@@ -363,8 +363,9 @@ pub(super) fn enable_profile<P: Platform>(
     ctx: &mut Ctx<'_, P>,
     busy: Busy,
 ) -> Result<EnableProfileResponse> {
+    let now = super::mirror::now(ctx);
     let mut edit = Edit::new(&mut *ctx.state);
-    let resp = enable_in(&mut edit, ctx.config, &req, ctx.port, busy, Cause::Local)?;
+    let resp = enable_in(&mut edit, ctx.config, &req, ctx.port, busy, now, Cause::Local)?;
     if resp.enable_result == EnableProfileResult::Ok.into() {
         super::commit_edit(ctx.store, ctx.platform, edit)?;
     }
@@ -409,13 +410,16 @@ impl Cause<'_> {
 }
 
 /// EnableProfile's checks and changes, made on `edit` and not committed (see [`enable_profile`];
-/// the RPM enable command runs the same). On a refusal `edit` is left as it was.
+/// the RPM enable command runs the same). On a refusal `edit` is left as it was. `now` is the
+/// card clock's time: a mirror instance that is suspended or past its renew-by is not enabled
+/// (`disallowedByPolicy`, the answer for a profile the card's rules keep disabled).
 pub(super) fn enable_in(
     edit: &mut Edit<'_>,
     config: &CardConfig,
     req: &EnableProfileRequest,
     command_port: u8,
     busy: Busy,
+    now: Option<u64>,
     cause: Cause<'_>,
 ) -> Result<EnableProfileResponse> {
     let answer =
@@ -428,6 +432,9 @@ pub(super) fn enable_in(
     let Some(target) = state.profiles.get(i) else { return answer(EnableProfileResult::IccidOrAidNotFound) };
     if target.state == ProfileState::Enabled {
         return answer(EnableProfileResult::ProfileNotInDisabledState);
+    }
+    if !crate::mirror::record::profile_usable(state, target.slot(), now) {
+        return answer(EnableProfileResult::DisallowedByPolicy);
     }
     let port = match target_port(config, state, req, command_port) {
         Ok(port) => port,

@@ -3,11 +3,17 @@
 //!
 //! Answered here: IssueMirrorToken (`FF40`), RedeemMirrorCode (`FF41`), the pairing —
 //! BeginMirror (`FF42`, secondary), ExportMirror (`FF43`, primary), ConfirmMirror (`FF44`,
-//! primary) —, RevokeMirror (`FF45`), ListMirrorLinks (`FF4C`) and GetMirrorInfo (`FF4D`). The
-//! other tags decode (a malformed one is `6A80`) and answer `6A88`, as a function the card does
-//! not have: the secondary's Apply… and Renew / Suspend / Resume come later. Mirror support is
-//! always on: the tags are private-class, so they never collide with a GSMA tag, and standard
-//! ES10 commands never reach this file.
+//! primary) —, the link's life — RevokeMirror (`FF45`), RenewMirror (`FF47`), SuspendMirror
+//! (`FF49`) and ResumeMirror (`FF4A`) on the primary, each signing a `MirrorLinkUpdate` that
+//! the secondary applies with ApplyMirrorRevocation (`FF46`), ApplyMirrorRenewal (`FF48`) or
+//! ApplyMirrorSuspension (`FF4B`) —, ListMirrorLinks (`FF4C`) and GetMirrorInfo (`FF4D`). A
+//! malformed request is `6A80`; `FF4E`/`FF4F` answer `6A88`. Mirror support is always on: the
+//! tags are private-class, so they never collide with a GSMA tag, and standard ES10 commands
+//! never reach this file.
+//!
+//! A mirror instance is usable while it is active and not past its renew-by
+//! ([`crate::mirror::record::profile_usable`], card clock): otherwise EnableProfile answers
+//! disallowedByPolicy (ES10c and RPM) and the SIM's AUTHENTICATE `6985`.
 //!
 //! The pairing: Begin leaves a mirror session in the download state machine — `Prepared`
 //! (`download::Session::mirror`), the token id as transactionId, the primary's PK.EUICC as the
@@ -25,7 +31,10 @@
 //! |---|---|
 //! | IssueMirrorToken | no signing identity → undefinedError; ICCID not on the card → unknownProfile; no policy, or `maxInstances` limited 0 → profileNotMirrorable; mode transfer not allowed by the policy (or on a v3 card, which transfers by Device Change) → transferNotAllowed, another mode → incorrectInputValues; services empty or past bit 7 → incorrectInputValues, not ⊆ the policy's → servicesExceeded; validity 0 → incorrectInputValues, > the policy's maxTokenValidity or > 24 h → validityExceeded; device class > other(5) or priority > high(2) → incorrectInputValues; no clock → clockNotSet; outstanding tokens + live links ≥ maxInstances, or the record already holds `MAX_ENTRIES` (32) tokens and links → instancesExceeded |
 //! | RedeemMirrorCode | not eight digits → incorrectInputValues; ICCID not on the card → unknownProfile; no clock → clockNotSet; the code names a voided token → codeAttemptsExhausted, a revoked one → unknownToken, an exported one → tokenAlreadyRedeemed, an expired / not yet valid one → tokenExpired / tokenNotYetValid; no token has the code: no outstanding token → unknownToken, else one wrong attempt against each outstanding token in scope, the fifth voids it → codeAttemptsExhausted, else wrongCode |
-//! | RevokeMirror | no token or link → unknownLink (also an already revoked or voided one); an outstanding token is voided (`tokenVoided`); a link gets a signed revocation (no clock → clockNotSet) |
+//! | RevokeMirror | no token or link → unknownLink (also an already revoked or voided one); an outstanding token is voided (`tokenVoided`); a link gets a signed revocation (no signing identity → undefinedError, no clock → clockNotSet) |
+//! | RenewMirror | no active or suspended link (a token, a pending link) → unknownLink; the profile lost its policy → profileNotMirrorable; no signing identity → undefinedError; no clock → clockNotSet |
+//! | SuspendMirror, ResumeMirror | a link named but not active or suspended → unknownLink; no signing identity → undefinedError; no clock → clockNotSet; none named and no profile with suspendWhileRoaming has links → an empty list |
+//! | ApplyMirrorRevocation, …Renewal, …Suspension | no mirror instance with the ICCID, token id and source EID → unknownLink; the signature fails under the pinned primary certificate → notFromPinnedPrimary; secondaryEid not this card's → wrongTargetEid; another action (a renewal without renewBy) → incorrectInputValues; a sequence number already passed → replayedMessage |
 //! | BeginMirror | no signing identity → undefinedError; no clock → clockNotSet; CERT.EUM / CERT.EUICC not chaining to a trusted CI (or not valid now) → untrustedChain; the certificate's EID is not the token's sourceEid, or the signature fails → badSignature; mode transfer → transferNotAllowed; services empty, class or priority out of range → incorrectInputValues; before notBefore → tokenNotYetValid, after notAfter → tokenExpired; targetEid not this card's → wrongTargetEid; the ICCID on the card → iccidAlreadyPresent; profile capacity reached → noFreeSlot |
 //! | ExportMirror | no signing identity → undefinedError; no clock → clockNotSet; the secondary's chain → untrustedChain; its certificate's EID not secondaryEid, or the signature fails → badSignature; no token with the id, or tokenHash not the hash of the token issued under it → unknownToken; token voided → codeAttemptsExhausted, revoked → unknownToken, exported → tokenAlreadyRedeemed; window → tokenNotYetValid / tokenExpired; targetEid not secondaryEid → wrongTargetEid; the profile lost its policy → profileNotMirrorable; the other live tokens and links reach maxInstances → instancesExceeded; otPK not a point → incorrectInputValues |
 //! | ConfirmMirror | not a PIR → incorrectInputValues; no link with the transactionId → unknownLink (an active one → tokenAlreadyRedeemed); the signature under the secondary's certificate kept at export fails → badSignature; not the mirror signer's OID, not a success, or another ICCID → incorrectInputValues (the link stays pending); no clock → clockNotSet |
@@ -40,6 +49,11 @@ use super::download::{MirrorPending, PinnedEuicc, Session, one_time_key};
 use crate::apdu::{Result, Status};
 use crate::app::{Selection, Signing};
 use crate::crypto::cert::{self, VerifiedEuicc};
+use crate::mirror::asn::{
+    ApplyMirrorRenewalRequest, ApplyMirrorRenewalResponse, ApplyMirrorRevocationRequest, ApplyMirrorRevocationResponse,
+    ApplyMirrorSuspensionRequest, ApplyMirrorSuspensionResponse, RenewMirrorRequest, RenewMirrorResponse,
+    RenewMirrorResult, ResumeMirrorResponse, ResumeMirrorResult, SuspendMirrorResponse, SuspendMirrorResult,
+};
 use crate::mirror::asn::{
     BeginMirrorRequest, BeginMirrorResponse, BeginMirrorResult, ConfirmMirrorRequest, ConfirmMirrorResponse,
     ConfirmMirrorResult, ExportMirrorRequest, ExportMirrorResponse, ExportMirrorResult, MirrorRequest,
@@ -90,10 +104,24 @@ pub(super) fn dispatch<P: Platform>(
         MirrorCommand::ExportMirror(r) => rasn::der::encode(&export(r, ctx)?),
         MirrorCommand::ConfirmMirror(r) => rasn::der::encode(&confirm(r, ctx)?),
         MirrorCommand::RevokeMirror(r) => rasn::der::encode(&revoke(r, ctx)?),
+        MirrorCommand::ApplyMirrorRevocation(r) => rasn::der::encode(&apply_revocation(r, ctx)?),
+        MirrorCommand::RenewMirror(r) => rasn::der::encode(&renew(r, ctx)?),
+        MirrorCommand::ApplyMirrorRenewal(r) => rasn::der::encode(&apply_renewal(r, ctx)?),
+        MirrorCommand::SuspendMirror(r) => {
+            rasn::der::encode(&SuspendMirrorResponse(match suspend_or_resume(r.link.as_ref(), true, ctx)? {
+                Ok(updates) => SuspendMirrorResult::Suspensions(updates),
+                Err(e) => SuspendMirrorResult::MirrorError(e.value()),
+            }))
+        }
+        MirrorCommand::ResumeMirror(r) => {
+            rasn::der::encode(&ResumeMirrorResponse(match suspend_or_resume(r.link.as_ref(), false, ctx)? {
+                Ok(updates) => ResumeMirrorResult::Resumptions(updates),
+                Err(e) => ResumeMirrorResult::MirrorError(e.value()),
+            }))
+        }
+        MirrorCommand::ApplyMirrorSuspension(r) => rasn::der::encode(&apply_suspension(r, ctx)?),
         MirrorCommand::ListMirrorLinks(r) => rasn::der::encode(&list(r, ctx)?),
         MirrorCommand::GetMirrorInfo(r) => rasn::der::encode(&info(r, ctx)?),
-        // Later slices (the mirror package and the secondary's side).
-        _ => return Err(Status::ReferencedDataNotFound),
     };
     encoded.map_err(|_| Status::Unknown)
 }
@@ -108,7 +136,8 @@ fn record(state: &CardState, p: &ProfileRecord) -> Result<MirrorRecord> {
     state.get::<MirrorKind, ()>(&key(p.slot())).map_err(|_| Status::Unknown).map(Option::unwrap_or_default)
 }
 
-fn now<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<u64> {
+/// The card clock's time, in seconds (`None`: the card has no time).
+pub(super) fn now<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<u64> {
     let (_, _, clock) = ctx.platform.split();
     clock.now().map(|t| t.0)
 }
@@ -339,57 +368,313 @@ fn redeem<P: Platform>(req: RedeemMirrorCodeRequest, ctx: &mut Ctx<'_, P>) -> Re
     refuse(if voided { MirrorResult::CodeAttemptsExhausted } else { MirrorResult::WrongCode })
 }
 
-/// RevokeMirror (`FF45`).
-fn revoke<P: Platform>(req: RevokeMirrorRequest, ctx: &mut Ctx<'_, P>) -> Result<RevokeMirrorResponse> {
-    let refuse = |r: MirrorResult| Ok(RevokeMirrorResponse(RevokeMirrorResult::MirrorError(r.value())));
-    let mut target = None;
-    for p in &ctx.state.profiles {
-        let rec = record(ctx.state, p)?;
-        let hit = rec.entries.iter().position(|e| {
+/// Where a link reference points on the primary: the profile's slot and ICCID, its record,
+/// the entry's index.
+struct Link {
+    slot: u8,
+    iccid: FixedOctetString<10>,
+    record: MirrorRecord,
+    entry: usize,
+}
+
+/// The first token or link `link` names that is still in play (not revoked, voided or
+/// transferred), profile by profile in card order.
+fn find_link(state: &CardState, link: &MirrorLinkRef) -> Result<Option<Link>> {
+    for p in &state.profiles {
+        let record = record(state, p)?;
+        let hit = record.entries.iter().position(|e| {
             let live = !matches!(e.state, link_state::REVOKED | link_state::VOIDED | link_state::TRANSFERRED);
-            live && match &req.link {
+            live && match link {
                 MirrorLinkRef::TokenId(id) => e.token_id == *id,
                 MirrorLinkRef::SecondaryEid(eid) => e.secondary_eid.as_ref() == Some(eid),
             }
         });
-        if let Some(j) = hit {
-            target = Some((p.slot(), p.iccid.clone(), rec, j));
-            break;
+        if let Some(entry) = hit {
+            return Ok(Some(Link { slot: p.slot(), iccid: iccid_of(p)?, record, entry }));
         }
     }
-    let Some((slot, iccid, mut rec, j)) = target else { return refuse(MirrorResult::UnknownLink) };
-    let sequence = rec.next_sequence;
-    let Some(e) = rec.entries.get_mut(j) else { return refuse(MirrorResult::UnknownLink) };
+    Ok(None)
+}
+
+/// Signs `action` on entry `entry` of `record` (profile `iccid`) at `issued_at`, under the
+/// record's next sequence number, which moves on: the update for the link's secondary.
+/// `None` for an entry with no secondary (never exported).
+fn sign_update(
+    card: Signing<'_>,
+    source_eid: &[u8; 16],
+    record: &mut MirrorRecord,
+    entry: usize,
+    iccid: FixedOctetString<10>,
+    (action, issued_at, renew_by): (u8, u64, Option<u64>),
+) -> Result<Option<SignedMirrorLinkUpdate>> {
+    let sequence_number = record.next_sequence;
+    let Some(e) = record.entries.get(entry) else { return Ok(None) };
+    let Some(secondary_eid) = e.secondary_eid else { return Ok(None) };
+    let update = MirrorLinkUpdate {
+        token_id: e.token_id,
+        source_eid: FixedOctetString::new(*source_eid),
+        secondary_eid,
+        iccid,
+        action,
+        sequence_number,
+        issued_at,
+        renew_by,
+    };
+    record.next_sequence = sequence_number.saturating_add(1);
+    let tbs = rasn::der::encode(&update).map_err(|_| Status::Unknown)?;
+    let signature = card.signer.sign(&tbs);
+    Ok(Some(SignedMirrorLinkUpdate { mirror_link_update: update, euicc_signature: FixedOctetString::new(signature) }))
+}
+
+/// RevokeMirror (`FF45`): an outstanding token is voided; a link is revoked, with a signed
+/// revocation for its secondary.
+fn revoke<P: Platform>(req: RevokeMirrorRequest, ctx: &mut Ctx<'_, P>) -> Result<RevokeMirrorResponse> {
+    let refuse = |r: MirrorResult| Ok(RevokeMirrorResponse(RevokeMirrorResult::MirrorError(r.value())));
+    let Some(Link { slot, iccid, mut record, entry }) = find_link(ctx.state, &req.link)? else {
+        return refuse(MirrorResult::UnknownLink);
+    };
+    let Some(e) = record.entries.get_mut(entry) else { return refuse(MirrorResult::UnknownLink) };
     if e.state == link_state::ISSUED {
         e.state = link_state::REVOKED;
-        commit(ctx, slot, &rec)?;
+        commit(ctx, slot, &record)?;
         return Ok(RevokeMirrorResponse(RevokeMirrorResult::TokenVoided(())));
     }
     let Some(card) = ctx.signing() else { return refuse(MirrorResult::UndefinedError) };
-    let (Some(secondary), Ok(iccid)) = (e.secondary_eid, FixedOctetString::<10>::try_from(iccid.to_vec())) else {
+    let Some(time) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
+    let eid = *ctx.config.eid.as_bytes();
+    let Some(update) = sign_update(card, &eid, &mut record, entry, iccid, (action::REVOKE, time, None))? else {
         return refuse(MirrorResult::UndefinedError);
     };
-    let Some(issued_at) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
-    let Some(e) = rec.entries.get_mut(j) else { return refuse(MirrorResult::UnknownLink) };
-    e.state = link_state::REVOKED;
-    let update = MirrorLinkUpdate {
-        token_id: e.token_id,
-        source_eid: FixedOctetString::new(*ctx.config.eid.as_bytes()),
-        secondary_eid: secondary,
-        iccid,
-        action: action::REVOKE,
-        sequence_number: sequence,
-        issued_at,
-        renew_by: None,
+    if let Some(e) = record.entries.get_mut(entry) {
+        e.state = link_state::REVOKED;
+    }
+    commit(ctx, slot, &record)?;
+    Ok(RevokeMirrorResponse(RevokeMirrorResult::Revocation(update)))
+}
+
+/// RenewMirror (`FF47`, primary): an active or suspended link's renew-by moves to now + the
+/// policy's reauthInterval, with a signed renewal for its secondary.
+fn renew<P: Platform>(req: RenewMirrorRequest, ctx: &mut Ctx<'_, P>) -> Result<RenewMirrorResponse> {
+    let refuse = |r: MirrorResult| Ok(RenewMirrorResponse(RenewMirrorResult::MirrorError(r.value())));
+    let Some(Link { slot, iccid, mut record, entry }) = find_link(ctx.state, &req.link)? else {
+        return refuse(MirrorResult::UnknownLink);
     };
-    rec.next_sequence = sequence.saturating_add(1);
-    let tbs = rasn::der::encode(&update).map_err(|_| Status::Unknown)?;
-    let signature = card.signer.sign(&tbs);
-    commit(ctx, slot, &rec)?;
-    Ok(RevokeMirrorResponse(RevokeMirrorResult::Revocation(SignedMirrorLinkUpdate {
-        mirror_link_update: update,
-        euicc_signature: FixedOctetString::new(signature),
-    })))
+    if !record.entries.get(entry).is_some_and(|e| matches!(e.state, link_state::ACTIVE | link_state::SUSPENDED)) {
+        // An outstanding token or a pending link is not a link to renew yet.
+        return refuse(MirrorResult::UnknownLink);
+    }
+    let Some(policy) = ctx.state.profiles.iter().find(|p| p.slot() == slot).and_then(policy) else {
+        return refuse(MirrorResult::ProfileNotMirrorable);
+    };
+    let Some(card) = ctx.signing() else { return refuse(MirrorResult::UndefinedError) };
+    let Some(time) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
+    let renew_by = time.saturating_add(u64::from(policy.reauth_interval));
+    let eid = *ctx.config.eid.as_bytes();
+    let what = (action::RENEW, time, Some(renew_by));
+    let Some(update) = sign_update(card, &eid, &mut record, entry, iccid, what)? else {
+        return refuse(MirrorResult::UndefinedError);
+    };
+    if let Some(e) = record.entries.get_mut(entry) {
+        e.renew_by = Some(renew_by);
+    }
+    commit(ctx, slot, &record)?;
+    Ok(RenewMirrorResponse(RenewMirrorResult::Renewal(update)))
+}
+
+/// SuspendMirror (`FF49`) and ResumeMirror (`FF4A`), primary: the link named — or, without
+/// one (the LPA reports roaming, or its end), every link of each profile whose policy has
+/// suspendWhileRoaming — becomes suspended (active), each with a signed suspension
+/// (resumption) for its secondary. Active and suspended links are both signed for, so an LPA
+/// that lost an update asks again; the secondary applies each once (sequence numbers). All
+/// changes are one commit.
+fn suspend_or_resume<P: Platform>(
+    link: Option<&MirrorLinkRef>,
+    suspend: bool,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<core::result::Result<Vec<SignedMirrorLinkUpdate>, MirrorResult>> {
+    let in_play = |e: &MirrorEntry| matches!(e.state, link_state::ACTIVE | link_state::SUSPENDED);
+    // (slot, ICCID, record, the entries to change)
+    let mut targets: Vec<(u8, FixedOctetString<10>, MirrorRecord, Vec<usize>)> = Vec::new();
+    match link {
+        Some(link) => {
+            let Some(Link { slot, iccid, record, entry }) = find_link(ctx.state, link)? else {
+                return Ok(Err(MirrorResult::UnknownLink));
+            };
+            if !record.entries.get(entry).is_some_and(in_play) {
+                return Ok(Err(MirrorResult::UnknownLink));
+            }
+            targets.push((slot, iccid, record, alloc::vec![entry]));
+        }
+        None => {
+            for p in &ctx.state.profiles {
+                if !policy(p).is_some_and(|policy| policy.suspend_while_roaming) {
+                    continue;
+                }
+                let record = record(ctx.state, p)?;
+                let entries: Vec<usize> =
+                    record.entries.iter().enumerate().filter(|(_, e)| in_play(e)).map(|(j, _)| j).collect();
+                if !entries.is_empty() {
+                    targets.push((p.slot(), iccid_of(p)?, record, entries));
+                }
+            }
+        }
+    }
+    let Some(card) = ctx.signing() else { return Ok(Err(MirrorResult::UndefinedError)) };
+    let Some(time) = now(ctx) else { return Ok(Err(MirrorResult::ClockNotSet)) };
+    let (act, state) =
+        if suspend { (action::SUSPEND, link_state::SUSPENDED) } else { (action::RESUME, link_state::ACTIVE) };
+    let eid = *ctx.config.eid.as_bytes();
+    let mut updates = Vec::new();
+    let mut edit = Edit::new(&mut *ctx.state);
+    for (slot, iccid, mut record, entries) in targets {
+        for j in entries {
+            if let Some(update) = sign_update(card, &eid, &mut record, j, iccid, (act, time, None))? {
+                updates.push(update);
+            }
+            if let Some(e) = record.entries.get_mut(j) {
+                e.state = state;
+            }
+        }
+        edit.put::<MirrorKind>(&key(slot), &record).map_err(|_| Status::Unknown)?;
+    }
+    if !updates.is_empty() {
+        super::commit_edit(ctx.store, ctx.platform, edit)?;
+    }
+    Ok(Ok(updates))
+}
+
+/// What a secondary found for a link update: the instance's profile (index) and record.
+struct ForInstance {
+    profile: usize,
+    record: MirrorRecord,
+}
+
+/// The checks every update a secondary applies passes, in this order: a mirror instance with
+/// the update's ICCID, token id and source EID on the card, else unknownLink; signed under
+/// the primary's CERT.EUICC pinned at install, else notFromPinnedPrimary; for this card, else
+/// wrongTargetEid; one of `actions`, else incorrectInputValues; a sequence number not yet
+/// passed, else replayedMessage. On success the instance's next sequence number is past this
+/// update's (in the returned record, not yet committed).
+fn checked_update<P: Platform>(
+    signed: &SignedMirrorLinkUpdate,
+    actions: &[u8],
+    ctx: &mut Ctx<'_, P>,
+) -> Result<core::result::Result<ForInstance, MirrorResult>> {
+    let update = &signed.mirror_link_update;
+    let Some(profile) = profile_index(ctx.state, update.iccid.as_slice()) else {
+        return Ok(Err(MirrorResult::UnknownLink));
+    };
+    let Some(p) = ctx.state.profiles.get(profile) else { return Ok(Err(MirrorResult::UnknownLink)) };
+    let mut record = record(ctx.state, p)?;
+    let Some(instance) = record.instance.as_mut() else { return Ok(Err(MirrorResult::UnknownLink)) };
+    if instance.token_id != update.token_id || instance.source_eid != update.source_eid {
+        return Ok(Err(MirrorResult::UnknownLink));
+    }
+    let crypto = ctx.platform.crypto();
+    let Ok(key) = cert::certificate_key(crypto, &instance.primary_certificate) else {
+        return Ok(Err(MirrorResult::UndefinedError));
+    };
+    let tbs = rasn::der::encode(update).map_err(|_| Status::Unknown)?;
+    if !crypto.verify(&key, &tbs, signed.euicc_signature.as_slice()) {
+        return Ok(Err(MirrorResult::NotFromPinnedPrimary));
+    }
+    if update.secondary_eid.as_slice() != ctx.config.eid.as_bytes() {
+        return Ok(Err(MirrorResult::WrongTargetEid));
+    }
+    if !actions.contains(&update.action) {
+        return Ok(Err(MirrorResult::IncorrectInputValues));
+    }
+    if update.sequence_number < instance.next_sequence {
+        return Ok(Err(MirrorResult::ReplayedMessage));
+    }
+    instance.next_sequence = update.sequence_number.saturating_add(1);
+    Ok(Ok(ForInstance { profile, record }))
+}
+
+/// ApplyMirrorRevocation (`FF46`, secondary): the mirror instance is deleted — disabled first
+/// if enabled (its port is then refreshed, as after a DisableProfile with refreshFlag) — in
+/// one commit, with the disable and delete notifications its metadata asks for; from this
+/// command on its SIM is gone, so AUTHENTICATE cannot answer.
+fn apply_revocation<P: Platform>(
+    req: ApplyMirrorRevocationRequest,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<ApplyMirrorRevocationResponse> {
+    let answer = |r: MirrorResult| Ok(ApplyMirrorRevocationResponse { mirror_result: r.value() });
+    let ForInstance { profile, .. } = match checked_update(&req.revocation, &[action::REVOKE], ctx)? {
+        Ok(found) => found,
+        Err(r) => return answer(r),
+    };
+    let Some(p) = ctx.state.profiles.get(profile) else { return answer(MirrorResult::UnknownLink) };
+    let id = crate::asn1::rsp::ProfileIdentifier::Iccid(p.iccid.clone());
+    let port = p.enabled_on();
+    let idle = super::es10c::Busy::default();
+    let mut edit = Edit::new(&mut *ctx.state);
+    if port.is_some() {
+        let r = super::es10c::disable_in(&mut edit, &id, idle, super::es10c::Cause::Local)?;
+        if r.disable_result != crate::asn1::codes::DisableProfileResult::Ok.into() {
+            return answer(MirrorResult::UndefinedError);
+        }
+    }
+    let r = super::es10c::delete_in(&mut edit, &id, idle, super::es10c::Cause::Local)?;
+    if r.delete_result != crate::asn1::codes::DeleteProfileResult::Ok.into() {
+        return answer(MirrorResult::UndefinedError);
+    }
+    super::commit_edit(ctx.store, ctx.platform, edit)?;
+    if let Some(port) = port {
+        *ctx.refresh_requested |= 1u32.checked_shl(u32::from(port.0)).unwrap_or(0);
+    }
+    answer(MirrorResult::Ok)
+}
+
+/// ApplyMirrorRenewal (`FF48`, secondary): the instance's renew-by becomes the renewal's
+/// (absent: incorrectInputValues).
+fn apply_renewal<P: Platform>(
+    req: ApplyMirrorRenewalRequest,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<ApplyMirrorRenewalResponse> {
+    let answer = |r: MirrorResult| Ok(ApplyMirrorRenewalResponse { mirror_result: r.value() });
+    let Some(renew_by) = req.renewal.mirror_link_update.renew_by else {
+        return answer(MirrorResult::IncorrectInputValues);
+    };
+    let ForInstance { profile, mut record } = match checked_update(&req.renewal, &[action::RENEW], ctx)? {
+        Ok(found) => found,
+        Err(r) => return answer(r),
+    };
+    if let Some(instance) = record.instance.as_mut() {
+        instance.renew_by = renew_by;
+    }
+    let Some(slot) = ctx.state.profiles.get(profile).map(ProfileRecord::slot) else {
+        return answer(MirrorResult::UnknownLink);
+    };
+    commit(ctx, slot, &record)?;
+    answer(MirrorResult::Ok)
+}
+
+/// ApplyMirrorSuspension (`FF4B`, secondary): a suspension makes the instance suspended (it
+/// cannot be enabled; enabled, its AUTHENTICATE refuses), a resumption active again.
+fn apply_suspension<P: Platform>(
+    req: ApplyMirrorSuspensionRequest,
+    ctx: &mut Ctx<'_, P>,
+) -> Result<ApplyMirrorSuspensionResponse> {
+    let answer = |r: MirrorResult| Ok(ApplyMirrorSuspensionResponse { mirror_result: r.value() });
+    let actions = [action::SUSPEND, action::RESUME];
+    let ForInstance { profile, mut record } = match checked_update(&req.update, &actions, ctx)? {
+        Ok(found) => found,
+        Err(r) => return answer(r),
+    };
+    let state = if req.update.mirror_link_update.action == action::SUSPEND {
+        link_state::SUSPENDED
+    } else {
+        link_state::ACTIVE
+    };
+    if let Some(instance) = record.instance.as_mut() {
+        instance.state = state;
+    }
+    let Some(slot) = ctx.state.profiles.get(profile).map(ProfileRecord::slot) else {
+        return answer(MirrorResult::UnknownLink);
+    };
+    commit(ctx, slot, &record)?;
+    answer(MirrorResult::Ok)
 }
 
 /// The profiles a list / info request covers: the ICCID's, or all (`None`: no such profile).
@@ -454,7 +739,8 @@ fn info<P: Platform>(req: GetMirrorInfoRequest, ctx: &mut Ctx<'_, P>) -> Result<
                 token_id: i.token_id,
                 services: services_bits(i.services),
                 renew_by: i.renew_by,
-                state: i.state,
+                // Past its renew-by (or with no clock to tell) an active instance is suspended.
+                state: if i.state == link_state::ACTIVE && !i.usable(time) { link_state::SUSPENDED } else { i.state },
                 device_class: i.device_class,
                 priority: i.priority,
             }),
@@ -560,7 +846,7 @@ fn begin<P: Platform>(
             device_class: token.device_class,
             priority: token.priority,
             primary_certificate: signed.euicc_certificate.clone(),
-            last_sequence: 0,
+            next_sequence: 0,
         },
     };
     *session = Session::mirror(*token.token_id, owner, PinnedEuicc { key: primary.key }, ot_sk, ot_pk, pending);

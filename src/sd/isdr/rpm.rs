@@ -135,7 +135,8 @@ fn finish<P: Platform>(
     let smdp_oid = oid(auth.dp_auth_oid())?;
     let manager = Manager { oid: auth.dp_auth_oid(), ci_pkid: auth.ci_pkid() };
     let port = req.target_esim_port.as_ref().and_then(|n| u8::try_from(n).ok());
-    let env = Env { config: ctx.config, command_port: ctx.port, target_port: port, busy };
+    let now = super::mirror::now(ctx);
+    let env = Env { config: ctx.config, command_port: ctx.port, target_port: port, busy, now };
     let mut edit = Edit::new(&mut *ctx.state);
     let final_result = match verdict {
         Verdict::Refused(code) => RpmFinalResult::LoadRpmPackageErrorCodeSigned(code.into()),
@@ -212,6 +213,8 @@ struct Env<'a> {
     /// ES10c's busy state: a download session cannot be loading (the RPM session is the card's
     /// one session); a pending proactive session counts.
     busy: Busy,
+    /// The card clock's time (a mirror instance past its renew-by is not enabled).
+    now: Option<u64>,
 }
 
 impl Manager<'_> {
@@ -364,7 +367,7 @@ fn enable(
             }
         }
     }
-    es10c::enable_in(edit, env.config, &req, env.command_port, env.busy, Cause::Rpm)
+    es10c::enable_in(edit, env.config, &req, env.command_port, env.busy, env.now, Cause::Rpm)
 }
 
 /// The listProfileInfo command: the matching profiles this SM-DP+ may list, with the tags asked
