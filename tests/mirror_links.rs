@@ -487,3 +487,100 @@ mod power_cuts {
         }
     }
 }
+
+/// (event name, address, ICCID) of every pending notification, in order.
+fn notification_list(card: &mut TestCard) -> Vec<(String, String, Vec<u8>)> {
+    on(card, |lpa| lpa.list_notifications().unwrap())
+        .into_iter()
+        .map(|m| {
+            let bits = &m.profile_management_operation;
+            let set: Vec<usize> = (0..bits.len()).filter(|&i| bits[i]).collect();
+            assert_eq!(set.len(), 1, "one bit set: {set:?}");
+            let name = veuicc::store::NotificationEvent::from_bit(set[0]).map_or("?", |e| e.name());
+            (name.to_string(), m.notification_address.to_string(), m.iccid.map(|i| i.to_vec()).unwrap_or_default())
+        })
+        .collect()
+}
+
+/// Every pending notification that is an OtherSignedNotification, checked as the operator's
+/// SM-DP+ checks it (its certificates chain to the CI, its signature verifies): their sequence
+/// numbers.
+fn verified_by_the_operator(card: &mut TestCard) -> Vec<u64> {
+    use veuicc::asn1::rsp::{
+        RetrieveNotificationsListRequest, RetrieveNotificationsListResponse, RetrieveNotificationsListResult,
+    };
+    let all = on(card, |lpa| {
+        lpa.call::<_, RetrieveNotificationsListResponse>(&RetrieveNotificationsListRequest::new(None)).unwrap()
+    });
+    let RetrieveNotificationsListResult::NotificationList(list) = all.0 else { panic!("no list") };
+    let operator = veuicc::testkit::smdp::TestSmdp::new(veuicc::testkit::pki::default_pki(), "smdp.example.com", 15);
+    list.iter()
+        .filter(|n| n.as_bytes().first() == Some(&0x30))
+        .map(|n| operator.handle_notification(n.as_bytes()).unwrap())
+        .collect()
+}
+
+#[test]
+fn every_mirror_event_is_a_notification_the_operator_verifies() {
+    // The source profile asks for notifications of every SGP.22 event (install, enable,
+    // disable, delete) at the operator's SM-DP+.
+    let mut phone = TestCard::new(11);
+    {
+        let mut smdp =
+            veuicc::testkit::smdp::TestSmdp::new(veuicc::testkit::pki::default_pki(), "smdp.example.com", 15);
+        let policy = veuicc::testkit::smdp::parse_mirror_policy(ROAMING).unwrap();
+        let p = veuicc::testkit::smdp::ProfileToInstall::sample(SOURCE, 1200).with_mirror_policy(&policy);
+        on(&mut phone, |lpa| veuicc::testkit::lpa::download(lpa, &mut smdp, &p).unwrap());
+        set_time(&mut phone, T0);
+    }
+    let mut watch = secondary_n(1);
+    let link = pair(&mut phone, &mut watch);
+    let renewal = on(&mut phone, |lpa| mirror::renew(lpa, by_token(&link))).unwrap();
+    assert_eq!(apply(&mut watch, &renewal), APPLIED);
+    let suspension = on(&mut phone, |lpa| mirror::suspend(lpa, None)).unwrap();
+    assert_eq!(apply(&mut watch, &suspension[0]), APPLIED);
+    let resumption = on(&mut phone, |lpa| mirror::resume(lpa, None)).unwrap();
+    assert_eq!(apply(&mut watch, &resumption[0]), APPLIED);
+    assert_eq!(enable_source(&mut watch), "0");
+    let Revoked::Revocation(revocation) = on(&mut phone, |lpa| mirror::revoke(lpa, by_token(&link))).unwrap() else {
+        panic!("revoked")
+    };
+    assert_eq!(apply(&mut watch, &revocation), APPLIED);
+
+    let at = |events: &[&str]| -> Vec<(String, String, Vec<u8>)> {
+        events.iter().map(|e| (e.to_string(), "smdp.example.com".to_string(), SOURCE.to_vec())).collect()
+    };
+    assert_eq!(
+        notification_list(&mut phone),
+        at(&[
+            "notificationInstall",
+            "mirrorIssued",
+            "mirrorConfirmed",
+            "mirrorRenewed",
+            "mirrorSuspended",
+            "mirrorResumed",
+            "mirrorRevoked"
+        ])
+    );
+    // The watch: its install (an OtherSignedNotification, for the operator never had a session
+    // with it), the updates it applied, its own enable, and the disable and delete of the revocation.
+    assert_eq!(
+        notification_list(&mut watch),
+        at(&[
+            "notificationInstall",
+            "mirrorRenewed",
+            "mirrorSuspended",
+            "mirrorResumed",
+            "notificationLocalEnable",
+            "notificationLocalDisable",
+            "notificationLocalDelete"
+        ])
+    );
+    // The operator's SM-DP+ verifies each (the phone's own install is the PIR of its download).
+    assert_eq!(verified_by_the_operator(&mut phone).len(), 6);
+    assert_eq!(verified_by_the_operator(&mut watch).len(), 7);
+    // On the wire: NotificationMetadata's profileManagementOperation with bit 24 (mirrorIssued):
+    // BIT STRING 81 05 07 00 00 00 80 — one bit, as SGP.22 asks, past its named ones.
+    let der = on(&mut phone, |lpa| lpa.store_data(&support::hex("BF2800")).unwrap());
+    assert!(hexs(&der).contains("8105070000008"), "{}", hexs(&der));
+}

@@ -91,12 +91,71 @@ pub enum NotificationEvent {
     RpmDelete = 6,
     /// v3 `loadRpmPackageResult(7)`: the signed result of an RPM package (kept as signed).
     LoadRpmPackageResult = 7,
+    /// veuicc `mirrorIssued(24)`: a mirror token was issued for the profile (primary).
+    /// Bits 24 … 29 are veuicc's mirror events (`Mirror.asn`, `MirrorNotificationEvent`), far
+    /// above the named bits of SGP.22 so that a later SGP.22 bit cannot collide; an LPA that
+    /// knows only the standard bits lists them as an unknown operation and sends them on.
+    MirrorIssued = 24,
+    /// veuicc `mirrorConfirmed(25)`: a mirror link became active (primary).
+    MirrorConfirmed = 25,
+    /// veuicc `mirrorRevoked(26)`: a token or link was revoked (primary).
+    MirrorRevoked = 26,
+    /// veuicc `mirrorRenewed(27)`: a link was renewed (primary), or its renewal applied (secondary).
+    MirrorRenewed = 27,
+    /// veuicc `mirrorSuspended(28)`: a link was suspended (primary), or its suspension applied (secondary).
+    MirrorSuspended = 28,
+    /// veuicc `mirrorResumed(29)`: a link was resumed (primary), or its resumption applied (secondary).
+    MirrorResumed = 29,
 }
 
 impl NotificationEvent {
+    /// Every event, by bit number.
+    pub const ALL: [NotificationEvent; 14] = [
+        NotificationEvent::Install,
+        NotificationEvent::Enable,
+        NotificationEvent::Disable,
+        NotificationEvent::Delete,
+        NotificationEvent::RpmEnable,
+        NotificationEvent::RpmDisable,
+        NotificationEvent::RpmDelete,
+        NotificationEvent::LoadRpmPackageResult,
+        NotificationEvent::MirrorIssued,
+        NotificationEvent::MirrorConfirmed,
+        NotificationEvent::MirrorRevoked,
+        NotificationEvent::MirrorRenewed,
+        NotificationEvent::MirrorSuspended,
+        NotificationEvent::MirrorResumed,
+    ];
+
     /// The bit number in `NotificationEvent`.
     pub fn bit(self) -> usize {
         self as usize
+    }
+
+    /// The event of bit `bit`, if it names one.
+    pub fn from_bit(bit: usize) -> Option<NotificationEvent> {
+        NotificationEvent::ALL.into_iter().find(|e| e.bit() == bit)
+    }
+
+    /// The name of the bit in SGP.22 v3 `NotificationEvent` (v2.5 names bits 1 … 3
+    /// notificationEnable / Disable / Delete), or in veuicc's `MirrorNotificationEvent`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NotificationEvent::Install => "notificationInstall",
+            NotificationEvent::Enable => "notificationLocalEnable",
+            NotificationEvent::Disable => "notificationLocalDisable",
+            NotificationEvent::Delete => "notificationLocalDelete",
+            NotificationEvent::RpmEnable => "notificationRpmEnable",
+            NotificationEvent::RpmDisable => "notificationRpmDisable",
+            NotificationEvent::RpmDelete => "notificationRpmDelete",
+            NotificationEvent::LoadRpmPackageResult => "loadRpmPackageResult",
+            NotificationEvent::MirrorIssued => "mirrorIssued",
+            NotificationEvent::MirrorConfirmed => "mirrorConfirmed",
+            NotificationEvent::MirrorRevoked => "mirrorRevoked",
+            NotificationEvent::MirrorRenewed => "mirrorRenewed",
+            NotificationEvent::MirrorSuspended => "mirrorSuspended",
+            NotificationEvent::MirrorResumed => "mirrorResumed",
+        }
     }
 }
 
@@ -290,9 +349,19 @@ impl ProfileRecord {
         self.enterprise.as_ref().and_then(|e| e.rules.as_ref()).filter(|r| r.has(0))
     }
 
-    /// The notification address for `event`, if the profile asked for that event.
+    /// The notification address for `event`, if the profile asked for that event (the SGP.22
+    /// events, bits 0 … 7; a mirror event is never in `NotificationConfig::events`).
     pub fn notification_address(&self, event: NotificationEvent) -> Option<&str> {
-        self.notification_config.iter().find(|c| c.events & (1 << event.bit()) != 0).map(|c| c.address.as_str())
+        let mask = 1u32.checked_shl(u32::try_from(event.bit()).unwrap_or(u32::MAX)).unwrap_or(0);
+        self.notification_config.iter().find(|c| u32::from(c.events) & mask != 0).map(|c| c.address.as_str())
+    }
+
+    /// Where this profile's mirror events go: the operator's address for notificationInstall,
+    /// else its first notification address; `None` (no mirror notifications) when its metadata
+    /// asked for none.
+    pub fn mirror_notification_address(&self) -> Option<&str> {
+        self.notification_address(NotificationEvent::Install)
+            .or_else(|| self.notification_config.first().map(|c| c.address.as_str()))
     }
 }
 

@@ -1025,13 +1025,17 @@ impl Es9Server {
         extra.insert("seqNumber".into(), seq.into());
         extra.insert("verified".into(), true.into());
         {
-            let op = (0..4).find(|&i| meta.profile_management_operation.get(i).is_some_and(|b| *b));
+            // The SGP.22 events by their short names; veuicc's mirror events (bits 24 … 29) by theirs.
+            let op = (0..meta.profile_management_operation.len())
+                .find(|&i| meta.profile_management_operation.get(i).is_some_and(|b| *b))
+                .and_then(crate::store::NotificationEvent::from_bit);
             let name = match op {
-                Some(0) => "install",
-                Some(1) => "enable",
-                Some(2) => "disable",
-                Some(3) => "delete",
-                _ => "?",
+                Some(crate::store::NotificationEvent::Install) => "install",
+                Some(crate::store::NotificationEvent::Enable) => "enable",
+                Some(crate::store::NotificationEvent::Disable) => "disable",
+                Some(crate::store::NotificationEvent::Delete) => "delete",
+                Some(e) => e.name(),
+                None => "?",
             };
             extra.insert("operation".into(), name.into());
             if let Some(iccid) = &meta.iccid {

@@ -70,7 +70,7 @@ use crate::mirror::asn::{
 use crate::mirror::record::InstanceRecord;
 use crate::mirror::record::{MirrorEntry, MirrorKind, MirrorRecord, key};
 use crate::platform::{Clock, Platform};
-use crate::store::{CardState, Edit, ProfileRecord};
+use crate::store::{CardState, Edit, NotificationEvent, NotificationRecord, ProfileRecord};
 use alloc::vec::Vec;
 use rand_core::Rng;
 use rasn::types::{FixedOctetString, NumericString};
@@ -142,12 +142,34 @@ pub(super) fn now<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<u64> {
     clock.now().map(|t| t.0)
 }
 
-/// Puts `record` as profile slot `slot`'s and commits it.
-fn commit<P: Platform>(ctx: &mut Ctx<'_, P>, slot: u8, record: &MirrorRecord) -> Result<()> {
+/// Puts `record` as profile slot `slot`'s and commits it, with the mirror notification of
+/// `event` for that profile in the same commit.
+fn commit<P: Platform>(
+    ctx: &mut Ctx<'_, P>,
+    slot: u8,
+    record: &MirrorRecord,
+    event: Option<NotificationEvent>,
+) -> Result<()> {
     let mut edit = Edit::new(&mut *ctx.state);
     edit.put::<MirrorKind>(&key(slot), record).map_err(|_| Status::Unknown)?;
+    if let Some(event) = event {
+        notify(&mut edit, slot, event);
+    }
     super::commit_edit(ctx.store, ctx.platform, edit)?;
     Ok(())
+}
+
+/// Queues the mirror notification of `event` (`NotificationEvent` bits 24 … 29) for the
+/// profile in slot `slot`, to its [mirror notification
+/// address](ProfileRecord::mirror_notification_address): the operator's. A profile whose
+/// metadata asked for no notifications gets none, as for the SGP.22 events. It is listed and
+/// retrieved like any other (an `OtherSignedNotification` signed when retrieved).
+fn notify(edit: &mut Edit<'_>, slot: u8, event: NotificationEvent) {
+    let Some(p) = edit.state().profiles.iter().find(|p| p.slot() == slot) else { return };
+    let Some(address) = p.mirror_notification_address() else { return };
+    let (address, iccid) = (address.into(), Some(p.iccid.clone()));
+    let seq = edit.next_seq();
+    edit.push_notification(NotificationRecord { seq, event, address, iccid, pir: None });
 }
 
 fn profile_index(state: &CardState, iccid: &[u8]) -> Option<usize> {
@@ -275,7 +297,7 @@ fn issue<P: Platform>(req: IssueMirrorTokenRequest, ctx: &mut Ctx<'_, P>) -> Res
         renew_by: None,
         secondary_certificate: None,
     });
-    commit(ctx, slot, &rec)?;
+    commit(ctx, slot, &rec, Some(NotificationEvent::MirrorIssued))?;
     let numeric_code = NumericString::from_bytes(code.as_slice()).map_err(|_| Status::Unknown)?;
     Ok(IssueMirrorTokenResponse(IssueMirrorTokenResult::Issued(IssuedMirrorToken {
         signed_mirror_token: signed,
@@ -436,7 +458,7 @@ fn revoke<P: Platform>(req: RevokeMirrorRequest, ctx: &mut Ctx<'_, P>) -> Result
     let Some(e) = record.entries.get_mut(entry) else { return refuse(MirrorResult::UnknownLink) };
     if e.state == link_state::ISSUED {
         e.state = link_state::REVOKED;
-        commit(ctx, slot, &record)?;
+        commit(ctx, slot, &record, Some(NotificationEvent::MirrorRevoked))?;
         return Ok(RevokeMirrorResponse(RevokeMirrorResult::TokenVoided(())));
     }
     let Some(card) = ctx.signing() else { return refuse(MirrorResult::UndefinedError) };
@@ -448,7 +470,7 @@ fn revoke<P: Platform>(req: RevokeMirrorRequest, ctx: &mut Ctx<'_, P>) -> Result
     if let Some(e) = record.entries.get_mut(entry) {
         e.state = link_state::REVOKED;
     }
-    commit(ctx, slot, &record)?;
+    commit(ctx, slot, &record, Some(NotificationEvent::MirrorRevoked))?;
     Ok(RevokeMirrorResponse(RevokeMirrorResult::Revocation(update)))
 }
 
@@ -477,7 +499,7 @@ fn renew<P: Platform>(req: RenewMirrorRequest, ctx: &mut Ctx<'_, P>) -> Result<R
     if let Some(e) = record.entries.get_mut(entry) {
         e.renew_by = Some(renew_by);
     }
-    commit(ctx, slot, &record)?;
+    commit(ctx, slot, &record, Some(NotificationEvent::MirrorRenewed))?;
     Ok(RenewMirrorResponse(RenewMirrorResult::Renewal(update)))
 }
 
@@ -521,8 +543,11 @@ fn suspend_or_resume<P: Platform>(
     }
     let Some(card) = ctx.signing() else { return Ok(Err(MirrorResult::UndefinedError)) };
     let Some(time) = now(ctx) else { return Ok(Err(MirrorResult::ClockNotSet)) };
-    let (act, state) =
-        if suspend { (action::SUSPEND, link_state::SUSPENDED) } else { (action::RESUME, link_state::ACTIVE) };
+    let (act, state, event) = if suspend {
+        (action::SUSPEND, link_state::SUSPENDED, NotificationEvent::MirrorSuspended)
+    } else {
+        (action::RESUME, link_state::ACTIVE, NotificationEvent::MirrorResumed)
+    };
     let eid = *ctx.config.eid.as_bytes();
     let mut updates = Vec::new();
     let mut edit = Edit::new(&mut *ctx.state);
@@ -536,6 +561,7 @@ fn suspend_or_resume<P: Platform>(
             }
         }
         edit.put::<MirrorKind>(&key(slot), &record).map_err(|_| Status::Unknown)?;
+        notify(&mut edit, slot, event);
     }
     if !updates.is_empty() {
         super::commit_edit(ctx.store, ctx.platform, edit)?;
@@ -646,7 +672,7 @@ fn apply_renewal<P: Platform>(
     let Some(slot) = ctx.state.profiles.get(profile).map(ProfileRecord::slot) else {
         return answer(MirrorResult::UnknownLink);
     };
-    commit(ctx, slot, &record)?;
+    commit(ctx, slot, &record, Some(NotificationEvent::MirrorRenewed))?;
     answer(MirrorResult::Ok)
 }
 
@@ -662,10 +688,10 @@ fn apply_suspension<P: Platform>(
         Ok(found) => found,
         Err(r) => return answer(r),
     };
-    let state = if req.update.mirror_link_update.action == action::SUSPEND {
-        link_state::SUSPENDED
+    let (state, event) = if req.update.mirror_link_update.action == action::SUSPEND {
+        (link_state::SUSPENDED, NotificationEvent::MirrorSuspended)
     } else {
-        link_state::ACTIVE
+        (link_state::ACTIVE, NotificationEvent::MirrorResumed)
     };
     if let Some(instance) = record.instance.as_mut() {
         instance.state = state;
@@ -673,7 +699,7 @@ fn apply_suspension<P: Platform>(
     let Some(slot) = ctx.state.profiles.get(profile).map(ProfileRecord::slot) else {
         return answer(MirrorResult::UnknownLink);
     };
-    commit(ctx, slot, &record)?;
+    commit(ctx, slot, &record, Some(event))?;
     answer(MirrorResult::Ok)
 }
 
@@ -879,9 +905,11 @@ fn find_token(state: &CardState, id: &[u8]) -> Result<Option<Found>> {
     Ok(None)
 }
 
-/// StoreMetadata of a mirror package: the source profile's names, icon, class and
-/// `serviceSpecificDataStoredInEuicc` (its mirror policy among them). Its profile policy rules
-/// and notification configuration stay with the source.
+/// StoreMetadata of a mirror package: the source profile's names, icon, class,
+/// `serviceSpecificDataStoredInEuicc` (its mirror policy among them) and notification
+/// configuration (the instance's install, enable, disable and delete notifications, and its
+/// mirror events, go to the operator as the source's do). Its profile policy rules stay with
+/// the source.
 fn package_metadata(p: &ProfileRecord) -> Result<crate::asn1::download::StoreMetadataRequest> {
     use crate::store::ProfileClass;
     let mut md =
@@ -897,6 +925,18 @@ fn package_metadata(p: &ProfileRecord) -> Result<crate::asn1::download::StoreMet
     }));
     if let Some(data) = &p.service_specific_data {
         md.service_specific_data_stored_in_euicc = Some(rasn::der::decode(data).map_err(|_| Status::Unknown)?);
+    }
+    if !p.notification_config.is_empty() {
+        let bits = |mask: u8| super::es10b::named_bits(&(0..8).filter(|b| mask & (1 << b) != 0).collect::<Vec<_>>());
+        md.notification_configuration_info = Some(
+            p.notification_config
+                .iter()
+                .map(|c| crate::asn1::download::NotificationConfigurationInformation {
+                    profile_management_operation: bits(c.events),
+                    notification_address: c.address.clone(),
+                })
+                .collect(),
+        );
     }
     Ok(md)
 }
@@ -997,7 +1037,7 @@ fn export<P: Platform>(req: ExportMirrorRequest, ctx: &mut Ctx<'_, P>) -> Result
     e.secondary_eid = Some(request.secondary_eid);
     e.device_class = token.mirror_token.device_class;
     e.secondary_certificate = Some(signed.euicc_certificate.clone());
-    commit(ctx, slot, &record)?;
+    commit(ctx, slot, &record, None)?;
     Ok(ExportMirrorResponse(ExportMirrorResult::BoundProfilePackage(bpp.der().into())))
 }
 
@@ -1065,6 +1105,6 @@ fn confirm<P: Platform>(req: ConfirmMirrorRequest, ctx: &mut Ctx<'_, P>) -> Resu
     e.linked_at = Some(time);
     e.renew_by = Some(time.saturating_add(u64::from(policy.reauth_interval)));
     let link = link_of(e, iccid);
-    commit(ctx, slot, &record)?;
+    commit(ctx, slot, &record, Some(NotificationEvent::MirrorConfirmed))?;
     Ok(ConfirmMirrorResponse(ConfirmMirrorResult::MirrorLink(link)))
 }

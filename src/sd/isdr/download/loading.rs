@@ -122,16 +122,27 @@ impl Loading {
         let seq = Edit::peek_seq(ctx.state);
         let final_result = FinalResult::Success(SuccessResult { aid, sima_response: OctetString::from_static(&[]) });
         let pir = signed_pir(ctx, &pir_facts, seq, Some(&record.iccid), final_result)?;
+        // A mirror install's PIR goes back to the primary (ConfirmMirror). Its install
+        // notification goes to the operator, at the source profile's notification address
+        // (copied into the mirror package), or nowhere when the operator asked for none — as
+        // an OtherSignedNotification (no PIR kept): the operator had no session with this
+        // card, so only a notification that carries the card's certificates can be checked.
+        let (address, kept) = match &self.mirror {
+            Some(_) => (record.mirror_notification_address().map(Into::into), None),
+            None => (Some(pir_facts.server_address), Some(pir.clone().into())),
+        };
         let mut edit = Edit::new(ctx.state);
         let next = edit.next_seq();
         debug_assert_eq!(next, seq, "the PIR signs the number the notification gets");
-        edit.push_notification(NotificationRecord {
-            seq,
-            event: NotificationEvent::Install,
-            address: pir_facts.server_address,
-            iccid: Some(record.iccid.clone()),
-            pir: Some(pir.clone().into()),
-        });
+        if let Some(address) = address {
+            edit.push_notification(NotificationRecord {
+                seq,
+                event: NotificationEvent::Install,
+                address,
+                iccid: Some(record.iccid.clone()),
+                pir: kept,
+            });
+        }
         let slot = record.slot();
         edit.add_profile(record, profile.upp);
         if let Some(instance) = instance {
