@@ -1,11 +1,12 @@
 //! `veuicc download --mirror …` and `veuicc mirror issue|redeem|revoke|renew|suspend|resume|apply|
-//! list|info|pair` on state directories, through the binary: exit codes, the result names, the
-//! JSON shapes.
+//! list|info|pair|join|export|confirm` on state directories, through the binary: exit codes, the
+//! result names, the JSON shapes, the QR code as a PNG, the pairing carried as text between
+//! processes (join reading the mirror package from its stdin).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod support;
 
-use support::veuicc;
+use support::{spawn_veuicc, veuicc};
 
 const ICCID: &str = "89000123456789012341";
 
@@ -204,4 +205,176 @@ fn pair_two_state_directories() {
     let links: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(links[0]["state"].as_str(), Some("revoked"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The width and height in a PNG's IHDR, after checking its signature.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[test]
+fn issue_writes_the_qr_code_as_a_png() {
+    let dir = std::env::temp_dir().join(format!("veuicc-cli-mirror-png-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let state = dir.join("phone");
+    let state = state.to_str().unwrap();
+    assert_eq!(veuicc(&["download", "--state", state, "--mirror", "max=3,services=voice+sms+data"]).0, 0);
+    let png = dir.join("token.png");
+    let (code, out, err) = veuicc(&[
+        "mirror",
+        "issue",
+        "--state",
+        state,
+        ICCID,
+        "--valid",
+        "1h",
+        "--png",
+        png.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let token = serde_json::from_str::<serde_json::Value>(&out).unwrap()["token"].as_str().unwrap().to_string();
+    let modules = u32::try_from(qrcode::QrCode::new(token.as_bytes()).unwrap().width()).unwrap();
+    let bytes = std::fs::read(&png).unwrap();
+    // 8 px a module, a quiet zone of 4 modules each side.
+    assert_eq!(png_size(&bytes), ((modules + 8) * 8, (modules + 8) * 8));
+    // The terminal form says where it went.
+    let (code, out, _) = veuicc(&[
+        "mirror",
+        "issue",
+        "--state",
+        state,
+        ICCID,
+        "--valid",
+        "1h",
+        "--no-qr",
+        "--png",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("QR code: ") && out.contains(" px)") && !out.contains('█'), "{out}");
+    let (code, _, err) = veuicc(&["mirror", "issue", "--state", state, ICCID, "--png", "/nonexistent/dir/qr.png"]);
+    assert_eq!(code, 2, "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn join_export_confirm_between_processes() {
+    let dir = std::env::temp_dir().join(format!("veuicc-cli-mirror-join-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (phone, watch, pki) = (dir.join("phone"), dir.join("watch"), dir.join("pki"));
+    let (phone, watch, pki) = (phone.to_str().unwrap(), watch.to_str().unwrap(), pki.to_str().unwrap());
+    assert_eq!(veuicc(&["pki", "new", pki, "--cards", "3"]).0, 0);
+    let (code, _, err) =
+        veuicc(&["download", "--state", phone, "--mirror", "max=2,services=voice+sms+data,reauth=30d"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = veuicc(&["mirror", "issue", "--state", phone, ICCID, "--class", "watch", "--json"]);
+    assert_eq!(code, 0);
+    let token = serde_json::from_str::<serde_json::Value>(&out).unwrap()["token"].as_str().unwrap().to_string();
+    let card2 = format!("{pki}/card2");
+
+    // Text mode: the request is the first stdout line; the prompt is on stderr.
+    let mut join = spawn_veuicc(&["mirror", "join", "--state", watch, "--identity", &card2, &token], &[]);
+    let request = join.line();
+    let der = base64_decode(&request);
+    let signed: veuicc::mirror::asn::SignedMirrorRequest = rasn::der::decode(&der).unwrap();
+    let (code, package, err) = veuicc(&["mirror", "export", "--state", phone, &request]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("mirror package,") && err.contains("bytes"), "{err}");
+    // The same request again: the token is spent.
+    let (code, _, err) = veuicc(&["mirror", "export", "--state", phone, &request]);
+    assert_eq!((code, err.trim()), (1, "veuicc: export: tokenAlreadyRedeemed (8)"));
+    // Wrapped as a terminal takes it (76 columns), stdin left open: join takes the lines
+    // up to a whole package.
+    let wrapped: Vec<String> =
+        package.trim().as_bytes().chunks(76).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
+    assert!(wrapped.len() > 50);
+    join.write(&(wrapped.join("\n") + "\n"));
+    let result = join.line();
+    let (code, rest, err) = join.finish();
+    assert_eq!((code, rest.as_str()), (0, ""), "{err}");
+    assert!(err.contains("paste the mirror package") && err.contains("installed"), "{err}");
+    assert!(!result.is_empty(), "{err}");
+    let (code, out, err) = veuicc(&["mirror", "confirm", "--state", phone, &result, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let link: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(link["state"], "active");
+    assert_eq!(link["class"], "watch");
+    assert_eq!(link["iccid"], ICCID);
+    assert_eq!(link["secondary_eid"].as_str().unwrap(), support::hexs(signed.mirror_request.secondary_eid.as_slice()));
+    assert!(link["renew_by"].as_u64().unwrap() > link["linked_at"].as_u64().unwrap());
+    let (code, _, err) = veuicc(&["mirror", "confirm", "--state", phone, &result]);
+    assert_eq!((code, err.trim()), (1, "veuicc: confirm: tokenAlreadyRedeemed (8)"));
+    let (_, out, _) = veuicc(&["mirror", "info", "--state", watch, "--json"]);
+    let info: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((info[0]["role"].as_str(), info[0]["instance"]["state"].as_str()), (Some("secondary"), Some("active")));
+
+    // JSON mode, a refusal at Begin: the watch holds the ICCID already (exit 1, the step named).
+    let (_, out, _) = veuicc(&["mirror", "issue", "--state", phone, ICCID, "--json"]);
+    let token2 = serde_json::from_str::<serde_json::Value>(&out).unwrap()["token"].as_str().unwrap().to_string();
+    let (code, out, err) = veuicc(&["mirror", "join", "--state", watch, &token2, "--json"]);
+    assert_eq!((code, out.as_str(), err.trim()), (1, "", "veuicc: begin: iccidAlreadyPresent (14)"));
+
+    // Malformed input: exit 2 with what was expected.
+    let (code, _, err) = veuicc(&["mirror", "export", "--state", phone, "not base64!"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("the SignedMirrorRequest is base64"), "{err}");
+    let (code, _, err) = veuicc(&["mirror", "export", "--state", phone, "bm90IGEgcmVxdWVzdA=="]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a SignedMirrorRequest"), "{err}");
+    let (code, _, err) = veuicc(&["mirror", "confirm", "--state", phone, "bm90IGEgcmVzdWx0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a ProfileInstallationResult"), "{err}");
+    let (code, _, err) = veuicc(&["mirror", "join", "--state", watch, "bm90IGEgdG9rZW4="]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a SignedMirrorToken"), "{err}");
+    let (code, _, err) = veuicc(&["mirror", "join", "--state", watch, "--code", "1234", "--primary", phone]);
+    assert_eq!(code, 2);
+    assert!(err.contains("eight digits"), "{err}");
+
+    // A code redeemed on the local primary; the package arrives on a stdin that is closed
+    // empty, then as something that is not base64: exit 2, and the card is left as it was.
+    let (code, out, _) = veuicc(&["mirror", "issue", "--state", phone, ICCID, "--json"]);
+    assert_eq!(code, 1, "the limit of 2: the watch and the outstanding token2: {out}");
+    let id2 = {
+        let der = base64_decode(&token2);
+        let t: veuicc::mirror::asn::SignedMirrorToken = rasn::der::decode(&der).unwrap();
+        support::hexs(t.mirror_token.token_id.as_slice())
+    };
+    assert_eq!(veuicc(&["mirror", "revoke", "--state", phone, &id2]).0, 0);
+    // Begin refuses (the watch holds the ICCID): the token the code named is voided on the
+    // local primary, so it holds no place of the two.
+    let (_, out, _) = veuicc(&["mirror", "issue", "--state", phone, ICCID, "--json"]);
+    let code3 = serde_json::from_str::<serde_json::Value>(&out).unwrap()["code"].as_str().unwrap().to_string();
+    let (code, _, err) = veuicc(&["mirror", "join", "--state", watch, "--code", &code3, "--primary", phone]);
+    assert_eq!((code, err.trim()), (1, "veuicc: begin: iccidAlreadyPresent (14)"));
+    let (_, out, _) = veuicc(&["mirror", "list", "--state", phone, "--json"]);
+    let links: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(links.as_array().unwrap().iter().all(|l| l["state"] != "issued"), "{links}");
+    let (code, out, _) = veuicc(&["mirror", "issue", "--state", phone, ICCID, "--json"]);
+    assert_eq!(code, 0);
+    let code4 = serde_json::from_str::<serde_json::Value>(&out).unwrap()["code"].as_str().unwrap().to_string();
+    let (tablet, card3) = (dir.join("tablet"), format!("{pki}/card3"));
+    let tablet = tablet.to_str().unwrap();
+    let args =
+        ["mirror", "join", "--state", tablet, "--identity", &card3, "--code", &code4, "--primary", phone, "--json"];
+    let mut join = spawn_veuicc(&args, &[]);
+    let first: serde_json::Value = serde_json::from_str(&join.line()).unwrap();
+    assert!(first["request"].is_string(), "{first}");
+    join.send("%%% not base64 %%%");
+    let (code, out, err) = join.finish();
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("the mirror package is base64"), "{err}");
+    // Nothing installed: the tablet has no profile.
+    let (_, out, _) = veuicc(&["mirror", "info", "--state", tablet, "--json"]);
+    assert_eq!(out.trim(), "[]");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text.trim()).unwrap()
 }

@@ -1,4 +1,4 @@
-//! `std` adapters: OS randomness, the system clock, a state directory.
+//! `std` adapters: OS randomness, the system clock (or `VEUICC_NOW`), a state directory.
 //!
 //! **Architecture Invariant:** only `host`, `testkit` and the CLI name `std`.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
@@ -26,13 +26,29 @@ use rand_core::UnwrapErr;
 /// The operating system's random number generator.
 pub type OsRng = UnwrapErr<getrandom::SysRng>;
 
-/// The system clock.
+/// The environment variable that sets the card clock of the host adapters: Unix seconds.
+pub const NOW_VAR: &str = "VEUICC_NOW";
+
+/// The system clock, or the time `VEUICC_NOW` gives (Unix seconds, e.g.
+/// `VEUICC_NOW=$(( $(date +%s) + 91*86400 ))` for a card 91 days ahead) when it is set. It is
+/// the card clock of every state directory the CLI opens ([`platform`]), so token windows,
+/// renew-by and certificate validity can be tried at any date without waiting. A value that is
+/// not a number of seconds is ignored (system time).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
 
+impl SystemClock {
+    /// The time `VEUICC_NOW` sets, if it is set to a number of seconds.
+    pub fn injected() -> Option<UnixTime> {
+        std::env::var(NOW_VAR).ok().and_then(|v| v.trim().parse::<u64>().ok()).map(UnixTime)
+    }
+}
+
 impl Clock for SystemClock {
     fn now(&self) -> Option<UnixTime> {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| UnixTime(d.as_secs()))
+        Self::injected().or_else(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| UnixTime(d.as_secs()))
+        })
     }
 }
 

@@ -1,7 +1,9 @@
 //! The mirror functions as an LPA drives them, over each card's APDUs ([`Es10Client`]): the
 //! whole pairing of a primary and a secondary ([`pair`]: IssueMirrorToken → BeginMirror →
 //! ExportMirror → the mirror package through LoadBoundProfilePackage, in lpac's STORE DATA
-//! segments → ConfirmMirror), the link updates the primary signs ([`revoke`], [`renew`],
+//! segments → ConfirmMirror), each of its steps on its own for two LPAs on two devices that
+//! carry the messages between them ([`issue`] or [`redeem`], [`begin`], [`export`],
+//! [`install`], [`confirm`]; [`void`] for a token the secondary refused), the link updates the primary signs ([`revoke`], [`renew`],
 //! [`suspend`], [`resume`]) and their delivery to the secondary ([`apply`]). The LPA only
 //! relays bytes: every check is the cards'. `veuicc mirror` and the tests run these.
 
@@ -12,11 +14,13 @@ use crate::mirror::asn::{
     ApplyMirrorSuspensionRequest, ApplyMirrorSuspensionResponse, BeginMirrorRequest, BeginMirrorResponse,
     BeginMirrorResult, ConfirmMirrorRequest, ConfirmMirrorResponse, ConfirmMirrorResult, ExportMirrorRequest,
     ExportMirrorResponse, ExportMirrorResult, IssueMirrorTokenRequest, IssueMirrorTokenResponse,
-    IssueMirrorTokenResult, MirrorLink, MirrorLinkRef, MirrorResult, RenewMirrorRequest, RenewMirrorResponse,
-    RenewMirrorResult, ResumeMirrorRequest, ResumeMirrorResponse, ResumeMirrorResult, RevokeMirrorRequest,
-    RevokeMirrorResponse, RevokeMirrorResult, SignedMirrorLinkUpdate, SignedMirrorRequest, SignedMirrorToken,
-    SuspendMirrorRequest, SuspendMirrorResponse, SuspendMirrorResult, action, result_name,
+    IssueMirrorTokenResult, MirrorLink, MirrorLinkRef, MirrorResult, RedeemMirrorCodeRequest, RedeemMirrorCodeResponse,
+    RedeemMirrorCodeResult, RenewMirrorRequest, RenewMirrorResponse, RenewMirrorResult, ResumeMirrorRequest,
+    ResumeMirrorResponse, ResumeMirrorResult, RevokeMirrorRequest, RevokeMirrorResponse, RevokeMirrorResult,
+    SignedMirrorLinkUpdate, SignedMirrorRequest, SignedMirrorToken, SuspendMirrorRequest, SuspendMirrorResponse,
+    SuspendMirrorResult, action, result_name,
 };
+use rasn::types::NumericString;
 use std::string::String;
 use std::vec::Vec;
 
@@ -25,6 +29,8 @@ use std::vec::Vec;
 pub enum Step {
     /// IssueMirrorToken on the primary.
     Issue,
+    /// RedeemMirrorCode on the primary (the token a numeric code names).
+    Redeem,
     /// BeginMirror on the secondary.
     Begin,
     /// ExportMirror on the primary.
@@ -48,6 +54,7 @@ impl Step {
     pub fn name(self) -> &'static str {
         match self {
             Step::Issue => "issue",
+            Step::Redeem => "redeem",
             Step::Begin => "begin",
             Step::Export => "export",
             Step::Install => "install",
@@ -103,39 +110,94 @@ pub struct Pairing {
     pub link: MirrorLink,
 }
 
-/// Pairs two cards for `req` (its targetEid is usually the secondary's EID). A token the
-/// secondary refuses is revoked on the primary at once, so it does not count against the
-/// policy's maxInstances.
+/// Pairs two cards for `req` (its targetEid is usually the secondary's EID): [`issue`],
+/// [`begin`], [`export`], [`install`], [`confirm`]. A token the secondary refuses is revoked on
+/// the primary at once, so it does not count against the policy's maxInstances.
 pub fn pair<T: Transport, U: Transport>(
     primary: &mut Es10Client<T>,
     secondary: &mut Es10Client<U>,
     req: &IssueMirrorTokenRequest,
 ) -> Result<Pairing, MirrorError> {
-    let token = match primary.call::<_, IssueMirrorTokenResponse>(req).map_err(client(Step::Issue))?.0 {
-        IssueMirrorTokenResult::Issued(t) => t.signed_mirror_token,
-        IssueMirrorTokenResult::MirrorError(code) => return Err(MirrorError::Refused(Step::Issue, code)),
-    };
-    let begin = BeginMirrorRequest { signed_mirror_token: token.clone() };
-    let request = match secondary.call::<_, BeginMirrorResponse>(&begin).map_err(client(Step::Begin))?.0 {
-        BeginMirrorResult::SignedMirrorRequest(r) => r,
-        BeginMirrorResult::MirrorError(code) => {
-            let void = RevokeMirrorRequest { link: MirrorLinkRef::TokenId(token.mirror_token.token_id) };
-            let _ = primary.call::<_, RevokeMirrorResponse>(&void);
-            return Err(MirrorError::Refused(Step::Begin, code));
+    let token = issue(primary, req)?;
+    let request = match begin(secondary, &token) {
+        Ok(r) => r,
+        Err(e @ MirrorError::Refused(..)) => {
+            void(primary, &token);
+            return Err(e);
         }
+        Err(e) => return Err(e),
     };
-    let export = ExportMirrorRequest { signed_mirror_request: request.clone() };
-    let bpp = match primary.call::<_, ExportMirrorResponse>(&export).map_err(client(Step::Export))?.0 {
-        ExportMirrorResult::BoundProfilePackage(b) => b.to_vec(),
-        ExportMirrorResult::MirrorError(code) => return Err(MirrorError::Refused(Step::Export, code)),
-    };
+    let bpp = export(primary, &request)?;
     let (pir, install_commands) = install(secondary, &bpp)?;
-    let confirm = ConfirmMirrorRequest { profile_installation_result: pir.into() };
-    let link = match primary.call::<_, ConfirmMirrorResponse>(&confirm).map_err(client(Step::Confirm))?.0 {
-        ConfirmMirrorResult::MirrorLink(l) => l,
-        ConfirmMirrorResult::MirrorError(code) => return Err(MirrorError::Refused(Step::Confirm, code)),
-    };
+    let link = confirm(primary, &pir)?;
     Ok(Pairing { token, request, package_len: bpp.len(), install_commands, link })
+}
+
+/// IssueMirrorToken on the primary: the signed token (its numeric code is dropped).
+pub fn issue<T: Transport>(
+    primary: &mut Es10Client<T>,
+    req: &IssueMirrorTokenRequest,
+) -> Result<SignedMirrorToken, MirrorError> {
+    match primary.call::<_, IssueMirrorTokenResponse>(req).map_err(client(Step::Issue))?.0 {
+        IssueMirrorTokenResult::Issued(t) => Ok(t.signed_mirror_token),
+        IssueMirrorTokenResult::MirrorError(code) => Err(MirrorError::Refused(Step::Issue, code)),
+    }
+}
+
+/// RedeemMirrorCode on the primary: the token an eight-digit code names.
+pub fn redeem<T: Transport>(primary: &mut Es10Client<T>, code: &str) -> Result<SignedMirrorToken, MirrorError> {
+    let numeric_code = NumericString::from_bytes(code.as_bytes())
+        .map_err(|_| MirrorError::Client(Step::Redeem, "the code is eight digits".into()))?;
+    let req = RedeemMirrorCodeRequest { numeric_code, iccid: None };
+    match primary.call::<_, RedeemMirrorCodeResponse>(&req).map_err(client(Step::Redeem))?.0 {
+        RedeemMirrorCodeResult::SignedMirrorToken(t) => Ok(t),
+        RedeemMirrorCodeResult::MirrorError(code) => Err(MirrorError::Refused(Step::Redeem, code)),
+    }
+}
+
+/// Voids an outstanding `token` on the primary (RevokeMirror by its id), so a pairing that
+/// stopped before the export does not hold a place of the policy's maxInstances. Best effort:
+/// a failure is ignored (the token expires anyway).
+pub fn void<T: Transport>(primary: &mut Es10Client<T>, token: &SignedMirrorToken) {
+    let void = RevokeMirrorRequest { link: MirrorLinkRef::TokenId(token.mirror_token.token_id) };
+    let _ = primary.call::<_, RevokeMirrorResponse>(&void);
+}
+
+/// BeginMirror on the secondary: its signed MirrorRequest for the primary. The mirror
+/// session it opens lives in the card's volatile state: the package must reach [`install`]
+/// on the same session (the same `Es10Client`, without a reset in between).
+pub fn begin<U: Transport>(
+    secondary: &mut Es10Client<U>,
+    token: &SignedMirrorToken,
+) -> Result<SignedMirrorRequest, MirrorError> {
+    let begin = BeginMirrorRequest { signed_mirror_token: token.clone() };
+    match secondary.call::<_, BeginMirrorResponse>(&begin).map_err(client(Step::Begin))?.0 {
+        BeginMirrorResult::SignedMirrorRequest(r) => Ok(r),
+        BeginMirrorResult::MirrorError(code) => Err(MirrorError::Refused(Step::Begin, code)),
+    }
+}
+
+/// ExportMirror on the primary: the mirror package (a Bound Profile Package, DER) for the
+/// secondary that signed `request`.
+pub fn export<T: Transport>(
+    primary: &mut Es10Client<T>,
+    request: &SignedMirrorRequest,
+) -> Result<Vec<u8>, MirrorError> {
+    let export = ExportMirrorRequest { signed_mirror_request: request.clone() };
+    match primary.call::<_, ExportMirrorResponse>(&export).map_err(client(Step::Export))?.0 {
+        ExportMirrorResult::BoundProfilePackage(b) => Ok(b.to_vec()),
+        ExportMirrorResult::MirrorError(code) => Err(MirrorError::Refused(Step::Export, code)),
+    }
+}
+
+/// ConfirmMirror on the primary with the secondary's signed ProfileInstallationResult (DER,
+/// as [`install`] gives it): the link, active.
+pub fn confirm<T: Transport>(primary: &mut Es10Client<T>, pir: &[u8]) -> Result<MirrorLink, MirrorError> {
+    let confirm = ConfirmMirrorRequest { profile_installation_result: pir.to_vec().into() };
+    match primary.call::<_, ConfirmMirrorResponse>(&confirm).map_err(client(Step::Confirm))?.0 {
+        ConfirmMirrorResult::MirrorLink(l) => Ok(l),
+        ConfirmMirrorResult::MirrorError(code) => Err(MirrorError::Refused(Step::Confirm, code)),
+    }
 }
 
 /// The mirror package through the secondary's LoadBoundProfilePackage, in lpac's segments:

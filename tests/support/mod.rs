@@ -166,3 +166,71 @@ pub(crate) fn sim_install<S: veuicc::platform::Storage>(storage: &mut S, package
 pub(crate) fn sim_card(packages: &[Vec<u8>]) -> veuicc::testkit::TestCard {
     veuicc::testkit::sim_card(packages)
 }
+
+/// A `veuicc` process with piped stdin, stdout and stderr (`mirror join` reads the mirror
+/// package from stdin while its card session stays open).
+pub(crate) struct Spawned {
+    pub(crate) child: std::process::Child,
+    pub(crate) stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+/// Starts `veuicc ARGS` with piped standard streams.
+pub(crate) fn spawn_veuicc(args: &[&str], env: &[(&str, &str)]) -> Spawned {
+    use std::process::Stdio;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_veuicc"));
+    command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    Spawned { child, stdout }
+}
+
+impl Spawned {
+    /// The next line of stdout, without its newline (empty at the end).
+    pub(crate) fn line(&mut self) -> String {
+        use std::io::BufRead;
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        line.trim_end().to_string()
+    }
+
+    /// Writes `text` and a newline to stdin, then closes it.
+    pub(crate) fn send(&mut self, text: &str) {
+        use std::io::Write;
+        let mut stdin = self.child.stdin.take().unwrap();
+        writeln!(stdin, "{text}").unwrap();
+    }
+
+    /// Writes `text` to stdin and keeps it open.
+    pub(crate) fn write(&mut self, text: &str) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(text.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Waits for the end: (exit code, the rest of stdout, stderr).
+    pub(crate) fn finish(mut self) -> (i32, String, String) {
+        use std::io::Read;
+        drop(self.child.stdin.take());
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        let mut err = String::new();
+        self.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        let status = self.child.wait().unwrap();
+        (status.code().unwrap_or(-1), rest, err)
+    }
+}
+
+/// Runs `veuicc ARGS` with extra environment variables: (exit code, stdout, stderr).
+pub(crate) fn veuicc_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_veuicc"));
+    command.args(args);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}

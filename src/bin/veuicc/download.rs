@@ -328,8 +328,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     let mut smdp = TestSmdp::with_keys(keys, &args.smdp, std::process::id().into());
     smdp.notify = notify;
     if !args.accept_expired {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        smdp.now = Some(veuicc::platform::UnixTime(now));
+        // The card's clock (`VEUICC_NOW` when set), so the SM-DP+ and the card agree on the date.
+        smdp.now = veuicc::platform::Clock::now(&veuicc::host::SystemClock);
     }
     match download(&mut lpa, &mut smdp, &profile) {
         Ok(_) => {

@@ -5,10 +5,16 @@
 //! the secondary), `list` (linked devices) and `info` (each profile's role and policy), and
 //! `pair` (the whole pairing of two local cards, `testkit::mirror::pair`: Issue on the
 //! primary, Begin on the secondary, Export, the install of the mirror package in lpac's
-//! segments, Confirm — each step printed). `--json` on each.
+//! segments, Confirm — each step printed), and the same pairing as two LPAs on two devices
+//! carry it, in base64 text: `join` on the secondary (Begin, prints the signed request, then
+//! reads the mirror package from stdin or `--package FILE` and installs it in the same process —
+//! the card's mirror session is volatile — and prints the signed installation result), `export`
+//! and `confirm` on the primary. `issue --png FILE` writes the QR code as a PNG. `--json` on
+//! each; prompts go to stderr.
 //!
-//! Exit 0 on success; 1 with the result name of `Mirror.asn` (`veuicc: instancesExceeded (2)`); 2 for
-//! bad arguments.
+//! Exit 0 on success; 1 with the result name of `Mirror.asn` (`veuicc: instancesExceeded (2)`;
+//! `veuicc: export: unknownToken (16)` for a step of the pairing); 2 for bad arguments and
+//! malformed input.
 
 use crate::common::{hex, json_str, unhex};
 use crate::lpa::{CardArgs, iccid_bytes, session};
@@ -19,9 +25,8 @@ use std::process::ExitCode;
 use veuicc::mirror::asn::{
     DEVICE_CLASS_NAMES, GetMirrorInfoRequest, GetMirrorInfoResponse, GetMirrorInfoResult, IssueMirrorTokenRequest,
     IssueMirrorTokenResponse, IssueMirrorTokenResult, LINK_STATE_NAMES, ListMirrorLinksRequest,
-    ListMirrorLinksResponse, ListMirrorLinksResult, MaxInstances, MirrorLinkRef, PRIORITY_NAMES, ROLE_NAMES,
-    RedeemMirrorCodeRequest, RedeemMirrorCodeResponse, RedeemMirrorCodeResult, mode, name_of, result_name, service,
-    services_bits, services_of,
+    ListMirrorLinksResponse, ListMirrorLinksResult, MaxInstances, MirrorLinkRef, PRIORITY_NAMES, ROLE_NAMES, mode,
+    name_of, result_name, service, services_bits, services_of,
 };
 use veuicc::testkit::mirror::{self, MirrorError, Revoked, Step};
 
@@ -59,6 +64,60 @@ enum Sub {
     /// Pair two local cards: a token for the secondary, BeginMirror, ExportMirror, the mirror
     /// package through LoadBoundProfilePackage, ConfirmMirror.
     Pair(PairArgs),
+    /// The secondary's side of a pairing carried as text: BeginMirror with a token (base64,
+    /// or `--code` redeemed on a local primary), the signed request printed; then the mirror
+    /// package (base64) read from stdin (one line) or `--package FILE`, installed; the signed
+    /// installation result printed for `confirm`.
+    Join(JoinArgs),
+    /// The mirror package (base64) for a secondary's signed request from `join`
+    /// (ExportMirror).
+    Export(ExportArgs),
+    /// The link, from the secondary's signed installation result that `join` printed
+    /// (ConfirmMirror).
+    Confirm(ConfirmArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct JoinArgs {
+    #[command(flatten)]
+    card: CardArgs,
+    /// The SignedMirrorToken, base64, as `issue` or `redeem` print it.
+    #[arg(required_unless_present = "code", conflicts_with = "code")]
+    token: Option<String>,
+    /// The eight-digit code `issue` printed, redeemed on the local primary `--primary` first.
+    #[arg(long, requires = "primary")]
+    code: Option<String>,
+    /// State directory of the primary that redeems `--code`.
+    #[arg(long, value_name = "DIR", requires = "code")]
+    primary: Option<std::path::PathBuf>,
+    /// Wait for the mirror package (base64) in this file instead of reading it from stdin.
+    #[arg(long, value_name = "FILE")]
+    package: Option<std::path::PathBuf>,
+    /// Print JSON lines: `{"request": base64}`, then `{"result": base64}`.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    card: CardArgs,
+    /// The secondary's SignedMirrorRequest, base64, as `join` prints it.
+    request: String,
+    /// Print JSON: `{"package": base64, "package_bytes", "secondary_eid"}`.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ConfirmArgs {
+    #[command(flatten)]
+    card: CardArgs,
+    /// The secondary's signed ProfileInstallationResult, base64, as `join` prints it.
+    result: String,
+    /// Print JSON: `{"token_id", "iccid", "secondary_eid", "class", "state", "linked_at", "renew_by"}`.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,6 +171,9 @@ struct IssueArgs {
     /// Do not draw the QR code.
     #[arg(long)]
     no_qr: bool,
+    /// Also write the QR code as a PNG (8 px a module, a quiet zone of 4 modules).
+    #[arg(long, value_name = "FILE")]
+    png: Option<std::path::PathBuf>,
     /// Print JSON: `{"token": base64, "code": "…", "token_id": hex, "not_after": unix}`.
     #[arg(long)]
     json: bool,
@@ -184,6 +246,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         Sub::List(a) => list(a),
         Sub::Info(a) => info(a),
         Sub::Pair(a) => pair(a),
+        Sub::Join(a) => join(a),
+        Sub::Export(a) => export(a),
+        Sub::Confirm(a) => confirm(a),
     }
 }
 
@@ -266,6 +331,12 @@ fn issue(args: IssueArgs) -> Result<ExitCode, String> {
     let text = base64::engine::general_purpose::STANDARD.encode(&der);
     let code = String::from_utf8_lossy(issued.numeric_code.as_bytes()).into_owned();
     let token = &issued.signed_mirror_token.mirror_token;
+    if let Some(file) = &args.png {
+        let side = write_png(&text, file)?;
+        if !args.json {
+            outln!("QR code: {} ({side}×{side} px)", file.display());
+        }
+    }
     if args.json {
         outln!(
             "{{\"token\":{},\"code\":{},\"token_id\":{},\"not_after\":{}}}",
@@ -304,15 +375,14 @@ fn issue(args: IssueArgs) -> Result<ExitCode, String> {
 
 fn redeem(args: RedeemArgs) -> Result<ExitCode, String> {
     let digits: String = args.code.chars().filter(|c| !c.is_whitespace()).collect();
-    let numeric_code = NumericString::from_bytes(digits.as_bytes()).map_err(|_| "the code is eight digits")?;
+    if NumericString::from_bytes(digits.as_bytes()).is_err() {
+        return Err("the code is eight digits".into());
+    }
     let mut lpa = session(&args.card)?;
-    let token = match lpa
-        .call::<_, RedeemMirrorCodeResponse>(&RedeemMirrorCodeRequest { numeric_code, iccid: None })
-        .map_err(|e| e.to_string())?
-        .0
-    {
-        RedeemMirrorCodeResult::SignedMirrorToken(t) => t,
-        RedeemMirrorCodeResult::MirrorError(code) => return refused(code),
+    let token = match mirror::redeem(&mut lpa, &digits) {
+        Ok(t) => t,
+        Err(MirrorError::Refused(_, code)) => return refused(code),
+        Err(e) => return Err(e.to_string()),
     };
     let der = rasn::der::encode(&token).map_err(|e| e.to_string())?;
     let text = base64::engine::general_purpose::STANDARD.encode(&der);
@@ -618,6 +688,18 @@ fn refused_at(step: &str, code: u8) -> Result<ExitCode, String> {
     Ok(ExitCode::from(1))
 }
 
+/// A pairing step that stopped: a refusal or a failed install exits 1, anything else 2.
+fn failed(e: MirrorError) -> Result<ExitCode, String> {
+    match e {
+        MirrorError::Refused(step, code) => refused_at(step.name(), code),
+        MirrorError::InstallFailed(command, reason) => {
+            errln!("veuicc: install: bppCommandId {command} errorReason {reason}");
+            Ok(ExitCode::from(1))
+        }
+        e => Err(e.to_string()),
+    }
+}
+
 fn pair(args: PairArgs) -> Result<ExitCode, String> {
     let services = veuicc::testkit::smdp::parse_services(&args.services)?;
     let validity = veuicc::testkit::smdp::parse_duration(&args.valid)?;
@@ -638,12 +720,7 @@ fn pair(args: PairArgs) -> Result<ExitCode, String> {
     };
     let paired = match mirror::pair(&mut primary, &mut secondary, &req) {
         Ok(p) => p,
-        Err(MirrorError::Refused(step, code)) => return refused_at(step.name(), code),
-        Err(MirrorError::InstallFailed(command, reason)) => {
-            errln!("veuicc: install: bppCommandId {command} errorReason {reason}");
-            return Ok(ExitCode::from(1));
-        }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return failed(e),
     };
     primary.close().map_err(|e| e.to_string())?;
     secondary.close().map_err(|e| e.to_string())?;
@@ -674,6 +751,252 @@ fn pair(args: PairArgs) -> Result<ExitCode, String> {
         outln!(
             "primary:   link {}, renew by {}",
             name_of(&LINK_STATE_NAMES, link.state),
+            link.renew_by.map_or_else(|| "-".to_string(), when)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The QR code of `text` as a grayscale PNG in `file`: 8 px a module, a quiet zone of 4
+/// modules. Its side in pixels.
+fn write_png(text: &str, file: &std::path::Path) -> Result<u32, String> {
+    const PX: usize = 8;
+    const QUIET: usize = 4;
+    let qr = qrcode::QrCode::new(text.as_bytes()).map_err(|e| format!("QR code: {e}"))?;
+    let modules = qr.width();
+    let side = (modules + 2 * QUIET) * PX;
+    let mut pixels = vec![0xFF_u8; side * side];
+    let colors = qr.to_colors();
+    for (y, row) in colors.chunks(modules.max(1)).enumerate() {
+        for (x, color) in row.iter().enumerate() {
+            if *color != qrcode::Color::Dark {
+                continue;
+            }
+            for dy in 0..PX {
+                let start = ((y + QUIET) * PX + dy) * side + (x + QUIET) * PX;
+                if let Some(run) = pixels.get_mut(start..start + PX) {
+                    run.fill(0);
+                }
+            }
+        }
+    }
+    let side = u32::try_from(side).map_err(|_| "QR code: too large".to_string())?;
+    let write = |e: png::EncodingError| format!("{}: {e}", file.display());
+    let out = std::fs::File::create(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(out), side, side);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(write)?;
+    writer.write_image_data(&pixels).map_err(write)?;
+    writer.finish().map_err(write)?;
+    Ok(side)
+}
+
+/// Base64 `text` decoded as a `what` (DER): malformed input is an error (exit 2).
+fn from_base64<T: rasn::Decode>(text: &str, what: &str) -> Result<T, String> {
+    let der = base64_bytes(text, what)?;
+    rasn::der::decode(&der).map_err(|e| format!("not a {what}: {e}"))
+}
+
+fn base64_bytes(text: &str, what: &str) -> Result<Vec<u8>, String> {
+    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if text.is_empty() {
+        return Err(format!("no {what}: it is base64 text"));
+    }
+    base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| format!("the {what} is base64 ({e})"))
+}
+
+fn to_base64<T: rasn::Encode>(value: &T) -> Result<String, String> {
+    rasn::der::encode(value).map(|der| base64::engine::general_purpose::STANDARD.encode(der)).map_err(|e| e.to_string())
+}
+
+/// How long `join --package FILE` waits for the file.
+const PACKAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// `text` (base64, maybe across lines) as a whole mirror package, once it holds one.
+fn whole_package(text: &str) -> Option<Vec<u8>> {
+    let bpp = base64_bytes(text, "mirror package").ok()?;
+    veuicc::testkit::es9_lpa::bpp_commands(&bpp).is_ok().then_some(bpp)
+}
+
+/// The mirror package, base64: from stdin — one line, or lines (a terminal takes at most 4 KiB
+/// a line, so `export` wraps its output there) up to a whole package, a line ending in `=`, an
+/// empty line or the end —, or from `file` once it holds a whole package (a final newline, or
+/// text that decodes as one).
+fn read_package(file: Option<&std::path::Path>) -> Result<Vec<u8>, String> {
+    const WHAT: &str = "mirror package";
+    let Some(file) = file else {
+        let mut text = String::new();
+        loop {
+            let mut line = String::new();
+            let n = std::io::stdin().read_line(&mut line).map_err(|e| format!("standard input: {e}"))?;
+            let line = line.trim();
+            if n == 0 || (line.is_empty() && !text.is_empty()) {
+                break;
+            }
+            text.push_str(line);
+            let base64 = line.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
+            if !base64 || line.ends_with('=') || whole_package(&text).is_some() {
+                break;
+            }
+        }
+        if text.is_empty() {
+            return Err("no mirror package on standard input".into());
+        }
+        return base64_bytes(&text, WHAT);
+    };
+    let deadline = std::time::Instant::now() + PACKAGE_WAIT;
+    loop {
+        match std::fs::read_to_string(file) {
+            Ok(text) if text.ends_with('\n') => return base64_bytes(&text, WHAT),
+            Ok(text) => {
+                // Written without a final newline: take it once it is a whole package.
+                if let Some(bpp) = whole_package(&text) {
+                    return Ok(bpp);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: {e}", file.display())),
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(format!("{}: no mirror package after {} min", file.display(), PACKAGE_WAIT.as_secs() / 60));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// `join` on the secondary: Begin, the request out, the package in, the install, the result
+/// out — one process, one card session.
+fn join(args: JoinArgs) -> Result<ExitCode, String> {
+    let identity = crate::common::IdentityArgs::default();
+    let token: veuicc::mirror::asn::SignedMirrorToken = match (&args.token, &args.code, &args.primary) {
+        (Some(text), _, _) => from_base64(text, "SignedMirrorToken")?,
+        (None, Some(code), Some(dir)) => {
+            let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+            if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("{code}: the code is eight digits"));
+            }
+            let mut primary = crate::common::AnyCard::open(Some(dir), &identity)?.es10()?;
+            let token = match mirror::redeem(&mut primary, &digits) {
+                Ok(t) => t,
+                Err(e) => return failed(e),
+            };
+            // Closed before the secondary's session: `export` opens the primary again.
+            primary.close().map_err(|e| e.to_string())?;
+            token
+        }
+        _ => return Err("join takes a token (base64) or --code with --primary".into()),
+    };
+    let mut secondary = session(&args.card)?;
+    let request = match mirror::begin(&mut secondary, &token) {
+        Ok(r) => r,
+        Err(e) => {
+            if let (MirrorError::Refused(..), Some(dir)) = (&e, &args.primary) {
+                // A local primary: the token is voided, as `pair` does, so it holds no place.
+                let mut primary = crate::common::AnyCard::open(Some(dir), &identity)?.es10()?;
+                mirror::void(&mut primary, &token);
+                primary.close().map_err(|e| e.to_string())?;
+            }
+            return failed(e);
+        }
+    };
+    let text = to_base64(&request)?;
+    if args.json {
+        outln!("{{\"request\":{}}}", json_str(&text));
+    } else {
+        outln!("{text}");
+    }
+    let iccid_text = iccid(token.mirror_token.iccid.as_slice());
+    match &args.package {
+        Some(file) => errln!(
+            "secondary: mirror request for {iccid_text} above; on the primary: veuicc mirror export REQUEST\n\
+             secondary: waiting for the mirror package in {} …",
+            file.display()
+        ),
+        None => errln!(
+            "secondary: mirror request for {iccid_text} above; on the primary: veuicc mirror export REQUEST\n\
+             secondary: paste the mirror package, then Enter:"
+        ),
+    }
+    let bpp = read_package(args.package.as_deref())?;
+    let (pir, commands) = match mirror::install(&mut secondary, &bpp) {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    secondary.close().map_err(|e| e.to_string())?;
+    let result = base64::engine::general_purpose::STANDARD.encode(&pir);
+    if args.json {
+        outln!("{{\"result\":{}}}", json_str(&result));
+    } else {
+        outln!("{result}");
+    }
+    errln!("secondary: installed {iccid_text} in {commands} commands; on the primary: veuicc mirror confirm RESULT");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `export` on the primary.
+fn export(args: ExportArgs) -> Result<ExitCode, String> {
+    let request: veuicc::mirror::asn::SignedMirrorRequest = from_base64(&args.request, "SignedMirrorRequest")?;
+    let mut primary = session(&args.card)?;
+    let bpp = match mirror::export(&mut primary, &request) {
+        Ok(b) => b,
+        Err(e) => return failed(e),
+    };
+    primary.close().map_err(|e| e.to_string())?;
+    let text = base64::engine::general_purpose::STANDARD.encode(&bpp);
+    let eid = hex(request.mirror_request.secondary_eid.as_slice());
+    if args.json {
+        outln!(
+            "{{\"package\":{},\"package_bytes\":{},\"secondary_eid\":{}}}",
+            json_str(&text),
+            bpp.len(),
+            json_str(&eid)
+        );
+    } else if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        // A terminal line takes 4 KiB at most: wrapped for pasting into `join`.
+        let bytes = text.as_bytes();
+        for chunk in bytes.chunks(76) {
+            outln!("{}", String::from_utf8_lossy(chunk));
+        }
+        errln!("primary: mirror package, {} bytes, for {eid}: paste it into the secondary's join", bpp.len());
+    } else {
+        outln!("{text}");
+        errln!("primary: mirror package, {} bytes, for {eid}: give it to the secondary's join", bpp.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `confirm` on the primary.
+fn confirm(args: ConfirmArgs) -> Result<ExitCode, String> {
+    let pir = base64_bytes(&args.result, "ProfileInstallationResult")?;
+    rasn::der::decode::<veuicc::asn1::download::ProfileInstallationResult>(&pir)
+        .map_err(|e| format!("not a ProfileInstallationResult: {e}"))?;
+    let mut primary = session(&args.card)?;
+    let link = match mirror::confirm(&mut primary, &pir) {
+        Ok(l) => l,
+        Err(e) => return failed(e),
+    };
+    primary.close().map_err(|e| e.to_string())?;
+    let token_id = hex(link.token_id.as_slice());
+    let eid = link.secondary_eid.as_ref().map(|e| hex(e.as_slice()));
+    let opt = |v: Option<u64>| v.map_or_else(|| "null".to_string(), |t| t.to_string());
+    if args.json {
+        outln!(
+            "{{\"token_id\":{},\"iccid\":{},\"secondary_eid\":{},\"class\":{},\"state\":{},\"linked_at\":{},\"renew_by\":{}}}",
+            json_str(&token_id),
+            json_str(&iccid(link.iccid.as_slice())),
+            eid.as_deref().map_or_else(|| "null".to_string(), json_str),
+            link.device_class.map_or_else(|| "null".to_string(), |c| json_str(&name_of(&DEVICE_CLASS_NAMES, c))),
+            json_str(&name_of(&LINK_STATE_NAMES, link.state)),
+            opt(link.linked_at),
+            opt(link.renew_by),
+        );
+    } else {
+        outln!(
+            "primary:   link {} for {} on {} (token {token_id}), renew by {}",
+            name_of(&LINK_STATE_NAMES, link.state),
+            iccid(link.iccid.as_slice()),
+            eid.as_deref().unwrap_or("-"),
             link.renew_by.map_or_else(|| "-".to_string(), when)
         );
     }
