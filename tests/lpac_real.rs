@@ -482,3 +482,44 @@ fn real_lpac_over_pcsc() {
     assert!(!serve.contains("empty message"), "{serve}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// veuicc's mirror events (bits 24 … 29 of `profileManagementOperation`) through the real lpac:
+/// it lists them as an operation it does not know and sends them on with `notification
+/// process`, and the in-process SM-DP+ verifies each as an OtherSignedNotification.
+#[test]
+fn real_lpac_lists_and_sends_mirror_notifications() {
+    let Some(lpac) = lpac() else { return };
+    let dir = temp_dir("mirror");
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("phone");
+    let s = state.to_str().unwrap();
+    let veuicc = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_veuicc")).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    veuicc(&["download", "--state", s, "--mirror", "max=2,services=data,validity=24h,reauth=90d"]);
+    let issued: Value =
+        serde_json::from_str(&veuicc(&["mirror", "issue", "--state", s, A, "--services", "data", "--json"])).unwrap();
+    let token_id = issued["token_id"].as_str().unwrap().to_string();
+    veuicc(&["mirror", "revoke", "--state", s, &token_id]);
+    let log = dir.join("smdp.log");
+    let via = Via::StdioWith(state.clone(), vec!["--smdp-log".into(), log.to_str().unwrap().into()]);
+    // The download's own install notification (a PIR for the SM-DP+ of that session) goes first.
+    assert_eq!(
+        notifications(&lpac, &via),
+        [(1, "install".into(), A.into()), (2, "unknown".into(), A.into()), (3, "unknown".into(), A.into())]
+    );
+    ok(&lpac, &via, &["notification", "remove", "1"]);
+    ok(&lpac, &via, &["notification", "process", "-a", "-r"]);
+    assert_eq!(notifications(&lpac, &via), []);
+    let handled: Vec<(String, bool)> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["event"] == "handleNotification")
+        .map(|e| (e["operation"].as_str().unwrap_or("?").to_string(), e["verified"] == true))
+        .collect();
+    assert_eq!(handled, [("mirrorIssued".to_string(), true), ("mirrorRevoked".to_string(), true)]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
