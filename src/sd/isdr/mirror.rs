@@ -7,9 +7,9 @@
 //! (`FF49`) and ResumeMirror (`FF4A`) on the primary, each signing a `MirrorLinkUpdate` that
 //! the secondary applies with ApplyMirrorRevocation (`FF46`), ApplyMirrorRenewal (`FF48`) or
 //! ApplyMirrorSuspension (`FF4B`) —, ListMirrorLinks (`FF4C`) and GetMirrorInfo (`FF4D`). A
-//! malformed request is `6A80`; `FF4E`/`FF4F` answer `6A88`. Mirror support is always on: the
-//! tags are private-class, so they never collide with a GSMA tag, and standard ES10 commands
-//! never reach this file.
+//! malformed request, or one not in DER (its re-encoding differs), is `6A80`; `FF4E`/`FF4F`
+//! answer `6A88`. Mirror support is always on: the tags are private-class, so they never
+//! collide with a GSMA tag, and standard ES10 commands never reach this file.
 //!
 //! A mirror instance is usable while it is active and not past its renew-by
 //! ([`crate::mirror::record::profile_usable`], card clock): otherwise EnableProfile answers
@@ -97,6 +97,13 @@ pub(super) fn dispatch<P: Platform>(
         DecodeError::UnknownTag(_) => Status::ReferencedDataNotFound,
         DecodeError::Malformed(_) | DecodeError::NoTag => Status::IncorrectData,
     })?;
+    // DER only: the decoder also takes some BER forms of the same value (a BIT STRING with
+    // trailing zero bits, an INTEGER with a redundant leading octet, a primitive form marked
+    // constructed). A signed part re-encoded would still verify, so a message would have
+    // several encodings; the card takes the one.
+    if command.encode().map_err(|_| Status::IncorrectData)? != der {
+        return Err(Status::IncorrectData);
+    }
     let encoded = match command {
         MirrorCommand::IssueMirrorToken(r) => rasn::der::encode(&issue(r, ctx)?),
         MirrorCommand::RedeemMirrorCode(r) => rasn::der::encode(&redeem(r, ctx)?),
