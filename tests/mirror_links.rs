@@ -5,7 +5,8 @@
 //! renew-by is not enabled. Every update a secondary applies is refused with its code and no
 //! state change when replayed, relayed to another card, forged (each byte flipped in turn),
 //! re-signed by another card or meant for another card; a power cut at every write of each
-//! update function leaves the card before or after it.
+//! update function (and of RedeemMirrorCode and ConfirmMirror) leaves the card before or after
+//! it; every mirror event is a notification the operator verifies.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -441,13 +442,16 @@ mod power_cuts {
     #[test]
     fn the_primarys_updates_are_one_commit_each() {
         let config = veuicc::testkit::default_config();
-        // The default-identity card as the primary this time.
+        // The default-identity card as the primary this time (policy: 4 instances).
         let mut primary = card_on(&config, TearingStorage::new()).unwrap();
         {
             let mut lpa = Es10Client::open(&mut primary).unwrap();
             let mut smdp =
                 veuicc::testkit::smdp::TestSmdp::new(veuicc::testkit::pki::default_pki(), "smdp.example.com", 3);
-            let policy = veuicc::testkit::smdp::parse_mirror_policy(ROAMING).unwrap();
+            let policy = veuicc::testkit::smdp::parse_mirror_policy(
+                "max=4,services=voice+sms+data,validity=24h,reauth=90d,roaming-suspend",
+            )
+            .unwrap();
             let p = veuicc::testkit::smdp::ProfileToInstall::sample(SOURCE, 1200).with_mirror_policy(&policy);
             veuicc::testkit::lpa::download(&mut lpa, &mut smdp, &p).unwrap();
             lpa.close().unwrap();
@@ -462,9 +466,28 @@ mod power_cuts {
             p.close().unwrap();
             lpa.close().unwrap();
         }
+        // An outstanding token (a wrong code counts against it), and a third device whose
+        // link is pending: its installation result still to be confirmed.
+        let mut p = Es10Client::open(&mut primary).unwrap();
+        mirror::issue(&mut p, &token_req(3600, None)).unwrap();
+        let mut glasses = secondary_n(3);
+        let mut g = Es10Client::open(&mut glasses).unwrap();
+        let token = mirror::issue(&mut p, &token_req(3600, None)).unwrap();
+        let request = mirror::begin(&mut g, &token).unwrap();
+        let bpp = mirror::export(&mut p, &request).unwrap();
+        let (pir, _) = mirror::install(&mut g, &bpp).unwrap();
+        p.close().unwrap();
+        g.close().unwrap();
         let mut initial = primary.into_platform().storage;
         initial.power_up();
-        let requests: [(&str, Vec<u8>); 3] = [
+        let wrong = RedeemMirrorCodeRequest {
+            numeric_code: rasn::types::NumericString::from_bytes(b"00000000").unwrap(),
+            iccid: None,
+        };
+        let requests: [(&str, Vec<u8>); 6] = [
+            ("redeem a wrong code", rasn::der::encode(&wrong).unwrap()),
+            ("confirm", rasn::der::encode(&ConfirmMirrorRequest { profile_installation_result: pir.into() }).unwrap()),
+            ("resume all", rasn::der::encode(&ResumeMirrorRequest { link: None }).unwrap()),
             ("suspend all", rasn::der::encode(&SuspendMirrorRequest { link: None }).unwrap()),
             ("renew", {
                 let eid = FixedOctetString::new(support::mirror::eid_of(&watch));
