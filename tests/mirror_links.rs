@@ -607,3 +607,55 @@ fn every_mirror_event_is_a_notification_the_operator_verifies() {
     let der = on(&mut phone, |lpa| lpa.store_data(&support::hex("BF2800")).unwrap());
     assert!(hexs(&der).contains("8105070000008"), "{}", hexs(&der));
 }
+
+/// Pairs with a token for `services` only.
+fn pair_for(primary: &mut TestCard, secondary: &mut TestCard, services: u8) {
+    let target = support::mirror::eid_of(secondary);
+    let req = IssueMirrorTokenRequest { services: services_bits(services), ..token_req(3600, Some(target)) };
+    let mut p = Es10Client::open(&mut *primary).unwrap();
+    let mut s = Es10Client::open(&mut *secondary).unwrap();
+    mirror::pair(&mut p, &mut s, &req).unwrap();
+    p.close().unwrap();
+    s.close().unwrap();
+}
+
+/// EF.UST's first five bytes and EF.EST's first byte of the enabled profile's USIM.
+fn ust_and_est(card: &mut TestCard) -> (Vec<u8>, u8) {
+    usim(card);
+    assert_eq!(tx(card, "00A4000C026F38").1, 0x9000);
+    let (ust, sw) = tx(card, "00B0000005");
+    assert_eq!(sw, 0x9000);
+    assert_eq!(tx(card, "00A4000C026F56").1, 0x9000);
+    let (est, sw) = tx(card, "00B0000001");
+    assert_eq!(sw, 0x9000);
+    (ust, est[0])
+}
+
+#[test]
+fn an_instances_usim_shows_only_the_services_its_link_allows() {
+    let mut phone = primary_with(FULL);
+    assert_eq!(enable_source(&mut phone), "0");
+    let (ust, est) = ust_and_est(&mut phone);
+    // The source profile as the operator made it: FDN and ACL off.
+    assert_eq!((ust[0] & 0x02, ust[4] & 0x04, est & 0x05), (0x02, 0x04, 0x00), "{}", hexs(&ust));
+    let mut everything = secondary_n(1);
+    let mut laptop = secondary_n(2);
+    let mut watch = secondary_n(3);
+    pair_for(&mut phone, &mut everything, service::ALL);
+    pair_for(&mut phone, &mut laptop, service::DATA);
+    pair_for(&mut phone, &mut watch, service::VOICE | service::SMS);
+    for card in [&mut everything, &mut laptop, &mut watch] {
+        enabled_source(card);
+    }
+    // All services: the USIM as the source's.
+    assert_eq!(ust_and_est(&mut everything), (ust.clone(), est));
+    // Data only: Fixed Dialling Numbers enabled (and empty).
+    let (l_ust, l_est) = ust_and_est(&mut laptop);
+    assert_eq!((l_ust[0] & 0x02, l_est & 0x05), (0x02, 0x01));
+    // No data: the APN Control List enabled (and empty).
+    let (w_ust, w_est) = ust_and_est(&mut watch);
+    assert_eq!((w_ust[4] & 0x04, w_est & 0x05), (0x04, 0x04));
+    // Still a working USIM for what is allowed.
+    assert_eq!(authenticate(&mut laptop, 1), 0x9000);
+    assert_eq!(authenticate(&mut watch, 1), 0x9000);
+}

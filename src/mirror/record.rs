@@ -122,6 +122,17 @@ pub fn profile_usable(state: &crate::store::CardState, slot: u8, now: Option<u64
     }
 }
 
+/// The services a mirror instance in slot `slot` may use (`asn::service` bits); `None` for a
+/// profile that is not a mirror instance.
+pub fn instance_services(state: &crate::store::CardState, slot: u8) -> Option<u8> {
+    match state.get::<MirrorKind, ()>(&key(slot)) {
+        Ok(Some(MirrorRecord { instance: Some(instance), .. })) => Some(instance.services),
+        // A record that does not decode: nothing is allowed.
+        Err(_) => Some(0),
+        Ok(_) => None,
+    }
+}
+
 impl MirrorEntry {
     /// Whether the entry counts against `maxInstances` at `now`: an unexpired outstanding
     /// token, or a pending, active or suspended link.

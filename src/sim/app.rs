@@ -231,6 +231,10 @@ fn latch<P: Platform>(ctx: &mut Ctx<'_, P>, port: Port) -> Option<Loaded> {
     // package) is dropped, not applied.
     persisted.files.retain(|f| usize::try_from(f.index).is_ok_and(|i| tree.restore(i, f.content.to_vec())));
     let _ = tree.take_dirty();
+    // A mirror instance's USIM shows only the services its link allows (`services`).
+    if let Some(services) = crate::mirror::record::instance_services(ctx.state, slot) {
+        super::services::restrict(&mut tree, services);
+    }
     let mut pins = PinSet::new(&profile);
     if let Some(saved) = &persisted.pins
         && !pins.apply(saved)

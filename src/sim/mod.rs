@@ -8,6 +8,7 @@ pub mod arr;
 pub mod fs;
 pub mod milenage;
 pub mod pin;
+pub(crate) mod services;
 pub mod sqn;
 pub mod state;
 pub(crate) mod tuak;

@@ -659,28 +659,42 @@ fn apply_revocation<P: Platform>(
     answer(MirrorResult::Ok)
 }
 
+/// Checks `signed` ([`checked_update`]), makes `change` to the instance and commits it with the
+/// secondary's mirror notification of `event`: the result code.
+fn apply_update<P: Platform>(
+    signed: &SignedMirrorLinkUpdate,
+    actions: &[u8],
+    (event, change): (NotificationEvent, impl FnOnce(&mut InstanceRecord)),
+    ctx: &mut Ctx<'_, P>,
+) -> Result<MirrorResult> {
+    let ForInstance { profile, mut record } = match checked_update(signed, actions, ctx)? {
+        Ok(found) => found,
+        Err(r) => return Ok(r),
+    };
+    if let Some(instance) = record.instance.as_mut() {
+        change(instance);
+    }
+    let Some(slot) = ctx.state.profiles.get(profile).map(ProfileRecord::slot) else {
+        return Ok(MirrorResult::UnknownLink);
+    };
+    commit(ctx, slot, &record, Some(event))?;
+    Ok(MirrorResult::Ok)
+}
+
 /// ApplyMirrorRenewal (`FF48`, secondary): the instance's renew-by becomes the renewal's
 /// (absent: incorrectInputValues).
 fn apply_renewal<P: Platform>(
     req: ApplyMirrorRenewalRequest,
     ctx: &mut Ctx<'_, P>,
 ) -> Result<ApplyMirrorRenewalResponse> {
-    let answer = |r: MirrorResult| Ok(ApplyMirrorRenewalResponse { mirror_result: r.value() });
-    let Some(renew_by) = req.renewal.mirror_link_update.renew_by else {
-        return answer(MirrorResult::IncorrectInputValues);
+    let result = match req.renewal.mirror_link_update.renew_by {
+        None => MirrorResult::IncorrectInputValues,
+        Some(renew_by) => {
+            let change = |i: &mut InstanceRecord| i.renew_by = renew_by;
+            apply_update(&req.renewal, &[action::RENEW], (NotificationEvent::MirrorRenewed, change), ctx)?
+        }
     };
-    let ForInstance { profile, mut record } = match checked_update(&req.renewal, &[action::RENEW], ctx)? {
-        Ok(found) => found,
-        Err(r) => return answer(r),
-    };
-    if let Some(instance) = record.instance.as_mut() {
-        instance.renew_by = renew_by;
-    }
-    let Some(slot) = ctx.state.profiles.get(profile).map(ProfileRecord::slot) else {
-        return answer(MirrorResult::UnknownLink);
-    };
-    commit(ctx, slot, &record, Some(NotificationEvent::MirrorRenewed))?;
-    answer(MirrorResult::Ok)
+    Ok(ApplyMirrorRenewalResponse { mirror_result: result.value() })
 }
 
 /// ApplyMirrorSuspension (`FF4B`, secondary): a suspension makes the instance suspended (it
@@ -689,25 +703,15 @@ fn apply_suspension<P: Platform>(
     req: ApplyMirrorSuspensionRequest,
     ctx: &mut Ctx<'_, P>,
 ) -> Result<ApplyMirrorSuspensionResponse> {
-    let answer = |r: MirrorResult| Ok(ApplyMirrorSuspensionResponse { mirror_result: r.value() });
-    let actions = [action::SUSPEND, action::RESUME];
-    let ForInstance { profile, mut record } = match checked_update(&req.update, &actions, ctx)? {
-        Ok(found) => found,
-        Err(r) => return answer(r),
-    };
     let (state, event) = if req.update.mirror_link_update.action == action::SUSPEND {
         (link_state::SUSPENDED, NotificationEvent::MirrorSuspended)
     } else {
         (link_state::ACTIVE, NotificationEvent::MirrorResumed)
     };
-    if let Some(instance) = record.instance.as_mut() {
-        instance.state = state;
-    }
-    let Some(slot) = ctx.state.profiles.get(profile).map(ProfileRecord::slot) else {
-        return answer(MirrorResult::UnknownLink);
-    };
-    commit(ctx, slot, &record, Some(event))?;
-    answer(MirrorResult::Ok)
+    let actions = [action::SUSPEND, action::RESUME];
+    let change = |i: &mut InstanceRecord| i.state = state;
+    let result = apply_update(&req.update, &actions, (event, change), ctx)?;
+    Ok(ApplyMirrorSuspensionResponse { mirror_result: result.value() })
 }
 
 /// The profiles a list / info request covers: the ICCID's, or all (`None`: no such profile).
