@@ -1180,6 +1180,96 @@ fn record_mirror() {
     );
 }
 
+/// A mirror link's life on each side (issue #19): the traced card as the secondary of an
+/// untraced primary with its own identity, then as the primary of an untraced secondary. The
+/// partner card is deterministic (seeded RNG, RFC 6979 signatures), so the recorded bytes replay.
+fn record_mirror_links() {
+    use support::mirror::{SOURCE, T0, card_of, identity_of, install_source, token_req};
+    use veuicc::mirror::asn::*;
+    use veuicc::testkit::mirror;
+    let src = "testkit Es10Client (lpac's framing) and testkit::mirror relaying between two cards; the partner \
+               card (generated identity 7 of the test PKI, seed 21) is not traced";
+    let clocked = CardSpec { clock: Some(T0), ..CardSpec::default() };
+    let info = rasn::der::encode(&GetMirrorInfoRequest { iccid: None }).unwrap();
+    let list = rasn::der::encode(&ListMirrorLinksRequest { iccid: None }).unwrap();
+    record(
+        "mirror/secondary-link.trace",
+        "the card as a mirror secondary: BeginMirror with a primary's token, the mirror package through \
+         LoadBoundProfilePackage, GetMirrorInfo, then the primary's signed updates applied — a renewal, a \
+         suspension (GetMirrorInfo: suspended), a resumption, the renewal again (replayedMessage), the \
+         revocation (the instance deleted, GetMirrorInfo empty) — and the pending notifications",
+        src,
+        &clocked,
+        |t| {
+            let mut primary = card_of(identity_of(7), 21);
+            install_source(
+                &mut primary,
+                default_pki(),
+                "max=3,services=voice+sms+data,validity=24h,reauth=90d,roaming-suspend",
+            );
+            let mut p = Es10Client::open(&mut primary).unwrap();
+            let mut s = Es10Client::open(&mut *t).unwrap();
+            let paired = mirror::pair(&mut p, &mut s, &token_req(3600, None)).unwrap();
+            s.store_data(&info).unwrap();
+            let link = MirrorLinkRef::TokenId(paired.link.token_id);
+            let renewal = mirror::renew(&mut p, link.clone()).unwrap();
+            assert_eq!(mirror::apply(&mut s, &renewal).unwrap(), mirror::APPLIED);
+            let suspension = mirror::suspend(&mut p, Some(link.clone())).unwrap();
+            assert_eq!(mirror::apply(&mut s, &suspension[0]).unwrap(), mirror::APPLIED);
+            s.store_data(&info).unwrap();
+            let resumption = mirror::resume(&mut p, Some(link.clone())).unwrap();
+            assert_eq!(mirror::apply(&mut s, &resumption[0]).unwrap(), mirror::APPLIED);
+            assert_eq!(mirror::apply(&mut s, &renewal).unwrap(), MirrorResult::ReplayedMessage.value());
+            let mirror::Revoked::Revocation(revocation) = mirror::revoke(&mut p, link).unwrap() else {
+                panic!("revoked")
+            };
+            assert_eq!(mirror::apply(&mut s, &revocation).unwrap(), mirror::APPLIED);
+            s.store_data(&info).unwrap();
+            s.list_notifications().unwrap();
+            s.close().unwrap();
+            p.close().unwrap();
+        },
+    );
+    record(
+        "mirror/primary-link.trace",
+        "the card as a mirror primary: the profile (mirror policy max=3, roaming-suspend) downloaded, a watch \
+         paired (IssueMirrorToken, ExportMirror of its request, ConfirmMirror of its installation result), \
+         ListMirrorLinks, RenewMirror, SuspendMirror with no link (roaming), ResumeMirror, RevokeMirror by the \
+         secondary's EID, ListMirrorLinks, and the mirror notifications in ListNotification",
+        src,
+        &clocked,
+        |t| {
+            let mut watch = card_of(identity_of(7), 21);
+            let watch_eid = support::mirror::eid_of(&watch);
+            {
+                let mut lpa = Es10Client::open(&mut *t).unwrap();
+                let mut smdp = smdp();
+                let policy = veuicc::testkit::smdp::parse_mirror_policy(
+                    "max=3,services=voice+sms+data,validity=24h,reauth=90d,roaming-suspend",
+                )
+                .unwrap();
+                let profile = ProfileToInstall::sample(SOURCE, 1500).with_mirror_policy(&policy);
+                download(&mut lpa, &mut smdp, &profile).unwrap();
+                lpa.close().unwrap();
+            }
+            let mut p = Es10Client::open(&mut *t).unwrap();
+            let mut s = Es10Client::open(&mut watch).unwrap();
+            let paired = mirror::pair(&mut p, &mut s, &token_req(3600, Some(watch_eid))).unwrap();
+            p.store_data(&list).unwrap();
+            let link = MirrorLinkRef::TokenId(paired.link.token_id);
+            mirror::renew(&mut p, link).unwrap();
+            mirror::suspend(&mut p, None).unwrap();
+            mirror::resume(&mut p, None).unwrap();
+            let by_eid = MirrorLinkRef::SecondaryEid(rasn::types::FixedOctetString::new(watch_eid));
+            mirror::revoke(&mut p, by_eid).unwrap();
+            p.store_data(&list).unwrap();
+            p.list_notifications().unwrap();
+            p.close().unwrap();
+            s.close().unwrap();
+        },
+    );
+}
+
 #[test]
 fn record_the_corpus() {
     if std::env::var("VEUICC_RECORD_TRACES").as_deref() != Ok("1") {
@@ -1196,6 +1286,7 @@ fn record_the_corpus() {
     record_sim();
     record_v3();
     record_mirror();
+    record_mirror_links();
     record_rpm();
     match lpac_binary() {
         Some(l) => record_lpac(&l),
