@@ -57,6 +57,10 @@ pub(crate) struct Args {
     /// an rpmConfiguration naming it (OID 2.999.10) for every command; see `veuicc rpm`.
     #[arg(long)]
     rpm: bool,
+    /// Let the profile move to another device later (SGP.22 v3 Device Change, a v3 card): the metadata gets
+    /// a deviceChangeConfiguration (requestToDp, naming the `--smdp` address); see `veuicc transfer`.
+    #[arg(long)]
+    device_change: bool,
     /// SM-DP+ address (where the notifications go).
     #[arg(long, default_value = "smdp.veuicc.test")]
     smdp: String,
@@ -238,7 +242,7 @@ fn events(list: &str) -> Result<u8, String> {
 
 /// A failed download as the CLI prints it: the card's codes by their SGP.22 v2.5 names (`name_of`
 /// of AuthenticateErrorCode / DownloadErrorCode / ErrorReason).
-fn name(e: &DownloadError) -> String {
+pub(crate) fn name(e: &DownloadError) -> String {
     use veuicc::asn1::codes::{AuthenticateErrorCode, DownloadErrorCode, ErrorReason};
     match e {
         DownloadError::Authenticate(c) => format!("{} ({c}) in AuthenticateServer", AuthenticateErrorCode::name_of(*c)),
@@ -253,6 +257,41 @@ fn name(e: &DownloadError) -> String {
 /// The profile owner OID a `--rpm` profile names (2.999.99, OID content bytes).
 pub(crate) const RPM_OWNER: [u8; 3] = [0x88, 0x37, 0x63];
 
+/// The profile the built-in SM-DP+ offers for `package` (default: the generated one for
+/// `iccid`, else for 89000123456789012341) before `download`'s metadata flags: the metadata an
+/// SM-DP+ makes from the package (its header's ICCID, swapped into `Iccid`); a package that
+/// does not parse goes as it is, for the card to judge. The generated package carries `iccid`
+/// in its header and EF.ICCID; a given package keeps its own, and `iccid` then changes only the
+/// metadata. `veuicc transfer` re-offers a profile built the same way.
+pub(crate) fn offered_profile(package: Option<Vec<u8>>, iccid: Option<&str>) -> Result<ProfileToInstall, String> {
+    let generated = package.is_none();
+    let default_iccid: [u8; 10] =
+        iccid_bytes(iccid.unwrap_or(DEFAULT_ICCID))?.try_into().map_err(|_| "ICCID: 10 bytes".to_string())?;
+    let upp = package.unwrap_or_else(|| TestProfile::new(default_iccid).with_padding(8 * 1024).to_der());
+    let mut profile = ProfileToInstall::from_package(upp.clone()).unwrap_or_else(|_| {
+        let mut p = ProfileToInstall::sample(default_iccid, 0);
+        p.upp = upp;
+        p
+    });
+    if let Some(text) = iccid.filter(|_| !generated) {
+        profile.metadata.iccid = iccid_bytes(text)?.into();
+    }
+    Ok(profile)
+}
+
+/// The deviceChangeConfiguration a `--device-change` profile carries (StoreMetadata, SGP.22 v3):
+/// requestToDp, the SM-DP+ at `smdp` deciding the Device Change, no CI, EID or TAC required.
+pub(crate) fn device_change_configuration(smdp: &str) -> Result<rasn::types::Any, String> {
+    use veuicc::asn1::dc::{DeviceChangeConfiguration, RequestToDp};
+    let config = DeviceChangeConfiguration::RequestToDp(RequestToDp {
+        smdp_address_for_dc: smdp.into(),
+        allowed_ci_pkid: None,
+        eid_required: None,
+        tac_required: None,
+    });
+    rasn::der::encode(&config).map(rasn::types::Any::new).map_err(|e| e.to_string())
+}
+
 pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     #[cfg(feature = "lpa-http")]
     if let Some(code) = &args.remote.activation_code {
@@ -262,23 +301,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
         Some(path) => Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
         None => None,
     };
-    // The metadata an SM-DP+ makes from the package (its header's ICCID, swapped into `Iccid`),
-    // unless told otherwise; a package that does not parse goes as it is, for the card to judge.
-    // The generated package carries `--iccid` (or the default) in its header and EF.ICCID; a
-    // given package keeps its own, and `--iccid` then changes only the metadata.
-    let generated = package.is_none();
-    let default_iccid: [u8; 10] = iccid_bytes(args.iccid.as_deref().unwrap_or(DEFAULT_ICCID))?
-        .try_into()
-        .map_err(|_| "ICCID: 10 bytes".to_string())?;
-    let upp = package.unwrap_or_else(|| TestProfile::new(default_iccid).with_padding(8 * 1024).to_der());
-    let mut profile = ProfileToInstall::from_package(upp.clone()).unwrap_or_else(|_| {
-        let mut p = ProfileToInstall::sample(default_iccid, 0);
-        p.upp = upp;
-        p
-    });
-    if let Some(text) = args.iccid.as_deref().filter(|_| !generated) {
-        profile.metadata.iccid = iccid_bytes(text)?.into();
-    }
+    // The metadata an SM-DP+ makes from the package, unless told otherwise (`offered_profile`).
+    let mut profile = offered_profile(package, args.iccid.as_deref())?;
     if let Some(name) = &args.name {
         profile.metadata.profile_name = veuicc::asn1::BoundedUtf8::truncated(name);
     }
@@ -299,6 +323,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, String> {
     if let Some(text) = &args.mirror {
         let policy = veuicc::testkit::smdp::parse_mirror_policy(text).map_err(|e| format!("--mirror: {e}"))?;
         profile = profile.with_mirror_policy(&policy);
+    }
+    if args.device_change {
+        profile.metadata.device_change_configuration = Some(device_change_configuration(&args.smdp)?);
     }
     if args.rpm {
         profile.metadata.rpm_configuration = Some(veuicc::testkit::smdp::rpm_configuration(None, &RPM_OWNER));

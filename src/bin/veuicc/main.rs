@@ -33,6 +33,7 @@ mod sim;
 #[cfg(feature = "smdp")]
 mod smdp;
 mod state;
+mod transfer;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -99,6 +100,9 @@ enum Command {
     /// an RPM package for a profile (`download --rpm` makes one it manages), the card runs it
     /// through the LPA path (AuthenticateServer, LoadRpmPackage): `rpm enable ICCID`.
     Rpm(rpm::Args),
+    /// Device Change (an SGP.22 v3 card): move a profile to another card with the built-in test
+    /// SM-DP+ (`download --device-change` lets one move): `transfer --from OLD --to NEW ICCID`.
+    Transfer(transfer::Args),
     /// Browse the enabled profile's SIM over APDUs: `sim ls [PATH]`, `sim cat PATH`, `sim auth RAND AUTN`.
     Sim(sim::Args),
     /// Mirror instances (one subscription on several cards): `mirror issue ICCID` prints a token
@@ -129,6 +133,7 @@ fn main() -> ExitCode {
         Command::Notifications(args) => lpa::notifications(args),
         Command::MemoryReset(args) => lpa::memory_reset(args),
         Command::Rpm(args) => rpm::run(args),
+        Command::Transfer(args) => transfer::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Mirror(args) => mirror::run(args),
         Command::Conformance(args) => conformance::run_cmd(args),
