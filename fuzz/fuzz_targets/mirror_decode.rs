@@ -127,10 +127,18 @@ fn leading_zeros(a: &[u8], b: &[u8]) -> bool {
 /// content and the rest of `b`.
 fn lenient_tlv(b: &[u8]) -> Option<(bool, &[u8], &[u8])> {
     let mut i = 1;
+    // The high-tag-number form is minimal only for a number of 31 or more with no leading
+    // zero group (X.690 §8.1.2.4): rasn also takes `9F 00` for [0].
+    let mut tag_minimal = true;
     if b.first()? & 0x1F == 0x1F {
+        let mut number = 0u64;
+        tag_minimal = *b.get(1)? != 0x80;
         while b.get(i)? & 0x80 != 0 {
+            number = number.saturating_mul(128).saturating_add(u64::from(b[i] & 0x7F));
             i += 1;
         }
+        number = number.saturating_mul(128).saturating_add(u64::from(b[i] & 0x7F));
+        tag_minimal &= number >= 31;
         i += 1;
     }
     let l0 = *b.get(i)?;
@@ -145,10 +153,10 @@ fn lenient_tlv(b: &[u8]) -> Option<(bool, &[u8], &[u8])> {
         (len, octets[0] != 0 && len >= 0x80)
     };
     let content = b.get(i..i.checked_add(len)?)?;
-    Some((minimal, content, &b[i + len..]))
+    Some((minimal && tag_minimal, content, &b[i + len..]))
 }
 
-/// Whether `b`, read as TLVs to `depth` levels, has a length that is not minimal DER. rasn
+/// Whether `b`, read as TLVs to `depth` levels, has a tag or length that is not minimal DER. rasn
 /// ignores the constructed bit, so the content of every TLV that parses as TLVs is walked,
 /// primitive or not (an OCTET STRING holding such bytes is then not checked byte for byte:
 /// a lost check, never a false alarm).
