@@ -181,6 +181,13 @@ pub struct Ctx<'a, P: Platform> {
 }
 
 impl<P: Platform> Ctx<'_, P> {
+    /// The card clock's time, in Unix seconds (`None`: the card has no time).
+    pub(crate) fn now(&mut self) -> Option<u64> {
+        use crate::platform::Clock;
+        let (_, _, clock) = self.platform.split();
+        clock.now().map(|t| t.0)
+    }
+
     /// The card's configuration.
     pub fn config(&self) -> &CardConfig {
         self.config

@@ -98,16 +98,24 @@ fn issue_list_info_redeem_revoke_on_a_state_directory() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A temporary directory holding a test PKI of `cards` cards, a primary state directory with
+/// the source profile downloaded under `policy`, and the path of a secondary's (not created):
+/// (dir, primary, secondary, pki).
+fn two_cards(name: &str, cards: u8, policy: &str) -> (std::path::PathBuf, String, String, String) {
+    let dir = std::env::temp_dir().join(format!("veuicc-cli-mirror-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = |p: &str| dir.join(p).to_str().unwrap().to_string();
+    let (primary, secondary, pki) = (path("p"), path("s"), path("pki"));
+    assert_eq!(veuicc(&["pki", "new", &pki, "--cards", &cards.to_string()]).0, 0);
+    let (code, _, err) = veuicc(&["download", "--state", &primary, "--mirror", policy]);
+    assert_eq!(code, 0, "{err}");
+    (dir, primary, secondary, pki)
+}
+
 #[test]
 fn pair_two_state_directories() {
-    let dir = std::env::temp_dir().join(format!("veuicc-cli-mirror-pair-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let (primary, secondary, pki) = (dir.join("p"), dir.join("s"), dir.join("pki"));
-    let (primary, secondary, pki) = (primary.to_str().unwrap(), secondary.to_str().unwrap(), pki.to_str().unwrap());
-    assert_eq!(veuicc(&["pki", "new", pki, "--cards", "2"]).0, 0);
-    let (code, _, err) =
-        veuicc(&["download", "--state", primary, "--mirror", "max=2,services=voice+data,validity=24h,reauth=30d"]);
-    assert_eq!(code, 0, "{err}");
+    let (dir, primary, secondary, pki) = two_cards("pair", 2, "max=2,services=voice+data,validity=24h,reauth=30d");
+    let (primary, secondary, pki) = (primary.as_str(), secondary.as_str(), pki.as_str());
     // The secondary's directory keeps the second identity of the PKI (another EID, the same CI).
     let card2 = format!("{pki}/card2");
     assert_eq!(veuicc(&["mirror", "info", "--state", secondary, "--identity", &card2]).0, 0);
@@ -263,14 +271,8 @@ fn issue_writes_the_qr_code_as_a_png() {
 
 #[test]
 fn join_export_confirm_between_processes() {
-    let dir = std::env::temp_dir().join(format!("veuicc-cli-mirror-join-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let (phone, watch, pki) = (dir.join("phone"), dir.join("watch"), dir.join("pki"));
-    let (phone, watch, pki) = (phone.to_str().unwrap(), watch.to_str().unwrap(), pki.to_str().unwrap());
-    assert_eq!(veuicc(&["pki", "new", pki, "--cards", "3"]).0, 0);
-    let (code, _, err) =
-        veuicc(&["download", "--state", phone, "--mirror", "max=2,services=voice+sms+data,reauth=30d"]);
-    assert_eq!(code, 0, "{err}");
+    let (dir, phone, watch, pki) = two_cards("join", 3, "max=2,services=voice+sms+data,reauth=30d");
+    let (phone, watch, pki) = (phone.as_str(), watch.as_str(), pki.as_str());
     let (code, out, _) = veuicc(&["mirror", "issue", "--state", phone, ICCID, "--class", "watch", "--json"]);
     assert_eq!(code, 0);
     let token = serde_json::from_str::<serde_json::Value>(&out).unwrap()["token"].as_str().unwrap().to_string();

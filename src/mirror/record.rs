@@ -99,7 +99,7 @@ impl crate::store::RecordKind for MirrorKind {
 
 /// The key of profile slot `slot`'s record (`p10` → `mirror.p10`).
 pub fn key(slot: u8) -> String {
-    alloc::format!("p{slot:02x}")
+    crate::store::slot_key(slot)
 }
 
 impl InstanceRecord {
@@ -111,25 +111,46 @@ impl InstanceRecord {
     }
 }
 
-/// Whether the profile in slot `slot` may be enabled and may answer AUTHENTICATE at `now`: any
-/// profile that is not a mirror instance, and a mirror instance that is
-/// [usable](InstanceRecord::usable). A record that does not decode is not usable.
-pub fn profile_usable(state: &crate::store::CardState, slot: u8, now: Option<u64>) -> bool {
-    match state.get::<MirrorKind, ()>(&key(slot)) {
-        Ok(Some(MirrorRecord { instance: Some(instance), .. })) => instance.usable(now),
-        Ok(_) => true,
-        Err(_) => false,
-    }
+/// What the card must know of a profile's mirror role to enable it or let its SIM answer
+/// AUTHENTICATE: read once from its record (`Gate::of`); the SIM keeps it with its latch and
+/// reads it again only when the store changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// Not a mirror instance.
+    Ordinary,
+    /// A mirror instance.
+    Instance(InstanceRecord),
+    /// The record does not decode: nothing is allowed.
+    Unreadable,
 }
 
-/// The services a mirror instance in slot `slot` may use (`asn::service` bits); `None` for a
-/// profile that is not a mirror instance.
-pub fn instance_services(state: &crate::store::CardState, slot: u8) -> Option<u8> {
-    match state.get::<MirrorKind, ()>(&key(slot)) {
-        Ok(Some(MirrorRecord { instance: Some(instance), .. })) => Some(instance.services),
-        // A record that does not decode: nothing is allowed.
-        Err(_) => Some(0),
-        Ok(_) => None,
+impl Gate {
+    /// The gate of the profile in slot `slot`.
+    pub fn of(state: &crate::store::CardState, slot: u8) -> Gate {
+        match state.get::<MirrorKind, ()>(&key(slot)) {
+            Ok(Some(MirrorRecord { instance: Some(instance), .. })) => Gate::Instance(instance),
+            Ok(_) => Gate::Ordinary,
+            Err(_) => Gate::Unreadable,
+        }
+    }
+
+    /// Whether the profile may be enabled and answer AUTHENTICATE at `now`: any profile that
+    /// is not a mirror instance, and an instance that is [usable](InstanceRecord::usable).
+    pub fn usable(&self, now: Option<u64>) -> bool {
+        match self {
+            Gate::Ordinary => true,
+            Gate::Instance(i) => i.usable(now),
+            Gate::Unreadable => false,
+        }
+    }
+
+    /// The services an instance may use (`asn::service` bits); `None` for an ordinary profile.
+    pub fn services(&self) -> Option<u8> {
+        match self {
+            Gate::Ordinary => None,
+            Gate::Instance(i) => Some(i.services),
+            Gate::Unreadable => Some(0),
+        }
     }
 }
 

@@ -116,6 +116,9 @@ struct Loaded {
     sqn: SqnRecord,
     /// The store generation at which the profile was last seen enabled on the port.
     checked: u64,
+    /// Its mirror role (read at the latch and whenever the generation changes): whether it may
+    /// answer AUTHENTICATE, what its USIM shows.
+    mirror: crate::mirror::record::Gate,
     /// Access decisions already made, by (EF, operation, the channel's application): valid
     /// while no PIN state and no file content changes (both clear it; a reset starts afresh).
     access: RefCell<AccessCache>,
@@ -200,6 +203,7 @@ impl Sim {
                 let slot = l.slot;
                 if ctx.state.profiles.iter().any(|p| p.slot() == slot && p.enabled_on() == Some(port)) {
                     l.checked = generation;
+                    l.mirror = crate::mirror::record::Gate::of(ctx.state, slot);
                 } else {
                     *latched = Latch::Empty;
                 }
@@ -232,7 +236,8 @@ fn latch<P: Platform>(ctx: &mut Ctx<'_, P>, port: Port) -> Option<Loaded> {
     persisted.files.retain(|f| usize::try_from(f.index).is_ok_and(|i| tree.restore(i, f.content.to_vec())));
     let _ = tree.take_dirty();
     // A mirror instance's USIM shows only the services its link allows (`services`).
-    if let Some(services) = crate::mirror::record::instance_services(ctx.state, slot) {
+    let mirror = crate::mirror::record::Gate::of(ctx.state, slot);
+    if let Some(services) = mirror.services() {
         super::services::restrict(&mut tree, services);
     }
     let mut pins = PinSet::new(&profile);
@@ -277,6 +282,7 @@ fn latch<P: Platform>(ctx: &mut Ctx<'_, P>, port: Port) -> Option<Loaded> {
         record: persisted,
         sqn,
         checked,
+        mirror,
         access: RefCell::new(AccessCache::default()),
     })
 }
@@ -882,12 +888,7 @@ fn authenticate<P: Platform>(
     ctx: &mut Ctx<'_, P>,
 ) -> Result<Vec<u8>> {
     // A mirror instance that is suspended or past its renew-by answers no challenge.
-    let now = {
-        use crate::platform::Clock;
-        let (_, _, clock) = ctx.platform.split();
-        clock.now().map(|t| t.0)
-    };
-    if !crate::mirror::record::profile_usable(ctx.state, loaded.slot, now) {
+    if !matches!(loaded.mirror, crate::mirror::record::Gate::Ordinary) && !loaded.mirror.usable(ctx.now()) {
         return Err(Status::ConditionsNotSatisfied);
     }
     if command.gsm {

@@ -90,5 +90,5 @@ impl crate::store::RecordKind for SimKind {
 
 /// The key of profile slot `slot`'s record (`p05` → `sim.p05`).
 pub fn key(slot: u8) -> String {
-    alloc::format!("p{slot:02x}")
+    crate::store::slot_key(slot)
 }

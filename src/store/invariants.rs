@@ -98,7 +98,7 @@ pub fn check_invariants(store: &Store, state: &CardState) -> Result<(), Violatio
     {
         return fail(format!("the install record's transactionId has {} bytes", install.transaction_id.len()));
     }
-    let slots: BTreeSet<String> = state.profiles.iter().map(|p| format!("p{:02x}", p.slot())).collect();
+    let slots: BTreeSet<String> = state.profiles.iter().map(|p| super::slot_key(p.slot())).collect();
     for name in state.kinds.keys() {
         let Some((_, key)) = name.rsplit_once('.') else { continue };
         let per_slot = key.len() == 3

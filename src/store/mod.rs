@@ -34,7 +34,7 @@ pub use mem::{MemStorage, MemStorageError};
 pub use records::{
     CardState, ConfigRecord, Edit, Enterprise, EnterpriseRules, Icon, InstallRecord, MAX_NOTIFICATIONS, MAX_PORTS,
     NotificationConfig, NotificationEvent, NotificationRecord, Owner, PPR1, PPR2, Port, PortKind, PortRecord,
-    ProfileClass, ProfileRecord, ProfileState, RecordKind,
+    ProfileClass, ProfileRecord, ProfileState, RecordKind, slot_key,
 };
 
 use crate::platform::Storage;

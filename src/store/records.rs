@@ -465,6 +465,13 @@ fn encode<T: Encode, E>(value: &T, what: &'static str) -> Result<Vec<u8>, Error<
     rasn::der::encode(value).map_err(|_| Error::LogicBug(what))
 }
 
+/// The key of profile slot `slot`'s records of every [`RecordKind`] (`p10` → `sim.p10`,
+/// `mirror.p10`, …): removed with the profile (`Edit::remove_profile`), and a record keyed so
+/// must belong to a profile (`check_invariants`).
+pub fn slot_key(slot: u8) -> String {
+    format!("p{slot:02x}")
+}
+
 fn notification_name(seq: u64) -> String {
     format!("n.{seq:016x}")
 }

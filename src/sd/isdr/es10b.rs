@@ -31,6 +31,11 @@ pub(crate) fn named_bits(bits: &[usize]) -> BitString {
     s
 }
 
+/// The BIT STRING whose bit n is bit n of `mask` (bits 0 … 7), DER's trailing zeros dropped.
+pub(crate) fn mask_bits(mask: u8) -> BitString {
+    named_bits(&(0..8).filter(|b| mask & (1 << b) != 0).collect::<Vec<_>>())
+}
+
 fn pkids(list: &[Vec<u8>]) -> Vec<OctetString> {
     list.iter().map(|k| OctetString::from(k.clone())).collect()
 }
@@ -159,13 +164,12 @@ pub(super) fn get_euicc_challenge<P: Platform>(
 /// The default table answers `BF43 14 A0 12 30 10 80 02 05 60 A1 07 30 05 80 03 EEEEEE 82 01 00`
 /// (PPR1 and PPR2 for every operator, no consent); an empty one `BF43 02 A0 00`.
 pub(super) fn get_rat<P: Platform>(_req: GetRatRequest, ctx: &mut Ctx<'_, P>) -> GetRatResponse {
-    let bits = |mask: u8| named_bits(&(0..8).filter(|b| mask & (1 << b) != 0).collect::<Vec<_>>());
     let rat = ctx
         .config
         .rat
         .iter()
         .map(|rule| ProfilePolicyAuthorisationRule {
-            ppr_ids: bits(rule.ppr_ids),
+            ppr_ids: mask_bits(rule.ppr_ids),
             allowed_operators: rule
                 .allowed_operators
                 .iter()
@@ -175,7 +179,7 @@ pub(super) fn get_rat<P: Platform>(_req: GetRatRequest, ctx: &mut Ctx<'_, P>) ->
                     gid2: o.gid2.clone().map(Into::into),
                 })
                 .collect(),
-            ppr_flags: bits(u8::from(rule.consent_required)),
+            ppr_flags: mask_bits(u8::from(rule.consent_required)),
         })
         .collect();
     GetRatResponse { rat }

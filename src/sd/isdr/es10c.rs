@@ -363,7 +363,7 @@ pub(super) fn enable_profile<P: Platform>(
     ctx: &mut Ctx<'_, P>,
     busy: Busy,
 ) -> Result<EnableProfileResponse> {
-    let now = super::mirror::now(ctx);
+    let now = ctx.now();
     let mut edit = Edit::new(&mut *ctx.state);
     let resp = enable_in(&mut edit, ctx.config, &req, ctx.port, busy, now, Cause::Local)?;
     if resp.enable_result == EnableProfileResult::Ok.into() {
@@ -433,7 +433,7 @@ pub(super) fn enable_in(
     if target.state == ProfileState::Enabled {
         return answer(EnableProfileResult::ProfileNotInDisabledState);
     }
-    if !crate::mirror::record::profile_usable(state, target.slot(), now) {
+    if !crate::mirror::record::Gate::of(state, target.slot()).usable(now) {
         return answer(EnableProfileResult::DisallowedByPolicy);
     }
     let port = match target_port(config, state, req, command_port) {

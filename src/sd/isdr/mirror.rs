@@ -12,7 +12,7 @@
 //! collide with a GSMA tag, and standard ES10 commands never reach this file.
 //!
 //! A mirror instance is usable while it is active and not past its renew-by
-//! ([`crate::mirror::record::profile_usable`], card clock): otherwise EnableProfile answers
+//! ([`crate::mirror::record::Gate`], card clock): otherwise EnableProfile answers
 //! disallowedByPolicy (ES10c and RPM) and the SIM's AUTHENTICATE `6985`.
 //!
 //! The pairing: Begin leaves a mirror session in the download state machine — `Prepared`
@@ -69,7 +69,7 @@ use crate::mirror::asn::{
 };
 use crate::mirror::record::InstanceRecord;
 use crate::mirror::record::{MirrorEntry, MirrorKind, MirrorRecord, key};
-use crate::platform::{Clock, Platform};
+use crate::platform::Platform;
 use crate::store::{CardState, Edit, NotificationEvent, NotificationRecord, ProfileRecord};
 use alloc::vec::Vec;
 use rand_core::Rng;
@@ -141,12 +141,6 @@ pub(crate) fn policy(p: &ProfileRecord) -> Option<MirrorPolicy> {
 /// The mirror record of profile `p` (empty when it has none); `Err` if it does not decode.
 fn record(state: &CardState, p: &ProfileRecord) -> Result<MirrorRecord> {
     state.get::<MirrorKind, ()>(&key(p.slot())).map_err(|_| Status::Unknown).map(Option::unwrap_or_default)
-}
-
-/// The card clock's time, in seconds (`None`: the card has no time).
-pub(super) fn now<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<u64> {
-    let (_, _, clock) = ctx.platform.split();
-    clock.now().map(|t| t.0)
 }
 
 /// Puts `record` as profile slot `slot`'s and commits it, with the mirror notification of
@@ -241,7 +235,7 @@ fn issue<P: Platform>(req: IssueMirrorTokenRequest, ctx: &mut Ctx<'_, P>) -> Res
     {
         return refuse(MirrorResult::IncorrectInputValues);
     }
-    let Some(now) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
+    let Some(now) = ctx.now() else { return refuse(MirrorResult::ClockNotSet) };
     // Tokens that expired unused (outstanding, voided or revoked before any export) no longer
     // count, and are forgotten.
     rec.entries.retain(|e| {
@@ -337,7 +331,7 @@ fn redeem<P: Platform>(req: RedeemMirrorCodeRequest, ctx: &mut Ctx<'_, P>) -> Re
         },
         None => (0..ctx.state.profiles.len()).collect(),
     };
-    let Some(now) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
+    let Some(now) = ctx.now() else { return refuse(MirrorResult::ClockNotSet) };
     // Every candidate is compared, and the match selected, in constant time: no early exit, no
     // branch on a comparison (codes are unique on the card, so at most one matches).
     let mut records = Vec::new();
@@ -469,7 +463,7 @@ fn revoke<P: Platform>(req: RevokeMirrorRequest, ctx: &mut Ctx<'_, P>) -> Result
         return Ok(RevokeMirrorResponse(RevokeMirrorResult::TokenVoided(())));
     }
     let Some(card) = ctx.signing() else { return refuse(MirrorResult::UndefinedError) };
-    let Some(time) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
+    let Some(time) = ctx.now() else { return refuse(MirrorResult::ClockNotSet) };
     let eid = *ctx.config.eid.as_bytes();
     let Some(update) = sign_update(card, &eid, &mut record, entry, iccid, (action::REVOKE, time, None))? else {
         return refuse(MirrorResult::UndefinedError);
@@ -496,7 +490,7 @@ fn renew<P: Platform>(req: RenewMirrorRequest, ctx: &mut Ctx<'_, P>) -> Result<R
         return refuse(MirrorResult::ProfileNotMirrorable);
     };
     let Some(card) = ctx.signing() else { return refuse(MirrorResult::UndefinedError) };
-    let Some(time) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
+    let Some(time) = ctx.now() else { return refuse(MirrorResult::ClockNotSet) };
     let renew_by = time.saturating_add(u64::from(policy.reauth_interval));
     let eid = *ctx.config.eid.as_bytes();
     let what = (action::RENEW, time, Some(renew_by));
@@ -549,7 +543,7 @@ fn suspend_or_resume<P: Platform>(
         }
     }
     let Some(card) = ctx.signing() else { return Ok(Err(MirrorResult::UndefinedError)) };
-    let Some(time) = now(ctx) else { return Ok(Err(MirrorResult::ClockNotSet)) };
+    let Some(time) = ctx.now() else { return Ok(Err(MirrorResult::ClockNotSet)) };
     let (act, state, event) = if suspend {
         (action::SUSPEND, link_state::SUSPENDED, NotificationEvent::MirrorSuspended)
     } else {
@@ -746,12 +740,9 @@ fn list<P: Platform>(req: ListMirrorLinksRequest, ctx: &mut Ctx<'_, P>) -> Resul
 /// GetMirrorInfo (`FF4D`): per profile, its role (secondary: a mirror instance; primary: it
 /// has outstanding tokens or live links), its policy and its live instances.
 fn info<P: Platform>(req: GetMirrorInfoRequest, ctx: &mut Ctx<'_, P>) -> Result<GetMirrorInfoResponse> {
+    let time = ctx.now();
     let Some(profiles) = covered(ctx.state, req.iccid.as_ref()) else {
         return Ok(GetMirrorInfoResponse(GetMirrorInfoResult::MirrorError(MirrorResult::UnknownProfile.value())));
-    };
-    let time = {
-        let (_, _, clock) = ctx.platform.split();
-        clock.now().map(|t| t.0)
     };
     let mut out = Vec::new();
     for p in profiles {
@@ -817,7 +808,7 @@ fn begin<P: Platform>(
         return Err(Status::ConditionsNotSatisfied);
     }
     let Some(card) = ctx.signing() else { return refuse(MirrorResult::UndefinedError) };
-    let Some(time) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
+    let Some(time) = ctx.now() else { return refuse(MirrorResult::ClockNotSet) };
     let signed = req.signed_mirror_token;
     let token = &signed.mirror_token;
     let crypto = ctx.platform.crypto();
@@ -938,12 +929,11 @@ fn package_metadata(p: &ProfileRecord) -> Result<crate::asn1::download::StoreMet
         md.service_specific_data_stored_in_euicc = Some(rasn::der::decode(data).map_err(|_| Status::Unknown)?);
     }
     if !p.notification_config.is_empty() {
-        let bits = |mask: u8| super::es10b::named_bits(&(0..8).filter(|b| mask & (1 << b) != 0).collect::<Vec<_>>());
         md.notification_configuration_info = Some(
             p.notification_config
                 .iter()
                 .map(|c| crate::asn1::download::NotificationConfigurationInformation {
-                    profile_management_operation: bits(c.events),
+                    profile_management_operation: super::es10b::mask_bits(c.events),
                     notification_address: c.address.clone(),
                 })
                 .collect(),
@@ -960,7 +950,7 @@ fn package_metadata(p: &ProfileRecord) -> Result<crate::asn1::download::StoreMet
 fn export<P: Platform>(req: ExportMirrorRequest, ctx: &mut Ctx<'_, P>) -> Result<ExportMirrorResponse> {
     let refuse = |r: MirrorResult| Ok(ExportMirrorResponse(ExportMirrorResult::MirrorError(r.value())));
     let Some(card) = ctx.signing() else { return refuse(MirrorResult::UndefinedError) };
-    let Some(time) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
+    let Some(time) = ctx.now() else { return refuse(MirrorResult::ClockNotSet) };
     let signed = req.signed_mirror_request;
     let request = &signed.mirror_request;
     let crypto = ctx.platform.crypto();
@@ -1110,7 +1100,7 @@ fn confirm<P: Platform>(req: ConfirmMirrorRequest, ctx: &mut Ctx<'_, P>) -> Resu
     let Some(policy) = policy(source) else { return refuse(MirrorResult::ProfileNotMirrorable) };
     let iccid = iccid_of(source)?;
     let slot = source.slot();
-    let Some(time) = now(ctx) else { return refuse(MirrorResult::ClockNotSet) };
+    let Some(time) = ctx.now() else { return refuse(MirrorResult::ClockNotSet) };
     let Some(e) = record.entries.get_mut(entry) else { return refuse(MirrorResult::UnknownLink) };
     e.state = link_state::ACTIVE;
     e.linked_at = Some(time);

@@ -135,7 +135,7 @@ fn finish<P: Platform>(
     let smdp_oid = oid(auth.dp_auth_oid())?;
     let manager = Manager { oid: auth.dp_auth_oid(), ci_pkid: auth.ci_pkid() };
     let port = req.target_esim_port.as_ref().and_then(|n| u8::try_from(n).ok());
-    let now = super::mirror::now(ctx);
+    let now = ctx.now();
     let env = Env { config: ctx.config, command_port: ctx.port, target_port: port, busy, now };
     let mut edit = Edit::new(&mut *ctx.state);
     let final_result = match verdict {

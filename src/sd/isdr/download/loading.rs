@@ -175,7 +175,7 @@ fn mirror_instance<P: Platform>(
     m: &super::MirrorPending,
     record: &ProfileRecord,
 ) -> InstanceRecord {
-    let now = super::now(ctx).map_or(m.instance.renew_by, |t| t.0);
+    let now = ctx.now().unwrap_or(m.instance.renew_by);
     let interval = crate::sd::isdr::mirror::policy(record).map_or(0, |p| p.reauth_interval);
     let mut instance = m.instance.clone();
     instance.renew_by = now.saturating_add(u64::from(interval));

@@ -45,7 +45,7 @@ use crate::asn1::download::{
 };
 use crate::crypto::CryptoProvider;
 use crate::crypto::cert::VerifiedCert;
-use crate::platform::{Clock, Platform};
+use crate::platform::Platform;
 use crate::sd::isdp::BppCommand;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -247,8 +247,7 @@ impl Session {
 }
 
 fn now<P: Platform>(ctx: &mut Ctx<'_, P>) -> Option<crate::platform::UnixTime> {
-    let (_, _, clock) = ctx.platform.split();
-    clock.now()
+    ctx.now().map(crate::platform::UnixTime)
 }
 
 fn raw_sig(bytes: &[u8]) -> Option<[u8; 64]> {
